@@ -1,0 +1,345 @@
+"""Raster reading and writing with rasterio: windowed, georeferencing kept, nodata as NaN.
+
+Outputs are written to a hidden temporary name beside the destination and renamed only when
+complete, so a failed or cancelled run leaves nothing behind and never a half-written file.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import uuid
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Iterator, Sequence
+
+import numpy as np
+import rasterio
+from affine import Affine
+from rasterio.crs import CRS
+from rasterio.enums import Resampling
+from rasterio.errors import RasterioIOError
+from rasterio.vrt import WarpedVRT
+from rasterio.warp import transform_bounds
+from rasterio.windows import Window
+
+from .errors import GeohazardError
+from .progress import Reporter
+
+
+@dataclass(frozen=True)
+class Grid:
+    """A raster grid: CRS, affine transform (pixel corner to map) and size in pixels."""
+
+    crs: CRS | None
+    transform: Affine
+    width: int
+    height: int
+
+    @property
+    def bounds(self) -> tuple[float, float, float, float]:
+        """(left, bottom, right, top) in map units."""
+        xs, ys = [], []
+        for col, row in ((0, 0), (self.width, 0), (0, self.height), (self.width, self.height)):
+            x, y = self.transform * (col, row)
+            xs.append(x)
+            ys.append(y)
+        return min(xs), min(ys), max(xs), max(ys)
+
+    @property
+    def pixel_size(self) -> tuple[float, float]:
+        """Pixel width and height in map units (both positive)."""
+        t = self.transform
+        return math.hypot(t.a, t.d), math.hypot(t.b, t.e)
+
+    def same_as(self, other: "Grid", rel_tol: float = 1e-6) -> bool:
+        """True when both grids have the same CRS, size and (almost) the same transform."""
+        if (self.width, self.height) != (other.width, other.height):
+            return False
+        if (self.crs is None) != (other.crs is None):
+            return False
+        if self.crs is not None and other.crs is not None and self.crs != other.crs:
+            return False
+        tol = rel_tol * max(self.pixel_size)
+        return all(abs(a - b) <= tol for a, b in zip(self.transform[:6], other.transform[:6]))
+
+
+@dataclass(frozen=True)
+class RasterInfo:
+    """What a raster file holds, read without loading its pixels."""
+
+    path: str
+    grid: Grid
+    count: int
+    dtypes: tuple[str, ...]
+    nodata: float | None
+
+
+def _describe_crs(crs: CRS | None) -> str:
+    if crs is None:
+        return "no CRS"
+    return crs.to_string() if crs.to_epsg() is None else f"EPSG:{crs.to_epsg()}"
+
+
+def inspect_raster(path: str) -> RasterInfo:
+    """Open a raster just to read its metadata; a missing or unreadable file is a clear error."""
+    if not path:
+        raise GeohazardError("No raster was given.")
+    if not os.path.exists(path) and "://" not in path and not path.startswith("/vsi"):
+        raise GeohazardError(f"The raster '{path}' does not exist.")
+    try:
+        with rasterio.open(path) as src:
+            grid = Grid(src.crs, src.transform, src.width, src.height)
+            return RasterInfo(path, grid, src.count, tuple(src.dtypes), src.nodata)
+    except RasterioIOError as exc:
+        raise GeohazardError(
+            f"'{os.path.basename(path)}' could not be read as a raster "
+            f"(corrupt or unsupported file): {exc}"
+        ) from exc
+
+
+def check_band(info: RasterInfo, band: int) -> None:
+    """Raise unless ``band`` (1-based) exists in the raster."""
+    if band < 1 or band > info.count:
+        raise GeohazardError(
+            f"Band {band} does not exist in '{os.path.basename(info.path)}', "
+            f"which has {info.count} band(s)."
+        )
+
+
+def _masked_to_float(data: np.ma.MaskedArray) -> np.ndarray:
+    out = np.asarray(data.filled(np.nan) if data.dtype.kind == "f" else data.astype("float32").filled(np.nan))
+    return out.astype(np.float32, copy=False)
+
+
+class BandReader:
+    """Reads windows of one band as float32 with NaN for nodata, optionally warped to a grid.
+
+    Use through :func:`open_band`, which decides whether warping is needed and says so.
+    """
+
+    def __init__(self, path: str, band: int, target: Grid | None, resampling: Resampling) -> None:
+        try:
+            self._src = rasterio.open(path)
+        except RasterioIOError as exc:
+            raise GeohazardError(f"'{os.path.basename(path)}' could not be read: {exc}") from exc
+        self._band = band
+        self._vrt: WarpedVRT | None = None
+        if target is not None:
+            self._vrt = WarpedVRT(
+                self._src,
+                crs=target.crs,
+                transform=target.transform,
+                width=target.width,
+                height=target.height,
+                resampling=resampling,
+                src_nodata=self._src.nodata,
+                nodata=float("nan"),
+                dtype="float32",
+            )
+
+    @property
+    def dataset(self) -> rasterio.io.DatasetReader | WarpedVRT:
+        return self._vrt if self._vrt is not None else self._src
+
+    def read(self, window: Window | None = None) -> np.ndarray:
+        """Pixels of ``window`` (whole band when None), float32, NaN where nodata or outside."""
+        try:
+            data = self.dataset.read(self._band, window=window, masked=True, boundless=False)
+        except RasterioIOError as exc:
+            raise GeohazardError(f"Reading '{self._src.name}' failed (corrupt file?): {exc}") from exc
+        return _masked_to_float(data)
+
+    def close(self) -> None:
+        if self._vrt is not None:
+            self._vrt.close()
+        self._src.close()
+
+    def __enter__(self) -> "BandReader":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def overlap_fraction(reference: Grid, other: Grid) -> float:
+    """Fraction of the reference grid's area that ``other`` covers (0 when disjoint)."""
+    if other.crs is not None and reference.crs is not None and other.crs != reference.crs:
+        ob = transform_bounds(other.crs, reference.crs, *other.bounds, densify_pts=21)
+    else:
+        ob = other.bounds
+    rb = reference.bounds
+    w = min(rb[2], ob[2]) - max(rb[0], ob[0])
+    h = min(rb[3], ob[3]) - max(rb[1], ob[1])
+    if w <= 0 or h <= 0:
+        return 0.0
+    return (w * h) / ((rb[2] - rb[0]) * (rb[3] - rb[1]))
+
+
+def open_band(
+    info: RasterInfo,
+    band: int,
+    reference: Grid | None = None,
+    reporter: Reporter | None = None,
+    role: str = "secondary",
+    resampling: Resampling = Resampling.bilinear,
+) -> BandReader:
+    """Open ``band`` of a raster for windowed reading on the ``reference`` grid.
+
+    When the raster is on another grid (other CRS, pixel size or origin) it is resampled onto
+    the reference grid with rasterio's warper and the reporter says so; disjoint rasters and
+    rasters that cannot be related (one without a CRS) are refused with a clear message.
+    """
+    rep = reporter or Reporter()
+    check_band(info, band)
+    if reference is None or info.grid.same_as(reference):
+        return BandReader(info.path, band, None, resampling)
+    name = os.path.basename(info.path)
+    if (info.grid.crs is None) != (reference.crs is None):
+        raise GeohazardError(
+            f"The {role} raster '{name}' and the reference are on different grids and only one "
+            "of them has a CRS, so they cannot be aligned. Assign the missing CRS first."
+        )
+    frac = overlap_fraction(reference, info.grid)
+    if frac <= 0.0:
+        raise GeohazardError(
+            f"The {role} raster '{name}' does not overlap the reference raster "
+            f"({_describe_crs(info.grid.crs)} vs {_describe_crs(reference.crs)})."
+        )
+    rep.warning(
+        f"The {role} raster '{name}' is on a different grid "
+        f"({_describe_crs(info.grid.crs)}, {info.grid.width}x{info.grid.height} px, "
+        f"pixel {info.grid.pixel_size[0]:.6g}) than the reference "
+        f"({_describe_crs(reference.crs)}, {reference.width}x{reference.height} px, "
+        f"pixel {reference.pixel_size[0]:.6g}); it was resampled onto the reference grid "
+        f"({resampling.name}). It covers {100 * min(frac, 1.0):.0f}% of the reference."
+    )
+    return BandReader(info.path, band, reference, resampling)
+
+
+def check_output_path(path: str) -> None:
+    """Fail early, before any compute, when ``path`` cannot be written as a GeoTIFF."""
+    if not path:
+        raise GeohazardError("No output path was given.")
+    folder = os.path.dirname(os.path.abspath(path)) or "."
+    if not os.path.isdir(folder):
+        raise GeohazardError(f"The output folder '{folder}' does not exist or is not a folder.")
+    if not os.access(folder, os.W_OK):
+        raise GeohazardError(f"The output folder '{folder}' is not writable.")
+    if os.path.isdir(path):
+        raise GeohazardError(f"The output path '{path}' is a folder, not a file name.")
+    if not path.lower().endswith((".tif", ".tiff")):
+        raise GeohazardError(f"The output '{path}' must be a GeoTIFF (.tif).")
+
+
+def _temp_name(path: str) -> str:
+    folder, base = os.path.split(os.path.abspath(path))
+    return os.path.join(folder, f".{base}.{uuid.uuid4().hex[:8]}.partial.tif")
+
+
+@contextmanager
+def atomic_path(path: str) -> Iterator[str]:
+    """Yield a temporary path beside ``path``; rename it onto ``path`` only on success."""
+    check_output_path(path)
+    tmp = _temp_name(path)
+    try:
+        yield tmp
+        os.replace(tmp, path)
+    except BaseException:
+        for p in (tmp, tmp + ".aux.xml"):
+            if os.path.exists(p):
+                os.remove(p)
+        raise
+    if os.path.exists(tmp + ".aux.xml"):
+        os.replace(tmp + ".aux.xml", path + ".aux.xml")
+
+
+class RasterWriter:
+    """A float32 GeoTIFF written window by window to a temporary name, renamed when complete.
+
+    Use as a context manager: an exception (including :class:`Cancelled`) inside the block
+    deletes the temporary file, so no partial output is ever left at the destination.
+    """
+
+    def __init__(
+        self,
+        path: str,
+        grid: Grid,
+        descriptions: Sequence[str],
+        nodata: float = float("nan"),
+        dtype: str = "float32",
+        tags: dict[str, str] | None = None,
+    ) -> None:
+        self.path = path
+        self.grid = grid
+        self.descriptions = list(descriptions)
+        self.nodata = nodata
+        self.dtype = dtype
+        self.tags = tags or {}
+        self._ctx = atomic_path(path)
+        self._dst: rasterio.io.DatasetWriter | None = None
+
+    def __enter__(self) -> "RasterWriter":
+        tmp = self._ctx.__enter__()
+        big = self.grid.width * self.grid.height > 4_000_000
+        profile = dict(
+            driver="GTiff",
+            width=self.grid.width,
+            height=self.grid.height,
+            count=len(self.descriptions),
+            dtype=self.dtype,
+            crs=self.grid.crs,
+            transform=self.grid.transform,
+            nodata=self.nodata,
+            compress="deflate",
+            predictor=3 if self.dtype.startswith("float") else 2,
+            tiled=True,
+            blockxsize=256,
+            blockysize=256,
+            BIGTIFF="IF_SAFER" if big else "NO",
+        )
+        if self.grid.width < 256 or self.grid.height < 256:
+            profile.update(tiled=False)
+            del profile["blockxsize"], profile["blockysize"]
+        try:
+            self._dst = rasterio.open(tmp, "w", **profile)
+        except Exception as exc:
+            self._ctx.__exit__(type(exc), exc, exc.__traceback__)
+            raise GeohazardError(f"Cannot write '{self.path}': {exc}") from exc
+        for i, desc in enumerate(self.descriptions, start=1):
+            self._dst.set_band_description(i, desc)
+        if self.tags:
+            self._dst.update_tags(**self.tags)
+        return self
+
+    def write(self, bands: np.ndarray, window: Window | None = None) -> None:
+        """Write a (bands, rows, cols) array, or (rows, cols) for one band, at ``window``."""
+        assert self._dst is not None, "use RasterWriter as a context manager"
+        arr = bands if bands.ndim == 3 else bands[None]
+        self._dst.write(arr.astype(self.dtype, copy=False), window=window)
+
+    def __exit__(self, exc_type, exc, tb) -> bool:  # type: ignore[no-untyped-def]
+        if self._dst is not None:
+            self._dst.close()
+        if exc_type is None:
+            self._ctx.__exit__(None, None, None)
+        else:
+            try:
+                self._ctx.__exit__(exc_type, exc, tb)
+            except BaseException:
+                pass
+        return False
+
+
+def write_raster(
+    path: str,
+    bands: np.ndarray,
+    grid: Grid,
+    descriptions: Sequence[str],
+    nodata: float = float("nan"),
+    tags: dict[str, str] | None = None,
+) -> str:
+    """Write a whole (bands, rows, cols) float array as a GeoTIFF, atomically."""
+    with RasterWriter(path, grid, descriptions, nodata=nodata, tags=tags) as writer:
+        writer.write(bands)
+    return path

@@ -1,0 +1,1 @@
+"""Processing provider and algorithms: thin wrappers that read parameters and call engine/."""

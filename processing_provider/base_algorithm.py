@@ -1,0 +1,130 @@
+"""Shared base for Geohazard algorithms: names, help, icon, translation, engine error mapping."""
+
+from __future__ import annotations
+
+import os
+from typing import Any, Callable, TypeVar
+
+from qgis.core import (
+    QgsProcessingAlgorithm,
+    QgsProcessingContext,
+    QgsProcessingException,
+    QgsProcessingFeedback,
+    QgsProcessingParameterDefinition,
+    QgsProcessingParameterEnum,
+    QgsRasterLayer,
+)
+from qgis.PyQt.QtCore import QCoreApplication
+from qgis.PyQt.QtGui import QIcon
+
+T = TypeVar("T")
+
+DEVICE_OPTIONS = ["auto", "cpu", "cuda"]
+
+
+def plugin_dir() -> str:
+    return os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def plugin_icon_path() -> str:
+    return os.path.join(plugin_dir(), "icons", "geohazard.svg")
+
+
+class GeohazardAlgorithm(QgsProcessingAlgorithm):
+    """Base class: subclasses set the class attributes and implement initAlgorithm/process."""
+
+    ALG_NAME = ""
+    DISPLAY_NAME = ""
+    GROUP = ""
+    GROUP_ID = ""
+    HELP = ""
+
+    def tr(self, text: str) -> str:
+        return QCoreApplication.translate(type(self).__name__, text)
+
+    def createInstance(self) -> "GeohazardAlgorithm":  # noqa: N802 (QGIS API name)
+        return type(self)()
+
+    def name(self) -> str:
+        return self.ALG_NAME
+
+    def displayName(self) -> str:  # noqa: N802 (QGIS API name)
+        return self.tr(self.DISPLAY_NAME)
+
+    def group(self) -> str:
+        return self.tr(self.GROUP)
+
+    def groupId(self) -> str:  # noqa: N802 (QGIS API name)
+        return self.GROUP_ID
+
+    def shortHelpString(self) -> str:  # noqa: N802 (QGIS API name)
+        return self.tr(self.HELP)
+
+    def icon(self) -> QIcon:
+        return QIcon(plugin_icon_path())
+
+    # --- shared parameters -------------------------------------------------------------
+
+    def add_device_parameter(self, name: str = "DEVICE") -> None:
+        param = QgsProcessingParameterEnum(
+            name,
+            self.tr("Device (auto uses a CUDA GPU when torch sees one, else the CPU)"),
+            options=DEVICE_OPTIONS,
+            defaultValue=0,
+        )
+        param.setFlags(param.flags() | QgsProcessingParameterDefinition.FlagAdvanced)
+        self.addParameter(param)
+
+    def device_choice(self, parameters: dict, context: QgsProcessingContext, name: str = "DEVICE") -> str:
+        return DEVICE_OPTIONS[self.parameterAsEnum(parameters, name, context)]
+
+    def raster_file(self, parameters: dict, name: str, context: QgsProcessingContext) -> str:
+        """The file path behind a raster parameter; refuses layers that are not local files."""
+        layer = self.parameterAsRasterLayer(parameters, name, context)
+        if layer is None or not isinstance(layer, QgsRasterLayer) or not layer.isValid():
+            raise QgsProcessingException(
+                self.tr(f"{name}: could not load the raster (missing, corrupt or unsupported file).")
+            )
+        if layer.providerType() != "gdal":
+            raise QgsProcessingException(
+                self.tr(f"{name}: '{layer.name()}' is not a file-based raster (provider "
+                        f"{layer.providerType()}); save it as a GeoTIFF first.")
+            )
+        path = layer.source().split("|")[0]
+        return path
+
+    # --- running the engine ----------------------------------------------------------
+
+    def reporter(self, feedback: QgsProcessingFeedback):  # type: ignore[no-untyped-def]
+        """An engine Reporter that forwards progress, cancel and messages to QGIS feedback."""
+        from ..engine.progress import Reporter
+
+        return Reporter(
+            progress=lambda f: feedback.setProgress(100.0 * f),
+            is_canceled=feedback.isCanceled,
+            info=feedback.pushInfo,
+            warning=getattr(feedback, "pushWarning", feedback.reportError),
+        )
+
+    def run_engine(self, call: Callable[[], T]) -> T:
+        """Run an engine call, turning its errors into QgsProcessingException messages."""
+        from ..engine.errors import GeohazardError
+
+        try:
+            return call()
+        except GeohazardError as exc:
+            raise QgsProcessingException(str(exc)) from exc
+        except MemoryError as exc:
+            raise QgsProcessingException(
+                self.tr("Out of memory; try a smaller area, smaller windows or a larger step.")
+            ) from exc
+
+    def processAlgorithm(  # noqa: N802 (QGIS API name)
+        self, parameters: dict, context: QgsProcessingContext, feedback: QgsProcessingFeedback
+    ) -> dict[str, Any]:
+        return self.run_engine(lambda: self.process(parameters, context, feedback))
+
+    def process(
+        self, parameters: dict, context: QgsProcessingContext, feedback: QgsProcessingFeedback
+    ) -> dict[str, Any]:
+        raise QgsProcessingException("Algorithm subclasses implement process().")

@@ -1,0 +1,28 @@
+"""The ``geohazard`` Processing provider: a short list of algorithms."""
+
+from __future__ import annotations
+
+from qgis.core import QgsProcessingProvider
+from qgis.PyQt.QtGui import QIcon
+
+from .base_algorithm import plugin_icon_path
+
+
+class GeohazardProvider(QgsProcessingProvider):
+    def loadAlgorithms(self) -> None:  # noqa: N802 (QGIS API name)
+        from .offset_tracking import OffsetTrackingAlgorithm
+
+        for alg in (OffsetTrackingAlgorithm(),):
+            self.addAlgorithm(alg)
+
+    def id(self) -> str:
+        return "geohazard"
+
+    def name(self) -> str:
+        return "Geohazard"
+
+    def longName(self) -> str:  # noqa: N802 (QGIS API name)
+        return "Geohazard: SAR and DEM tools for landslides, earthquakes, volcanoes and glaciers"
+
+    def icon(self) -> QIcon:
+        return QIcon(plugin_icon_path())
