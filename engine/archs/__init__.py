@@ -1,0 +1,1 @@
+"""Network architectures, one family per file, built from a config through :mod:`.registry`."""

@@ -1,0 +1,1 @@
+"""DEM super-resolution: normalisation, training data, training, model store and tiled inference."""
