@@ -10,9 +10,17 @@ from .base_algorithm import plugin_icon_path
 
 class GeohazardProvider(QgsProcessingProvider):
     def loadAlgorithms(self) -> None:  # noqa: N802 (QGIS API name)
+        from .dem_super_resolution import DemSuperResolutionAlgorithm
+        from .evaluate_dem import EvaluateDemAlgorithm
         from .offset_tracking import OffsetTrackingAlgorithm
+        from .topographic_phase import TopographicPhaseAlgorithm
 
-        for alg in (OffsetTrackingAlgorithm(),):
+        for alg in (
+            OffsetTrackingAlgorithm(),
+            DemSuperResolutionAlgorithm(),
+            EvaluateDemAlgorithm(),
+            TopographicPhaseAlgorithm(),
+        ):
             self.addAlgorithm(alg)
 
     def id(self) -> str:

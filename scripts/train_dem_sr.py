@@ -52,7 +52,7 @@ def main() -> int:
     from geohazard.engine.superres.natural_images import folder_image_paths, installed_image_paths
     from geohazard.engine.superres.training import Trainer, TrainConfig
 
-    hr_patch = 96 if args.scale == 4 else 48
+    hr_patch = 64 if args.scale == 4 else 48
     cfg = TrainConfig(scale=args.scale, hr_patch=hr_patch, seed=args.seed, threads=args.threads)
     for name in ("pretrain_steps", "finetune_steps", "gan_steps", "batch_size", "w_l1", "w_gradient", "w_feature", "w_adversarial"):
         value = getattr(args, name)

@@ -1,0 +1,82 @@
+"""Styles for DEM outputs: multidirectional hillshade for elevations, cyclic colours for phase."""
+
+from __future__ import annotations
+
+import math
+
+from qgis.core import (
+    QgsColorRampShader,
+    QgsGradientColorRamp,
+    QgsGradientStop,
+    QgsHillshadeRenderer,
+    QgsMapLayer,
+    QgsProcessingContext,
+    QgsProcessingFeedback,
+    QgsProcessingLayerPostProcessorInterface,
+    QgsRasterLayer,
+    QgsRasterShader,
+    QgsSingleBandPseudoColorRenderer,
+)
+from qgis.PyQt.QtGui import QColor
+
+
+def hillshade(layer: QgsRasterLayer, band: int = 1) -> None:
+    """A multidirectional hillshade, which shows the relief of a DEM at a glance."""
+    renderer = QgsHillshadeRenderer(layer.dataProvider(), band, 315.0, 45.0)
+    renderer.setMultiDirectional(True)
+    layer.setRenderer(renderer)
+    layer.triggerRepaint()
+
+
+def cyclic_phase(layer: QgsRasterLayer, band: int) -> None:
+    """Wrapped phase in [-pi, pi) with a cyclic colour ramp (red-yellow-green-cyan-blue-red)."""
+    colours = ["#ff0000", "#ffff00", "#00ff00", "#00ffff", "#0000ff", "#ff00ff"]
+    stops = [QgsGradientStop((i + 1) / len(colours), QColor(c)) for i, c in enumerate(colours[1:])]
+    ramp = QgsGradientColorRamp(QColor(colours[0]), QColor(colours[0]), False, stops)
+    fcn = QgsColorRampShader(-math.pi, math.pi, ramp)
+    fcn.setColorRampType(QgsColorRampShader.Interpolated)
+    fcn.classifyColorRamp(12, band, layer.extent(), layer.dataProvider())
+    shader = QgsRasterShader()
+    shader.setRasterShaderFunction(fcn)
+    renderer = QgsSingleBandPseudoColorRenderer(layer.dataProvider(), band, shader)
+    renderer.setClassificationMin(-math.pi)
+    renderer.setClassificationMax(math.pi)
+    layer.setRenderer(renderer)
+    layer.triggerRepaint()
+
+
+class DemStyle(QgsProcessingLayerPostProcessorInterface):
+    """Post-processor applying ``hillshade`` or ``phase`` style to a loaded output.
+
+    QGIS keeps only a raw pointer to a post-processor, so :meth:`attach` keeps the Python
+    object alive in ``_alive``.
+    """
+
+    _alive: list["DemStyle"] = []
+
+    def __init__(self, kind: str, band: int = 1) -> None:
+        super().__init__()
+        self.kind = kind
+        self.band = band
+
+    def postProcessLayer(  # noqa: N802 (QGIS API name)
+        self, layer: QgsMapLayer, context: QgsProcessingContext, feedback: QgsProcessingFeedback
+    ) -> None:
+        if not isinstance(layer, QgsRasterLayer) or not layer.isValid():
+            return
+        if self.kind == "hillshade":
+            hillshade(layer, self.band)
+        elif self.kind == "phase":
+            cyclic_phase(layer, self.band)
+
+    @classmethod
+    def attach(cls, context: QgsProcessingContext, output: str, name: str, kind: str, band: int = 1) -> None:
+        """Name and style ``output`` when QGIS loads it on completion."""
+        if not context.willLoadLayerOnCompletion(output):
+            return
+        details = context.layerToLoadOnCompletionDetails(output)
+        details.name = name
+        styler = cls(kind, band)
+        cls._alive.append(styler)
+        del cls._alive[:-16]
+        details.setPostProcessor(styler)

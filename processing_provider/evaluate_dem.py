@@ -1,0 +1,92 @@
+"""geohazard:evaluatedem: accuracy of a DEM against a reference DEM, with a report."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from qgis.core import (
+    QgsMapLayer,
+    QgsProcessingContext,
+    QgsProcessingFeedback,
+    QgsProcessingLayerPostProcessorInterface,
+    QgsProcessingOutputNumber,
+    QgsProcessingParameterFileDestination,
+    QgsProcessingParameterRasterDestination,
+    QgsProcessingParameterRasterLayer,
+    QgsRasterBandStats,
+    QgsRasterLayer,
+)
+
+from .base_algorithm import GeohazardAlgorithm
+from .styling import pseudocolor
+
+HELP = """Compares a DEM (for instance a super-resolved or resampled one) with a reference DEM \
+of higher accuracy, on the reference's grid (the DEM is resampled by cubic convolution when \
+the grids differ), over the pixels valid in both.
+
+Reported: PSNR (dB, peak = the reference's elevation range), SSIM (0-1), elevation RMSE, MAE \
+and mean bias (m, DEM minus reference), and RMSE of slope (degrees, central differences on the \
+pixel size in metres; degrees of latitude/longitude converted at the grid's latitude).
+
+Outputs: the difference raster DEM - reference (m), styled with a diverging ramp, and an HTML \
+report with the metrics and the histogram of differences with a fitted normal curve."""
+
+
+class _Diverging(QgsProcessingLayerPostProcessorInterface):
+    _alive: list["_Diverging"] = []
+
+    def postProcessLayer(self, layer: QgsMapLayer, context, feedback) -> None:  # noqa: N802
+        if isinstance(layer, QgsRasterLayer) and layer.isValid():
+            stats = layer.dataProvider().bandStatistics(1, QgsRasterBandStats.Min | QgsRasterBandStats.Max)
+            bound = max(abs(stats.minimumValue), abs(stats.maximumValue), 1e-3)
+            pseudocolor(layer, 1, "RdBu", -bound, bound)
+
+
+class EvaluateDemAlgorithm(GeohazardAlgorithm):
+    ALG_NAME = "evaluatedem"
+    DISPLAY_NAME = "Evaluate DEM against a reference"
+    GROUP = "DEM"
+    GROUP_ID = "dem"
+    HELP = HELP
+
+    INPUT = "INPUT"
+    REFERENCE = "REFERENCE"
+    OUTPUT = "OUTPUT"
+    REPORT = "REPORT"
+    METRICS = ("PSNR", "SSIM", "RMSE", "MAE", "BIAS", "SLOPE_RMSE")
+
+    def initAlgorithm(self, config: Any = None) -> None:  # noqa: N802 (QGIS API name)
+        self.addParameter(QgsProcessingParameterRasterLayer(self.INPUT, self.tr("DEM to evaluate")))
+        self.addParameter(QgsProcessingParameterRasterLayer(self.REFERENCE, self.tr("Reference DEM (defines the grid)")))
+        self.addParameter(QgsProcessingParameterRasterDestination(self.OUTPUT, self.tr("Difference DEM - reference (m)")))
+        self.addParameter(
+            QgsProcessingParameterFileDestination(self.REPORT, self.tr("HTML report"), self.tr("HTML files (*.html)"))
+        )
+        labels = {"PSNR": "PSNR (dB)", "SSIM": "SSIM", "RMSE": "Elevation RMSE (m)", "MAE": "Elevation MAE (m)",
+                  "BIAS": "Mean difference (m)", "SLOPE_RMSE": "Slope RMSE (degrees)"}
+        for key in self.METRICS:
+            self.addOutput(QgsProcessingOutputNumber(key, self.tr(labels[key])))
+
+    def process(
+        self, parameters: dict, context: QgsProcessingContext, feedback: QgsProcessingFeedback
+    ) -> dict[str, Any]:
+        from ..engine.dem_evaluation import evaluate_dem
+
+        dem = self.raster_file(parameters, self.INPUT, context)
+        reference = self.raster_file(parameters, self.REFERENCE, context)
+        output = self.parameterAsOutputLayer(parameters, self.OUTPUT, context)
+        report = self.parameterAsFileOutput(parameters, self.REPORT, context)
+        m = evaluate_dem(dem, reference, output, report, self.reporter(feedback))
+        feedback.pushInfo(
+            f"PSNR {m.psnr_db:.2f} dB, SSIM {m.ssim:.4f}, RMSE {m.rmse_m:.3f} m, "
+            f"slope RMSE {m.slope_rmse_deg:.3f} deg over {m.valid_pixels} pixels."
+        )
+        if context.willLoadLayerOnCompletion(output):
+            details = context.layerToLoadOnCompletionDetails(output)
+            details.name = self.tr("DEM difference (m)")
+            styler = _Diverging()
+            _Diverging._alive.append(styler)
+            del _Diverging._alive[:-16]
+            details.setPostProcessor(styler)
+        values = (m.psnr_db, m.ssim, m.rmse_m, m.mae_m, m.bias_m, m.slope_rmse_deg)
+        return {self.OUTPUT: output, self.REPORT: report, **dict(zip(self.METRICS, values))}

@@ -1,0 +1,99 @@
+"""geohazard:topographicphase: InSAR topographic phase of a DEM and the residue of another DEM."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from qgis.core import (
+    QgsProcessingContext,
+    QgsProcessingFeedback,
+    QgsProcessingOutputNumber,
+    QgsProcessingParameterDefinition,
+    QgsProcessingParameterNumber,
+    QgsProcessingParameterRasterDestination,
+    QgsProcessingParameterRasterLayer,
+)
+
+from .base_algorithm import GeohazardAlgorithm
+from .dem_styling import DemStyle
+
+HELP = """Simulates the topographic phase that a DEM produces in a repeat-pass interferogram: \
+phase = 4 pi B_perp h / (lambda R sin(theta)) radians, for elevation h (m above the DEM's datum).
+
+<b>Perpendicular baseline</b> (m, default 150), <b>wavelength</b> (m, default 0.0555, Sentinel-1 \
+C band), <b>slant range</b> (m, default 880 000, Sentinel-1 IW mid-swath) and <b>incidence \
+angle</b> (degrees, default 39). One fringe corresponds to the height of ambiguity \
+lambda R sin(theta) / (2 B_perp), written in the log and as an output.
+
+Output bands: 1 unwrapped phase (rad), 2 wrapped phase (rad, -pi..pi, shown with a cyclic ramp). \
+With a <b>comparison DEM</b> (optional; for instance the coarse DEM against a super-resolved or \
+reference one), it is resampled onto the DEM's grid (cubic) and bands 3-4 hold the residual \
+phase DEM - comparison, unwrapped and wrapped: the DEM phase residues a coarse DEM leaves in \
+differential InSAR. Their RMS is an output."""
+
+
+class TopographicPhaseAlgorithm(GeohazardAlgorithm):
+    ALG_NAME = "topographicphase"
+    DISPLAY_NAME = "InSAR topographic phase of a DEM"
+    GROUP = "DEM"
+    GROUP_ID = "dem"
+    HELP = HELP
+
+    INPUT = "INPUT"
+    BASELINE = "BASELINE"
+    WAVELENGTH = "WAVELENGTH"
+    SLANT_RANGE = "SLANT_RANGE"
+    INCIDENCE = "INCIDENCE"
+    COMPARE_DEM = "COMPARE_DEM"
+    OUTPUT = "OUTPUT"
+    HEIGHT_OF_AMBIGUITY = "HEIGHT_OF_AMBIGUITY"
+    RESIDUAL_RMS = "RESIDUAL_RMS"
+
+    def initAlgorithm(self, config: Any = None) -> None:  # noqa: N802 (QGIS API name)
+        from ..engine.insar_phase import PhaseGeometry
+
+        g = PhaseGeometry()
+        dbl = QgsProcessingParameterNumber.Double
+        self.addParameter(QgsProcessingParameterRasterLayer(self.INPUT, self.tr("DEM (elevations in metres)")))
+        self.addParameter(QgsProcessingParameterNumber(self.BASELINE, self.tr("Perpendicular baseline (m)"), dbl, g.baseline_m))
+        wavelength = QgsProcessingParameterNumber(self.WAVELENGTH, self.tr("Radar wavelength (m)"), dbl, g.wavelength_m, minValue=1e-4)
+        slant = QgsProcessingParameterNumber(self.SLANT_RANGE, self.tr("Slant range (m)"), dbl, g.slant_range_m, minValue=1.0)
+        for p in (wavelength, slant):
+            p.setFlags(p.flags() | QgsProcessingParameterDefinition.FlagAdvanced)
+            self.addParameter(p)
+        self.addParameter(
+            QgsProcessingParameterNumber(self.INCIDENCE, self.tr("Incidence angle (degrees)"), dbl, g.incidence_deg, minValue=0.1, maxValue=89.9)
+        )
+        self.addParameter(
+            QgsProcessingParameterRasterLayer(self.COMPARE_DEM, self.tr("Comparison DEM for phase residues"), optional=True)
+        )
+        self.addParameter(QgsProcessingParameterRasterDestination(self.OUTPUT, self.tr("Topographic phase (rad)")))
+        self.addOutput(QgsProcessingOutputNumber(self.HEIGHT_OF_AMBIGUITY, self.tr("Height of ambiguity (m)")))
+        self.addOutput(QgsProcessingOutputNumber(self.RESIDUAL_RMS, self.tr("RMS residual phase (rad)")))
+
+    def process(
+        self, parameters: dict, context: QgsProcessingContext, feedback: QgsProcessingFeedback
+    ) -> dict[str, Any]:
+        from ..engine.insar_phase import PhaseGeometry, topographic_phase
+
+        dem = self.raster_file(parameters, self.INPUT, context)
+        compare = None
+        if parameters.get(self.COMPARE_DEM):
+            compare = self.raster_file(parameters, self.COMPARE_DEM, context)
+        output = self.parameterAsOutputLayer(parameters, self.OUTPUT, context)
+        geometry = PhaseGeometry(
+            baseline_m=self.parameterAsDouble(parameters, self.BASELINE, context),
+            wavelength_m=self.parameterAsDouble(parameters, self.WAVELENGTH, context),
+            slant_range_m=self.parameterAsDouble(parameters, self.SLANT_RANGE, context),
+            incidence_deg=self.parameterAsDouble(parameters, self.INCIDENCE, context),
+        )
+        res = topographic_phase(dem, output, geometry, compare, self.reporter(feedback))
+        feedback.pushInfo(f"Height of ambiguity: {res['height_of_ambiguity_m']:.1f} m per fringe.")
+        if "residual_phase_rms_rad" in res:
+            feedback.pushInfo(f"RMS residual phase DEM - comparison: {res['residual_phase_rms_rad']:.4f} rad.")
+        DemStyle.attach(context, output, self.tr("Topographic phase, wrapped (rad)"), "phase", band=2)
+        return {
+            self.OUTPUT: output,
+            self.HEIGHT_OF_AMBIGUITY: res["height_of_ambiguity_m"],
+            self.RESIDUAL_RMS: res.get("residual_phase_rms_rad", float("nan")),
+        }
