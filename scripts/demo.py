@@ -42,6 +42,9 @@ def main() -> None:
                  WINDOW_SIZES="32,64,128", STEP="16", SEARCH="8", OUTPUT=offsets,
                  PER_SIZE_OUTPUT=os.path.join(out, "offsets_per_window.tif"))
     print("[demo] " + compare_with_truth(offsets, paths["true_displacement"]).line(), flush=True)
+    from demo_dem_sr import run_dem_sr_demo
+
+    print("[demo] " + run_dem_sr_demo(out, qgis_process), flush=True)
     print(f"[demo] outputs in {out}")
 
 
