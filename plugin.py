@@ -17,13 +17,18 @@ class GeohazardPlugin:
         from .processing_provider.provider import GeohazardProvider
 
         if self.provider is None:
-            self.provider = GeohazardProvider()
-            QgsApplication.processingRegistry().addProvider(self.provider)
+            provider = GeohazardProvider()
+            # QGIS deletes a provider whose id is already registered and returns False
+            if QgsApplication.processingRegistry().addProvider(provider):
+                self.provider = provider
 
     def initGui(self) -> None:  # noqa: N802 (QGIS API name)
         self.initProcessing()
 
     def unload(self) -> None:
         if self.provider is not None:
-            QgsApplication.processingRegistry().removeProvider(self.provider)
+            try:
+                QgsApplication.processingRegistry().removeProvider(self.provider)
+            except RuntimeError:  # already deleted by QGIS (e.g. at application exit)
+                pass
             self.provider = None
