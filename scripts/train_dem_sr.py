@@ -109,7 +109,7 @@ def main() -> int:
             "stage_1_data": [os.path.basename(p) for p in images],
             "stage_2_data": "Jacksboro fault DEM (USGS, matplotlib sample data, 3 arc-second) outside the held-out test and validation blocks (4 px buffer); topobathy.npz (2 arc-minute); 16 seeded fractal terrains 256x256 (engine/terrain.py)" + (f"; user DEMs {args.dem}" if args.dem else ""),
             "pairs": f"LR = mean of each {args.scale}x{args.scale} block of the HR patch (not bicubic downsampling)",
-            "sampling": f"sources weighted (Jacksboro 0.45, topobathy 0.10, fractal 0.45 in total); within a source, {cfg.elevation_bins} quantile bins of patch mean elevation drawn uniformly (oversamples high terrain); random flips/rotations",
+            "sampling": f"sources weighted (Jacksboro 0.45, topobathy 0.10, fractal 0.45 in total); within a source, {cfg.elevation_bins} equal-width bins of patch mean elevation drawn uniformly (oversamples high terrain); random flips/rotations",
             "losses": "stage 1: L1. stage 2a (finetune): w_l1*L1 + w_gradient*slope-gradient L1. stage 2b (gan): + w_feature*discriminator feature matching + w_adversarial*GAN loss. Feature matching and slope L1 replace the VGG perceptual loss (no VGG weights offline).",
             "selection": "the generator with the lowest validation elevation RMSE over all validation points (every validate_every steps) is kept",
             "best_validation": trainer.best,

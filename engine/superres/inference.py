@@ -39,7 +39,8 @@ class SuperResolutionConfig:
         model: bundled model name or path to a .safetensors file (card beside it).
         tile_size: tile side in input pixels. Default 128.
         overlap: overlap between tiles in input pixels. Default 32.
-        batch_size: tiles per forward pass. Default 4.
+        batch_size: tiles per forward pass; 0 (default) is 4 on CUDA and 1 on the CPU, where
+            batching gains nothing and multiplies the memory of the activations.
         device: auto, cpu, cuda or cuda:N.
     """
 
@@ -47,7 +48,7 @@ class SuperResolutionConfig:
     model: str = ""
     tile_size: int = 128
     overlap: int = 32
-    batch_size: int = 4
+    batch_size: int = 0
     device: str = "auto"
 
 
@@ -139,9 +140,10 @@ def _run_tiles(reader, writer, net, device, grid: Grid, cfg: SuperResolutionConf
             acc = np.concatenate([acc[shift:], np.zeros((shift, out_w))]) if shift < acc.shape[0] else np.zeros_like(acc)
             wsum = np.concatenate([wsum[shift:], np.zeros((shift, out_w))]) if shift < wsum.shape[0] else np.zeros_like(wsum)
             band_top = r0 * s
-        for b0 in range(0, len(cols), cfg.batch_size):
+        batch = cfg.batch_size or (4 if device.type == "cuda" else 1)
+        for b0 in range(0, len(cols), batch):
             rep.check_cancel()
-            js = list(range(b0, min(b0 + cfg.batch_size, len(cols))))
+            js = list(range(b0, min(b0 + batch, len(cols))))
             tiles = [reader.read(Window(cols[j], r0, tile_w, tile_h)) for j in js]
             any_valid = any_valid or any(np.isfinite(t).any() for t in tiles)
             outs = super_resolve_tiles(net, tiles, s, device)

@@ -37,9 +37,9 @@ class PatchSampler:
 
     Sources are drawn with probability proportional to their weight. Within a source, candidate
     patch positions on a grid of stride ``hr_size // 4`` are grouped into ``elevation_bins``
-    quantile bins of their mean value; a bin is drawn uniformly, then a position in it, so high
-    (rarer) terrain is drawn as often as the common low terrain (the paper's oversampling of high
-    elevations). With ``elevation_bins=1`` sampling is uniform.
+    equal-width bins of their mean value; a non-empty bin is drawn uniformly, then a position in
+    it, so high (rarer) terrain is drawn as often as the common low terrain (the paper's
+    oversampling of high elevations). With ``elevation_bins=1`` sampling is uniform.
     """
 
     def __init__(
@@ -76,7 +76,9 @@ class PatchSampler:
                 continue
             means = np.array([np.nanmean(src.array[r : r + h, c : c + h]) for r, c in zip(rr, cc)])
             nb = max(1, min(elevation_bins, rr.size))
-            edges = np.quantile(means, np.linspace(0, 1, nb + 1)[1:-1])
+            # Equal-width bins of patch mean elevation: a rare high massif gets a bin of its own
+            # and is drawn as often as the common lowland (quantile bins would not oversample).
+            edges = np.linspace(means.min(), means.max(), nb + 1)[1:-1]
             which = np.searchsorted(edges, means)
             groups = [np.stack([rr[which == b], cc[which == b]], 1) for b in range(nb)]
             self.bins.append([g for g in groups if len(g)])
@@ -86,11 +88,16 @@ class PatchSampler:
         w = np.array([s.weight for s in self.sources], dtype=np.float64)
         self.source_p = w / w.sum()
 
-    def _one(self) -> tuple[np.ndarray, np.ndarray]:
-        i = self.rng.choice(len(self.sources), p=self.source_p)
+    def draw_position(self) -> tuple[int, int, int]:
+        """(source index, row, col) of the next patch's top-left corner."""
+        i = int(self.rng.choice(len(self.sources), p=self.source_p))
         bins = self.bins[i]
         group = bins[self.rng.integers(len(bins))]
         r, c = group[self.rng.integers(len(group))]
+        return i, int(r), int(c)
+
+    def _one(self) -> tuple[np.ndarray, np.ndarray]:
+        i, r, c = self.draw_position()
         hr = self.sources[i].array[r : r + self.hr_size, c : c + self.hr_size]
         k = int(self.rng.integers(8))
         hr = np.rot90(hr, k % 4)

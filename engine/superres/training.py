@@ -58,11 +58,11 @@ class TrainConfig:
     discriminator: dict[str, Any] = field(default_factory=dict)
     hr_patch: int = 96
     batch_size: int = 16
-    pretrain_steps: int = 300
+    pretrain_steps: int = 200
     pretrain_lr: float = 4e-4
-    finetune_steps: int = 900
+    finetune_steps: int = 700
     finetune_lr: float = 2e-4
-    gan_steps: int = 150
+    gan_steps: int = 100
     gan_lr: float = 1e-4
     adam_betas: tuple[float, float] = (0.9, 0.999)
     w_l1: float = 1.0

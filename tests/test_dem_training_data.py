@@ -1,0 +1,123 @@
+"""Training pieces: fractal terrain, elevation-stratified sampling, two-stage training with
+checkpoints and resume, metrics and topographic phase formulas."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from geohazard.engine.dem_metrics import compare_dems, metres_per_pixel, slope_degrees
+from geohazard.engine.insar_phase import PhaseGeometry, wrap
+from geohazard.engine.sample_data import JACKSBORO_TEST, jacksboro_dem
+from geohazard.engine.superres.degrade import block_mean, upsample
+from geohazard.engine.superres.patches import PatchSampler, PatchSource
+from geohazard.engine.superres.training import Trainer, TrainConfig, ValidationSet
+from geohazard.engine.terrain import fractal_terrain, random_terrain
+
+TINY_G = {"type": "RRDBNet", "scale": 2, "num_feat": 8, "num_block": 1, "num_grow_ch": 4,
+          "cubic_skip": True, "affine_equivariant": True, "back_projection": True}
+
+
+def test_fractal_terrain_is_seeded_and_scaled() -> None:
+    a = fractal_terrain((64, 64), 1)
+    assert np.array_equal(a, fractal_terrain((64, 64), 1))
+    assert not np.array_equal(a, fractal_terrain((64, 64), 2))
+    assert a.min() == pytest.approx(200.0, abs=1e-3) and a.max() == pytest.approx(1000.0, abs=1e-2)
+    assert np.isfinite(random_terrain((32, 48), 5)).all()
+
+
+def test_jacksboro_sample_dem_is_georeferenced() -> None:
+    dem, grid = jacksboro_dem()
+    assert dem.shape == (344, 403) and grid.crs.to_epsg() == 4326
+    assert grid.bounds == pytest.approx((-84.41375, 36.44625, -84.0779167, 36.7329167), abs=1e-6)
+    assert 236 <= dem.min() and dem.max() <= 1076
+
+
+def test_sampler_oversamples_high_terrain_and_respects_the_mask() -> None:
+    # low terrain covers 90% of the array, a high plateau 10%
+    arr = np.full((200, 200), 100.0, np.float32)
+    arr[:, 180:] = 3000.0
+    arr += np.random.default_rng(0).normal(0, 1, arr.shape).astype(np.float32)
+    allowed = np.ones(arr.shape, bool)
+    allowed[:100, :100] = False
+    sampler = PatchSampler([PatchSource(arr, allowed)], hr_size=16, scale=2, seed=0, elevation_bins=4)
+    positions = np.concatenate(sampler.bins[0])
+    assert all(r >= 100 or c >= 100 for r, c in positions), "a patch overlaps the masked block"
+    uniform = PatchSampler([PatchSource(arr, allowed)], 16, 2, 0, elevation_bins=1)
+    share = [np.mean([s.draw_position()[2] + 8 >= 180 for _ in range(2000)]) for s in (sampler, uniform)]
+    assert share[0] > 2 * share[1], f"high terrain drawn {share[0]:.2f} stratified vs {share[1]:.2f} uniform"
+    lr, hr = sampler.batch(5)
+    assert lr.shape == (5, 1, 8, 8) and hr.shape == (5, 1, 16, 16)
+    # patches are normalised with the statistics of their LR version
+    assert torch.allclose(lr.mean(dim=(1, 2, 3)), torch.zeros(5), atol=1e-4)
+
+
+def test_two_stage_training_checkpoints_and_resumes(tmp_path: Path) -> None:
+    rng = np.random.default_rng(0)
+    images = [PatchSource(rng.random((64, 64)).astype(np.float32))]
+    dems = [PatchSource(fractal_terrain((64, 64), 3))]
+    samplers = {"images": lambda s: PatchSampler(images, 32, 2, s, 1), "dems": lambda s: PatchSampler(dems, 32, 2, s, 4)}
+    val = ValidationSet([fractal_terrain((32, 32), 9)], [(30.0, 30.0)])
+    disc = {"type": "VGGStyleDiscriminator", "num_feat": 4, "input_size": 32, "dense_features": 8}
+    cfg = TrainConfig(scale=2, generator=TINY_G, discriminator=disc, hr_patch=32, batch_size=2,
+                      pretrain_steps=2, finetune_steps=2, gan_steps=2, validate_every=2)
+    full = Trainer(cfg, samplers, val, str(tmp_path / "a"), log=lambda m: None)
+    full.run()
+    assert [h["stage"] for h in full.history] == ["pretrain", "finetune", "gan"]
+    assert {"rmse_m", "psnr_db", "bicubic_rmse_m"} <= set(full.history[0])
+    # interrupted after the pretraining stage, resumed from its checkpoint
+    cfg_short = TrainConfig(**{**cfg.__dict__, "finetune_steps": 2, "gan_steps": 2})
+    first = Trainer(cfg_short, samplers, val, str(tmp_path / "b"), log=lambda m: None)
+    first.cfg.finetune_steps = 0
+    first.cfg.gan_steps = 0
+    first.run()
+    assert (tmp_path / "b" / "checkpoint.safetensors").exists()
+    second = Trainer(cfg_short, samplers, val, str(tmp_path / "b"), log=lambda m: None)
+    second.cfg.finetune_steps = 2
+    second.cfg.gan_steps = 2
+    assert second.resume() and second.stage == "pretrain" and second.step == 2
+    second.run()
+    assert [h["stage"] for h in second.history] == ["pretrain", "finetune", "gan"]
+    assert second.opt_g.state_dict()["state"], "optimizer state restored and advanced"
+
+
+def test_metrics_on_known_cases() -> None:
+    ref = fractal_terrain((40, 40), 4)
+    same = compare_dems(ref, ref, 30.0, 30.0)
+    assert same.rmse_m == 0 and same.psnr_db == math.inf and same.ssim == pytest.approx(1.0)
+    off = compare_dems(ref + 3.0, ref, 30.0, 30.0)
+    assert off.rmse_m == pytest.approx(3.0, abs=1e-4) and off.bias_m == pytest.approx(3.0, abs=1e-4)
+    assert off.slope_rmse_deg == pytest.approx(0, abs=1e-3)
+    yy, xx = np.mgrid[0:10, 0:10].astype(np.float64)
+    plane = xx * 30.0  # rises 30 m per 30 m pixel: 45 degrees
+    assert np.nanmean(slope_degrees(plane, 30.0, 30.0)) == pytest.approx(45.0)
+    dx, dy = metres_per_pixel((1 / 1200, 1 / 1200), True, 36.6)
+    assert dy == pytest.approx(92.5, abs=0.5) and dx == pytest.approx(74.5, abs=0.5)
+
+
+def test_block_mean_and_upsamplers() -> None:
+    hr = np.arange(16, dtype=np.float32).reshape(4, 4)
+    assert np.array_equal(block_mean(hr, 2), np.array([[2.5, 4.5], [10.5, 12.5]], np.float32))
+    lr = np.full((3, 3), 7.0, np.float32)
+    assert np.allclose(upsample(lr, 4, "bicubic"), 7.0) and upsample(lr, 4, "nearest").shape == (12, 12)
+
+
+def test_phase_geometry() -> None:
+    g = PhaseGeometry()
+    assert g.height_of_ambiguity_m == pytest.approx(0.05546576 * 880_000 * math.sin(math.radians(39)) / 300)
+    assert wrap(np.array([math.pi, -math.pi, 3 * math.pi + 0.1])).tolist() == pytest.approx([-math.pi, -math.pi, -math.pi + 0.1], abs=1e-6)
+
+
+def test_held_out_block_is_not_sampled_in_training() -> None:
+    from geohazard.engine.superres.recipe import dem_sources
+
+    src = dem_sources(seed=0)[0]
+    r0, r1, c0, c1 = JACKSBORO_TEST
+    assert not src.allowed[r0:r1, c0:c1].any()
+    sampler = PatchSampler([src], 64, 4, 0)
+    for r, c in np.concatenate(sampler.bins[0]):
+        assert r + 64 <= r0 - 4 or c >= c1 + 4
