@@ -90,3 +90,16 @@ def test_registry_builds_from_card_config_and_names_errors() -> None:
         build_network({"type": "Nope"})
     with pytest.raises(GeohazardError, match="Invalid configuration for RRDBNet"):
         build_network({"type": "RRDBNet", "num_blocks": 3})
+
+
+@pytest.mark.parametrize("scale", [2, 4])
+def test_chunked_upsampling_tail_equals_one_pass(scale: int) -> None:
+    torch.manual_seed(0)
+    net = RRDBNet(scale=scale, cubic_skip=True, back_projection=True, **TINY).eval()
+    x = torch.randn(1, 1, 37, 29)
+    with torch.no_grad():
+        net.tail_chunk_rows = 8
+        chunked = net(x)
+        net.tail_chunk_rows = 1000
+        whole = net(x)
+    assert torch.allclose(chunked, whole, atol=1e-5)

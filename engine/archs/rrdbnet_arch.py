@@ -122,12 +122,30 @@ class RRDBNet(nn.Module):
             return F.conv2d(F.pad(x, (1, 1, 1, 1), mode="replicate"), weight, None)
         return F.conv2d(x, weight, self.conv_first.bias, padding=1)
 
+    # Rows of low-resolution features sent through the upsampling tail at once in inference
+    # (not a constructor argument: it changes memory, not results). The tail's receptive field
+    # is under 2 input pixels, so chunks with a 2-pixel halo give exactly the unchunked result.
+    tail_chunk_rows: int = 64
+    TAIL_HALO = 2
+
+    def _tail(self, feat: torch.Tensor) -> torch.Tensor:
+        for upconv in self.upconvs:
+            feat = self.lrelu(self.pixel_shuffle(upconv(feat)))
+        return self.conv_last(self.lrelu(self.conv_hr(feat)))
+
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         feat = self._first(x)
         feat = feat + self.conv_body(self.body(feat))
-        for upconv in self.upconvs:
-            feat = self.lrelu(self.pixel_shuffle(upconv(feat)))
-        out = self.conv_last(self.lrelu(self.conv_hr(feat)))
+        rows, chunk, halo, s = feat.shape[-2], self.tail_chunk_rows, self.TAIL_HALO, self.scale
+        if self.training or torch.is_grad_enabled() or rows <= chunk:
+            out = self._tail(feat)
+        else:
+            pieces = []
+            for r0 in range(0, rows, chunk):
+                a, b = max(r0 - halo, 0), min(r0 + chunk + halo, rows)
+                piece = self._tail(feat[..., a:b, :])
+                pieces.append(piece[..., (r0 - a) * s : (r0 - a + min(chunk, rows - r0)) * s, :])
+            out = torch.cat(pieces, dim=-2)
         if self.cubic_skip:
             out = out + F.interpolate(x, scale_factor=self.scale, mode="bicubic", align_corners=False)
         if self.back_projection:

@@ -24,7 +24,7 @@ from ..progress import Reporter
 from ..raster_io import Grid, RasterWriter, check_output_path, inspect_raster, open_band
 from .model_store import load_model, resolve_model
 from .tile_model import super_resolve_tiles
-from .tiling import tile_starts, tile_weight
+from .tiling import fit_tile, tile_starts, tile_weight
 
 MIN_INPUT_PX = 4
 MIN_TILE = 16
@@ -37,7 +37,7 @@ class SuperResolutionConfig:
     Args:
         scale: upsampling factor, 2 or 4; must match the model's.
         model: bundled model name or path to a .safetensors file (card beside it).
-        tile_size: tile side in input pixels. Default 128.
+        tile_size: tile side in input pixels. Default 768 (about 1.1 GiB peak on the CPU at x4; overlap overhead under 10%).
         overlap: overlap between tiles in input pixels. Default 32.
         batch_size: tiles per forward pass; 0 (default) is 4 on CUDA and 1 on the CPU, where
             batching gains nothing and multiplies the memory of the activations.
@@ -46,7 +46,7 @@ class SuperResolutionConfig:
 
     scale: int = 4
     model: str = ""
-    tile_size: int = 128
+    tile_size: int = 768
     overlap: int = 32
     batch_size: int = 0
     device: str = "auto"
@@ -124,21 +124,21 @@ def super_resolve_dem(
 
 def _run_tiles(reader, writer, net, device, grid: Grid, cfg: SuperResolutionConfig, tile: int, rep: Reporter) -> int:  # type: ignore[no-untyped-def]
     s = cfg.scale
-    tile_h, tile_w = min(tile, grid.height), min(tile, grid.width)
     overlap = min(cfg.overlap, tile // 2)
+    tile_h, tile_w = fit_tile(grid.height, tile, overlap), fit_tile(grid.width, tile, overlap)
     rows = tile_starts(grid.height, tile_h, overlap)
     cols = tile_starts(grid.width, tile_w, overlap)
     out_w = grid.width * s
     total, done, any_valid = len(rows) * len(cols), 0, False
-    acc = np.zeros((tile_h * s, out_w))  # weighted sum for the current band of output rows
+    acc = np.zeros((tile_h * s, out_w), np.float32)  # weighted sum for the current band of rows
     wsum = np.zeros_like(acc)
     band_top = 0  # output row of acc[0]
     for i, r0 in enumerate(rows):
         # Shift the band buffer so that it starts at this tile row.
         shift = r0 * s - band_top
         if shift:
-            acc = np.concatenate([acc[shift:], np.zeros((shift, out_w))]) if shift < acc.shape[0] else np.zeros_like(acc)
-            wsum = np.concatenate([wsum[shift:], np.zeros((shift, out_w))]) if shift < wsum.shape[0] else np.zeros_like(wsum)
+            acc = np.concatenate([acc[shift:], np.zeros((shift, out_w), np.float32)]) if shift < acc.shape[0] else np.zeros_like(acc)
+            wsum = np.concatenate([wsum[shift:], np.zeros((shift, out_w), np.float32)]) if shift < wsum.shape[0] else np.zeros_like(wsum)
             band_top = r0 * s
         batch = cfg.batch_size or (4 if device.type == "cuda" else 1)
         for b0 in range(0, len(cols), batch):

@@ -200,7 +200,7 @@ class Trainer:
             return loss, parts
         grad = gradient_l1(sr, hr)
         loss = loss + cfg.w_gradient * grad
-        parts["grad"] = float(grad)
+        parts["grad"] = float(grad.detach())
         if self.stage == "gan":
             if self.feature_net is not None:
                 feat = user_feature_loss(self.feature_net, sr, hr)
@@ -208,7 +208,7 @@ class Trainer:
                 feat = feature_matching(self.D.feature_maps(sr), self.D.feature_maps(hr))
             adv = adversarial_g(self.D(sr))
             loss = loss + cfg.w_feature * feat + cfg.w_adversarial * adv
-            parts.update(feat=float(feat), adv=float(adv))
+            parts.update(feat=float(feat.detach()), adv=float(adv.detach()))
             self._last_sr = sr.detach()
         return loss, parts
 
