@@ -102,7 +102,7 @@ def main() -> int:
             "restore": "metres = normalised * scale + offset (float64)",
             "note": "the generator is affine-equivariant (no biases, zero-mean first kernels with replicate padding), so the result does not depend on the normalisation except for rounding",
         },
-        "receptive_field_lr_px": "about 8 px effective (see benchmarks/RESULTS.md); default OVERLAP covers it",
+        "context_lr_px": "outputs depend on about 12 input pixels on each side (tile-border effects below 1e-5 of the tile relief beyond that); the default OVERLAP of 32 covers it",
         "training": {
             "script": f"scripts/train_dem_sr.py --scale {args.scale} --out-dir out/train_x{args.scale}",
             "config": asdict(cfg),
