@@ -1,0 +1,153 @@
+"""Running an install plan and judging its outcome; shared by the dialog and the tests.
+
+:class:`PlanRun` holds the state of a run (which step, its parser, the log) and decides what a
+finished step means; the dialog drives it from a QProcess (never blocking the GUI), and
+:func:`run_plan` drives it with ``subprocess`` for tests and scripts.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from dataclasses import dataclass, field
+from typing import Callable, Sequence
+
+from .pip_command import InstallStep, PipOutputParser, parse_verify_output, plan_progress
+
+
+@dataclass
+class InstallResult:
+    """The outcome: ``ok``, a message for the user, and what the verifying import reported."""
+
+    ok: bool
+    message: str
+    imported: dict[str, dict[str, object]] = field(default_factory=dict)
+
+
+def child_environment(base: dict[str, str] | None = None) -> dict[str, str]:
+    """The environment for pip: QGIS's own (PATH/PYTHONHOME matter on Windows), unbuffered,
+    UTF-8, and no PYTHONPATH pointing the child at QGIS's plugin folders."""
+    env = dict(os.environ if base is None else base)
+    env["PYTHONUNBUFFERED"] = "1"
+    env["PYTHONIOENCODING"] = "utf-8"
+    env["PIP_DISABLE_PIP_VERSION_CHECK"] = "1"
+    env["PIP_NO_INPUT"] = "1"
+    return env
+
+
+class PlanRun:
+    """The state of one install: feed it each output line and each step's exit code."""
+
+    def __init__(self, steps: Sequence[InstallStep]) -> None:
+        self.steps = list(steps)
+        self.index = 0
+        self.parser = PipOutputParser()
+        self.output: list[str] = []
+        self.log: list[str] = []
+        self.result: InstallResult | None = None
+
+    @property
+    def step(self) -> InstallStep:
+        return self.steps[self.index]
+
+    def start_step(self) -> list[str]:
+        """The command of the current step (logged)."""
+        self.parser = PipOutputParser()
+        self.output = []
+        self.log.append(f"== {self.step.title}: {' '.join(self.step.command[:4])} ...")
+        return self.step.command
+
+    def feed(self, line: str) -> float:
+        """One line of output; returns the overall progress fraction."""
+        line = line.rstrip("\r\n")
+        self.output.append(line)
+        self.log.append(line)
+        return plan_progress(self.steps, self.index, self.parser.feed(line))
+
+    def finish_step(self, returncode: int) -> bool:
+        """Judge the step that just ended; True when there is a next step to start."""
+        step = self.step
+        text = "\n".join(self.output)
+        if step.kind == "check" and returncode != 0:
+            self.result = InstallResult(
+                False,
+                "pip is not available for QGIS's Python "
+                f"({step.command[0]}). On Debian/Ubuntu install the package python3-pip; "
+                "elsewhere see the README.\n" + text[-1500:],
+            )
+            return False
+        if step.kind == "pip" and returncode != 0:
+            pip_error = self.parser.error_text() or text[-1500:]
+            self.result = InstallResult(False, f"{step.title} failed (pip exit code {returncode}):\n{pip_error}")
+            return False
+        if step.kind == "verify":
+            imported = parse_verify_output(text)
+            failed = {k: v for k, v in imported.items() if "error" in v}
+            if returncode != 0 or not imported:
+                self.result = InstallResult(False, "The import check could not run:\n" + text[-1500:])
+            elif failed:
+                lines = "\n".join(f"{k}: {v['error']}" for k, v in failed.items())
+                self.result = InstallResult(
+                    False, f"Installed, but these do not import:\n{lines}", imported
+                )
+            else:
+                self.result = InstallResult(True, success_message(imported), imported)
+            return False
+        self.index += 1
+        if self.index >= len(self.steps):
+            self.result = InstallResult(True, "Installed.")
+            return False
+        return True
+
+    def cancel(self) -> None:
+        self.result = InstallResult(False, "Cancelled; packages already installed stay in place.")
+
+
+def success_message(imported: dict[str, dict[str, object]]) -> str:
+    parts = []
+    for name, info in imported.items():
+        part = f"{name} {info.get('version')}"
+        if name == "torch":
+            if info.get("cuda"):
+                part += " (CUDA available)"
+            elif info.get("mps"):
+                part += " (Apple MPS available)"
+            elif info.get("cuda_build"):
+                part += f" (CUDA {info['cuda_build']} build, but no GPU visible to it)"
+            else:
+                part += " (CPU build)"
+        parts.append(part)
+    return "All packages import: " + ", ".join(parts) + "."
+
+
+def run_plan(
+    steps: Sequence[InstallStep],
+    progress: Callable[[float], None] = lambda f: None,
+    line: Callable[[str], None] = lambda s: None,
+    is_canceled: Callable[[], bool] = lambda: False,
+) -> InstallResult:
+    """Run the steps one after the other with ``subprocess`` (outside the GUI)."""
+    run = PlanRun(steps)
+    flags = {"creationflags": 0x08000000} if sys.platform.startswith("win") else {}
+    while True:
+        cmd = run.start_step()
+        proc = subprocess.Popen(
+            cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+            encoding="utf-8", errors="replace", env=child_environment(), **flags,
+        )
+        assert proc.stdout is not None
+        for text in proc.stdout:
+            line(text.rstrip("\r\n"))
+            progress(run.feed(text))
+            if is_canceled():
+                proc.kill()
+                proc.wait()
+                run.cancel()
+                assert run.result is not None
+                return run.result
+        if not run.finish_step(proc.wait()):
+            break
+    progress(1.0 if run.result and run.result.ok else plan_progress(steps, run.index, run.parser.fraction))
+    assert run.result is not None
+    return run.result
