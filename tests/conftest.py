@@ -22,6 +22,9 @@ if not _link.exists():
 if str(PLUGINS) not in sys.path:
     sys.path.insert(0, str(PLUGINS))
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+TESTS = Path(__file__).resolve().parent
+if str(TESTS) not in sys.path:
+    sys.path.insert(0, str(TESTS))  # shared helpers such as sar_pairs.py
 
 
 @pytest.fixture(scope="session")

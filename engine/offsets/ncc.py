@@ -1,0 +1,99 @@
+"""Batched normalized cross-correlation in the frequency domain, with a sub-pixel peak fit.
+
+For a batch of templates ``T`` (N, w, w) taken from the reference image and search areas ``S``
+(N, w + 2s, w + 2s) taken from the secondary image around the same centres, the correlation
+surface has (2s + 1)^2 lags. Lag (dy, dx) = (0, 0) means the template's content sits s pixels up
+and left of its reference position; the offset of the feature is therefore (dy - s, dx - s).
+Everything is torch, so the same code runs on a CUDA GPU.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+
+
+@dataclass
+class PeakResult:
+    """Per-window results of :func:`ncc_offsets` (all tensors of shape (N,))."""
+
+    dy: torch.Tensor  # row offset in pixels, positive down
+    dx: torch.Tensor  # column offset in pixels, positive right
+    peak: torch.Tensor  # peak normalized cross-correlation in [-1, 1]
+    valid: torch.Tensor  # bool: peak inside the search area (not on its border), finite
+
+
+def _box_sums(x: torch.Tensor, w: int) -> torch.Tensor:
+    """Sums of every w x w sub-window of a batch of images (N, H, W) -> (N, H-w+1, W-w+1)."""
+    ii = torch.nn.functional.pad(x.cumsum(1).cumsum(2), (1, 0, 1, 0))
+    return ii[:, w:, w:] - ii[:, :-w, w:] - ii[:, w:, :-w] + ii[:, :-w, :-w]
+
+
+def ncc_surface(templates: torch.Tensor, search: torch.Tensor) -> torch.Tensor:
+    """Normalized cross-correlation of each template over its search area.
+
+    Args:
+        templates: (N, w, w) reference windows.
+        search: (N, w + 2s, w + 2s) secondary windows centred on the same points.
+
+    Returns:
+        (N, 2s + 1, 2s + 1) NCC values in [-1, 1]; 0 where a window has no contrast.
+    """
+    n, w, _ = templates.shape
+    big = search.shape[-1]
+    lags = big - w + 1
+    t0 = templates - templates.mean(dim=(1, 2), keepdim=True)
+    tnorm = t0.square().sum(dim=(1, 2)).sqrt()
+    s0 = search - search.mean(dim=(1, 2), keepdim=True)  # better conditioned box sums
+    spec = torch.fft.rfft2(s0) * torch.conj(torch.fft.rfft2(t0, s=(big, big)))
+    corr = torch.fft.irfft2(spec, s=(big, big))[:, :lags, :lags]
+    acc = s0.double() if s0.device.type == "cpu" else s0
+    local_sum = _box_sums(acc, w)
+    local_sq = _box_sums(acc.square(), w)
+    var = (local_sq - local_sum.square() / (w * w)).clamp_min(0).to(corr.dtype)
+    denom = tnorm.view(n, 1, 1) * var.sqrt()
+    eps = 1e-6 * denom.amax(dim=(1, 2), keepdim=True).clamp_min(1e-12)
+    return torch.where(denom > eps, corr / denom.clamp_min(1e-30), torch.zeros_like(corr))
+
+
+def _gaussian_or_parabolic(cm: torch.Tensor, c0: torch.Tensor, cp: torch.Tensor) -> torch.Tensor:
+    """Sub-pixel vertex of three samples at -1, 0, +1: Gaussian fit, parabolic where log fails."""
+    positive = (cm > 0) & (c0 > 0) & (cp > 0)
+    lm, l0, lp = (torch.log(v.clamp_min(1e-12)) for v in (cm, c0, cp))
+    g_den = lm - 2 * l0 + lp
+    gauss = (lm - lp) / (2 * torch.where(g_den.abs() > 1e-12, g_den, torch.full_like(g_den, -1e-12)))
+    p_den = cm - 2 * c0 + cp
+    para = (cm - cp) / (2 * torch.where(p_den.abs() > 1e-12, p_den, torch.full_like(p_den, -1e-12)))
+    delta = torch.where(positive & (g_den < 0), gauss, para)
+    return delta.clamp(-1.0, 1.0)
+
+
+def peak_offsets(surface: torch.Tensor) -> PeakResult:
+    """Integer peak of each NCC surface refined to sub-pixel with separable 3-point fits.
+
+    The offset is returned relative to the centre lag, in pixels (rows down, columns right).
+    A peak on the border of the search area cannot be refined and is flagged invalid: the true
+    offset may lie outside the search range.
+    """
+    n, lags, _ = surface.shape
+    s = (lags - 1) // 2
+    flat = surface.reshape(n, -1)
+    peak, idx = flat.max(dim=1)
+    iy = torch.div(idx, lags, rounding_mode="floor")
+    ix = idx - iy * lags
+    inner = (iy > 0) & (iy < lags - 1) & (ix > 0) & (ix < lags - 1) & torch.isfinite(peak)
+    iyc = iy.clamp(1, lags - 2)
+    ixc = ix.clamp(1, lags - 2)
+    b = torch.arange(n, device=surface.device)
+    c0 = surface[b, iyc, ixc]
+    dy = _gaussian_or_parabolic(surface[b, iyc - 1, ixc], c0, surface[b, iyc + 1, ixc])
+    dx = _gaussian_or_parabolic(surface[b, iyc, ixc - 1], c0, surface[b, iyc, ixc + 1])
+    offy = (iy - s).to(surface.dtype) + torch.where(inner, dy, torch.zeros_like(dy))
+    offx = (ix - s).to(surface.dtype) + torch.where(inner, dx, torch.zeros_like(dx))
+    return PeakResult(dy=offy, dx=offx, peak=peak, valid=inner)
+
+
+def ncc_offsets(templates: torch.Tensor, search: torch.Tensor) -> PeakResult:
+    """Sub-pixel offsets of a batch of templates in their search areas (see module doc)."""
+    return peak_offsets(ncc_surface(templates, search))

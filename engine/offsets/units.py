@@ -1,0 +1,44 @@
+"""Pixel offsets to east/north metres, for projected and geographic reference grids."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..progress import Reporter
+from ..raster_io import Grid
+
+
+def _metres_per_degree(lat_deg: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Metres per degree of longitude and latitude on the WGS84 ellipsoid (series expansion)."""
+    phi = np.deg2rad(lat_deg)
+    per_lat = 111132.92 - 559.82 * np.cos(2 * phi) + 1.175 * np.cos(4 * phi)
+    per_lon = 111412.84 * np.cos(phi) - 93.5 * np.cos(3 * phi)
+    return per_lon, per_lat
+
+
+def pixel_offsets_to_metres(
+    dy: np.ndarray, dx: np.ndarray, image: Grid, centres: Grid, reporter: Reporter | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Convert offsets in reference pixels (dy down, dx right) into east and north metres.
+
+    Args:
+        dy, dx: offsets on the centre grid, in pixels of the reference image.
+        image: the reference image grid (its transform maps pixel offsets to map offsets).
+        centres: the grid of window centres (gives each point's latitude on geographic grids).
+        reporter: told when a geographic grid was converted from degrees.
+    """
+    t = image.transform
+    east = t.a * dx + t.b * dy
+    north = t.d * dx + t.e * dy
+    crs = image.crs
+    if crs is not None and crs.is_geographic:
+        rows, cols = np.mgrid[0 : dy.shape[0], 0 : dy.shape[1]]
+        _, lat = centres.transform * (cols + 0.5, rows + 0.5)
+        per_lon, per_lat = _metres_per_degree(np.asarray(lat))
+        east, north = east * per_lon, north * per_lat
+        if reporter is not None:
+            reporter.info("The reference grid is geographic (degrees): offsets converted to metres locally.")
+    elif crs is not None and crs.linear_units_factor:
+        factor = crs.linear_units_factor[1]
+        east, north = east * factor, north * factor
+    return np.asarray(east, np.float32), np.asarray(north, np.float32)

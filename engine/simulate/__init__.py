@@ -1,0 +1,1 @@
+"""Seeded simulators: real sample DEMs, SAR-like amplitude with speckle, displacement fields."""

@@ -1,0 +1,121 @@
+"""geohazard:offsettracking: classical multi-window NCC offset tracking of two SAR images."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from qgis.core import (
+    QgsProcessingContext,
+    QgsProcessingFeedback,
+    QgsProcessingParameterBand,
+    QgsProcessingParameterDefinition,
+    QgsProcessingParameterEnum,
+    QgsProcessingParameterNumber,
+    QgsProcessingParameterRasterDestination,
+    QgsProcessingParameterRasterLayer,
+    QgsProcessingParameterString,
+)
+
+from .base_algorithm import GeohazardAlgorithm
+from .styling import BandPseudocolor
+
+OUTLIER_OPTIONS = ["none", "2-sigma", "median", "2-sigma + median"]
+
+HELP = """Measures ground displacement between two SAR amplitude images (or any two co-registered \
+images) by normalized cross-correlation (NCC) of windows, as in pixel offset tracking of \
+glaciers, landslides and co-seismic ruptures.
+
+<b>Reference</b> and <b>secondary</b>: two acquisitions of the same area, ideally on the same grid. \
+A secondary on another grid or CRS is resampled (bilinear) onto the reference grid, with a \
+warning in the log.
+
+<b>Window sizes</b> (pixels, comma-separated, even, e.g. 32,64,128): each size is correlated on \
+the same grid of window centres and the results are combined: per point the size with the \
+highest peak NCC leads, the sizes agreeing with it within 1 pixel are averaged (weighted by NCC \
+squared). Small windows resolve sharp landslide margins; large windows are robust on noisy ground.
+
+<b>Step</b> (pixels): spacing of window centres, which is the output pixel size. \
+<b>Search</b> (pixels): largest offset looked for in each direction; a peak on the edge of the \
+search area is rejected.
+
+Output: a 4-band GeoTIFF on the grid of window centres: east offset (m), north offset (m), \
+magnitude (m), quality (peak NCC, 0-1). Offsets are those of the secondary relative to the \
+reference, positive east and north (the COSI-Corr/autoRIFT convention), NaN where no reliable \
+match was found. Geographic (degree) grids are converted to metres locally. The optional \
+per-size output holds east, north and quality of every window size before combination and \
+outlier removal (the "multi-kernel" offsets that CC-ResSiamNet takes as input).
+
+Outlier filter: 2-sigma drops points whose offset differs from their 3x3 neighbourhood median by \
+more than twice the robust standard deviation (and at least half a pixel); median smooths with a \
+3x3 median. Runs on a CUDA GPU when available (Device)."""
+
+
+class OffsetTrackingAlgorithm(GeohazardAlgorithm):
+    ALG_NAME = "offsettracking"
+    DISPLAY_NAME = "Offset tracking (multi-window NCC)"
+    GROUP = "Displacement"
+    GROUP_ID = "displacement"
+    HELP = HELP
+
+    REFERENCE = "REFERENCE"
+    SECONDARY = "SECONDARY"
+    BAND = "BAND"
+    WINDOW_SIZES = "WINDOW_SIZES"
+    STEP = "STEP"
+    SEARCH = "SEARCH"
+    DEVICE = "DEVICE"
+    MIN_QUALITY = "MIN_QUALITY"
+    OUTLIER_FILTER = "OUTLIER_FILTER"
+    OUTPUT = "OUTPUT"
+    PER_SIZE_OUTPUT = "PER_SIZE_OUTPUT"
+
+    def initAlgorithm(self, config: Any = None) -> None:  # noqa: N802 (QGIS API name)
+        self.addParameter(QgsProcessingParameterRasterLayer(self.REFERENCE, self.tr("Reference image (earlier acquisition)")))
+        self.addParameter(QgsProcessingParameterRasterLayer(self.SECONDARY, self.tr("Secondary image (later acquisition)")))
+        self.addParameter(QgsProcessingParameterBand(self.BAND, self.tr("Band (of both images)"), 1, self.REFERENCE, optional=True))
+        self.addParameter(QgsProcessingParameterString(self.WINDOW_SIZES, self.tr("Window sizes (pixels, comma-separated)"), "32,64,128"))
+        self.addParameter(
+            QgsProcessingParameterNumber(self.STEP, self.tr("Step between window centres (pixels)"), QgsProcessingParameterNumber.Integer, 16, minValue=1)
+        )
+        self.addParameter(
+            QgsProcessingParameterNumber(self.SEARCH, self.tr("Search distance (pixels, each direction)"), QgsProcessingParameterNumber.Integer, 16, minValue=1)
+        )
+        self.add_device_parameter(self.DEVICE)
+        quality = QgsProcessingParameterNumber(
+            self.MIN_QUALITY, self.tr("Minimum peak NCC to accept a match (0-1)"), QgsProcessingParameterNumber.Double, 0.1, minValue=-1.0, maxValue=1.0
+        )
+        outliers = QgsProcessingParameterEnum(self.OUTLIER_FILTER, self.tr("Outlier filter"), OUTLIER_OPTIONS, defaultValue=1)
+        for p in (quality, outliers):
+            p.setFlags(p.flags() | QgsProcessingParameterDefinition.FlagAdvanced)
+            self.addParameter(p)
+        self.addParameter(QgsProcessingParameterRasterDestination(self.OUTPUT, self.tr("Offsets (east, north, magnitude in m; quality)")))
+        self.addParameter(
+            QgsProcessingParameterRasterDestination(
+                self.PER_SIZE_OUTPUT, self.tr("Offsets per window size"), optional=True, createByDefault=False
+            )
+        )
+
+    def process(
+        self, parameters: dict, context: QgsProcessingContext, feedback: QgsProcessingFeedback
+    ) -> dict[str, Any]:
+        from ..engine.offsets.tracking import OffsetTrackingConfig, parse_window_sizes, track_offsets
+
+        reference = self.raster_file(parameters, self.REFERENCE, context)
+        secondary = self.raster_file(parameters, self.SECONDARY, context)
+        output = self.parameterAsOutputLayer(parameters, self.OUTPUT, context)
+        per_size = self.parameterAsOutputLayer(parameters, self.PER_SIZE_OUTPUT, context) or None
+        config = OffsetTrackingConfig(
+            window_sizes=parse_window_sizes(self.parameterAsString(parameters, self.WINDOW_SIZES, context)),
+            step=self.parameterAsInt(parameters, self.STEP, context),
+            search=self.parameterAsInt(parameters, self.SEARCH, context),
+            band=self.parameterAsInt(parameters, self.BAND, context) or 1,
+            min_quality=self.parameterAsDouble(parameters, self.MIN_QUALITY, context),
+            outlier_filter=OUTLIER_OPTIONS[self.parameterAsEnum(parameters, self.OUTLIER_FILTER, context)],
+            device=self.device_choice(parameters, context, self.DEVICE),
+        )
+        track_offsets(reference, secondary, output, config, self.reporter(feedback), per_size_output=per_size)
+        BandPseudocolor.attach(context, output, self.tr("Offset magnitude (m)"), 3, "Magma")
+        results = {self.OUTPUT: output}
+        if per_size:
+            results[self.PER_SIZE_OUTPUT] = per_size
+        return results
