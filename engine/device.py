@@ -16,54 +16,15 @@ from typing import ContextManager
 import torch
 
 from .errors import GeohazardError
+from .memory_cap import GIB, MemoryCap, parse_memory_cap
 from .progress import Reporter
 
 DEVICE_CHOICES = ("auto", "cpu", "cuda", "mps")
 
-_GIB = 1024**3
-_CAP_RE = re.compile(r"^\s*([0-9]*\.?[0-9]+)\s*(%|gib|gb|g)?\s*$", re.IGNORECASE)
-
-
-@dataclass(frozen=True)
-class MemoryCap:
-    """A GPU memory limit: a fraction of the card's memory, or an amount in GiB."""
-
-    fraction: float | None = None
-    gib: float | None = None
-
-    def as_fraction(self, total_bytes: int) -> float:
-        if self.fraction is not None:
-            return self.fraction
-        assert self.gib is not None
-        return min(1.0, self.gib * _GIB / max(total_bytes, 1))
-
-    def __str__(self) -> str:
-        return f"{self.fraction:.0%}" if self.fraction is not None else f"{self.gib:g} GiB"
-
-
-def parse_memory_cap(text: str | None) -> MemoryCap | None:
-    """``""`` (no cap), ``0.8`` or ``80%`` (fraction of the card), ``6 GiB`` / ``6GB`` / ``6g``."""
-    if text is None or not str(text).strip():
-        return None
-    m = _CAP_RE.match(str(text))
-    if not m:
-        raise GeohazardError(
-            f"GPU memory cap '{text}' not understood; write a fraction (0.8), a percentage (80%) "
-            "or an amount (6 GiB), or leave it empty for no cap."
-        )
-    value, unit = float(m.group(1)), (m.group(2) or "").lower()
-    if unit == "%":
-        value /= 100.0
-        unit = ""
-    if unit:
-        if value <= 0:
-            raise GeohazardError(f"GPU memory cap '{text}' must be more than 0 GiB.")
-        return MemoryCap(gib=value)
-    if not 0.0 < value <= 1.0:
-        raise GeohazardError(
-            f"GPU memory cap '{text}' as a fraction must be in (0, 1]; for an amount add GiB."
-        )
-    return MemoryCap(fraction=value)
+__all__ = [
+    "DEVICE_CHOICES", "MemoryCap", "RunOptions", "autocast", "parse_memory_cap", "resolve_device",
+    "run_options", "set_run_options",
+]
 
 
 @dataclass(frozen=True)
@@ -178,7 +139,7 @@ def _apply_memory_cap(device: torch.device, rep: Reporter) -> None:
     if _capped.get(index) != fraction:
         torch.cuda.set_per_process_memory_fraction(fraction, index)
         _capped[index] = fraction
-    rep.info(f"GPU memory capped at {cap} ({fraction * total / _GIB:.1f} of {total / _GIB:.1f} GiB).")
+    rep.info(f"GPU memory capped at {cap} ({fraction * total / GIB:.1f} of {total / GIB:.1f} GiB).")
 
 
 def autocast(device: torch.device) -> ContextManager[object]:
