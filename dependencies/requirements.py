@@ -75,10 +75,12 @@ def missing_message(missing: Sequence[str]) -> str:
     """One sentence for canExecute and the log, naming what is missing and the fix."""
     if not missing:
         return ""
-    names = ", ".join(missing)
-    verb = "is" if len(missing) == 1 else "are"
+    if len(missing) == 1:
+        names, verb = missing[0], "is"
+    else:
+        names, verb = ", ".join(missing[:-1]) + " and " + missing[-1], "are"
     return (
-        f"The Python package(s) {names} {verb} not installed for QGIS's Python. "
-        "Install them from the menu Plugins > Geohazard > Install dependencies... "
-        "(or see the plugin's README), then run the algorithm again."
+        f"{names} {verb} not installed for the Python that QGIS runs, so this algorithm cannot "
+        "run. In QGIS, use Plugins > Geohazard > Install dependencies... (the README describes "
+        "other ways), then run it again."
     )
