@@ -28,8 +28,10 @@ class GeohazardPlugin:
         from .processing_provider.provider import GeohazardProvider
 
         if self.provider is None:
-            self.provider = GeohazardProvider()
-            QgsApplication.processingRegistry().addProvider(self.provider)
+            provider = GeohazardProvider()
+            # addProvider refuses (and deletes) a duplicate, e.g. a second copy of the plugin.
+            if QgsApplication.processingRegistry().addProvider(provider):
+                self.provider = provider
 
     def initGui(self) -> None:  # noqa: N802 (QGIS API name)
         self.initProcessing()
