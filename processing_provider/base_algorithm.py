@@ -127,6 +127,21 @@ class GeohazardAlgorithm(QgsProcessingAlgorithm):
         path = layer.source().split("|")[0]
         return path
 
+    def checkParameterValues(self, parameters: dict, context: QgsProcessingContext):  # noqa: N802
+        """Say "corrupt or unsupported" rather than QGIS's "not found" for unreadable files."""
+        for definition in self.parameterDefinitions():
+            if definition.type() != "raster":
+                continue
+            value = parameters.get(definition.name())
+            if isinstance(value, str) and os.path.isfile(value.split("|")[0]):
+                layer = QgsRasterLayer(value, "check", "gdal")
+                if not layer.isValid():
+                    return False, self.tr(
+                        f"{definition.name()}: '{os.path.basename(value)}' exists but could not be "
+                        "read as a raster (corrupt file or unsupported format)."
+                    )
+        return super().checkParameterValues(parameters, context)
+
     # --- running the engine ----------------------------------------------------------
 
     def reporter(self, feedback: QgsProcessingFeedback):  # type: ignore[no-untyped-def]

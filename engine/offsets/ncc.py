@@ -30,12 +30,31 @@ def _box_sums(x: torch.Tensor, w: int) -> torch.Tensor:
     return ii[:, w:, w:] - ii[:, :-w, w:] - ii[:, w:, :-w] + ii[:, :-w, :-w]
 
 
-def ncc_surface(templates: torch.Tensor, search: torch.Tensor) -> torch.Tensor:
+def local_energy(image: torch.Tensor, w: int) -> torch.Tensor:
+    """sqrt(sum of squared deviations from the mean) of every w x w window of a 2-D image.
+
+    Computed once per strip with double-precision summed-area tables, so that each window's
+    normalization at every lag is a lookup, not a recomputation.
+    """
+    x = image.double()
+    x = x - x.mean()
+    s1 = _box_sums(x[None], w)[0]
+    s2 = _box_sums((x * x)[None], w)[0]
+    return (s2 - s1 * s1 / (w * w)).clamp_min(0).sqrt().to(image.dtype)
+
+
+def ncc_surface(templates: torch.Tensor, search: torch.Tensor, energy: torch.Tensor | None = None) -> torch.Tensor:
     """Normalized cross-correlation of each template over its search area.
+
+    The numerator is one FFT cross-correlation per window (the template is made zero-mean, so
+    the search area's mean cancels); the denominator is the template norm times the local
+    energy of the search area under each lag, from summed-area tables.
 
     Args:
         templates: (N, w, w) reference windows.
         search: (N, w + 2s, w + 2s) secondary windows centred on the same points.
+        energy: optional (N, 2s + 1, 2s + 1) local energies of the search areas at each lag
+            (see :func:`local_energy`); computed here when not given.
 
     Returns:
         (N, 2s + 1, 2s + 1) NCC values in [-1, 1]; 0 where a window has no contrast.
@@ -44,15 +63,14 @@ def ncc_surface(templates: torch.Tensor, search: torch.Tensor) -> torch.Tensor:
     big = search.shape[-1]
     lags = big - w + 1
     t0 = templates - templates.mean(dim=(1, 2), keepdim=True)
-    tnorm = t0.square().sum(dim=(1, 2)).sqrt()
-    s0 = search - search.mean(dim=(1, 2), keepdim=True)  # better conditioned box sums
-    spec = torch.fft.rfft2(s0) * torch.conj(torch.fft.rfft2(t0, s=(big, big)))
+    tnorm = torch.linalg.vector_norm(t0, dim=(1, 2))
+    spec = torch.fft.rfft2(search) * torch.conj(torch.fft.rfft2(t0, s=(big, big)))
     corr = torch.fft.irfft2(spec, s=(big, big))[:, :lags, :lags]
-    acc = s0.double() if s0.device.type == "cpu" else s0
-    local_sum = _box_sums(acc, w)
-    local_sq = _box_sums(acc.square(), w)
-    var = (local_sq - local_sum.square() / (w * w)).clamp_min(0).to(corr.dtype)
-    denom = tnorm.view(n, 1, 1) * var.sqrt()
+    if energy is None:
+        s0 = (search - search.mean(dim=(1, 2), keepdim=True)).double()
+        local_sum = _box_sums(s0, w)
+        energy = (_box_sums(s0 * s0, w) - local_sum.square() / (w * w)).clamp_min(0).sqrt().to(corr.dtype)
+    denom = energy * tnorm.view(n, 1, 1)
     eps = 1e-6 * denom.amax(dim=(1, 2), keepdim=True).clamp_min(1e-12)
     return torch.where(denom > eps, corr / denom.clamp_min(1e-30), torch.zeros_like(corr))
 
@@ -94,6 +112,6 @@ def peak_offsets(surface: torch.Tensor) -> PeakResult:
     return PeakResult(dy=offy, dx=offx, peak=peak, valid=inner)
 
 
-def ncc_offsets(templates: torch.Tensor, search: torch.Tensor) -> PeakResult:
+def ncc_offsets(templates: torch.Tensor, search: torch.Tensor, energy: torch.Tensor | None = None) -> PeakResult:
     """Sub-pixel offsets of a batch of templates in their search areas (see module doc)."""
-    return peak_offsets(ncc_surface(templates, search))
+    return peak_offsets(ncc_surface(templates, search, energy))

@@ -21,7 +21,7 @@ from ..oom import run_with_oom_retry
 from ..progress import Reporter
 from ..raster_io import BandReader, Grid, RasterWriter, check_output_path, inspect_raster, open_band
 from .combine import combine_sizes
-from .ncc import ncc_offsets
+from .ncc import local_energy, ncc_offsets
 from .outliers import FILTERS, apply_filter
 from .units import pixel_offsets_to_metres
 from .window_grid import CentreGrid, windows
@@ -114,6 +114,13 @@ def _fill_nan(a: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     return torch.where(bad, fill, a), bad.float()
 
 
+def _bad_fraction(bad: torch.Tensor, top: int, left: int, size: int, step: int, ni: int, nj: int) -> torch.Tensor:
+    """Fraction of nodata pixels in each window (zeros at once when the strip has none)."""
+    if not bool(bad.any()):
+        return torch.zeros((ni, nj), device=bad.device)
+    return windows(bad, top, left, size, step, ni, nj).mean(dim=(2, 3))
+
+
 def _correlate_strip(
     ref: torch.Tensor,
     sec: torch.Tensor,
@@ -140,13 +147,18 @@ def _correlate_strip(
     sec_f, sec_bad = _fill_nan(sec)
     t_view = windows(ref_f, r_first - h, c_first - h, size, step, ni, nj)
     s_view = windows(sec_f, r_first - h - s, c_first - h - s, size + 2 * s, step, ni, nj)
-    t_bad = windows(ref_bad, r_first - h, c_first - h, size, step, ni, nj).mean(dim=(2, 3))
-    s_bad = windows(sec_bad, r_first - h - s, c_first - h - s, size + 2 * s, step, ni, nj).mean(dim=(2, 3))
+    t_bad = _bad_fraction(ref_bad, r_first - h, c_first - h, size, step, ni, nj)
+    s_bad = _bad_fraction(sec_bad, r_first - h - s, c_first - h - s, size + 2 * s, step, ni, nj)
+    e_view = windows(local_energy(sec_f, size), r_first - h - s, c_first - h - s, 2 * s + 1, step, ni, nj)
     rows_per_chunk = max(1, chunk // nj)
     for a in range(0, ni, rows_per_chunk):
         rep.check_cancel()
         b = min(ni, a + rows_per_chunk)
-        res = ncc_offsets(t_view[a:b].reshape(-1, size, size), s_view[a:b].reshape(-1, size + 2 * s, size + 2 * s))
+        res = ncc_offsets(
+            t_view[a:b].reshape(-1, size, size),
+            s_view[a:b].reshape(-1, size + 2 * s, size + 2 * s),
+            e_view[a:b].reshape(-1, 2 * s + 1, 2 * s + 1),
+        )
         ok = res.valid & (t_bad[a:b].reshape(-1) <= MAX_NODATA_FRACTION) & (s_bad[a:b].reshape(-1) <= MAX_NODATA_FRACTION)
         nan = torch.full_like(res.dy, float("nan"))
         block = (slice(i0 + a, i0 + b), slice(j0, j1))

@@ -68,14 +68,21 @@ def jacksboro_dem_utm(pixel_size: float = 30.0) -> tuple[np.ndarray, Grid]:
         resampling=Resampling.cubic,
         dst_nodata=np.nan,
     )
-    rows = np.where(np.isfinite(out).all(axis=1))[0]
-    cols = np.where(np.isfinite(out[rows[0] : rows[-1] + 1]).all(axis=0))[0]
-    r0, r1, c0, c1 = rows[0], rows[-1] + 1, cols[0], cols[-1] + 1
-    crop = out[r0:r1, c0:c1]
-    good = np.isfinite(crop)
-    while not good.all():  # trim ragged borders from the rotation between the two grids
-        r0, r1, c0, c1 = r0 + 1, r1 - 1, c0 + 1, c1 - 1
+    r0, r1, c0, c1 = 0, height, 0, width
+    while r1 - r0 > 2 and c1 - c0 > 2:  # peel the edge with most invalid pixels until none
         crop = out[r0:r1, c0:c1]
-        good = np.isfinite(crop)
+        edges = [np.isnan(crop[0]).sum(), np.isnan(crop[-1]).sum(), np.isnan(crop[:, 0]).sum(), np.isnan(crop[:, -1]).sum()]
+        worst = int(np.argmax(edges))
+        if edges[worst] == 0:
+            break
+        if worst == 0:
+            r0 += 1
+        elif worst == 1:
+            r1 -= 1
+        elif worst == 2:
+            c0 += 1
+        else:
+            c1 -= 1
+    crop = out[r0:r1, c0:c1]
     shifted = transform * Affine.translation(c0, r0)
     return crop.copy(), Grid(dst_crs, shifted, crop.shape[1], crop.shape[0])
