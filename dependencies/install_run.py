@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Callable, Sequence
+from typing import Callable
 
 from .pip_command import InstallStep, PipOutputParser, parse_verify_output, plan_progress
+from .processes import NO_WINDOW
 
 
 @dataclass
@@ -79,13 +80,17 @@ class PlanRun:
             return False
         if step.kind == "pip" and returncode != 0:
             pip_error = self.parser.error_text() or text[-1500:]
-            self.result = InstallResult(False, f"{step.title} failed (pip exit code {returncode}):\n{pip_error}")
+            self.result = InstallResult(
+                False, f"{step.title} failed (pip exit code {returncode}):\n{pip_error}"
+            )
             return False
         if step.kind == "verify":
             imported = parse_verify_output(text)
             failed = {k: v for k, v in imported.items() if "error" in v}
             if returncode != 0 or not imported:
-                self.result = InstallResult(False, "The import check could not run:\n" + text[-1500:])
+                self.result = InstallResult(
+                    False, "The import check could not run:\n" + text[-1500:]
+                )
             elif failed:
                 lines = "\n".join(f"{k}: {v['error']}" for k, v in failed.items())
                 self.result = InstallResult(
@@ -129,12 +134,17 @@ def run_plan(
 ) -> InstallResult:
     """Run the steps one after the other with ``subprocess`` (outside the GUI)."""
     run = PlanRun(steps)
-    flags = {"creationflags": 0x08000000} if sys.platform.startswith("win") else {}
     while True:
         cmd = run.start_step()
         proc = subprocess.Popen(
-            cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-            encoding="utf-8", errors="replace", env=child_environment(), **flags,
+            cmd,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            encoding="utf-8",
+            errors="replace",
+            env=child_environment(),
+            creationflags=NO_WINDOW,
         )
         assert proc.stdout is not None
         for text in proc.stdout:
@@ -148,6 +158,10 @@ def run_plan(
                 return run.result
         if not run.finish_step(proc.wait()):
             break
-    progress(1.0 if run.result and run.result.ok else plan_progress(steps, run.index, run.parser.fraction))
+    progress(
+        1.0
+        if run.result and run.result.ok
+        else plan_progress(steps, run.index, run.parser.fraction)
+    )
     assert run.result is not None
     return run.result

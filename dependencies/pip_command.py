@@ -13,9 +13,9 @@ from __future__ import annotations
 import json
 import re
 import sys
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from importlib import metadata
-from typing import Sequence
 
 from .requirements import Requirement
 from .torch_build import TorchBuild
@@ -102,7 +102,8 @@ out = {{}}
 for name in {modules!r}:
     try:
         mod = importlib.import_module(name)
-        info = {{"version": str(getattr(mod, "__version__", "?")), "file": str(getattr(mod, "__file__", ""))}}
+        info = {{"version": str(getattr(mod, "__version__", "?")),
+                "file": str(getattr(mod, "__file__", ""))}}
         if name == "torch":
             info["cuda"] = bool(mod.cuda.is_available())
             info["cuda_build"] = mod.version.cuda
@@ -124,7 +125,7 @@ def verify_command(python: str, target: str, modules: Sequence[str]) -> list[str
 def parse_verify_output(text: str) -> dict[str, dict[str, object]]:
     for line in text.splitlines():
         if line.startswith("GEOHAZARD-VERIFY "):
-            return json.loads(line[len("GEOHAZARD-VERIFY "):])  # type: ignore[no-any-return]
+            return json.loads(line[len("GEOHAZARD-VERIFY ") :])  # type: ignore[no-any-return]
     return {}
 
 
@@ -152,8 +153,12 @@ def build_plan(
                 InstallStep(
                     f"Installing torch ({torch.tag} build)",
                     pip_install_command(
-                        python, target, [req.pip, *req.extra_pip], torch.index_url,
-                        constraints_file, extra_args,
+                        python,
+                        target,
+                        [req.pip, *req.extra_pip],
+                        torch.index_url,
+                        constraints_file,
+                        extra_args,
                     ),
                     0.7,
                 )
@@ -163,7 +168,8 @@ def build_plan(
     if others:
         steps.append(
             InstallStep(
-                "Installing " + ", ".join(r.module for r in requirements if r.module != "torch" or torch is None),
+                "Installing "
+                + ", ".join(r.module for r in requirements if r.module != "torch" or torch is None),
                 pip_install_command(python, target, others, None, constraints_file, extra_args),
                 0.25,
             )
@@ -225,7 +231,7 @@ class PipOutputParser:
             self._advance(1.0)
         if text.startswith("ERROR:"):
             self._in_error = True
-            self.errors.append(text[len("ERROR:"):].strip())
+            self.errors.append(text[len("ERROR:") :].strip())
         elif self._in_error and text.strip() and text.startswith((" ", "\t")):
             self.errors.append(text.strip())
         else:

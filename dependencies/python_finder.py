@@ -27,6 +27,8 @@ import sys
 from dataclasses import dataclass, field
 from typing import Callable
 
+from .processes import NO_WINDOW
+
 _PROBE = "import sys; print(sys.version_info[0], sys.version_info[1]); print(sys.exec_prefix)"
 
 
@@ -95,7 +97,7 @@ def probe(executable: str, timeout: float = 30.0) -> InterpreterInfo:
         capture_output=True,
         text=True,
         timeout=timeout,
-        **_no_window(),
+        creationflags=NO_WINDOW,
     )
     if proc.returncode != 0:
         raise ValueError(f"exited with {proc.returncode}: {proc.stderr.strip()[-200:]}")
@@ -127,8 +129,11 @@ def find_qgis_python(
             continue
         if info.version != want.version:
             finding.rejected.append(
-                (path, f"is Python {info.version[0]}.{info.version[1]}, QGIS runs "
-                       f"{want.version[0]}.{want.version[1]}")
+                (
+                    path,
+                    f"is Python {info.version[0]}.{info.version[1]}, QGIS runs "
+                    f"{want.version[0]}.{want.version[1]}",
+                )
             )
             continue
         if not _same_path(info.exec_prefix, want.exec_prefix):
@@ -139,10 +144,3 @@ def find_qgis_python(
         finding.executable = path
         return finding
     return finding
-
-
-def _no_window() -> dict[str, int]:
-    """On Windows, keep a console window from flashing up for each child process."""
-    if sys.platform.startswith("win"):
-        return {"creationflags": 0x08000000}  # CREATE_NO_WINDOW
-    return {}

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Iterable, Sequence
 
 
 @dataclass(frozen=True)

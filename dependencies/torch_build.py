@@ -18,6 +18,8 @@ import subprocess
 import sys
 from dataclasses import dataclass
 
+from .processes import NO_WINDOW
+
 TORCH_INDEX = "https://download.pytorch.org/whl/"
 
 # CUDA builds published for the pinned torch version (requirements.TORCH_VERSION), newest
@@ -83,7 +85,9 @@ def nvidia_smi_path() -> str | None:
         # Older Windows drivers put it here instead of System32.
         legacy = os.path.join(
             os.environ.get("ProgramFiles", r"C:\Program Files"),
-            "NVIDIA Corporation", "NVSMI", "nvidia-smi.exe",
+            "NVIDIA Corporation",
+            "NVSMI",
+            "nvidia-smi.exe",
         )
         if os.path.isfile(legacy):
             return legacy
@@ -95,12 +99,16 @@ def query_gpu(timeout: float = 15.0) -> GpuReport | None:
     exe = nvidia_smi_path()
     if exe is None:
         return None
-    flags = {"creationflags": 0x08000000} if sys.platform.startswith("win") else {}
     try:
-        header = subprocess.run([exe], capture_output=True, text=True, timeout=timeout, **flags)
+        header = subprocess.run(
+            [exe], capture_output=True, text=True, timeout=timeout, creationflags=NO_WINDOW
+        )
         names = subprocess.run(
             [exe, "--query-gpu=name,memory.total", "--format=csv,noheader"],
-            capture_output=True, text=True, timeout=timeout, **flags,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            creationflags=NO_WINDOW,
         )
     except (OSError, subprocess.SubprocessError):
         return None
@@ -131,7 +139,9 @@ def choose_build(
     """
     machine = machine or _platform.machine()
     if override not in BUILD_CHOICES:
-        raise ValueError(f"Unknown torch build '{override}'; choose one of {', '.join(BUILD_CHOICES)}.")
+        raise ValueError(
+            f"Unknown torch build '{override}'; choose one of {', '.join(BUILD_CHOICES)}."
+        )
     if override == "default":
         return TorchBuild("default", None, "As chosen: pip's configured package index.")
     if override == "cpu":
@@ -141,11 +151,13 @@ def choose_build(
     if platform == "darwin":
         if machine == "arm64":
             return TorchBuild(
-                "default", None,
+                "default",
+                None,
                 "macOS on Apple Silicon: the standard wheel, which uses the GPU through MPS.",
             )
         return TorchBuild(
-            "default", None,
+            "default",
+            None,
             "macOS on an Intel Mac: the standard CPU wheel (PyTorch publishes recent versions "
             "for Apple Silicon only, so this may fail; see the README).",
         )
@@ -160,7 +172,8 @@ def choose_build(
     for tag, needs in CUDA_BUILDS:
         if gpu.cuda >= needs:
             return TorchBuild(
-                tag, TORCH_INDEX + tag,
+                tag,
+                TORCH_INDEX + tag,
                 f"{gpu_name}, driver {gpu.driver} supports CUDA up to "
                 f"{gpu.cuda[0]}.{gpu.cuda[1]}: the {tag} build (CUDA {needs[0]}.{needs[1]}).",
             )

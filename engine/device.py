@@ -10,8 +10,8 @@ from __future__ import annotations
 import contextlib
 import re
 import shutil
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
-from typing import ContextManager
 
 import torch
 
@@ -22,8 +22,14 @@ from .progress import Reporter
 DEVICE_CHOICES = ("auto", "cpu", "cuda", "mps")
 
 __all__ = [
-    "DEVICE_CHOICES", "MemoryCap", "RunOptions", "autocast", "parse_memory_cap", "resolve_device",
-    "run_options", "set_run_options",
+    "DEVICE_CHOICES",
+    "MemoryCap",
+    "RunOptions",
+    "autocast",
+    "parse_memory_cap",
+    "resolve_device",
+    "run_options",
+    "set_run_options",
 ]
 
 
@@ -101,8 +107,10 @@ def resolve_device(requested: str = "auto", reporter: Reporter | None = None) ->
         return torch.device("cpu")
     if name == "mps":
         if not _mps_available():
-            rep.warning("Apple MPS was requested but is not available here (MPS needs macOS on "
-                        "Apple Silicon and a torch build with MPS); running on the CPU instead.")
+            rep.warning(
+                "Apple MPS was requested but is not available here (MPS needs macOS on "
+                "Apple Silicon and a torch build with MPS); running on the CPU instead."
+            )
             return torch.device("cpu")
         rep.info("Device: Apple MPS, as requested.")
         return torch.device("mps")
@@ -142,7 +150,7 @@ def _apply_memory_cap(device: torch.device, rep: Reporter) -> None:
     rep.info(f"GPU memory capped at {cap} ({fraction * total / GIB:.1f} of {total / GIB:.1f} GiB).")
 
 
-def autocast(device: torch.device) -> ContextManager[object]:
+def autocast(device: torch.device) -> AbstractContextManager[object]:
     """Mixed-precision autocast for ``device`` when the run options ask for it, else a no-op.
 
     CUDA uses bfloat16 where the card supports it (no overflow risk), else float16; MPS float16;

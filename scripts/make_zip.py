@@ -25,11 +25,22 @@ import zipfile
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PLUGIN_FOLDER = "geohazard"
 # Never in a plugin zip, whatever .gitattributes says (checked after archiving).
-FORBIDDEN_PARTS = ("tests/", "benchmarks/", "scripts/", ".ci/", "__pycache__/", ".venv/", ".git/", ".qgis-settings/")
+FORBIDDEN_PARTS = (
+    "tests/",
+    "benchmarks/",
+    "scripts/",
+    ".ci/",
+    "__pycache__/",
+    ".venv/",
+    ".git/",
+    ".qgis-settings/",
+)
 
 
 def git(*args: str) -> str:
-    return subprocess.run(["git", *args], cwd=ROOT, check=True, capture_output=True, text=True).stdout
+    return subprocess.run(
+        ["git", *args], cwd=ROOT, check=True, capture_output=True, text=True
+    ).stdout
 
 
 def version_at(ref: str) -> str:
@@ -47,7 +58,10 @@ def resolve_ref(ref: str, include_uncommitted: bool) -> str:
         stash = git("stash", "create").strip()
         untracked = git("ls-files", "--others", "--exclude-standard").split()
         if untracked:
-            print(f"note: untracked files are not packaged: {' '.join(untracked[:10])}", file=sys.stderr)
+            print(
+                f"note: untracked files are not packaged: {' '.join(untracked[:10])}",
+                file=sys.stderr,
+            )
         return stash or "HEAD"
     return ref
 
@@ -56,7 +70,11 @@ def check_zip(path: str) -> list[str]:
     with zipfile.ZipFile(path) as zf:
         names = zf.namelist()
     problems = [n for n in names if not n.startswith(PLUGIN_FOLDER + "/")]
-    problems += [n for n in names if any(f"/{part}" in "/" + n[len(PLUGIN_FOLDER) + 1:] for part in FORBIDDEN_PARTS)]
+    problems += [
+        n
+        for n in names
+        if any(f"/{part}" in "/" + n[len(PLUGIN_FOLDER) + 1 :] for part in FORBIDDEN_PARTS)
+    ]
     for required in ("metadata.txt", "__init__.py"):
         if f"{PLUGIN_FOLDER}/{required}" not in names:
             problems.append(f"missing {required}")
@@ -73,7 +91,9 @@ def build(ref: str = "HEAD", out_dir: str | None = None, include_uncommitted: bo
     path = os.path.join(out_dir, f"{PLUGIN_FOLDER}-{version}.zip")
     data = subprocess.run(
         ["git", "archive", "--format=zip", f"--prefix={PLUGIN_FOLDER}/", commit],
-        cwd=ROOT, check=True, capture_output=True,
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
     ).stdout
     with open(path + ".part", "wb") as f:
         f.write(data)
@@ -87,10 +107,13 @@ def build(ref: str = "HEAD", out_dir: str | None = None, include_uncommitted: bo
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--ref", default="HEAD", help="commit, branch or tag to package (default HEAD)")
+    parser.add_argument(
+        "--ref", default="HEAD", help="commit, branch or tag to package (default HEAD)"
+    )
     parser.add_argument("--out", default=None, help="output folder (default dist/)")
     parser.add_argument(
-        "--include-uncommitted", action="store_true",
+        "--include-uncommitted",
+        action="store_true",
         help="package HEAD plus uncommitted edits to tracked files (for testing a working tree)",
     )
     args = parser.parse_args(argv)

@@ -48,17 +48,32 @@ registry = QgsApplication.processingRegistry()
 provider = registry.providerById("geohazard")
 report["provider"] = provider is not None
 report["algorithms"] = sorted(a.id() for a in provider.algorithms()) if provider else []
-report["can_execute"] = {a.id(): list(a.canExecute()) for a in provider.algorithms()} if provider else {}
+report["can_execute"] = (
+    {a.id(): list(a.canExecute()) for a in provider.algorithms()} if provider else {}
+)
 report["menu_entries"] = [c.args[1].text() for c in iface.addPluginToMenu.call_args_list]
 report["message_bar"] = bar.messages
 out = os.path.join(tempfile.mkdtemp(), "const.tif")
-res = processing.run("native:createconstantrasterlayer", {
-    "EXTENT": "0,10,0,10 [EPSG:32633]", "TARGET_CRS": "EPSG:32633", "PIXEL_SIZE": 1,
-    "NUMBER": 3, "OUTPUT": out})
+res = processing.run(
+    "native:createconstantrasterlayer",
+    {
+        "EXTENT": "0,10,0,10 [EPSG:32633]",
+        "TARGET_CRS": "EPSG:32633",
+        "PIXEL_SIZE": 1,
+        "NUMBER": 3,
+        "OUTPUT": out,
+    },
+)
 report["native_ok"] = os.path.exists(res["OUTPUT"])
 try:
-    processing.run("geohazard:offsettracking", {"REFERENCE": res["OUTPUT"], "SECONDARY": res["OUTPUT"],
-                                                "OUTPUT": os.path.join(tempfile.gettempdir(), "x.tif")})
+    processing.run(
+        "geohazard:offsettracking",
+        {
+            "REFERENCE": res["OUTPUT"],
+            "SECONDARY": res["OUTPUT"],
+            "OUTPUT": os.path.join(tempfile.gettempdir(), "x.tif"),
+        },
+    )
     report["run_error"] = None
 except Exception as exc:  # QgsProcessingException
     report["run_error"] = str(exc)

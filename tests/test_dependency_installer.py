@@ -7,7 +7,6 @@ import subprocess
 import sys
 
 import pytest
-
 from geohazard.dependencies.install_run import run_plan
 from geohazard.dependencies.managed_folder import managed_folder
 from geohazard.dependencies.pip_command import (
@@ -40,7 +39,10 @@ def test_install_into_managed_folder_reports_progress_and_imports(tmp_path):
     target = managed_folder(str(tmp_path / "profile"))
     req = Requirement(PACKAGE, f"{PACKAGE}=={VERSION}", "test package")
     steps = build_plan(
-        _python(), target, [req], torch=None,
+        _python(),
+        target,
+        [req],
+        torch=None,
         extra_args=["--index-url", f"file://{LOCAL_INDEX}", "--no-cache-dir"],
     )
     fractions: list[float] = []
@@ -48,7 +50,9 @@ def test_install_into_managed_folder_reports_progress_and_imports(tmp_path):
     result = run_plan(steps, progress=fractions.append, line=lines.append)
 
     assert result.ok, result.message + "\n" + "\n".join(lines)
-    assert target.endswith(os.path.join("python", "dependencies", f"py{sys.version_info[0]}.{sys.version_info[1]}"))
+    assert target.endswith(
+        os.path.join("python", "dependencies", f"py{sys.version_info[0]}.{sys.version_info[1]}")
+    )
     assert os.path.isdir(os.path.join(target, PACKAGE))
     # Progress was reported while pip ran, never went backwards, and ended at 100%.
     assert len(fractions) >= 3
@@ -69,7 +73,10 @@ def test_failing_install_reports_pips_error(tmp_path):
     target = str(tmp_path / "deps")
     req = Requirement(PACKAGE, f"{PACKAGE}==999.0.0", "a version that does not exist")
     steps = build_plan(
-        _python(), target, [req], torch=None,
+        _python(),
+        target,
+        [req],
+        torch=None,
         extra_args=["--index-url", f"file://{LOCAL_INDEX}", "--no-cache-dir"],
     )
     result = run_plan(steps)
@@ -90,8 +97,13 @@ def test_missing_pip_is_reported(tmp_path):
 
 
 def test_install_command_targets_managed_folder_only():
-    cmd = pip_install_command("/qgis/python", "/p/deps/py3.11", ["torch==2.13.0"],
-                              "https://download.pytorch.org/whl/cu128", "/tmp/c.txt")
+    cmd = pip_install_command(
+        "/qgis/python",
+        "/p/deps/py3.11",
+        ["torch==2.13.0"],
+        "https://download.pytorch.org/whl/cu128",
+        "/tmp/c.txt",
+    )
     assert cmd[:4] == ["/qgis/python", "-m", "pip", "install"]
     assert cmd[cmd.index("--target") + 1] == "/p/deps/py3.11"
     assert cmd[cmd.index("--index-url") + 1] == "https://download.pytorch.org/whl/cu128"
@@ -107,19 +119,25 @@ def test_constraints_pin_qgis_numpy():
 
 def test_parser_progress_and_errors():
     parser = PipOutputParser()
-    seen = [parser.feed(line) for line in [
-        "Looking in indexes: https://download.pytorch.org/whl/cu128",
-        "Collecting torch==2.13.0",
-        "  Downloading torch-2.13.0+cu128-cp311-cp311-manylinux_2_28_x86_64.whl (900 MB)",
-        "Progress 450 of 900",
-        "Collecting filelock",
-        "Installing collected packages: filelock, torch",
-        "Successfully installed filelock-3.16.1 torch-2.13.0+cu128",
-    ]]
+    seen = [
+        parser.feed(line)
+        for line in [
+            "Looking in indexes: https://download.pytorch.org/whl/cu128",
+            "Collecting torch==2.13.0",
+            "  Downloading torch-2.13.0+cu128-cp311-cp311-manylinux_2_28_x86_64.whl (900 MB)",
+            "Progress 450 of 900",
+            "Collecting filelock",
+            "Installing collected packages: filelock, torch",
+            "Successfully installed filelock-3.16.1 torch-2.13.0+cu128",
+        ]
+    ]
     assert seen == sorted(seen) and seen[-1] == 1.0 and 0 < seen[1] < seen[3] < 0.75
     assert parser.installed == ["filelock-3.16.1", "torch-2.13.0+cu128"]
     bad = PipOutputParser()
-    for line in ["ERROR: Could not find a version that satisfies the requirement foo==9 (from versions: none)",
-                 "ERROR: No matching distribution found for foo==9"]:
+    for line in [
+        "ERROR: Could not find a version that satisfies the requirement foo==9 "
+        "(from versions: none)",
+        "ERROR: No matching distribution found for foo==9",
+    ]:
         bad.feed(line)
     assert "No matching distribution found for foo==9" in bad.error_text()

@@ -9,7 +9,6 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
-
 from geohazard.engine import device as device_mod
 from geohazard.engine.device import (
     MemoryCap,
@@ -55,7 +54,9 @@ def fake_gpus(monkeypatch):
     monkeypatch.setattr(torch.cuda, "current_device", lambda: 0)
     monkeypatch.setattr(torch.cuda, "get_device_name", lambda d=None: "Simulated RTX 4090")
     monkeypatch.setattr(torch.cuda, "get_device_properties", lambda d: Props())
-    monkeypatch.setattr(torch.cuda, "set_per_process_memory_fraction", lambda f, d=None: calls.append((f, d)))
+    monkeypatch.setattr(
+        torch.cuda, "set_per_process_memory_fraction", lambda f, d=None: calls.append((f, d))
+    )
     return calls
 
 
@@ -110,7 +111,9 @@ def test_cuda_index_selection_and_bad_index(fake_gpus):
     dev = resolve_device("cuda:1", log.reporter())
     assert dev == torch.device("cuda", 1)
     assert "cuda:1 (Simulated RTX 4090), as requested" in log.infos[0]
-    with pytest.raises(GeohazardError, match=r"cuda:5 was requested but only 2 CUDA device\(s\) exist"):
+    with pytest.raises(
+        GeohazardError, match=r"cuda:5 was requested but only 2 CUDA device\(s\) exist"
+    ):
         resolve_device("cuda:5")
     with pytest.raises(GeohazardError, match="Unknown device 'tpu'"):
         resolve_device("tpu")
@@ -132,8 +135,14 @@ def test_memory_cap_applied_to_the_chosen_gpu(fake_gpus):
 
 @pytest.mark.parametrize(
     "text, cap",
-    [("", None), ("0.8", MemoryCap(fraction=0.8)), ("80%", MemoryCap(fraction=0.8)),
-     ("6 GiB", MemoryCap(gib=6.0)), ("2.5gb", MemoryCap(gib=2.5)), ("4G", MemoryCap(gib=4.0))],
+    [
+        ("", None),
+        ("0.8", MemoryCap(fraction=0.8)),
+        ("80%", MemoryCap(fraction=0.8)),
+        ("6 GiB", MemoryCap(gib=6.0)),
+        ("2.5gb", MemoryCap(gib=2.5)),
+        ("4G", MemoryCap(gib=4.0)),
+    ],
 )
 def test_parse_memory_cap(text, cap):
     assert parse_memory_cap(text) == cap
@@ -176,7 +185,9 @@ def test_out_of_memory_gives_up_with_advice_and_other_errors_pass_through():
     def always_oom(size: int) -> None:
         raise RuntimeError("MPS backend out of memory (MPS allocated: 8 GiB)")
 
-    with pytest.raises(GeohazardError, match="Out of memory even with tile size 32; free GPU memory"):
+    with pytest.raises(
+        GeohazardError, match="Out of memory even with tile size 32; free GPU memory"
+    ):
         run_with_oom_retry(always_oom, 128, 32, what="tile size")
 
     def broken(size: int) -> None:
@@ -207,7 +218,9 @@ def test_offset_tracking_retries_after_simulated_oom(tmp_path, monkeypatch):
     monkeypatch.setattr(tracking, "correlate", flaky)
     log = Log()
     out = str(tmp_path / "offsets.tif")
-    cfg = tracking.OffsetTrackingConfig(window_sizes="32", step=16, search=4, device="cpu", chunk_size=64)
+    cfg = tracking.OffsetTrackingConfig(
+        window_sizes="32", step=16, search=4, device="cpu", chunk_size=64
+    )
     result = tracking.track_offsets(ref, sec, out, cfg, log.reporter())
     assert chunks[:3] == [64, 32, 16]
     assert any("retrying with 32" in w for w in log.warnings)

@@ -10,11 +10,10 @@ import os
 import sys
 
 import pytest
-from qgis.core import QgsSettings
-from qgis.PyQt.QtCore import QEventLoop, QTimer
-
 from geohazard.dependencies.managed_folder import managed_folder
 from geohazard.dependencies.requirements import Requirement
+from qgis.core import QgsSettings
+from qgis.PyQt.QtCore import QEventLoop, QTimer
 
 LOCAL_INDEX = "/opt/pypi/simple"
 PACKAGE, VERSION = "mergedeep", "1.3.4"
@@ -81,10 +80,14 @@ def test_dialog_shows_pips_error(qgis_app, tmp_path):
     from geohazard.ui.installer_dialog import InstallerDialog
 
     req = Requirement("geohazard_no_such_pkg", "geohazard-no-such-pkg==1.0", "does not exist")
-    dialog = InstallerDialog(None, target=str(tmp_path / "deps"), requirements=[req], extra_pip_args=PIP_ARGS)
+    dialog = InstallerDialog(
+        None, target=str(tmp_path / "deps"), requirements=[req], extra_pip_args=PIP_ARGS
+    )
     _run_dialog(dialog)
     assert dialog.result is not None and not dialog.result.ok
-    assert "No matching distribution found for geohazard-no-such-pkg==1.0" in dialog.log.toPlainText()
+    assert (
+        "No matching distribution found for geohazard-no-such-pkg==1.0" in dialog.log.toPlainText()
+    )
     assert dialog.status.text().startswith("Installing geohazard_no_such_pkg failed")
     assert dialog.install_button.isEnabled()  # can try again
 
@@ -116,10 +119,9 @@ def test_device_settings_round_trip(qgis_app):
 
 
 def test_auto_device_parameter_defers_to_settings(qgis_app):
-    from qgis.core import QgsProcessingContext
-
     from geohazard.processing_provider.offset_tracking import OffsetTrackingAlgorithm
     from geohazard.settings import DeviceSettings, load_device_settings, save_device_settings
+    from qgis.core import QgsProcessingContext
 
     alg = OffsetTrackingAlgorithm().create()
     before = load_device_settings()

@@ -31,11 +31,14 @@ def test_plugin_loads_and_reports_missing_dependency(blocked, tmp_path):
     env["QGIS_CUSTOM_CONFIG_PATH"] = str(tmp_path / "profile")  # a fresh profile
     proc = subprocess.run(
         [sys.executable, str(TESTS / "plugin_without_deps_probe.py")],
-        capture_output=True, text=True, env=env, timeout=240,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=240,
     )
     lines = [line for line in proc.stdout.splitlines() if line.startswith("REPORT ")]
     assert proc.returncode == 0 and lines, proc.stdout[-3000:] + proc.stderr[-3000:]
-    report = json.loads(lines[-1][len("REPORT "):])
+    report = json.loads(lines[-1][len("REPORT ") :])
 
     assert report["blocked_import"] == "No module named 'torch'"  # the blocker works
     assert report["provider"] is True

@@ -18,7 +18,9 @@ ROOT = Path(__file__).resolve().parents[1]
 QGIS_PROCESS = "/usr/bin/qgis_process.bin"
 sys.path.insert(0, str(ROOT / "scripts"))
 
-pytestmark = pytest.mark.skipif(not os.path.exists(QGIS_PROCESS), reason="qgis_process.bin not installed")
+pytestmark = pytest.mark.skipif(
+    not os.path.exists(QGIS_PROCESS), reason="qgis_process.bin not installed"
+)
 
 
 def _venv_site() -> str:
@@ -58,8 +60,12 @@ def _qgis_process(config: Path, *args: str, blocked: str = "") -> subprocess.Com
     )
     if blocked:
         env["GEOHAZARD_BLOCK_MODULES"] = blocked
-        env["PYTHONPATH"] = os.pathsep.join([str(ROOT / "tests" / "import_blocker"), env["PYTHONPATH"]])
-    return subprocess.run([QGIS_PROCESS, *args], capture_output=True, text=True, env=env, timeout=300)
+        env["PYTHONPATH"] = os.pathsep.join(
+            [str(ROOT / "tests" / "import_blocker"), env["PYTHONPATH"]]
+        )
+    return subprocess.run(
+        [QGIS_PROCESS, *args], capture_output=True, text=True, env=env, timeout=300
+    )
 
 
 def test_zip_layout_and_version(plugin_zip):
@@ -71,14 +77,31 @@ def test_zip_layout_and_version(plugin_zip):
     with zipfile.ZipFile(plugin_zip) as zf:
         names = zf.namelist()
     assert all(n.startswith("geohazard/") for n in names)
-    for required in ("metadata.txt", "__init__.py", "plugin.py", "icons/geohazard.svg",
-                     "processing_provider/provider.py", "engine/device.py", "ui/installer_dialog.py"):
+    for required in (
+        "metadata.txt",
+        "__init__.py",
+        "plugin.py",
+        "icons/geohazard.svg",
+        "processing_provider/provider.py",
+        "engine/device.py",
+        "ui/installer_dialog.py",
+    ):
         assert f"geohazard/{required}" in names, required
-    for dev in ("tests/", "scripts/", "benchmarks/", ".ci/", ".gitattributes", "pyproject.toml",
-                "requirements.txt", "constraints.txt", ".qgis-settings/"):
+    for dev in (
+        "tests/",
+        "scripts/",
+        "benchmarks/",
+        ".ci/",
+        ".gitattributes",
+        "pyproject.toml",
+        "requirements.txt",
+        "constraints.txt",
+        ".qgis-settings/",
+    ):
         assert not any(n.startswith(f"geohazard/{dev}") for n in names), dev
-    tracked = subprocess.run(["git", "ls-files", "models", "styles"], cwd=ROOT, capture_output=True,
-                             text=True).stdout.split()
+    tracked = subprocess.run(
+        ["git", "ls-files", "models", "styles"], cwd=ROOT, capture_output=True, text=True
+    ).stdout.split()
     for path in tracked:  # bundled weights, model cards and styles go in
         assert f"geohazard/{path}" in names, path
 
@@ -92,12 +115,20 @@ def test_algorithm_runs_from_installed_zip(installed_profile, tmp_path):
     listing = _qgis_process(installed_profile, "plugins")
     assert "* geohazard" in listing.stdout
     proc = _qgis_process(
-        installed_profile, "--json", "run", "geohazard:offsettracking", "--",
-        f"REFERENCE={ref}", f"SECONDARY={sec}", "WINDOW_SIZES=32", "STEP=16", "SEARCH=4",
+        installed_profile,
+        "--json",
+        "run",
+        "geohazard:offsettracking",
+        "--",
+        f"REFERENCE={ref}",
+        f"SECONDARY={sec}",
+        "WINDOW_SIZES=32",
+        "STEP=16",
+        "SEARCH=4",
         f"OUTPUT={out}",
     )
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
-    result = json.loads(proc.stdout[proc.stdout.index("{"):])
+    result = json.loads(proc.stdout[proc.stdout.index("{") :])
     assert result["results"]["OUTPUT"] == str(out)
     info = result["log"]["info"]
     log = "\n".join(info) if isinstance(info, list) else str(info)
@@ -109,7 +140,9 @@ def test_algorithm_runs_from_installed_zip(installed_profile, tmp_path):
     # the algorithm's module there when qgis_process imported it.
     plugin_dir = installed_profile / "profiles" / "default" / "python" / "plugins" / "geohazard"
     if not os.environ.get("PYTHONDONTWRITEBYTECODE"):
-        assert list((plugin_dir / "processing_provider" / "__pycache__").glob("offset_tracking*.pyc"))
+        assert list(
+            (plugin_dir / "processing_provider" / "__pycache__").glob("offset_tracking*.pyc")
+        )
     assert np.nanmedian(east) == pytest.approx(-10.0, abs=1.0)  # -1 px east at 10 m pixels
 
 
@@ -120,8 +153,14 @@ def test_installed_zip_without_torch_says_what_is_missing(installed_profile, tmp
 
     ref, sec = write_pair(tmp_path, np.zeros((64, 64)), np.zeros((64, 64)))
     proc = _qgis_process(
-        installed_profile, "run", "geohazard:offsettracking", "--",
-        f"REFERENCE={ref}", f"SECONDARY={sec}", f"OUTPUT={tmp_path / 'o.tif'}", blocked="torch",
+        installed_profile,
+        "run",
+        "geohazard:offsettracking",
+        "--",
+        f"REFERENCE={ref}",
+        f"SECONDARY={sec}",
+        f"OUTPUT={tmp_path / 'o.tif'}",
+        blocked="torch",
     )
     assert proc.returncode != 0
     text = proc.stdout + proc.stderr

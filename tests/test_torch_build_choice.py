@@ -6,7 +6,6 @@ from __future__ import annotations
 import sys
 
 import pytest
-
 from geohazard.dependencies.python_finder import (
     InterpreterInfo,
     candidates,
@@ -30,7 +29,13 @@ def test_parse_nvidia_smi_header():
 
 @pytest.mark.parametrize(
     "cuda, tag",
-    [((13, 1), "cu130"), ((12, 9), "cu128"), ((12, 8), "cu128"), ((12, 6), "cu126"), ((12, 4), "cpu")],
+    [
+        ((13, 1), "cu130"),
+        ((12, 9), "cu128"),
+        ((12, 8), "cu128"),
+        ((12, 6), "cu126"),
+        ((12, 4), "cpu"),
+    ],
 )
 def test_cuda_build_matches_driver(cuda, tag):
     header = NVIDIA_SMI_HEADER.replace("12.8", f"{cuda[0]}.{cuda[1]}")
@@ -64,7 +69,9 @@ def test_override_wins_and_unknown_is_refused():
 
 
 def test_windows_candidates_come_from_exec_prefix():
-    paths = candidates("win32", r"C:\OSGeo4W\apps\Python312", r"C:\OSGeo4W\bin\qgis-bin.exe", (3, 12))
+    paths = candidates(
+        "win32", r"C:\OSGeo4W\apps\Python312", r"C:\OSGeo4W\bin\qgis-bin.exe", (3, 12)
+    )
     assert paths[0].endswith("python.exe") and paths[0].startswith(r"C:\OSGeo4W\apps\Python312")
     assert not any(p.endswith("qgis-bin.exe") for p in paths)
 

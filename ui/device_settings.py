@@ -52,7 +52,9 @@ class DeviceSettingsWidget(QWidget):
         self.device.setEditable(True)  # cuda:N beyond the listed GPUs can be typed
         for value, label in device_entries():
             self.device.addItem(label, value)
-        self.mixed = QCheckBox("Mixed precision (float16/bfloat16 on the GPU: faster, less memory)", self)
+        self.mixed = QCheckBox(
+            "Mixed precision (float16/bfloat16 on the GPU: faster, less memory)", self
+        )
         self.cap = QLineEdit(self)
         self.cap.setPlaceholderText("no cap; e.g. 0.8, 80% or 6 GiB")
         self.error = QLabel(self)
@@ -113,7 +115,9 @@ class DeviceSettingsDialog(QDialog):
         super().__init__(parent)
         self.setWindowTitle("Geohazard device settings")
         self.widget = DeviceSettingsWidget(self)
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel, self)
+        buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel, self
+        )
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
         layout = QVBoxLayout(self)

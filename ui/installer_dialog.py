@@ -10,8 +10,8 @@ from __future__ import annotations
 import os
 import sys
 import tempfile
+from collections.abc import Sequence
 from importlib import metadata
-from typing import Sequence
 
 from qgis.PyQt.QtCore import Qt
 from qgis.PyQt.QtWidgets import (
@@ -157,7 +157,9 @@ class InstallerDialog(QDialog):
         plan = ", ".join(r.pip for r in todo) or "nothing (all present)"
         self.packages.setText("<br>".join(rows) + f"<br><br>Will install: {plan}")
         build = self.torch_build()
-        self.build_reason.setText(build.reason + (f" Index: {build.index_url}" if build.index_url else ""))
+        self.build_reason.setText(
+            build.reason + (f" Index: {build.index_url}" if build.index_url else "")
+        )
         can = bool(todo) and self.python is not None and not self.busy()
         self.install_button.setEnabled(can)
         if self.python is None:

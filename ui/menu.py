@@ -7,7 +7,7 @@ from typing import Callable
 from qgis.core import Qgis
 from qgis.PyQt.QtWidgets import QAction, QPushButton
 
-from ..dependencies.requirements import DEFAULT_MODULES, missing_message, missing_modules
+from ..dependencies.requirements import DEFAULT_MODULES, missing_modules
 
 
 def add_menu(iface, menu: str, install: Callable[[], None], settings: Callable[[], None]) -> list:  # type: ignore[no-untyped-def]
@@ -46,7 +46,11 @@ def offer_install_if_missing(iface, install: Callable[[], None]) -> list[str]:  
     if not missing:
         return missing
     bar = iface.messageBar()
-    text = missing_message(missing)
+    verb = "is" if len(missing) == 1 else "are"
+    text = (
+        f"{' and '.join(missing)} {verb} not installed for QGIS's Python; "
+        "Geohazard's algorithms need them to run."
+    )
     if hasattr(bar, "createMessage") and hasattr(bar, "pushWidget"):
         item = bar.createMessage("Geohazard", text)
         button = QPushButton("Install…", item)

@@ -6,7 +6,7 @@ only connects it to QProcess signals and forwards progress, lines and the result
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 from qgis.PyQt.QtCore import QObject, QProcess, QProcessEnvironment, pyqtSignal
 
@@ -90,7 +90,10 @@ class PipProcess(QObject):
     def _error(self, error: QProcess.ProcessError) -> None:
         if error == QProcess.ProcessError.FailedToStart:
             cmd = self.run.step.command[0]
-            self.run.result = InstallResult(False, f"Could not start {cmd}: {self.process.errorString() if self.process else ''}")
+            self.run.result = InstallResult(
+                False,
+                f"Could not start {cmd}: {self.process.errorString() if self.process else ''}",
+            )
             self._done()
 
     def _done(self) -> None:

@@ -8,7 +8,9 @@ not installed (ModuleNotFoundError), for the module and all its submodules.
 import os
 import sys
 
-_BLOCKED = tuple(m.strip() for m in os.environ.get("GEOHAZARD_BLOCK_MODULES", "").split(",") if m.strip())
+_BLOCKED = tuple(
+    m.strip() for m in os.environ.get("GEOHAZARD_BLOCK_MODULES", "").split(",") if m.strip()
+)
 
 
 class _Blocker:
