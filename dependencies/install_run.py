@@ -8,6 +8,7 @@ finished step means; the dialog drives it from a QProcess (never blocking the GU
 from __future__ import annotations
 
 import os
+import shlex
 import subprocess
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -56,7 +57,7 @@ class PlanRun:
         """The command of the current step (logged)."""
         self.parser = PipOutputParser()
         self.output = []
-        self.log.append(f"== {self.step.title}: {' '.join(self.step.command[:4])} ...")
+        self.log.append(f"== {self.step.title}: {describe_command(self.step)}")
         return self.step.command
 
     def feed(self, line: str) -> float:
@@ -107,6 +108,13 @@ class PlanRun:
 
     def cancel(self) -> None:
         self.result = InstallResult(False, "Cancelled; packages already installed stay in place.")
+
+
+def describe_command(step: InstallStep) -> str:
+    """The command as a user can paste it into a terminal (the import check abbreviated)."""
+    if step.kind == "verify":
+        return f"{step.command[0]} -c <import check>"
+    return shlex.join(step.command)
 
 
 def success_message(imported: dict[str, dict[str, object]]) -> str:

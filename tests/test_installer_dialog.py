@@ -144,3 +144,54 @@ def test_plugin_gui_adds_menu_and_options_page(qgis_app, qgis_iface):
     assert plug.options_factory is not None
     plug.unload()
     assert plug.actions == [] and plug.options_factory is None
+
+
+def test_plugin_load_puts_managed_folder_on_sys_path(qgis_app, qgis_iface):
+    """What the installer put in the profile's folder is importable once the plugin loads."""
+    import importlib
+    import shutil
+
+    import geohazard
+    from geohazard.settings import dependencies_folder
+
+    folder = dependencies_folder()
+    assert folder.endswith(
+        os.path.join("python", "dependencies", f"py{sys.version_info[0]}.{sys.version_info[1]}")
+    )
+    created = not os.path.exists(folder)
+    os.makedirs(folder, exist_ok=True)
+    with open(os.path.join(folder, "geohazard_probe_module.py"), "w") as f:
+        f.write("VALUE = 42\n")
+    try:
+        plug = geohazard.classFactory(qgis_iface)
+        assert folder in sys.path
+        assert sys.path.index(folder) > sys.path.index(os.path.dirname(os.__file__))  # appended
+        assert importlib.import_module("geohazard_probe_module").VALUE == 42
+        del plug
+    finally:
+        sys.modules.pop("geohazard_probe_module", None)
+        if folder in sys.path:
+            sys.path.remove(folder)
+        if created:
+            shutil.rmtree(folder)
+        else:
+            os.remove(os.path.join(folder, "geohazard_probe_module.py"))
+
+
+def test_dialog_explains_torch_build_and_override(qgis_app, tmp_path):
+    from geohazard.dependencies.requirements import BY_MODULE
+    from geohazard.ui.installer_dialog import InstallerDialog
+
+    dialog = InstallerDialog(None, target=str(tmp_path / "deps"), requirements=[BY_MODULE["torch"]])
+    assert "torch: installed" in dialog.packages.text()  # this venv has torch
+    assert "Will install: nothing" in dialog.packages.text()
+    assert not dialog.install_button.isEnabled()
+    dialog.reinstall.setChecked(True)  # e.g. to switch from the CPU to a CUDA build
+    assert "Will install: torch==2.13.0" in dialog.packages.text()
+    assert dialog.install_button.isEnabled()
+    if dialog.gpu is None:
+        assert "No NVIDIA driver found" in dialog.build_reason.text()
+        assert "whl/cpu" in dialog.build_reason.text()
+    dialog.build.setCurrentIndex(dialog.build.findData("cu128"))
+    assert "As chosen: the cu128 build." in dialog.build_reason.text()
+    assert "https://download.pytorch.org/whl/cu128" in dialog.build_reason.text()

@@ -156,10 +156,14 @@ class InstallerDialog(QDialog):
         todo = self.to_install()
         plan = ", ".join(r.pip for r in todo) or "nothing (all present)"
         self.packages.setText("<br>".join(rows) + f"<br><br>Will install: {plan}")
-        build = self.torch_build()
-        self.build_reason.setText(
-            build.reason + (f" Index: {build.index_url}" if build.index_url else "")
-        )
+        has_torch = any(r.module == "torch" for r in todo)
+        self.build.setEnabled(has_torch and not self.busy())
+        if has_torch:
+            build = self.torch_build()
+            index = f" Index: {build.index_url}" if build.index_url else ""
+            self.build_reason.setText(build.reason + index)
+        else:
+            self.build_reason.setText("torch is not part of this installation.")
         can = bool(todo) and self.python is not None and not self.busy()
         self.install_button.setEnabled(can)
         if self.python is None:
