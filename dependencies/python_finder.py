@@ -110,6 +110,33 @@ def _same_path(a: str, b: str) -> bool:
     return os.path.normcase(os.path.realpath(a)) == os.path.normcase(os.path.realpath(b))
 
 
+def rejection(
+    path: str,
+    want: InterpreterInfo,
+    ask: Callable[[str], InterpreterInfo] = probe,
+    same_prefix: bool = True,
+) -> str | None:
+    """Why ``path`` is not QGIS's Python, or None when it is.
+
+    ``same_prefix=False`` is for an interpreter the user picked by hand: it must still be the
+    same Python version (compiled wheels are per version), but may live elsewhere.
+    """
+    if not os.path.isfile(path):
+        return "does not exist"
+    try:
+        info = ask(path)
+    except (OSError, ValueError, IndexError, subprocess.SubprocessError) as exc:
+        return f"could not be run ({exc})"
+    if info.version != want.version:
+        return (
+            f"is Python {info.version[0]}.{info.version[1]}, QGIS runs "
+            f"{want.version[0]}.{want.version[1]}"
+        )
+    if same_prefix and not _same_path(info.exec_prefix, want.exec_prefix):
+        return f"belongs to {info.exec_prefix}, QGIS's Python to {want.exec_prefix}"
+    return None
+
+
 def find_qgis_python(
     paths: list[str] | None = None,
     expected: InterpreterInfo | None = None,
@@ -119,28 +146,9 @@ def find_qgis_python(
     want = expected or running_interpreter()
     finding = PythonFinding(None)
     for path in paths if paths is not None else candidates():
-        if not os.path.isfile(path):
-            finding.rejected.append((path, "does not exist"))
-            continue
-        try:
-            info = ask(path)
-        except (OSError, ValueError, IndexError, subprocess.SubprocessError) as exc:
-            finding.rejected.append((path, f"could not be run ({exc})"))
-            continue
-        if info.version != want.version:
-            finding.rejected.append(
-                (
-                    path,
-                    f"is Python {info.version[0]}.{info.version[1]}, QGIS runs "
-                    f"{want.version[0]}.{want.version[1]}",
-                )
-            )
-            continue
-        if not _same_path(info.exec_prefix, want.exec_prefix):
-            finding.rejected.append(
-                (path, f"belongs to {info.exec_prefix}, QGIS's Python to {want.exec_prefix}")
-            )
-            continue
-        finding.executable = path
-        return finding
+        why = rejection(path, want, ask)
+        if why is None:
+            finding.executable = path
+            return finding
+        finding.rejected.append((path, why))
     return finding

@@ -51,6 +51,9 @@ report["algorithms"] = sorted(a.id() for a in provider.algorithms()) if provider
 report["can_execute"] = (
     {a.id(): list(a.canExecute()) for a in provider.algorithms()} if provider else {}
 )
+report["requires"] = (
+    {a.id(): list(getattr(a, "REQUIRES", ())) for a in provider.algorithms()} if provider else {}
+)
 report["menu_entries"] = [c.args[1].text() for c in iface.addPluginToMenu.call_args_list]
 report["message_bar"] = bar.messages
 out = os.path.join(tempfile.mkdtemp(), "const.tif")

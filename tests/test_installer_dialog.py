@@ -195,3 +195,46 @@ def test_dialog_explains_torch_build_and_override(qgis_app, tmp_path):
     dialog.build.setCurrentIndex(dialog.build.findData("cu128"))
     assert "As chosen: the cu128 build." in dialog.build_reason.text()
     assert "https://download.pytorch.org/whl/cu128" in dialog.build_reason.text()
+
+
+def test_cancel_stops_a_running_install_without_blocking(qgis_app, tmp_path):
+    """Cancel kills pip; the dialog gets a result at once and can close again."""
+    import time
+
+    from geohazard.ui.installer_dialog import InstallerDialog
+
+    slow = tmp_path / "slow-python"
+    slow.write_text("#!/bin/sh\necho 'pip 99 (pretend)'\nsleep 60\n")
+    slow.chmod(0o755)
+    req = Requirement("geohazard_never", "geohazard-never==1", "never installed")
+    dialog = InstallerDialog(
+        None, target=str(tmp_path / "deps"), requirements=[req], python=str(slow)
+    )
+    dialog.install_button.click()
+    assert dialog.busy() and not dialog.close_button.isEnabled()
+    loop = QEventLoop()
+    dialog.runner.finished.connect(lambda _r: loop.quit())
+    QTimer.singleShot(300, dialog.cancel_button.click)
+    QTimer.singleShot(20_000, loop.quit)
+    started = time.monotonic()
+    loop.exec()
+    assert time.monotonic() - started < 10
+    assert dialog.result is not None and not dialog.result.ok
+    assert dialog.result.message.startswith("Cancelled")
+    assert not dialog.busy() and dialog.close_button.isEnabled()
+
+
+def test_hand_picked_python_must_be_the_same_version(qgis_app, tmp_path):
+    from geohazard.ui.installer_dialog import InstallerDialog
+
+    other = tmp_path / "python2"
+    other.write_text("#!/bin/sh\necho 2 7\necho /opt/old\n")
+    other.chmod(0o755)
+    req = Requirement(PACKAGE, PACKAGE, "")
+    dialog = InstallerDialog(
+        None, target=str(tmp_path / "d"), requirements=[req], python=sys.executable
+    )
+    assert not dialog.use_python(str(other))
+    assert "is Python 2.7, QGIS runs" in dialog.status.text()
+    assert dialog.python == sys.executable
+    assert dialog.use_python(sys.executable)

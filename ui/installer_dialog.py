@@ -18,6 +18,7 @@ from qgis.PyQt.QtWidgets import (
     QCheckBox,
     QComboBox,
     QDialog,
+    QFileDialog,
     QFormLayout,
     QHBoxLayout,
     QLabel,
@@ -31,7 +32,7 @@ from qgis.PyQt.QtWidgets import (
 from ..dependencies.install_run import InstallResult
 from ..dependencies.managed_folder import activate
 from ..dependencies.pip_command import build_plan, constraints_text
-from ..dependencies.python_finder import find_qgis_python
+from ..dependencies.python_finder import find_qgis_python, rejection, running_interpreter
 from ..dependencies.requirements import REQUIREMENTS, Requirement, is_available
 from ..dependencies.torch_build import BUILD_CHOICES, TorchBuild, choose_build, query_gpu
 from .pip_process import PipProcess
@@ -90,14 +91,15 @@ class InstallerDialog(QDialog):
             self.build.addItem(choice, choice)
         self.build_reason = QLabel(self)
         self.build_reason.setWordWrap(True)
-        where = QLabel(
-            f"Python: {self.python or '<i>not found</i>'}<br>Into: {self.target}<br>"
-            "(a folder of this QGIS profile, added to Python's path when the plugin loads; "
-            "QGIS's own packages are not touched)",
-            self,
+        self.where = QLabel(self)
+        self.where.setWordWrap(True)
+        self.where.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.choose_python = QPushButton("Choose Python…", self)
+        self.choose_python.setToolTip(
+            "Only if QGIS's Python was not found: pick the python executable of this QGIS "
+            "installation (same Python version)."
         )
-        where.setWordWrap(True)
-        where.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self._show_where()
         self.status = QLabel(self)
         self.status.setWordWrap(True)
         self.bar = QProgressBar(self)
@@ -116,7 +118,10 @@ class InstallerDialog(QDialog):
         form.addRow("", self.reinstall)
         form.addRow("torch build", self.build)
         form.addRow("", self.build_reason)
-        form.addRow("Where", where)
+        where_row = QHBoxLayout()
+        where_row.addWidget(self.where, 1)
+        where_row.addWidget(self.choose_python, 0, Qt.AlignmentFlag.AlignTop)
+        form.addRow("Where", where_row)
         buttons = QHBoxLayout()
         buttons.addStretch(1)
         for b in (self.install_button, self.cancel_button, self.close_button):
@@ -131,11 +136,36 @@ class InstallerDialog(QDialog):
         self.build.currentIndexChanged.connect(self.refresh)
         self.reinstall.toggled.connect(self.refresh)
         self.install_button.clicked.connect(self.start)
+        self.choose_python.clicked.connect(self.pick_python)
         self.cancel_button.clicked.connect(self.cancel)
         self.close_button.clicked.connect(self.reject)
         if finding is not None and finding.executable is None:
             self.log.appendPlainText(finding.explain())
         self.refresh()
+
+    def _show_where(self) -> None:
+        self.where.setText(
+            f"Python: {self.python or '<i>not found</i>'}<br>Into: {self.target}<br>"
+            "(a folder of this QGIS profile, added to Python's path when the plugin loads; "
+            "QGIS's own packages are not touched)"
+        )
+
+    def pick_python(self) -> None:
+        path, _filter = QFileDialog.getOpenFileName(self, "QGIS's Python interpreter")
+        if path:
+            self.use_python(path)
+
+    def use_python(self, path: str) -> bool:
+        """Use a hand-picked interpreter if it is the same Python version as QGIS's."""
+        why = rejection(path, running_interpreter(), same_prefix=False)
+        if why is not None:
+            self.status.setText(f"{path} cannot be used: it {why}.")
+            return False
+        self.python = path
+        self._show_where()
+        self.status.setText("")
+        self.refresh()
+        return True
 
     # --- what will be installed ------------------------------------------------------
 
