@@ -29,7 +29,7 @@ class GeohazardPlugin:
 
         if self.provider is None:
             provider = GeohazardProvider()
-            # addProvider refuses (and deletes) a duplicate, e.g. a second copy of the plugin.
+            # QGIS deletes a provider whose id is already registered and returns False
             if QgsApplication.processingRegistry().addProvider(provider):
                 self.provider = provider
 
@@ -61,5 +61,8 @@ class GeohazardPlugin:
             unregister_options_page(self.iface, self.options_factory)
             self.options_factory = None
         if self.provider is not None:
-            QgsApplication.processingRegistry().removeProvider(self.provider)
+            try:
+                QgsApplication.processingRegistry().removeProvider(self.provider)
+            except RuntimeError:  # already deleted by QGIS (e.g. at application exit)
+                pass
             self.provider = None

@@ -27,7 +27,7 @@ if str(TESTS) not in sys.path:
     sys.path.insert(0, str(TESTS))  # shared helpers such as sar_pairs.py
 
 
-@pytest.fixture(scope="module")  # unloaded after each module: tests of load/unload see a clean registry
+@pytest.fixture(scope="session")
 def plugin(qgis_app, qgis_iface, qgis_processing):  # type: ignore[no-untyped-def]
     """The Geohazard plugin loaded through classFactory and initProcessing, as QGIS does."""
     import geohazard

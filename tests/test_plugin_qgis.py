@@ -22,12 +22,14 @@ def test_metadata_is_complete() -> None:
     assert (ROOT / general["icon"]).exists()
 
 
-def test_load_lists_algorithms_and_unload_removes_provider(qgis_app, qgis_iface, qgis_processing) -> None:
+def test_load_lists_algorithms_and_unload_removes_provider(plugin) -> None:
+    registry = QgsApplication.processingRegistry()
+    plugin.unload()  # start from a QGIS without the plugin, whatever ran before
+    assert registry.providerById("geohazard") is None
     import geohazard
 
-    plug = geohazard.classFactory(qgis_iface)
-    plug.initGui()
-    registry = QgsApplication.processingRegistry()
+    plug = geohazard.classFactory(None)
+    plug.initProcessing()
     provider = registry.providerById("geohazard")
     assert provider is not None
     ids = {alg.id() for alg in provider.algorithms()}
@@ -40,3 +42,5 @@ def test_load_lists_algorithms_and_unload_removes_provider(qgis_app, qgis_iface,
     plug.unload()
     assert registry.providerById("geohazard") is None
     assert registry.algorithmById("geohazard:offsettracking") is None
+    plugin.initProcessing()  # leave the session's plugin loaded for the other tests
+    assert registry.providerById("geohazard") is not None

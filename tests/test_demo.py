@@ -1,0 +1,23 @@
+"""The README's main job runs end to end and its offsets match the known landslide field."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_demo_runs_and_recovers_the_landslide(tmp_path) -> None:
+    proc = subprocess.run([sys.executable, str(ROOT / "scripts" / "demo.py"), str(tmp_path)],
+                          capture_output=True, text=True, timeout=900)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    line = next(ln for ln in proc.stdout.splitlines() if "offset tracking vs known field" in ln)
+    rmse_px = float(re.search(r"\(([\d.]+) px\)", line).group(1))
+    peak_measured, peak_true = map(float, re.search(r"peak motion ([\d.]+) m measured vs ([\d.]+) m true", line).groups())
+    assert rmse_px < 0.1
+    assert abs(peak_measured - peak_true) < 0.1 * peak_true
+    for name in ("offsets.tif", "offsets_per_window.tif", "sample/reference.tif", "sample/true_displacement.tif"):
+        assert (tmp_path / name).exists(), name
