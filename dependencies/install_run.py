@@ -98,7 +98,8 @@ class PlanRun:
                     False, f"Installed, but these do not import:\n{lines}", imported
                 )
             else:
-                self.result = InstallResult(True, success_message(imported), imported)
+                message = success_message(imported) + shadowed_note(imported, step.target)
+                self.result = InstallResult(True, message, imported)
             return False
         self.index += 1
         if self.index >= len(self.steps):
@@ -115,6 +116,29 @@ def describe_command(step: InstallStep) -> str:
     if step.kind == "verify":
         return f"{step.command[0]} -c <import check>"
     return shlex.join(step.command)
+
+
+def shadowed_note(imported: dict[str, dict[str, object]], target: str) -> str:
+    """A note for packages imported from somewhere else than the folder just installed into.
+
+    The managed folder comes last on sys.path, so a copy that QGIS's Python already has wins
+    (e.g. a CPU torch installed system-wide hides a CUDA torch installed here).
+    """
+    if not target:
+        return ""
+    root = os.path.normcase(os.path.abspath(target))
+    elsewhere = [
+        f"{name} from {info['file']}"
+        for name, info in imported.items()
+        if info.get("file") and not os.path.normcase(str(info["file"])).startswith(root)
+    ]
+    if not elsewhere:
+        return ""
+    return (
+        " Note: QGIS's Python finds its own copy first, so the one just installed is not used: "
+        + "; ".join(elsewhere)
+        + ". Uninstall that copy to use the new one."
+    )
 
 
 def success_message(imported: dict[str, dict[str, object]]) -> str:

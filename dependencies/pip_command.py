@@ -34,6 +34,7 @@ class InstallStep:
     command: list[str]
     weight: float = 1.0
     kind: str = "pip"  # "pip", "check" or "verify"
+    target: str = ""  # the managed folder the plan installs into
 
 
 def pip_base(python: str) -> list[str]:
@@ -180,6 +181,7 @@ def build_plan(
             verify_command(python, target, [r.module for r in requirements]),
             0.05,
             "verify",
+            target,
         )
     )
     return steps

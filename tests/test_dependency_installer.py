@@ -141,3 +141,19 @@ def test_parser_progress_and_errors():
     ]:
         bad.feed(line)
     assert "No matching distribution found for foo==9" in bad.error_text()
+
+
+def test_import_check_notes_a_copy_that_shadows_the_installed_one(tmp_path):
+    # six is in QGIS's (here: the venv's) own packages, which come first on sys.path.
+    from geohazard.dependencies.pip_command import InstallStep, verify_command
+
+    step = InstallStep(
+        "Checking the imports",
+        verify_command(_python(), str(tmp_path), ["six"]),
+        kind="verify",
+        target=str(tmp_path),
+    )
+    result = run_plan([step])
+    assert result.ok
+    assert "Note: QGIS's Python finds its own copy first" in result.message
+    assert "six from " in result.message
