@@ -14,7 +14,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Callable
 
-from .pip_command import InstallStep, PipOutputParser, parse_verify_output, plan_progress
+from .pip_command import (
+    RAW_PROGRESS_SINCE,
+    InstallStep,
+    PipOutputParser,
+    parse_verify_output,
+    pip_version,
+    plan_progress,
+    with_raw_progress,
+)
 from .processes import NO_WINDOW
 
 
@@ -79,6 +87,10 @@ class PlanRun:
                 "elsewhere see the README.\n" + text[-1500:],
             )
             return False
+        if step.kind == "check":
+            version = pip_version(text)
+            if version is not None and version >= RAW_PROGRESS_SINCE:
+                self.steps = [with_raw_progress(s) for s in self.steps]
         if step.kind == "pip" and returncode != 0:
             pip_error = self.parser.error_text() or text[-1500:]
             self.result = InstallResult(

@@ -14,7 +14,7 @@ import json
 import re
 import sys
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from importlib import metadata
 
 from .requirements import Requirement
@@ -187,8 +187,9 @@ def build_plan(
     return steps
 
 
-_COLLECTING = re.compile(r"^\s*Collecting\s+(\S+)")
-_DOWNLOADING = re.compile(r"^\s*(Downloading|Using cached|Processing)\s+(\S+)")
+# "Collecting x" for an index download, un-indented "Processing /path/x.whl" for a local file.
+_COLLECTING = re.compile(r"^(?:\s*Collecting|Processing)\s+(\S+)")
+_DOWNLOADING = re.compile(r"^\s*(Downloading|Using cached)\s+(\S+)")
 _INSTALLING = re.compile(r"^\s*Installing collected packages:\s*(.*)$")
 _SUCCESS = re.compile(r"^\s*Successfully installed\s+(.*)$")
 _RAW_PROGRESS = re.compile(r"^\s*Progress\s+(\d+)\s+of\s+(\d+)")
@@ -216,7 +217,7 @@ class PipOutputParser:
         text = line.rstrip("\r\n")
         if m := _COLLECTING.match(text):
             self.collected.append(m.group(1))
-            self.status = f"Resolving {m.group(1)}"
+            self.status = f"Resolving {m.group(1).rsplit('/', 1)[-1]}"
             self._advance(0.7 * (1.0 - 0.8 ** len(self.collected)))
         elif m := _DOWNLOADING.match(text):
             self.status = f"{m.group(1)} {m.group(2).rsplit('/', 1)[-1]}"
@@ -246,6 +247,28 @@ class PipOutputParser:
     def error_text(self) -> str:
         """pip's own error lines, joined (empty when pip printed none)."""
         return "\n".join(self.errors)
+
+
+_PIP_VERSION = re.compile(r"^pip (\d+)\.(\d+)")
+RAW_PROGRESS_SINCE = (24, 1)  # pip's --progress-bar=raw: "Progress N of M" lines without a TTY
+
+
+def pip_version(output: str) -> tuple[int, int] | None:
+    """(major, minor) from ``pip --version`` output."""
+    for line in output.splitlines():
+        if m := _PIP_VERSION.match(line.strip()):
+            return int(m.group(1)), int(m.group(2))
+    return None
+
+
+def with_raw_progress(step: InstallStep) -> InstallStep:
+    """The step with ``--progress-bar=raw`` after ``install``, so a big download (torch)
+    reports its progress line by line to a QProcess, which is not a terminal."""
+    cmd = list(step.command)
+    if step.kind != "pip" or "install" not in cmd or "--progress-bar=raw" in cmd:
+        return step
+    i = cmd.index("install") + 1
+    return replace(step, command=[*cmd[:i], "--progress-bar=raw", *cmd[i:]])
 
 
 def plan_progress(steps: Sequence[InstallStep], index: int, step_fraction: float) -> float:

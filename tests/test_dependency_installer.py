@@ -157,3 +157,26 @@ def test_import_check_notes_a_copy_that_shadows_the_installed_one(tmp_path):
     assert result.ok
     assert "Note: QGIS's Python finds its own copy first" in result.message
     assert "six from " in result.message
+
+
+def test_raw_progress_bar_only_with_a_pip_that_has_it():
+    from geohazard.dependencies.install_run import PlanRun
+    from geohazard.dependencies.pip_command import pip_version
+
+    assert pip_version("pip 24.2 from /usr/lib/python3/dist-packages/pip (python 3.12)") == (24, 2)
+    for version, expected in (("24.2", True), ("23.0.1", False)):
+        steps = build_plan("/qgis/python", "/t", [Requirement("x", "x==1", "")], None)
+        run = PlanRun(steps)
+        run.start_step()
+        run.feed(f"pip {version} from /somewhere (python 3.11)")
+        assert run.finish_step(0)
+        assert ("--progress-bar=raw" in run.steps[1].command) is expected
+        assert run.steps[1].command.index("install") == 3
+
+
+def test_parser_counts_local_wheels():
+    parser = PipOutputParser()
+    parser.feed("Processing /opt/wheels/torch-2.13.0+cpu-cp311-cp311-manylinux_2_28_x86_64.whl")
+    parser.feed("Processing /opt/pypi/files/sympy-1.14.0-py3-none-any.whl")
+    assert len(parser.collected) == 2 and 0 < parser.fraction < 0.7
+    assert parser.status == "Resolving sympy-1.14.0-py3-none-any.whl"
