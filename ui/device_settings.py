@@ -26,6 +26,7 @@ from ..engine.memory_cap import parse_memory_cap
 from ..settings import DeviceSettings, load_device_settings, save_device_settings
 
 PAGE_TITLE = "Geohazard"
+PAGE_OBJECT_NAME = "geohazardOptions"
 
 
 def device_entries() -> list[tuple[str, str]]:
@@ -134,6 +135,7 @@ class DeviceOptionsPage(QgsOptionsPageWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        self.setObjectName(PAGE_OBJECT_NAME)  # iface.showOptionsDialog(currentPage=...) finds it
         self.widget = DeviceSettingsWidget(self)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
