@@ -77,7 +77,10 @@ class GeohazardAlgorithm(QgsProcessingAlgorithm):
     def add_device_parameter(self, name: str = "DEVICE") -> None:
         param = QgsProcessingParameterEnum(
             name,
-            self.tr("Device (auto uses a CUDA GPU when torch sees one, else the CPU)"),
+            self.tr(
+                "Device (auto: as set in Plugins > Geohazard > Device settings; by default a "
+                "CUDA GPU when torch sees one, else the CPU)"
+            ),
             options=DEVICE_OPTIONS,
             defaultValue=0,
         )
@@ -174,7 +177,8 @@ class GeohazardAlgorithm(QgsProcessingAlgorithm):
         ok, message = self.canExecute()
         if not ok:
             raise QgsProcessingException(message)
-        self.apply_device_settings(feedback)
+        if "torch" in self.REQUIRES:
+            self.apply_device_settings(feedback)
         return self.run_engine(lambda: self.process(parameters, context, feedback))
 
     def process(
