@@ -238,3 +238,23 @@ def test_hand_picked_python_must_be_the_same_version(qgis_app, tmp_path):
     assert "is Python 2.7, QGIS runs" in dialog.status.text()
     assert dialog.python == sys.executable
     assert dialog.use_python(sys.executable)
+
+
+def test_dialog_suggests_cuda_build_when_gpu_unused(qgis_app, tmp_path, monkeypatch):
+    from geohazard.dependencies.requirements import BY_MODULE
+    from geohazard.dependencies.torch_build import parse_nvidia_smi
+    from geohazard.ui import installer_dialog
+
+    header = "| NVIDIA-SMI 570.86   Driver Version: 570.86   CUDA Version: 12.8 |"
+    monkeypatch.setattr(
+        installer_dialog,
+        "query_gpu",
+        lambda timeout=0: parse_nvidia_smi(header, "RTX 3060, 12288 MiB"),
+    )
+    monkeypatch.setattr(installer_dialog, "_installed_version", lambda m: "2.13.0+cpu")
+    dialog = installer_dialog.InstallerDialog(
+        None, target=str(tmp_path), requirements=[BY_MODULE["torch"]]
+    )
+    assert "torch is the CPU build, but an NVIDIA GPU is present" in dialog.packages.text()
+    dialog.reinstall.setChecked(True)
+    assert "the cu128 build" in dialog.build_reason.text()

@@ -185,7 +185,9 @@ class InstallerDialog(QDialog):
             rows.append(f"{req.module}: {state} — {req.purpose}")
         todo = self.to_install()
         plan = ", ".join(r.pip for r in todo) or "nothing (all present)"
-        self.packages.setText("<br>".join(rows) + f"<br><br>Will install: {plan}")
+        self.packages.setText(
+            "<br>".join(rows) + f"<br><br>Will install: {plan}" + self._gpu_hint()
+        )
         has_torch = any(r.module == "torch" for r in todo)
         self.build.setEnabled(has_torch and not self.busy())
         if has_torch:
@@ -198,6 +200,20 @@ class InstallerDialog(QDialog):
         self.install_button.setEnabled(can)
         if self.python is None:
             self.status.setText("QGIS's Python interpreter was not found; see the log below.")
+
+    def _gpu_hint(self) -> str:
+        """Say so when torch is a CPU build although nvidia-smi reports a CUDA-capable driver."""
+        version = (
+            _installed_version("torch")
+            if any(r.module == "torch" for r in self.requirements)
+            else None
+        )
+        if not version or "+cpu" not in version or self.gpu is None or self.gpu.cuda is None:
+            return ""
+        return (
+            "<br><b>torch is the CPU build, but an NVIDIA GPU is present</b>: tick the box above "
+            "to install the CUDA build and use the GPU."
+        )
 
     def busy(self) -> bool:
         return self.runner is not None and self.runner.is_running()
@@ -221,7 +237,13 @@ class InstallerDialog(QDialog):
         self.runner.line.connect(self.log.appendPlainText)
         self.runner.step.connect(self.status.setText)
         self.runner.finished.connect(self.finished)
-        for w in (self.install_button, self.build, self.reinstall, self.close_button):
+        for w in (
+            self.install_button,
+            self.build,
+            self.reinstall,
+            self.close_button,
+            self.choose_python,
+        ):
             w.setEnabled(False)
         self.cancel_button.setEnabled(True)
         self.runner.start()
@@ -233,7 +255,7 @@ class InstallerDialog(QDialog):
     def finished(self, result: InstallResult) -> None:
         self.result = result
         self.cancel_button.setEnabled(False)
-        for w in (self.build, self.reinstall, self.close_button):
+        for w in (self.build, self.reinstall, self.close_button, self.choose_python):
             w.setEnabled(True)
         if result.ok:
             activate(self.target)
