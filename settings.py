@@ -65,3 +65,19 @@ def dependencies_folder() -> str:
 def activate_dependencies_folder() -> bool:
     """Put the managed folder (if it exists) at the end of sys.path; called on plugin load."""
     return activate(dependencies_folder())
+
+
+def qgis_proxy_url() -> str | None:
+    """QGIS's HTTP proxy (Settings > Options > Network) as ``http://[user:pass@]host:port``."""
+    s = QgsSettings()
+    enabled = str(s.value("proxy/proxyEnabled", False)).lower() in ("true", "1")
+    host = str(s.value("proxy/proxyHost", "") or "")
+    if not enabled or not host:
+        return None
+    port = str(s.value("proxy/proxyPort", "") or "")
+    user = str(s.value("proxy/proxyUser", "") or "")
+    password = str(s.value("proxy/proxyPassword", "") or "")
+    from urllib.parse import quote
+
+    auth = f"{quote(user, safe='')}:{quote(password, safe='')}@" if user else ""
+    return f"http://{auth}{host}" + (f":{port}" if port else "")

@@ -35,15 +35,47 @@ class InstallResult:
     imported: dict[str, dict[str, object]] = field(default_factory=dict)
 
 
-def child_environment(base: dict[str, str] | None = None) -> dict[str, str]:
-    """The environment for pip: QGIS's own (PATH/PYTHONHOME matter on Windows), unbuffered,
-    UTF-8, and no PYTHONPATH pointing the child at QGIS's plugin folders."""
+def child_environment(
+    base: dict[str, str] | None = None, proxy: str | None = None
+) -> dict[str, str]:
+    """The environment for pip and the import check: QGIS's own (PATH and PYTHONHOME matter on
+    Windows; PYTHONPATH is kept so the import check sees what QGIS sees), unbuffered, UTF-8.
+
+    Args:
+        base: the environment to start from (default: this process's).
+        proxy: QGIS's proxy (``http://host:port``), used unless HTTP(S)_PROXY is already set.
+    """
     env = dict(os.environ if base is None else base)
     env["PYTHONUNBUFFERED"] = "1"
     env["PYTHONIOENCODING"] = "utf-8"
     env["PIP_DISABLE_PIP_VERSION_CHECK"] = "1"
     env["PIP_NO_INPUT"] = "1"
+    if proxy and not any(
+        k in env for k in ("HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy")
+    ):
+        env["HTTPS_PROXY"] = env["HTTP_PROXY"] = proxy
     return env
+
+
+def failure_hint(text: str) -> str:
+    """Advice for pip failures whose cause is common and not obvious from pip's message."""
+    lowered = text.lower()
+    if "winerror 5" in lowered or "access is denied" in lowered or "winerror 32" in lowered:
+        return (
+            "\nA file in the folder is in use, probably by a package already loaded in this QGIS "
+            "session (Windows locks loaded libraries). Restart QGIS and run the installer before "
+            "running any Geohazard algorithm."
+        )
+    if "permission denied" in lowered:
+        return "\nThe folder is not writable by your user account."
+    if "connection" in lowered and ("retry" in lowered or "timed out" in lowered):
+        return (
+            "\nThe package index could not be reached: check the network, or set QGIS's proxy "
+            "in Settings > Options > Network."
+        )
+    if "no space left" in lowered:
+        return "\nThe disk is full: torch with CUDA needs several GB free."
+    return ""
 
 
 class PlanRun:
@@ -94,7 +126,9 @@ class PlanRun:
         if step.kind == "pip" and returncode != 0:
             pip_error = self.parser.error_text() or text[-1500:]
             self.result = InstallResult(
-                False, f"{step.title} failed (pip exit code {returncode}):\n{pip_error}"
+                False,
+                f"{step.title} failed (pip exit code {returncode}):\n{pip_error}"
+                + failure_hint(text),
             )
             return False
         if step.kind == "verify":

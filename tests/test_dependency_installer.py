@@ -180,3 +180,44 @@ def test_parser_counts_local_wheels():
     parser.feed("Processing /opt/pypi/files/sympy-1.14.0-py3-none-any.whl")
     assert len(parser.collected) == 2 and 0 < parser.fraction < 0.7
     assert parser.status == "Resolving sympy-1.14.0-py3-none-any.whl"
+
+
+def test_child_environment_and_failure_hints():
+    from geohazard.dependencies.install_run import child_environment, failure_hint
+
+    env = child_environment({"PATH": "/bin"}, proxy="http://proxy.example:3128")
+    assert env["HTTPS_PROXY"] == "http://proxy.example:3128" and env["PYTHONUNBUFFERED"] == "1"
+    kept = child_environment({"https_proxy": "http://mine:1"}, proxy="http://proxy.example:3128")
+    assert "HTTPS_PROXY" not in kept  # the user's own proxy variable wins
+    assert "Restart QGIS" in failure_hint("OSError: [WinError 5] Access is denied: 'c10.dll'")
+    assert "proxy" in failure_hint(
+        "Retrying (Retry(total=4)) after connection broken ... timed out"
+    )
+    assert failure_hint("ERROR: No matching distribution found for x") == ""
+
+
+def test_qgis_proxy_setting(qgis_app):
+    from geohazard.settings import qgis_proxy_url
+    from qgis.core import QgsSettings
+
+    s = QgsSettings()
+    keys = (
+        "proxy/proxyEnabled",
+        "proxy/proxyHost",
+        "proxy/proxyPort",
+        "proxy/proxyUser",
+        "proxy/proxyPassword",
+    )
+    saved = {k: s.value(k) for k in keys}
+    try:
+        for k, v in zip(keys, ("true", "proxy.example", "3128", "ann", "p@ss")):
+            s.setValue(k, v)
+        assert qgis_proxy_url() == "http://ann:p%40ss@proxy.example:3128"
+        s.setValue("proxy/proxyEnabled", "false")
+        assert qgis_proxy_url() is None
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                s.remove(k)
+            else:
+                s.setValue(k, v)

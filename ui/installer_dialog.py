@@ -232,7 +232,9 @@ class InstallerDialog(QDialog):
         self.log.clear()
         self.result = None
         self.bar.setValue(0)
-        self.runner = PipProcess(steps, self)
+        from ..settings import qgis_proxy_url
+
+        self.runner = PipProcess(steps, self, proxy=qgis_proxy_url())
         self.runner.progress.connect(lambda f: self.bar.setValue(int(round(1000 * f))))
         self.runner.line.connect(self.log.appendPlainText)
         self.runner.step.connect(self.status.setText)

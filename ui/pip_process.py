@@ -23,8 +23,11 @@ class PipProcess(QObject):
     step = pyqtSignal(str)
     finished = pyqtSignal(object)
 
-    def __init__(self, steps: Sequence[InstallStep], parent: QObject | None = None) -> None:
+    def __init__(
+        self, steps: Sequence[InstallStep], parent: QObject | None = None, proxy: str | None = None
+    ) -> None:
         super().__init__(parent)
+        self.proxy = proxy
         self.run = PlanRun(steps)
         self.process: QProcess | None = None
         self._buffer = ""
@@ -47,7 +50,7 @@ class PipProcess(QObject):
         self.line.emit(self.run.log[-1])
         proc = QProcess(self)
         env = QProcessEnvironment()
-        for key, value in child_environment().items():
+        for key, value in child_environment(proxy=self.proxy).items():
             env.insert(key, value)
         proc.setProcessEnvironment(env)
         proc.setProcessChannelMode(QProcess.ProcessChannelMode.MergedChannels)
