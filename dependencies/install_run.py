@@ -141,7 +141,12 @@ class PlanRun:
             elif failed:
                 lines = "\n".join(f"{k}: {v['error']}" for k, v in failed.items())
                 self.result = InstallResult(
-                    False, f"Installed, but these do not import:\n{lines}", imported
+                    False,
+                    f"Installed, but these do not import:\n{lines}\nIf the error names another "
+                    "package, QGIS's Python probably has an older copy of it, which is found "
+                    "before the plugin's folder; update it with the tool that installed QGIS "
+                    "(OSGeo4W setup, the system's package manager).",
+                    imported,
                 )
             else:
                 message = success_message(imported) + shadowed_note(imported, step.target)

@@ -221,3 +221,18 @@ def test_qgis_proxy_setting(qgis_app):
                 s.remove(k)
             else:
                 s.setValue(k, v)
+
+
+def test_import_failure_is_reported_with_the_error(tmp_path):
+    from geohazard.dependencies.pip_command import InstallStep, verify_command
+
+    (tmp_path / "broken_pkg_for_test.py").write_text("import not_a_module_anywhere\n")
+    cmd = verify_command(_python(), str(tmp_path), ["broken_pkg_for_test"])
+    result = run_plan(
+        [InstallStep("Checking the imports", cmd, kind="verify", target=str(tmp_path))]
+    )
+    assert not result.ok
+    assert (
+        "broken_pkg_for_test: ModuleNotFoundError: No module named 'not_a_module_anywhere'"
+        in result.message
+    )
