@@ -99,15 +99,15 @@ def build(ref: str = "HEAD", out_dir: str | None = None, include_uncommitted: bo
         f.write(data)
     os.replace(path + ".part", path)
     names = check_zip(path)
+    with zipfile.ZipFile(io.BytesIO(data)) as zf:
+        size = sum(i.file_size for i in zf.infolist())
+    print(f"{path}: {len(names)} entries, {size / 1e6:.1f} MB unpacked, version {version}", flush=True)
     if not any(n.split("/", 1)[1].upper().startswith(("LICENSE", "LICENCE")) for n in names):
         print(
             "warning: no LICENSE file in the plugin folder; plugins.qgis.org refuses uploads "
             "without one (installing the zip by hand works).",
             file=sys.stderr,
         )
-    with zipfile.ZipFile(io.BytesIO(data)) as zf:
-        size = sum(i.file_size for i in zf.infolist())
-    print(f"{path}: {len(names)} entries, {size / 1e6:.1f} MB unpacked, version {version}")
     return path
 
 
