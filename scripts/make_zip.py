@@ -101,7 +101,9 @@ def build(ref: str = "HEAD", out_dir: str | None = None, include_uncommitted: bo
     names = check_zip(path)
     with zipfile.ZipFile(io.BytesIO(data)) as zf:
         size = sum(i.file_size for i in zf.infolist())
-    print(f"{path}: {len(names)} entries, {size / 1e6:.1f} MB unpacked, version {version}", flush=True)
+    print(
+        f"{path}: {len(names)} entries, {size / 1e6:.1f} MB unpacked, version {version}", flush=True
+    )
     if not any(n.split("/", 1)[1].upper().startswith(("LICENSE", "LICENCE")) for n in names):
         print(
             "warning: no LICENSE file in the plugin folder; plugins.qgis.org refuses uploads "
