@@ -1,16 +1,27 @@
-"""The QGIS plugin object: registers the Processing provider and leaves nothing behind on unload."""
+"""The QGIS plugin object: registers the Processing provider and leaves nothing behind on unload.
+
+It also puts the installer's managed package folder on sys.path (before anything imports
+torch), and in the desktop offers the dependency installer and the device settings page.
+"""
 
 from __future__ import annotations
 
 from qgis.core import QgsApplication
+
+MENU = "&Geohazard"
 
 
 class GeohazardPlugin:
     """Registers the ``geohazard`` Processing provider in QGIS and in qgis_process."""
 
     def __init__(self, iface) -> None:  # type: ignore[no-untyped-def]
+        from .settings import activate_dependencies_folder
+
         self.iface = iface
         self.provider = None
+        self.actions: list = []
+        self.options_factory = None
+        activate_dependencies_folder()
 
     def initProcessing(self) -> None:  # noqa: N802 (QGIS API name)
         """Called by QGIS (desktop and qgis_process) to add the provider to the registry."""
@@ -24,8 +35,31 @@ class GeohazardPlugin:
 
     def initGui(self) -> None:  # noqa: N802 (QGIS API name)
         self.initProcessing()
+        from .ui.menu import add_menu, offer_install_if_missing, register_options_page
+
+        self.actions = add_menu(self.iface, MENU, self.show_installer, self.show_device_settings)
+        self.options_factory = register_options_page(self.iface)
+        offer_install_if_missing(self.iface, self.show_installer)
+
+    def show_installer(self) -> None:
+        from .ui.installer_dialog import InstallerDialog
+
+        InstallerDialog(self.iface.mainWindow()).exec()
+
+    def show_device_settings(self) -> None:
+        from .ui.device_settings import DeviceSettingsDialog
+
+        DeviceSettingsDialog(self.iface.mainWindow()).exec()
 
     def unload(self) -> None:
+        from .ui.menu import remove_menu, unregister_options_page
+
+        if self.actions:
+            remove_menu(self.iface, MENU, self.actions)
+            self.actions = []
+        if self.options_factory is not None:
+            unregister_options_page(self.iface, self.options_factory)
+            self.options_factory = None
         if self.provider is not None:
             try:
                 QgsApplication.processingRegistry().removeProvider(self.provider)

@@ -17,6 +17,8 @@ from qgis.core import (
 from qgis.PyQt.QtCore import QCoreApplication
 from qgis.PyQt.QtGui import QIcon
 
+from ..dependencies.requirements import DEFAULT_MODULES, missing_message, missing_modules
+
 T = TypeVar("T")
 
 DEVICE_OPTIONS = ["auto", "cpu", "cuda"]
@@ -38,6 +40,8 @@ class GeohazardAlgorithm(QgsProcessingAlgorithm):
     GROUP = ""
     GROUP_ID = ""
     HELP = ""
+    # Python modules the algorithm imports when it runs; checked (not imported) by canExecute.
+    REQUIRES: tuple[str, ...] = DEFAULT_MODULES
 
     def tr(self, text: str) -> str:
         return QCoreApplication.translate(type(self).__name__, text)
@@ -63,12 +67,20 @@ class GeohazardAlgorithm(QgsProcessingAlgorithm):
     def icon(self) -> QIcon:
         return QIcon(plugin_icon_path())
 
+    def canExecute(self) -> tuple[bool, str]:  # noqa: N802 (QGIS API name)
+        """False, with a message naming the missing packages, when a dependency is absent."""
+        missing = missing_modules(self.REQUIRES)
+        return (not missing, missing_message(missing))
+
     # --- shared parameters -------------------------------------------------------------
 
     def add_device_parameter(self, name: str = "DEVICE") -> None:
         param = QgsProcessingParameterEnum(
             name,
-            self.tr("Device (auto uses a CUDA GPU when torch sees one, else the CPU)"),
+            self.tr(
+                "Device (auto: as set in Plugins > Geohazard > Device settings; by default a "
+                "CUDA GPU when torch sees one, else the CPU)"
+            ),
             options=DEVICE_OPTIONS,
             defaultValue=0,
         )
@@ -76,7 +88,32 @@ class GeohazardAlgorithm(QgsProcessingAlgorithm):
         self.addParameter(param)
 
     def device_choice(self, parameters: dict, context: QgsProcessingContext, name: str = "DEVICE") -> str:
-        return DEVICE_OPTIONS[self.parameterAsEnum(parameters, name, context)]
+        """The DEVICE parameter; ``auto`` defers to the plugin's device settings page."""
+        choice = DEVICE_OPTIONS[self.parameterAsEnum(parameters, name, context)]
+        if choice == "auto":
+            from ..settings import load_device_settings
+
+            return load_device_settings().device or "auto"
+        return choice
+
+    def apply_device_settings(self, feedback: QgsProcessingFeedback) -> None:
+        """Pass mixed precision and the GPU memory cap from the settings page to the engine."""
+        from ..engine.device import RunOptions, parse_memory_cap, set_run_options
+        from ..engine.errors import GeohazardError
+        from ..settings import load_device_settings
+
+        settings = load_device_settings()
+        try:
+            cap = parse_memory_cap(settings.memory_cap)
+        except GeohazardError as exc:
+            feedback.reportError(f"{exc} Running without a cap.", False)
+            cap = None
+        set_run_options(RunOptions(settings.mixed_precision, cap))
+        feedback.pushInfo(
+            f"Device settings: device {settings.device} (used when DEVICE is auto), mixed "
+            f"precision {'on' if settings.mixed_precision else 'off'}, GPU memory cap "
+            f"{cap if cap is not None else 'none'}."
+        )
 
     def raster_file(self, parameters: dict, name: str, context: QgsProcessingContext) -> str:
         """The file path behind a raster parameter; refuses layers that are not local files."""
@@ -137,6 +174,11 @@ class GeohazardAlgorithm(QgsProcessingAlgorithm):
     def processAlgorithm(  # noqa: N802 (QGIS API name)
         self, parameters: dict, context: QgsProcessingContext, feedback: QgsProcessingFeedback
     ) -> dict[str, Any]:
+        ok, message = self.canExecute()
+        if not ok:
+            raise QgsProcessingException(message)
+        if "torch" in self.REQUIRES:
+            self.apply_device_settings(feedback)
         return self.run_engine(lambda: self.process(parameters, context, feedback))
 
     def process(

@@ -23,6 +23,9 @@ class GeohazardProvider(QgsProcessingProvider):
         ):
             self.addAlgorithm(alg)
 
+    def supportedOutputRasterLayerExtensions(self) -> list[str]:  # noqa: N802 (QGIS API name)
+        return ["tif"]  # outputs are written by rasterio as GeoTIFF
+
     def id(self) -> str:
         return "geohazard"
 

@@ -64,6 +64,7 @@ class PixelOffsets:
     dy: dict[int, np.ndarray] = field(default_factory=dict)
     dx: dict[int, np.ndarray] = field(default_factory=dict)
     quality: dict[int, np.ndarray] = field(default_factory=dict)
+    valid_pixels: dict[str, int] = field(default_factory=lambda: {"reference": 0, "secondary": 0})
 
 
 @dataclass
@@ -205,6 +206,8 @@ def correlate(
         win = Window(0, top, image.width, bottom - top)
         ref = torch.from_numpy(ref_reader.read(win)).to(device)
         sec = torch.from_numpy(sec_reader.read(win)).to(device)
+        out.valid_pixels["reference"] += int(torch.isfinite(ref).sum())
+        out.valid_pixels["secondary"] += int(torch.isfinite(sec).sum())
         for size in sizes:
             (ra, rb), cols = ranges[size]
             rows = (max(i0, ra), min(i1, rb))
@@ -267,13 +270,19 @@ def track_offsets(
             rep,
             what="batch of windows",
         )
+    for role, path in (("reference", reference), ("secondary", secondary)):
+        if pixel.valid_pixels[role] == 0:
+            raise GeohazardError(
+                f"The {role} raster '{os.path.basename(path)}' is all nodata in band {cfg.band}"
+                + (" over the reference area." if role == "secondary" else ".")
+            )
     for size in sizes:
         low = pixel.quality[size] < cfg.min_quality
         for arr in (pixel.dy[size], pixel.dx[size], pixel.quality[size]):
             arr[low] = np.nan
     if all(not np.isfinite(pixel.quality[w]).any() for w in sizes):
         raise GeohazardError(
-            "No window found a reliable match: the inputs may be empty (all nodata), featureless, "
+            "No window found a reliable match: the inputs may be mostly nodata, featureless, "
             "or displaced by more than the search distance "
             f"({cfg.search} px). Check the bands and try a larger SEARCH."
         )

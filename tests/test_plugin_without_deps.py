@@ -1,0 +1,61 @@
+"""With torch (or rasterio) unimportable, the plugin still loads, lists its algorithms, says what
+is missing instead of raising, offers the installer, and leaves the rest of QGIS working."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+TESTS = Path(__file__).resolve().parent
+ROOT = TESTS.parent
+PLUGINS = ROOT / ".venv" / "qgis-plugins"
+
+
+def _child_env(blocked: str) -> dict[str, str]:
+    env = dict(os.environ)
+    env["GEOHAZARD_BLOCK_MODULES"] = blocked
+    env["PYTHONPATH"] = os.pathsep.join([str(TESTS / "import_blocker"), env.get("PYTHONPATH", "")])
+    env["GEOHAZARD_PLUGINS"] = str(PLUGINS)
+    env["QT_QPA_PLATFORM"] = "offscreen"
+    return env
+
+
+@pytest.mark.parametrize("blocked", ["torch", "torch,rasterio"])
+def test_plugin_loads_and_reports_missing_dependency(blocked, tmp_path):
+    env = _child_env(blocked)
+    env["QGIS_CUSTOM_CONFIG_PATH"] = str(tmp_path / "profile")  # a fresh profile
+    proc = subprocess.run(
+        [sys.executable, str(TESTS / "plugin_without_deps_probe.py")],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=240,
+    )
+    lines = [line for line in proc.stdout.splitlines() if line.startswith("REPORT ")]
+    assert proc.returncode == 0 and lines, proc.stdout[-3000:] + proc.stderr[-3000:]
+    report = json.loads(lines[-1][len("REPORT ") :])
+
+    assert report["blocked_import"] == "No module named 'torch'"  # the blocker works
+    assert report["provider"] is True
+    assert "geohazard:offsettracking" in report["algorithms"]
+    blocked_set = set(blocked.split(","))
+    for alg_id, (ok, message) in report["can_execute"].items():
+        missing = blocked_set & set(report["requires"][alg_id])
+        assert ok is (not missing), alg_id
+        for module in missing:
+            assert module in message and "not installed" in message
+            assert "Install dependencies" in message
+    assert report["can_execute"]["geohazard:offsettracking"][0] is False
+    assert report["menu_entries"] == ["Install dependencies…", "Device settings…"]
+    assert len(report["message_bar"]) == 1 and "torch" in report["message_bar"][0]
+    assert "torch" in report["run_error"] and "not installed" in report["run_error"]
+    assert report["native_ok"] is True  # QGIS's own algorithms still run
+    assert report["heavy_modules_loaded"] == []  # nothing tried to import torch or rasterio
+    assert report["unloaded"] is True
+    # No traceback from the plugin anywhere in the output (QGIS log goes to stderr).
+    assert "Traceback" not in proc.stderr and "Traceback" not in proc.stdout
