@@ -58,6 +58,8 @@ class DemSuperResolutionAlgorithm(GeohazardAlgorithm):
     GROUP_ID = "dem"
     HELP = HELP
 
+    REQUIRES = ("numpy", "torch", "rasterio", "safetensors")
+
     INPUT = "INPUT"
     SCALE = "SCALE"
     MODEL = "MODEL"

@@ -54,6 +54,7 @@ class EvaluateDemAlgorithm(GeohazardAlgorithm):
     OUTPUT = "OUTPUT"
     REPORT = "REPORT"
     METRICS = ("PSNR", "SSIM", "RMSE", "MAE", "BIAS", "SLOPE_RMSE")
+    REQUIRES = ("numpy", "rasterio")
 
     def initAlgorithm(self, config: Any = None) -> None:  # noqa: N802 (QGIS API name)
         self.addParameter(QgsProcessingParameterRasterLayer(self.INPUT, self.tr("DEM to evaluate")))

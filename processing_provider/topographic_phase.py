@@ -49,20 +49,23 @@ class TopographicPhaseAlgorithm(GeohazardAlgorithm):
     HEIGHT_OF_AMBIGUITY = "HEIGHT_OF_AMBIGUITY"
     RESIDUAL_RMS = "RESIDUAL_RMS"
 
-    def initAlgorithm(self, config: Any = None) -> None:  # noqa: N802 (QGIS API name)
-        from ..engine.insar_phase import PhaseGeometry
+    # Defaults (Sentinel-1 IW mid-swath), equal to engine.insar_phase.PhaseGeometry's; repeated
+    # here so that listing the algorithm never imports the engine (rasterio may be missing).
+    DEFAULTS = {"baseline_m": 150.0, "wavelength_m": 0.05546576, "slant_range_m": 880_000.0, "incidence_deg": 39.0}
+    REQUIRES = ("numpy", "rasterio")
 
-        g = PhaseGeometry()
+    def initAlgorithm(self, config: Any = None) -> None:  # noqa: N802 (QGIS API name)
+        d = self.DEFAULTS
         dbl = QgsProcessingParameterNumber.Double
         self.addParameter(QgsProcessingParameterRasterLayer(self.INPUT, self.tr("DEM (elevations in metres)")))
-        self.addParameter(QgsProcessingParameterNumber(self.BASELINE, self.tr("Perpendicular baseline (m)"), dbl, g.baseline_m))
-        wavelength = QgsProcessingParameterNumber(self.WAVELENGTH, self.tr("Radar wavelength (m)"), dbl, g.wavelength_m, minValue=1e-4)
-        slant = QgsProcessingParameterNumber(self.SLANT_RANGE, self.tr("Slant range (m)"), dbl, g.slant_range_m, minValue=1.0)
+        self.addParameter(QgsProcessingParameterNumber(self.BASELINE, self.tr("Perpendicular baseline (m)"), dbl, d["baseline_m"]))
+        wavelength = QgsProcessingParameterNumber(self.WAVELENGTH, self.tr("Radar wavelength (m)"), dbl, d["wavelength_m"], minValue=1e-4)
+        slant = QgsProcessingParameterNumber(self.SLANT_RANGE, self.tr("Slant range (m)"), dbl, d["slant_range_m"], minValue=1.0)
         for p in (wavelength, slant):
             p.setFlags(p.flags() | QgsProcessingParameterDefinition.FlagAdvanced)
             self.addParameter(p)
         self.addParameter(
-            QgsProcessingParameterNumber(self.INCIDENCE, self.tr("Incidence angle (degrees)"), dbl, g.incidence_deg, minValue=0.1, maxValue=89.9)
+            QgsProcessingParameterNumber(self.INCIDENCE, self.tr("Incidence angle (degrees)"), dbl, d["incidence_deg"], minValue=0.1, maxValue=89.9)
         )
         self.addParameter(
             QgsProcessingParameterRasterLayer(self.COMPARE_DEM, self.tr("Comparison DEM for phase residues"), optional=True)

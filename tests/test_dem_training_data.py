@@ -121,3 +121,23 @@ def test_held_out_block_is_not_sampled_in_training() -> None:
     sampler = PatchSampler([src], 64, 4, 0)
     for r, c in np.concatenate(sampler.bins[0]):
         assert r + 64 <= r0 - 4 or c >= c1 + 4
+
+
+def test_ssim_matches_scikit_image() -> None:
+    from skimage.metrics import structural_similarity
+
+    from geohazard.engine.dem_metrics import ssim_map
+
+    ref = fractal_terrain((48, 40), 6).astype(np.float64)
+    noisy = ref + np.random.default_rng(1).normal(0, 5, ref.shape)
+    peak = float(ref.max() - ref.min())
+    _, expected = structural_similarity(noisy, ref, data_range=peak, full=True, win_size=7)
+    np.testing.assert_allclose(ssim_map(noisy, ref, peak)[3:-3, 3:-3], expected[3:-3, 3:-3], atol=1e-9)
+
+
+def test_phase_defaults_in_the_algorithm_match_the_engine() -> None:
+    from dataclasses import asdict
+
+    from geohazard.processing_provider.topographic_phase import TopographicPhaseAlgorithm
+
+    assert TopographicPhaseAlgorithm.DEFAULTS == asdict(PhaseGeometry())
