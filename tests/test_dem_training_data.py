@@ -141,3 +141,27 @@ def test_phase_defaults_in_the_algorithm_match_the_engine() -> None:
     from geohazard.processing_provider.topographic_phase import TopographicPhaseAlgorithm
 
     assert TopographicPhaseAlgorithm.DEFAULTS == asdict(PhaseGeometry())
+
+
+def test_training_script_writes_weights_and_card(tmp_path: Path) -> None:
+    """The script that made the bundled models, with a handful of steps."""
+    import json
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parents[1]
+    proc = subprocess.run(
+        [sys.executable, str(root / "scripts" / "train_dem_sr.py"), "--scale", "2", "--out-dir", str(tmp_path / "run"),
+         "--models-dir", str(tmp_path / "models"), "--pretrain-steps", "2", "--finetune-steps", "2", "--gan-steps", "1",
+         "--batch-size", "2"],
+        capture_output=True, text=True, timeout=600,
+    )
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
+    card = json.loads((tmp_path / "models" / "dem_sr_x2.json").read_text())
+    assert card["scale"] == 2 and card["architecture"]["type"] == "RRDBNet"
+    assert set(card["held_out_test"]["metrics"]) == {"model", "bicubic", "nearest"}
+    assert (tmp_path / "run" / "checkpoint.safetensors").exists() and (tmp_path / "run" / "train.log").exists()
+    from geohazard.engine.superres.model_store import load_model
+
+    net, loaded = load_model(str(tmp_path / "models" / "dem_sr_x2.safetensors"))
+    assert loaded["name"] == "dem_sr_x2"
