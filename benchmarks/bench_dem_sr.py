@@ -18,11 +18,9 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
 import subprocess
 import sys
 import tempfile
-import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, ".venv", "qgis-plugins"))
@@ -66,8 +64,12 @@ print(json.dumps(dict(seconds=dt, out_mp=(n * args["scale"]) ** 2 / 1e6, tiles=s
 
 def run(model: str, scale: int, size: int, tile: int, overlap: int, threads: int) -> dict:
     with tempfile.TemporaryDirectory() as folder:
-        args = json.dumps(dict(dir=folder, model=model, scale=scale, size=size, tile=tile, overlap=overlap))
-        code = CHILD.format(plugins=os.path.join(ROOT, ".venv", "qgis-plugins"), threads=threads, args=args)
+        args = json.dumps(
+            dict(dir=folder, model=model, scale=scale, size=size, tile=tile, overlap=overlap)
+        )
+        code = CHILD.format(
+            plugins=os.path.join(ROOT, ".venv", "qgis-plugins"), threads=threads, args=args
+        )
         proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
         if proc.returncode != 0:
             raise SystemExit(proc.stderr[-3000:])
@@ -81,23 +83,36 @@ def run(model: str, scale: int, size: int, tile: int, overlap: int, threads: int
 def main() -> None:
     from geohazard.engine.superres.inference import SuperResolutionConfig
 
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--skip-large", action="store_true")
     args = parser.parse_args()
     d = SuperResolutionConfig()
     rows = []
-    print(f"# CPU threads {args.threads}; defaults tile {d.tile_size}, overlap {d.overlap}", flush=True)
+    print(
+        f"# CPU threads {args.threads}; defaults tile {d.tile_size}, overlap {d.overlap}",
+        flush=True,
+    )
     for scale in (2, 4):
-        rows.append(("bundled speed", run(f"dem_sr_x{scale}", scale, 512, d.tile_size, d.overlap, args.threads)))
+        rows.append(
+            (
+                "bundled speed",
+                run(f"dem_sr_x{scale}", scale, 512, d.tile_size, d.overlap, args.threads),
+            )
+        )
     rows.append(("paper-size speed", run("paper", 4, 128, d.tile_size, d.overlap, args.threads)))
     one = run("dem_sr_x4", 4, 1024, 1024, 0, args.threads)
     rows.append(("untiled", one))
     for tile in sorted({d.tile_size, 768}):
         tiled = run("dem_sr_x4", 4, 1024, tile, d.overlap, args.threads)
         rows.append((f"tiled {tile}", tiled))
-        print(f"# tiled ({tile}/{d.overlap}) vs untiled overhead x4 on 1024 px: "
-              f"{100 * (tiled['seconds'] / one['seconds'] - 1):.1f}%", flush=True)
+        print(
+            f"# tiled ({tile}/{d.overlap}) vs untiled overhead x4 on 1024 px: "
+            f"{100 * (tiled['seconds'] / one['seconds'] - 1):.1f}%",
+            flush=True,
+        )
     if not args.skip_large:
         rows.append(("large", run("dem_sr_x4", 4, 2500, d.tile_size, d.overlap, args.threads)))
     print(json.dumps(rows))

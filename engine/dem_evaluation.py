@@ -36,8 +36,16 @@ def _histogram_svg(diff: np.ndarray, bins: int = 60, width: int = 640, height: i
     )
     mu, sd = float(diff.mean()), float(diff.std()) or 1e-9
     xs = np.linspace(lo, hi, 200)
-    pdf = diff.size * (edges[1] - edges[0]) * np.exp(-0.5 * ((xs - mu) / sd) ** 2) / (sd * math.sqrt(2 * math.pi))
-    pts = " ".join(f"{pad + cw * (x - lo) / (hi - lo):.1f},{pad + ch - ch * min(p / top, 1.2):.1f}" for x, p in zip(xs, pdf))
+    pdf = (
+        diff.size
+        * (edges[1] - edges[0])
+        * np.exp(-0.5 * ((xs - mu) / sd) ** 2)
+        / (sd * math.sqrt(2 * math.pi))
+    )
+    pts = " ".join(
+        f"{pad + cw * (x - lo) / (hi - lo):.1f},{pad + ch - ch * min(p / top, 1.2):.1f}"
+        for x, p in zip(xs, pdf)
+    )
     ticks = "".join(
         f'<text x="{pad + cw * (t - lo) / (hi - lo):.1f}" y="{height - 12}" font-size="11" text-anchor="middle">{t:.3g}</text>'
         for t in np.linspace(lo, hi, 7)
@@ -51,7 +59,9 @@ def _histogram_svg(diff: np.ndarray, bins: int = 60, width: int = 640, height: i
     )
 
 
-def write_report(path: str, metrics: DemMetrics, diff: np.ndarray, dem_name: str, ref_name: str) -> None:
+def write_report(
+    path: str, metrics: DemMetrics, diff: np.ndarray, dem_name: str, ref_name: str
+) -> None:
     rows = "".join(
         f"<tr><td>{html.escape(k)}</td><td>{v}</td></tr>" for k, v in metrics.as_dict().items()
     )
@@ -84,7 +94,9 @@ def evaluate_dem(
     dem_info = inspect_raster(dem_path)
     for inf in (ref_info, dem_info):
         if inf.count != 1:
-            raise GeohazardError(f"'{os.path.basename(inf.path)}' has {inf.count} bands; a DEM must have one band.")
+            raise GeohazardError(
+                f"'{os.path.basename(inf.path)}' has {inf.count} bands; a DEM must have one band."
+            )
     grid = ref_info.grid
     with open_band(ref_info, 1) as r:
         ref = r.read()
@@ -105,6 +117,12 @@ def evaluate_dem(
     if difference_path:
         write_raster(difference_path, diff[None].astype(np.float32), grid, ["DEM - reference (m)"])
     if report_path:
-        write_report(report_path, metrics, diff[np.isfinite(diff)], os.path.basename(dem_path), os.path.basename(reference_path))
+        write_report(
+            report_path,
+            metrics,
+            diff[np.isfinite(diff)],
+            os.path.basename(dem_path),
+            os.path.basename(reference_path),
+        )
     rep.report(1.0)
     return metrics

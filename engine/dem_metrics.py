@@ -29,7 +29,9 @@ class DemMetrics:
         return {k: (round(v, 4) if isinstance(v, float) else v) for k, v in asdict(self).items()}
 
 
-def metres_per_pixel(pixel_size: tuple[float, float], geographic: bool, latitude: float = 0.0) -> tuple[float, float]:
+def metres_per_pixel(
+    pixel_size: tuple[float, float], geographic: bool, latitude: float = 0.0
+) -> tuple[float, float]:
     """Pixel width and height in metres (degrees converted at ``latitude`` when geographic)."""
     if not geographic:
         return pixel_size
@@ -96,4 +98,6 @@ def compare_dems(dem: np.ndarray, reference: np.ndarray, dx_m: float, dy_m: floa
     s1, s2 = slope_degrees(dem, dx_m, dy_m), slope_degrees(reference, dx_m, dy_m)
     sv = np.isfinite(s1) & np.isfinite(s2)
     slope_rmse = float(np.sqrt(np.mean((s1[sv] - s2[sv]) ** 2))) if sv.any() else float("nan")
-    return DemMetrics(psnr, ssim, rmse, float(np.mean(np.abs(diff))), float(np.mean(diff)), slope_rmse, n)
+    return DemMetrics(
+        psnr, ssim, rmse, float(np.mean(np.abs(diff))), float(np.mean(diff)), slope_rmse, n
+    )

@@ -44,15 +44,24 @@ class PhaseGeometry:
 
     def check(self) -> None:
         if self.baseline_m == 0:
-            raise GeohazardError("A zero perpendicular baseline has no topographic phase; give a non-zero baseline.")
+            raise GeohazardError(
+                "A zero perpendicular baseline has no topographic phase; give a non-zero baseline."
+            )
         if self.wavelength_m <= 0 or self.slant_range_m <= 0:
             raise GeohazardError("Wavelength and slant range must be positive.")
         if not 0 < self.incidence_deg < 90:
-            raise GeohazardError(f"The incidence angle must be between 0 and 90 degrees, not {self.incidence_deg}.")
+            raise GeohazardError(
+                f"The incidence angle must be between 0 and 90 degrees, not {self.incidence_deg}."
+            )
 
     @property
     def radians_per_metre(self) -> float:
-        return 4 * math.pi * self.baseline_m / (self.wavelength_m * self.slant_range_m * math.sin(math.radians(self.incidence_deg)))
+        return (
+            4
+            * math.pi
+            * self.baseline_m
+            / (self.wavelength_m * self.slant_range_m * math.sin(math.radians(self.incidence_deg)))
+        )
 
     @property
     def height_of_ambiguity_m(self) -> float:
@@ -82,21 +91,36 @@ def topographic_phase(
     check_output_path(output_path)
     info = inspect_raster(dem_path)
     if info.count != 1:
-        raise GeohazardError(f"'{os.path.basename(dem_path)}' has {info.count} bands; a DEM must have one band.")
+        raise GeohazardError(
+            f"'{os.path.basename(dem_path)}' has {info.count} bands; a DEM must have one band."
+        )
     k = geometry.radians_per_metre
     names = ["topographic phase, unwrapped (rad)", "topographic phase, wrapped (rad)"]
     other = None
     if compare_path:
         other_info = inspect_raster(compare_path)
         if other_info.count != 1:
-            raise GeohazardError(f"'{os.path.basename(compare_path)}' has {other_info.count} bands; a DEM must have one band.")
-        other = open_band(other_info, 1, info.grid, rep, role="comparison", resampling=Resampling.cubic)
-        names += ["residual phase DEM - comparison, unwrapped (rad)", "residual phase, wrapped (rad)"]
+            raise GeohazardError(
+                f"'{os.path.basename(compare_path)}' has {other_info.count} bands; a DEM must have one band."
+            )
+        other = open_band(
+            other_info, 1, info.grid, rep, role="comparison", resampling=Resampling.cubic
+        )
+        names += [
+            "residual phase DEM - comparison, unwrapped (rad)",
+            "residual phase, wrapped (rad)",
+        ]
     grid = info.grid
-    tags = {"HEIGHT_OF_AMBIGUITY_M": f"{geometry.height_of_ambiguity_m:.3f}", "RADIANS_PER_METRE": f"{k:.6g}"}
+    tags = {
+        "HEIGHT_OF_AMBIGUITY_M": f"{geometry.height_of_ambiguity_m:.3f}",
+        "RADIANS_PER_METRE": f"{k:.6g}",
+    }
     residual_sq, residual_n, any_valid = 0.0, 0, False
     try:
-        with open_band(info, 1) as reader, RasterWriter(output_path, grid, names, tags=tags) as writer:
+        with (
+            open_band(info, 1) as reader,
+            RasterWriter(output_path, grid, names, tags=tags) as writer,
+        ):
             for r0 in range(0, grid.height, STRIP_ROWS):
                 rep.check_cancel()
                 win = Window(0, r0, grid.width, min(STRIP_ROWS, grid.height - r0))
@@ -119,5 +143,7 @@ def topographic_phase(
             other.close()
     out = {"height_of_ambiguity_m": geometry.height_of_ambiguity_m, "radians_per_metre": k}
     if other is not None:
-        out["residual_phase_rms_rad"] = math.sqrt(residual_sq / residual_n) if residual_n else float("nan")
+        out["residual_phase_rms_rad"] = (
+            math.sqrt(residual_sq / residual_n) if residual_n else float("nan")
+        )
     return out

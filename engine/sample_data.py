@@ -36,7 +36,9 @@ def _sample_file(name: str) -> str:
     for path in candidates:
         if os.path.exists(path):
             return path
-    raise FileNotFoundError(f"{name} not found (install matplotlib's sample data, Debian python3-matplotlib)")
+    raise FileNotFoundError(
+        f"{name} not found (install matplotlib's sample data, Debian python3-matplotlib)"
+    )
 
 
 def jacksboro_dem() -> tuple[np.ndarray, Grid]:
@@ -68,7 +70,9 @@ def topobathy_dem() -> tuple[np.ndarray, Grid]:
     return topo, Grid(CRS.from_epsg(4326), Affine(dx, 0.0, west, 0.0, -dy, north), cols, rows)
 
 
-def block(array: np.ndarray, grid: Grid, rows_cols: tuple[int, int, int, int]) -> tuple[np.ndarray, Grid]:
+def block(
+    array: np.ndarray, grid: Grid, rows_cols: tuple[int, int, int, int]
+) -> tuple[np.ndarray, Grid]:
     """A sub-block of an array and its grid."""
     r0, r1, c0, c1 = rows_cols
     transform = grid.transform * Affine.translation(c0, r0)

@@ -46,7 +46,9 @@ def _spectral_field(rng: np.random.Generator, shape: tuple[int, int], beta: floa
     return (field - field.mean()) / (field.std() + 1e-12)
 
 
-def fractal_terrain(shape: tuple[int, int], seed: int, config: TerrainConfig | None = None) -> np.ndarray:
+def fractal_terrain(
+    shape: tuple[int, int], seed: int, config: TerrainConfig | None = None
+) -> np.ndarray:
     """A float32 DEM of ``shape`` in metres, reproducible from ``seed``."""
     cfg = config or TerrainConfig()
     rng = np.random.default_rng(seed)

@@ -52,7 +52,7 @@ class DemStyle(QgsProcessingLayerPostProcessorInterface):
     object alive in ``_alive``.
     """
 
-    _alive: list["DemStyle"] = []
+    _alive: list[DemStyle] = []
 
     def __init__(self, kind: str, band: int = 1) -> None:
         super().__init__()
@@ -70,7 +70,9 @@ class DemStyle(QgsProcessingLayerPostProcessorInterface):
             cyclic_phase(layer, self.band)
 
     @classmethod
-    def attach(cls, context: QgsProcessingContext, output: str, name: str, kind: str, band: int = 1) -> None:
+    def attach(
+        cls, context: QgsProcessingContext, output: str, name: str, kind: str, band: int = 1
+    ) -> None:
         """Name and style ``output`` when QGIS loads it on completion."""
         if not context.willLoadLayerOnCompletion(output):
             return

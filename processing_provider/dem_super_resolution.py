@@ -72,28 +72,51 @@ class DemSuperResolutionAlgorithm(GeohazardAlgorithm):
         return self.tr(HELP.replace("{models}", _bundled_names()))
 
     def initAlgorithm(self, config: Any = None) -> None:  # noqa: N802 (QGIS API name)
-        self.addParameter(QgsProcessingParameterRasterLayer(self.INPUT, self.tr("Input DEM (elevations in metres)")))
+        self.addParameter(
+            QgsProcessingParameterRasterLayer(
+                self.INPUT, self.tr("Input DEM (elevations in metres)")
+            )
+        )
         self.addParameter(
             QgsProcessingParameterNumber(
-                self.SCALE, self.tr("Scale factor (2 or 4)"), QgsProcessingParameterNumber.Integer, 4, minValue=2, maxValue=4
+                self.SCALE,
+                self.tr("Scale factor (2 or 4)"),
+                QgsProcessingParameterNumber.Integer,
+                4,
+                minValue=2,
+                maxValue=4,
             )
         )
         self.addParameter(
             QgsProcessingParameterString(
-                self.MODEL, self.tr("Model: 'default', a bundled model name, or a .safetensors file"), DEFAULT_MODEL
+                self.MODEL,
+                self.tr("Model: 'default', a bundled model name, or a .safetensors file"),
+                DEFAULT_MODEL,
             )
         )
         tile = QgsProcessingParameterNumber(
-            self.TILE_SIZE, self.tr("Tile size (input pixels)"), QgsProcessingParameterNumber.Integer, 256, minValue=16, maxValue=8192
+            self.TILE_SIZE,
+            self.tr("Tile size (input pixels)"),
+            QgsProcessingParameterNumber.Integer,
+            256,
+            minValue=16,
+            maxValue=8192,
         )
         overlap = QgsProcessingParameterNumber(
-            self.OVERLAP, self.tr("Tile overlap (input pixels)"), QgsProcessingParameterNumber.Integer, 32, minValue=0, maxValue=2048
+            self.OVERLAP,
+            self.tr("Tile overlap (input pixels)"),
+            QgsProcessingParameterNumber.Integer,
+            32,
+            minValue=0,
+            maxValue=2048,
         )
         for p in (tile, overlap):
             p.setFlags(p.flags() | QgsProcessingParameterDefinition.FlagAdvanced)
             self.addParameter(p)
         self.add_device_parameter(self.DEVICE)
-        self.addParameter(QgsProcessingParameterRasterDestination(self.OUTPUT, self.tr("Super-resolved DEM")))
+        self.addParameter(
+            QgsProcessingParameterRasterDestination(self.OUTPUT, self.tr("Super-resolved DEM"))
+        )
 
     def checkParameterValues(self, parameters: dict, context: QgsProcessingContext):  # noqa: N802 (QGIS API name)
         scale = self.parameterAsInt(parameters, self.SCALE, context)

@@ -33,11 +33,13 @@ report with the metrics and the histogram of differences with a fitted normal cu
 
 
 class _Diverging(QgsProcessingLayerPostProcessorInterface):
-    _alive: list["_Diverging"] = []
+    _alive: list[_Diverging] = []
 
     def postProcessLayer(self, layer: QgsMapLayer, context, feedback) -> None:  # noqa: N802
         if isinstance(layer, QgsRasterLayer) and layer.isValid():
-            stats = layer.dataProvider().bandStatistics(1, QgsRasterBandStats.Min | QgsRasterBandStats.Max)
+            stats = layer.dataProvider().bandStatistics(
+                1, QgsRasterBandStats.Min | QgsRasterBandStats.Max
+            )
             bound = max(abs(stats.minimumValue), abs(stats.maximumValue), 1e-3)
             pseudocolor(layer, 1, "RdBu", -bound, bound)
 
@@ -58,13 +60,29 @@ class EvaluateDemAlgorithm(GeohazardAlgorithm):
 
     def initAlgorithm(self, config: Any = None) -> None:  # noqa: N802 (QGIS API name)
         self.addParameter(QgsProcessingParameterRasterLayer(self.INPUT, self.tr("DEM to evaluate")))
-        self.addParameter(QgsProcessingParameterRasterLayer(self.REFERENCE, self.tr("Reference DEM (defines the grid)")))
-        self.addParameter(QgsProcessingParameterRasterDestination(self.OUTPUT, self.tr("Difference DEM - reference (m)")))
         self.addParameter(
-            QgsProcessingParameterFileDestination(self.REPORT, self.tr("HTML report"), self.tr("HTML files (*.html)"))
+            QgsProcessingParameterRasterLayer(
+                self.REFERENCE, self.tr("Reference DEM (defines the grid)")
+            )
         )
-        labels = {"PSNR": "PSNR (dB)", "SSIM": "SSIM", "RMSE": "Elevation RMSE (m)", "MAE": "Elevation MAE (m)",
-                  "BIAS": "Mean difference (m)", "SLOPE_RMSE": "Slope RMSE (degrees)"}
+        self.addParameter(
+            QgsProcessingParameterRasterDestination(
+                self.OUTPUT, self.tr("Difference DEM - reference (m)")
+            )
+        )
+        self.addParameter(
+            QgsProcessingParameterFileDestination(
+                self.REPORT, self.tr("HTML report"), self.tr("HTML files (*.html)")
+            )
+        )
+        labels = {
+            "PSNR": "PSNR (dB)",
+            "SSIM": "SSIM",
+            "RMSE": "Elevation RMSE (m)",
+            "MAE": "Elevation MAE (m)",
+            "BIAS": "Mean difference (m)",
+            "SLOPE_RMSE": "Slope RMSE (degrees)",
+        }
         for key in self.METRICS:
             self.addOutput(QgsProcessingOutputNumber(key, self.tr(labels[key])))
 

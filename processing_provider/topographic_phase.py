@@ -51,28 +51,58 @@ class TopographicPhaseAlgorithm(GeohazardAlgorithm):
 
     # Defaults (Sentinel-1 IW mid-swath), equal to engine.insar_phase.PhaseGeometry's; repeated
     # here so that listing the algorithm never imports the engine (rasterio may be missing).
-    DEFAULTS = {"baseline_m": 150.0, "wavelength_m": 0.05546576, "slant_range_m": 880_000.0, "incidence_deg": 39.0}
+    DEFAULTS = {
+        "baseline_m": 150.0,
+        "wavelength_m": 0.05546576,
+        "slant_range_m": 880_000.0,
+        "incidence_deg": 39.0,
+    }
     REQUIRES = ("numpy", "rasterio")
 
     def initAlgorithm(self, config: Any = None) -> None:  # noqa: N802 (QGIS API name)
         d = self.DEFAULTS
         dbl = QgsProcessingParameterNumber.Double
-        self.addParameter(QgsProcessingParameterRasterLayer(self.INPUT, self.tr("DEM (elevations in metres)")))
-        self.addParameter(QgsProcessingParameterNumber(self.BASELINE, self.tr("Perpendicular baseline (m)"), dbl, d["baseline_m"]))
-        wavelength = QgsProcessingParameterNumber(self.WAVELENGTH, self.tr("Radar wavelength (m)"), dbl, d["wavelength_m"], minValue=1e-4)
-        slant = QgsProcessingParameterNumber(self.SLANT_RANGE, self.tr("Slant range (m)"), dbl, d["slant_range_m"], minValue=1.0)
+        self.addParameter(
+            QgsProcessingParameterRasterLayer(self.INPUT, self.tr("DEM (elevations in metres)"))
+        )
+        self.addParameter(
+            QgsProcessingParameterNumber(
+                self.BASELINE, self.tr("Perpendicular baseline (m)"), dbl, d["baseline_m"]
+            )
+        )
+        wavelength = QgsProcessingParameterNumber(
+            self.WAVELENGTH, self.tr("Radar wavelength (m)"), dbl, d["wavelength_m"], minValue=1e-4
+        )
+        slant = QgsProcessingParameterNumber(
+            self.SLANT_RANGE, self.tr("Slant range (m)"), dbl, d["slant_range_m"], minValue=1.0
+        )
         for p in (wavelength, slant):
             p.setFlags(p.flags() | QgsProcessingParameterDefinition.FlagAdvanced)
             self.addParameter(p)
         self.addParameter(
-            QgsProcessingParameterNumber(self.INCIDENCE, self.tr("Incidence angle (degrees)"), dbl, d["incidence_deg"], minValue=0.1, maxValue=89.9)
+            QgsProcessingParameterNumber(
+                self.INCIDENCE,
+                self.tr("Incidence angle (degrees)"),
+                dbl,
+                d["incidence_deg"],
+                minValue=0.1,
+                maxValue=89.9,
+            )
         )
         self.addParameter(
-            QgsProcessingParameterRasterLayer(self.COMPARE_DEM, self.tr("Comparison DEM for phase residues"), optional=True)
+            QgsProcessingParameterRasterLayer(
+                self.COMPARE_DEM, self.tr("Comparison DEM for phase residues"), optional=True
+            )
         )
-        self.addParameter(QgsProcessingParameterRasterDestination(self.OUTPUT, self.tr("Topographic phase (rad)")))
-        self.addOutput(QgsProcessingOutputNumber(self.HEIGHT_OF_AMBIGUITY, self.tr("Height of ambiguity (m)")))
-        self.addOutput(QgsProcessingOutputNumber(self.RESIDUAL_RMS, self.tr("RMS residual phase (rad)")))
+        self.addParameter(
+            QgsProcessingParameterRasterDestination(self.OUTPUT, self.tr("Topographic phase (rad)"))
+        )
+        self.addOutput(
+            QgsProcessingOutputNumber(self.HEIGHT_OF_AMBIGUITY, self.tr("Height of ambiguity (m)"))
+        )
+        self.addOutput(
+            QgsProcessingOutputNumber(self.RESIDUAL_RMS, self.tr("RMS residual phase (rad)"))
+        )
 
     def process(
         self, parameters: dict, context: QgsProcessingContext, feedback: QgsProcessingFeedback
@@ -93,8 +123,12 @@ class TopographicPhaseAlgorithm(GeohazardAlgorithm):
         res = topographic_phase(dem, output, geometry, compare, self.reporter(feedback))
         feedback.pushInfo(f"Height of ambiguity: {res['height_of_ambiguity_m']:.1f} m per fringe.")
         if "residual_phase_rms_rad" in res:
-            feedback.pushInfo(f"RMS residual phase DEM - comparison: {res['residual_phase_rms_rad']:.4f} rad.")
-        DemStyle.attach(context, output, self.tr("Topographic phase, wrapped (rad)"), "phase", band=2)
+            feedback.pushInfo(
+                f"RMS residual phase DEM - comparison: {res['residual_phase_rms_rad']:.4f} rad."
+            )
+        DemStyle.attach(
+            context, output, self.tr("Topographic phase, wrapped (rad)"), "phase", band=2
+        )
         return {
             self.OUTPUT: output,
             self.HEIGHT_OF_AMBIGUITY: res["height_of_ambiguity_m"],

@@ -27,18 +27,35 @@ def run_dem_sr_demo(out: str, qgis_process: Callable[..., object], scale: int = 
     def results(alg: str, **params: str) -> dict:
         print("$ scripts/qgis_process --json run", alg, "-- ...", flush=True)
         proc = subprocess.run(
-            [os.path.join(here, "qgis_process"), "--json", "run", alg, "--"] + [f"{k}={v}" for k, v in params.items()],
-            capture_output=True, text=True, check=True,
+            [os.path.join(here, "qgis_process"), "--json", "run", alg, "--"]
+            + [f"{k}={v}" for k, v in params.items()],
+            capture_output=True,
+            text=True,
+            check=True,
         )
-        return json.loads(proc.stdout[proc.stdout.index("{"):])["results"]
+        return json.loads(proc.stdout[proc.stdout.index("{") :])["results"]
 
     parts = []
     for name, path in (("model", sr), ("bicubic", paths["bicubic"]), ("nearest", paths["nearest"])):
         stem = os.path.join(out, "dem_sr", f"{name}")
-        s = results("geohazard:evaluatedem", INPUT=path, REFERENCE=paths["hr"], OUTPUT=f"{stem}_minus_truth.tif", REPORT=f"{stem}_report.html")
-        p = results("geohazard:topographicphase", INPUT=paths["hr"], COMPARE_DEM=path, OUTPUT=f"{stem}_phase_residue.tif")
+        s = results(
+            "geohazard:evaluatedem",
+            INPUT=path,
+            REFERENCE=paths["hr"],
+            OUTPUT=f"{stem}_minus_truth.tif",
+            REPORT=f"{stem}_report.html",
+        )
+        p = results(
+            "geohazard:topographicphase",
+            INPUT=paths["hr"],
+            COMPARE_DEM=path,
+            OUTPUT=f"{stem}_phase_residue.tif",
+        )
         parts.append(
             f"{name} RMSE {s['RMSE']:.2f} m, PSNR {s['PSNR']:.2f} dB, SSIM {s['SSIM']:.3f}, "
             f"slope RMSE {s['SLOPE_RMSE']:.2f} deg, phase residue {p['RESIDUAL_RMS']:.3f} rad"
         )
-    return f"DEM super-resolution x{scale} on the held-out Jacksboro block (never trained on): " + "; ".join(parts)
+    return (
+        f"DEM super-resolution x{scale} on the held-out Jacksboro block (never trained on): "
+        + "; ".join(parts)
+    )

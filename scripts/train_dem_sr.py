@@ -24,12 +24,22 @@ sys.path.insert(0, os.path.join(os.path.dirname(HERE), ".venv", "qgis-plugins"))
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--scale", type=int, choices=(2, 4), required=True)
     parser.add_argument("--out-dir", required=True, help="checkpoints and logs")
-    parser.add_argument("--models-dir", default=None, help="where to write the weights and card (default: models/)")
-    parser.add_argument("--images", default=None, help="folder of natural images for stage 1 (default: installed ones)")
-    parser.add_argument("--dem", action="append", default=[], help="extra HR DEM GeoTIFF for stage 2 (repeatable)")
+    parser.add_argument(
+        "--models-dir", default=None, help="where to write the weights and card (default: models/)"
+    )
+    parser.add_argument(
+        "--images",
+        default=None,
+        help="folder of natural images for stage 1 (default: installed ones)",
+    )
+    parser.add_argument(
+        "--dem", action="append", default=[], help="extra HR DEM GeoTIFF for stage 2 (repeatable)"
+    )
     parser.add_argument("--pretrain-steps", type=int, default=None)
     parser.add_argument("--finetune-steps", type=int, default=None)
     parser.add_argument("--gan-steps", type=int, default=None)
@@ -40,7 +50,9 @@ def main() -> int:
     parser.add_argument("--w-adversarial", type=float, default=None)
     parser.add_argument("--threads", type=int, default=1, help="torch CPU threads (default 1)")
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--resume", action="store_true", help="continue from the checkpoint in --out-dir")
+    parser.add_argument(
+        "--resume", action="store_true", help="continue from the checkpoint in --out-dir"
+    )
     args = parser.parse_args()
 
     import torch
@@ -50,11 +62,20 @@ def main() -> int:
     from geohazard.engine.superres import recipe
     from geohazard.engine.superres.model_store import MODELS_DIR, TASK, save_model
     from geohazard.engine.superres.natural_images import folder_image_paths, installed_image_paths
-    from geohazard.engine.superres.training import Trainer, TrainConfig
+    from geohazard.engine.superres.training import TrainConfig, Trainer
 
     hr_patch = 64 if args.scale == 4 else 48
     cfg = TrainConfig(scale=args.scale, hr_patch=hr_patch, seed=args.seed, threads=args.threads)
-    for name in ("pretrain_steps", "finetune_steps", "gan_steps", "batch_size", "w_l1", "w_gradient", "w_feature", "w_adversarial"):
+    for name in (
+        "pretrain_steps",
+        "finetune_steps",
+        "gan_steps",
+        "batch_size",
+        "w_l1",
+        "w_gradient",
+        "w_feature",
+        "w_adversarial",
+    ):
         value = getattr(args, name)
         if value is not None:
             setattr(cfg, name, value)
@@ -74,8 +95,13 @@ def main() -> int:
 
     log(f"config {json.dumps(asdict(cfg))}")
     log(f"stage-1 images: {len(images)}")
-    trainer = Trainer(cfg, recipe.samplers(images, hr_patch, args.scale, cfg.elevation_bins, extra, args.seed),
-                      recipe.validation_set(), args.out_dir, log=log)
+    trainer = Trainer(
+        cfg,
+        recipe.samplers(images, hr_patch, args.scale, cfg.elevation_bins, extra, args.seed),
+        recipe.validation_set(),
+        args.out_dir,
+        log=log,
+    )
     if args.resume:
         trainer.resume()
     started = time.time()
@@ -83,7 +109,10 @@ def main() -> int:
     minutes = (time.time() - started) / 60
     metrics = recipe.held_out_metrics(net, args.scale)
     log(f"held-out test metrics {json.dumps(metrics)}")
-    beats = metrics["model"]["rmse_m"] < metrics["bicubic"]["rmse_m"] and metrics["model"]["psnr_db"] > metrics["bicubic"]["psnr_db"]
+    beats = (
+        metrics["model"]["rmse_m"] < metrics["bicubic"]["rmse_m"]
+        and metrics["model"]["psnr_db"] > metrics["bicubic"]["psnr_db"]
+    )
     name = f"dem_sr_x{args.scale}"
     n_params = sum(p.numel() for p in net.parameters())
     card = {
@@ -107,7 +136,8 @@ def main() -> int:
             "script": f"scripts/train_dem_sr.py --scale {args.scale} --out-dir out/train_x{args.scale}",
             "config": asdict(cfg),
             "stage_1_data": [os.path.basename(p) for p in images],
-            "stage_2_data": "Jacksboro fault DEM (USGS, matplotlib sample data, 3 arc-second) outside the held-out test and validation blocks (4 px buffer); topobathy.npz (2 arc-minute); 16 seeded fractal terrains 256x256 (engine/terrain.py)" + (f"; user DEMs {args.dem}" if args.dem else ""),
+            "stage_2_data": "Jacksboro fault DEM (USGS, matplotlib sample data, 3 arc-second) outside the held-out test and validation blocks (4 px buffer); topobathy.npz (2 arc-minute); 16 seeded fractal terrains 256x256 (engine/terrain.py)"
+            + (f"; user DEMs {args.dem}" if args.dem else ""),
             "pairs": f"LR = mean of each {args.scale}x{args.scale} block of the HR patch (not bicubic downsampling)",
             "sampling": f"sources weighted (Jacksboro 0.45, topobathy 0.10, fractal 0.45 in total); within a source, {cfg.elevation_bins} equal-width bins of patch mean elevation drawn uniformly (oversamples high terrain); random flips/rotations",
             "losses": "stage 1: L1. stage 2a (finetune): w_l1*L1 + w_gradient*slope-gradient L1. stage 2b (gan): + w_feature*discriminator feature matching + w_adversarial*GAN loss. Feature matching and slope L1 replace the VGG perceptual loss (no VGG weights offline).",

@@ -6,16 +6,22 @@ from pathlib import Path
 
 import numpy as np
 from affine import Affine
-from rasterio.crs import CRS
-
 from geohazard.engine.raster_io import Grid, write_raster
 from geohazard.engine.terrain import TerrainConfig, fractal_terrain
+from rasterio.crs import CRS
 
 
-def utm_dem(path: Path, shape: tuple[int, int] = (64, 80), seed: int = 3, pixel: float = 30.0) -> str:
+def utm_dem(
+    path: Path, shape: tuple[int, int] = (64, 80), seed: int = 3, pixel: float = 30.0
+) -> str:
     """Fractal terrain on a 30 m UTM 33N grid, written as float32 GeoTIFF."""
     dem = fractal_terrain(shape, seed, TerrainConfig(relief_m=600.0, base_m=900.0))
-    grid = Grid(CRS.from_epsg(32633), Affine(pixel, 0, 500_000.0, 0, -pixel, 4_650_000.0), shape[1], shape[0])
+    grid = Grid(
+        CRS.from_epsg(32633),
+        Affine(pixel, 0, 500_000.0, 0, -pixel, 4_650_000.0),
+        shape[1],
+        shape[0],
+    )
     return write_raster(str(path), dem[None], grid, ["elevation (m)"])
 
 

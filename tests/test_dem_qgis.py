@@ -15,12 +15,11 @@ import numpy as np
 import pytest
 import rasterio
 from affine import Affine
-from qgis.core import QgsProcessingException, QgsProcessingFeedback, QgsProject, QgsRasterLayer
-from rasterio.crs import CRS
-
 from dem_rasters import read, utm_dem
 from geohazard.engine.raster_io import Grid, write_raster
 from geohazard.engine.superres.model_store import bundled_models
+from qgis.core import QgsProcessingException, QgsProcessingFeedback, QgsProject, QgsRasterLayer
+from rasterio.crs import CRS
 
 ROOT = Path(__file__).resolve().parents[1]
 SR = "geohazard:demsuperresolution"
@@ -47,7 +46,9 @@ def _run(alg: str, params: dict, feedback: QgsProcessingFeedback | None = None) 
     return processing.run(alg, params, feedback=feedback or QgsProcessingFeedback())
 
 
-def _expect_failure(alg: str, params: dict, match: str, inputs: tuple[str, ...], out_dir: Path, feedback=None) -> None:
+def _expect_failure(
+    alg: str, params: dict, match: str, inputs: tuple[str, ...], out_dir: Path, feedback=None
+) -> None:
     before = _digest(*inputs)
     with pytest.raises(QgsProcessingException, match=match):
         _run(alg, params, feedback)
@@ -77,7 +78,15 @@ def test_algorithms_registered_with_contract_parameters(plugin) -> None:
     expected = {
         SR: ["INPUT", "SCALE", "MODEL", "TILE_SIZE", "OVERLAP", "DEVICE", "OUTPUT"],
         EVAL: ["INPUT", "REFERENCE", "OUTPUT", "REPORT"],
-        PHASE: ["INPUT", "BASELINE", "WAVELENGTH", "SLANT_RANGE", "INCIDENCE", "COMPARE_DEM", "OUTPUT"],
+        PHASE: [
+            "INPUT",
+            "BASELINE",
+            "WAVELENGTH",
+            "SLANT_RANGE",
+            "INCIDENCE",
+            "COMPARE_DEM",
+            "OUTPUT",
+        ],
     }
     for alg_id, names in expected.items():
         alg = reg.algorithmById(alg_id)
@@ -115,7 +124,9 @@ def test_super_resolution_output_loads_as_hillshade(plugin, dem, out_dir) -> Non
 
     QgsProject.instance().removeAllMapLayers()
     processing.runAndLoadResults(SR, {"INPUT": dem, "SCALE": 2, "OUTPUT": str(out_dir / "sr.tif")})
-    layers = [lyr for lyr in QgsProject.instance().mapLayers().values() if isinstance(lyr, QgsRasterLayer)]
+    layers = [
+        lyr for lyr in QgsProject.instance().mapLayers().values() if isinstance(lyr, QgsRasterLayer)
+    ]
     assert len(layers) == 1
     assert isinstance(layers[0].renderer(), QgsHillshadeRenderer)
     assert layers[0].name() == "DEM x2"
@@ -123,19 +134,40 @@ def test_super_resolution_output_loads_as_hillshade(plugin, dem, out_dir) -> Non
 
 
 def test_scale_three_is_refused(plugin, dem, out_dir) -> None:
-    _expect_failure(SR, {"INPUT": dem, "SCALE": 3, "OUTPUT": str(out_dir / "o.tif")}, "SCALE must be 2 or 4", (dem,), out_dir)
+    _expect_failure(
+        SR,
+        {"INPUT": dem, "SCALE": 3, "OUTPUT": str(out_dir / "o.tif")},
+        "SCALE must be 2 or 4",
+        (dem,),
+        out_dir,
+    )
 
 
 def test_multiband_raster_is_refused(plugin, tmp_path, out_dir) -> None:
     grid = Grid(CRS.from_epsg(32633), Affine(30, 0, 0, 0, -30, 0), 32, 32)
-    src = write_raster(str(tmp_path / "rgb.tif"), np.random.default_rng(0).random((3, 32, 32), np.float32), grid, ["r", "g", "b"])
-    _expect_failure(SR, {"INPUT": src, "OUTPUT": str(out_dir / "o.tif")}, "3 bands; a DEM must have exactly one band", (src,), out_dir)
+    src = write_raster(
+        str(tmp_path / "rgb.tif"),
+        np.random.default_rng(0).random((3, 32, 32), np.float32),
+        grid,
+        ["r", "g", "b"],
+    )
+    _expect_failure(
+        SR,
+        {"INPUT": src, "OUTPUT": str(out_dir / "o.tif")},
+        "3 bands; a DEM must have exactly one band",
+        (src,),
+        out_dir,
+    )
 
 
 def test_all_nodata_is_refused(plugin, tmp_path, out_dir) -> None:
     grid = Grid(CRS.from_epsg(32633), Affine(30, 0, 0, 0, -30, 0), 32, 32)
-    src = write_raster(str(tmp_path / "nodata.tif"), np.full((1, 32, 32), np.nan, np.float32), grid, ["e"])
-    _expect_failure(SR, {"INPUT": src, "OUTPUT": str(out_dir / "o.tif")}, "no valid elevation", (src,), out_dir)
+    src = write_raster(
+        str(tmp_path / "nodata.tif"), np.full((1, 32, 32), np.nan, np.float32), grid, ["e"]
+    )
+    _expect_failure(
+        SR, {"INPUT": src, "OUTPUT": str(out_dir / "o.tif")}, "no valid elevation", (src,), out_dir
+    )
 
 
 def test_raster_smaller_than_a_tile_works(plugin, tmp_path, out_dir) -> None:
@@ -145,13 +177,23 @@ def test_raster_smaller_than_a_tile_works(plugin, tmp_path, out_dir) -> None:
 
 
 def test_model_scale_mismatch_is_refused(plugin, dem, out_dir) -> None:
-    _expect_failure(SR, {"INPUT": dem, "SCALE": 4, "MODEL": "dem_sr_x2", "OUTPUT": str(out_dir / "o.tif")},
-                    "trained for x2 super-resolution, but SCALE is 4", (dem,), out_dir)
+    _expect_failure(
+        SR,
+        {"INPUT": dem, "SCALE": 4, "MODEL": "dem_sr_x2", "OUTPUT": str(out_dir / "o.tif")},
+        "trained for x2 super-resolution, but SCALE is 4",
+        (dem,),
+        out_dir,
+    )
 
 
 def test_unknown_model_is_refused(plugin, dem, out_dir) -> None:
-    _expect_failure(SR, {"INPUT": dem, "MODEL": "srgan_9000", "OUTPUT": str(out_dir / "o.tif")},
-                    "Unknown model 'srgan_9000'. Bundled models: dem_sr_x2, dem_sr_x4", (dem,), out_dir)
+    _expect_failure(
+        SR,
+        {"INPUT": dem, "MODEL": "srgan_9000", "OUTPUT": str(out_dir / "o.tif")},
+        "Unknown model 'srgan_9000'. Bundled models: dem_sr_x2, dem_sr_x4",
+        (dem,),
+        out_dir,
+    )
 
 
 def test_corrupt_weights_file_is_refused(plugin, dem, tmp_path, out_dir) -> None:
@@ -159,8 +201,13 @@ def test_corrupt_weights_file_is_refused(plugin, dem, tmp_path, out_dir) -> None
     weights = tmp_path / "mine.safetensors"
     weights.write_bytes(src.read_bytes()[:5000])
     shutil.copy(src.with_suffix(".json"), weights.with_suffix(".json"))
-    _expect_failure(SR, {"INPUT": dem, "MODEL": str(weights), "OUTPUT": str(out_dir / "o.tif")},
-                    "not a valid safetensors file", (dem, str(weights)), out_dir)
+    _expect_failure(
+        SR,
+        {"INPUT": dem, "MODEL": str(weights), "OUTPUT": str(out_dir / "o.tif")},
+        "not a valid safetensors file",
+        (dem, str(weights)),
+        out_dir,
+    )
 
 
 def test_weights_mismatching_card_are_refused(plugin, dem, tmp_path, out_dir) -> None:
@@ -170,8 +217,13 @@ def test_weights_mismatching_card_are_refused(plugin, dem, tmp_path, out_dir) ->
     card = json.loads(src.with_suffix(".json").read_text())
     card["architecture"]["num_feat"] = 48
     weights.with_suffix(".json").write_text(json.dumps(card))
-    _expect_failure(SR, {"INPUT": dem, "MODEL": str(weights), "OUTPUT": str(out_dir / "o.tif")},
-                    "do not match the architecture in its model card", (dem, str(weights)), out_dir)
+    _expect_failure(
+        SR,
+        {"INPUT": dem, "MODEL": str(weights), "OUTPUT": str(out_dir / "o.tif")},
+        "do not match the architecture in its model card",
+        (dem, str(weights)),
+        out_dir,
+    )
 
 
 class _Trap:
@@ -186,8 +238,13 @@ def test_pickle_weights_are_refused_and_never_unpickled(plugin, dem, tmp_path, o
     marker = tmp_path / "code_ran"
     weights = tmp_path / "model.pth"
     weights.write_bytes(pickle.dumps(_Trap(str(marker))))
-    _expect_failure(SR, {"INPUT": dem, "MODEL": str(weights), "OUTPUT": str(out_dir / "o.tif")},
-                    "only safetensors weights are accepted", (dem, str(weights)), out_dir)
+    _expect_failure(
+        SR,
+        {"INPUT": dem, "MODEL": str(weights), "OUTPUT": str(out_dir / "o.tif")},
+        "only safetensors weights are accepted",
+        (dem, str(weights)),
+        out_dir,
+    )
     assert not marker.exists()
 
 
@@ -204,8 +261,14 @@ def test_unwritable_output_is_refused(plugin, dem, tmp_path) -> None:
 
 def test_cancel_mid_run_leaves_nothing(plugin, tmp_path, out_dir) -> None:
     src = utm_dem(tmp_path / "big.tif", shape=(96, 96))
-    _expect_failure(SR, {"INPUT": src, "SCALE": 2, "TILE_SIZE": 16, "OVERLAP": 4, "OUTPUT": str(out_dir / "o.tif")},
-                    "Cancel", (src,), out_dir, feedback=CancellingFeedback(20.0))
+    _expect_failure(
+        SR,
+        {"INPUT": src, "SCALE": 2, "TILE_SIZE": 16, "OVERLAP": 4, "OUTPUT": str(out_dir / "o.tif")},
+        "Cancel",
+        (src,),
+        out_dir,
+        feedback=CancellingFeedback(20.0),
+    )
 
 
 # --- evaluatedem ---------------------------------------------------------------------------
@@ -214,12 +277,24 @@ def test_cancel_mid_run_leaves_nothing(plugin, tmp_path, out_dir) -> None:
 def test_evaluate_dem_metrics_difference_and_report(plugin, tmp_path, out_dir) -> None:
     ref = utm_dem(tmp_path / "ref.tif", shape=(64, 64))
     truth, transform, crs = read(ref)
-    shifted = write_raster(str(tmp_path / "dem.tif"), (truth + 2.0)[None], Grid(crs, transform, 64, 64), ["e"])
-    res = _run(EVAL, {"INPUT": shifted, "REFERENCE": ref, "OUTPUT": str(out_dir / "diff.tif"), "REPORT": str(out_dir / "r.html")})
+    shifted = write_raster(
+        str(tmp_path / "dem.tif"), (truth + 2.0)[None], Grid(crs, transform, 64, 64), ["e"]
+    )
+    res = _run(
+        EVAL,
+        {
+            "INPUT": shifted,
+            "REFERENCE": ref,
+            "OUTPUT": str(out_dir / "diff.tif"),
+            "REPORT": str(out_dir / "r.html"),
+        },
+    )
     assert res["RMSE"] == pytest.approx(2.0, abs=1e-4)
     assert res["BIAS"] == pytest.approx(2.0, abs=1e-4)
     assert res["SLOPE_RMSE"] == pytest.approx(0.0, abs=1e-3)
-    assert res["PSNR"] == pytest.approx(20 * math.log10((truth.max() - truth.min()) / 2.0), abs=1e-3)
+    assert res["PSNR"] == pytest.approx(
+        20 * math.log10((truth.max() - truth.min()) / 2.0), abs=1e-3
+    )
     diff, dtransform, dcrs = read(str(out_dir / "diff.tif"))
     assert dcrs == crs and dtransform == transform
     np.testing.assert_allclose(diff, 2.0, atol=1e-4)
@@ -233,7 +308,15 @@ def test_evaluate_dem_resamples_a_coarser_dem_onto_the_reference(plugin, tmp_pat
     truth, transform, crs = read(ref)
     lr = truth.reshape(32, 2, 32, 2).mean(axis=(1, 3))
     write_raster(lr_path, lr[None], Grid(crs, transform * Affine.scale(2), 32, 32), ["e"])
-    res = _run(EVAL, {"INPUT": lr_path, "REFERENCE": ref, "OUTPUT": str(out_dir / "d.tif"), "REPORT": str(out_dir / "r.html")})
+    res = _run(
+        EVAL,
+        {
+            "INPUT": lr_path,
+            "REFERENCE": ref,
+            "OUTPUT": str(out_dir / "d.tif"),
+            "REPORT": str(out_dir / "r.html"),
+        },
+    )
     assert 0 < res["RMSE"] < 0.2 * (truth.max() - truth.min())
     assert read(str(out_dir / "d.tif"))[0].shape == (64, 64)
 
@@ -244,8 +327,18 @@ def test_evaluate_dem_resamples_a_coarser_dem_onto_the_reference(plugin, tmp_pat
 def test_topographic_phase_values_and_residue(plugin, tmp_path, out_dir) -> None:
     dem_path = utm_dem(tmp_path / "dem.tif", shape=(32, 40))
     h, transform, crs = read(dem_path)
-    coarse = write_raster(str(tmp_path / "coarse.tif"), (h + 10.0)[None], Grid(crs, transform, 40, 32), ["e"])
-    res = _run(PHASE, {"INPUT": dem_path, "BASELINE": 200.0, "COMPARE_DEM": coarse, "OUTPUT": str(out_dir / "p.tif")})
+    coarse = write_raster(
+        str(tmp_path / "coarse.tif"), (h + 10.0)[None], Grid(crs, transform, 40, 32), ["e"]
+    )
+    res = _run(
+        PHASE,
+        {
+            "INPUT": dem_path,
+            "BASELINE": 200.0,
+            "COMPARE_DEM": coarse,
+            "OUTPUT": str(out_dir / "p.tif"),
+        },
+    )
     k = 4 * math.pi * 200.0 / (0.05546576 * 880_000.0 * math.sin(math.radians(39.0)))
     assert res["HEIGHT_OF_AMBIGUITY"] == pytest.approx(2 * math.pi / k)
     with rasterio.open(out_dir / "p.tif") as src:
@@ -253,30 +346,50 @@ def test_topographic_phase_values_and_residue(plugin, tmp_path, out_dir) -> None
         unwrapped, wrapped, residual = src.read(1), src.read(2), src.read(3)
     np.testing.assert_allclose(unwrapped, k * h, rtol=1e-5)
     assert wrapped.min() >= -math.pi and wrapped.max() < math.pi
-    np.testing.assert_allclose(np.exp(1j * wrapped), np.exp(1j * unwrapped.astype(np.float64)), atol=1e-3)
+    np.testing.assert_allclose(
+        np.exp(1j * wrapped), np.exp(1j * unwrapped.astype(np.float64)), atol=1e-3
+    )
     np.testing.assert_allclose(residual, -10.0 * k, rtol=1e-4)
     assert res["RESIDUAL_RMS"] == pytest.approx(10.0 * k, rel=1e-4)
 
 
-def test_topographic_phase_loads_with_cyclic_style_and_refuses_zero_baseline(plugin, dem, out_dir) -> None:
+def test_topographic_phase_loads_with_cyclic_style_and_refuses_zero_baseline(
+    plugin, dem, out_dir
+) -> None:
     import processing
     from qgis.core import QgsSingleBandPseudoColorRenderer
 
     QgsProject.instance().removeAllMapLayers()
     processing.runAndLoadResults(PHASE, {"INPUT": dem, "OUTPUT": str(out_dir / "p.tif")})
-    layer = [lyr for lyr in QgsProject.instance().mapLayers().values() if isinstance(lyr, QgsRasterLayer)][0]
-    assert isinstance(layer.renderer(), QgsSingleBandPseudoColorRenderer) and layer.renderer().band() == 2
+    layer = [
+        lyr for lyr in QgsProject.instance().mapLayers().values() if isinstance(lyr, QgsRasterLayer)
+    ][0]
+    assert (
+        isinstance(layer.renderer(), QgsSingleBandPseudoColorRenderer)
+        and layer.renderer().band() == 2
+    )
     QgsProject.instance().removeAllMapLayers()
     empty = out_dir / "second"
     empty.mkdir()
-    _expect_failure(PHASE, {"INPUT": dem, "BASELINE": 0.0, "OUTPUT": str(empty / "z.tif")}, "zero perpendicular baseline", (dem,), empty)
+    _expect_failure(
+        PHASE,
+        {"INPUT": dem, "BASELINE": 0.0, "OUTPUT": str(empty / "z.tif")},
+        "zero perpendicular baseline",
+        (dem,),
+        empty,
+    )
 
 
 # --- the real qgis_process -------------------------------------------------------------------
 
 
 def _qgis_process(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([str(ROOT / "scripts" / "qgis_process"), "run", *args], capture_output=True, text=True, timeout=300)
+    return subprocess.run(
+        [str(ROOT / "scripts" / "qgis_process"), "run", *args],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
 
 
 def test_qgis_process_runs_all_three(dem, tmp_path, out_dir) -> None:
@@ -285,10 +398,19 @@ def test_qgis_process_runs_all_three(dem, tmp_path, out_dir) -> None:
     assert proc.returncode == 0, proc.stdout + proc.stderr
     with rasterio.open(dem) as a, rasterio.open(sr) as b:
         assert b.crs == a.crs and b.bounds == pytest.approx(a.bounds) and b.width == 2 * a.width
-    proc = _qgis_process(EVAL, "--", f"INPUT={dem}", f"REFERENCE={dem}", f"OUTPUT={out_dir / 'd.tif'}", f"REPORT={out_dir / 'r.html'}")
+    proc = _qgis_process(
+        EVAL,
+        "--",
+        f"INPUT={dem}",
+        f"REFERENCE={dem}",
+        f"OUTPUT={out_dir / 'd.tif'}",
+        f"REPORT={out_dir / 'r.html'}",
+    )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "RMSE" in proc.stdout and (out_dir / "r.html").exists()
-    proc = _qgis_process(PHASE, "--", f"INPUT={sr}", f"COMPARE_DEM={dem}", f"OUTPUT={out_dir / 'p.tif'}")
+    proc = _qgis_process(
+        PHASE, "--", f"INPUT={sr}", f"COMPARE_DEM={dem}", f"OUTPUT={out_dir / 'p.tif'}"
+    )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     with rasterio.open(out_dir / "p.tif") as p:
         assert p.count == 4 and p.width == 2 * 48

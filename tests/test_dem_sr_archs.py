@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pytest
 import torch
-
 from geohazard.engine.archs.discriminator_arch import VGGStyleDiscriminator
 from geohazard.engine.archs.registry import build_network
 from geohazard.engine.archs.rrdbnet_arch import RRDBNet, rrdbnet_parameter_count
@@ -29,7 +28,9 @@ def test_scale_three_is_refused() -> None:
 @pytest.mark.parametrize("scale", [2, 4])
 def test_tiny_parameter_count_matches_analytic(scale: int, bias: bool) -> None:
     net = RRDBNet(scale=scale, affine_equivariant=not bias, **TINY)
-    assert sum(p.numel() for p in net.parameters()) == rrdbnet_parameter_count(scale=scale, bias=bias, **TINY)
+    assert sum(p.numel() for p in net.parameters()) == rrdbnet_parameter_count(
+        scale=scale, bias=bias, **TINY
+    )
 
 
 def test_paper_size_x4_parameter_count() -> None:
@@ -39,8 +40,14 @@ def test_paper_size_x4_parameter_count() -> None:
     # By hand: a dense block has four 3x3 convs (64+32i -> 32) and one (192 -> 64), with biases;
     # then conv_first, 23 x 3 dense blocks, conv_body, two x2 sub-pixel convs, conv_hr, conv_last.
     rdb = sum(9 * (64 + 32 * i) * 32 + 32 for i in range(4)) + 9 * (64 + 128) * 64 + 64
-    by_hand = (9 * 1 * 64 + 64) + 23 * 3 * rdb + (9 * 64 * 64 + 64) + 2 * (9 * 64 * 256 + 256) \
-        + (9 * 64 * 64 + 64) + (9 * 64 * 1 + 1)
+    by_hand = (
+        (9 * 1 * 64 + 64)
+        + 23 * 3 * rdb
+        + (9 * 64 * 64 + 64)
+        + 2 * (9 * 64 * 256 + 256)
+        + (9 * 64 * 64 + 64)
+        + (9 * 64 * 1 + 1)
+    )
     print(f"paper-size RRDBNet x4 (1 band): {counted:,} parameters")
     assert counted == analytic == by_hand == 16_917_249
 
@@ -54,7 +61,9 @@ def test_bundled_size_generator_is_small() -> None:
 
 def test_affine_equivariance_makes_normalisation_irrelevant() -> None:
     torch.manual_seed(0)
-    net = RRDBNet(scale=2, cubic_skip=True, affine_equivariant=True, back_projection=True, **TINY).double()
+    net = RRDBNet(
+        scale=2, cubic_skip=True, affine_equivariant=True, back_projection=True, **TINY
+    ).double()
     x = torch.randn(1, 1, 10, 14, dtype=torch.float64)
     y = net(x)
     assert torch.allclose(net(37.5 * x + 812.0), 37.5 * y + 812.0, atol=1e-9)

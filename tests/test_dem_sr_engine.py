@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import pickle
 import shutil
 from pathlib import Path
@@ -13,7 +12,6 @@ import pytest
 import rasterio
 import torch
 from affine import Affine
-
 from dem_rasters import geographic_dem, read, utm_dem
 from geohazard.engine.errors import Cancelled, GeohazardError
 from geohazard.engine.progress import Reporter
@@ -48,7 +46,9 @@ def test_bundled_models_for_both_scales() -> None:
     assert {"dem_sr_x2", "dem_sr_x4"} <= set(models)
     for name, path in models.items():
         net, card = load_model(path)
-        assert card["scale"] in (2, 4) and card["architecture"]["scale"] == card["scale"]
+        assert card["name"] == name and card["scale"] in (2, 4)
+        assert card["architecture"]["scale"] == card["scale"]
+        assert card["held_out_test"]["beats_bicubic_on_rmse_and_psnr"] is True
 
 
 @pytest.mark.parametrize("scale", [2, 4])
@@ -86,7 +86,9 @@ def test_nodata_stays_nodata_and_does_not_drag_neighbours(tmp_path: Path) -> Non
     holed = dem.copy()
     holed[20:28, 30:40] = -9999.0  # a void flagged with the usual SRTM nodata value
     grid = Grid(crs, transform, dem.shape[1], dem.shape[0])
-    hsrc = write_raster(str(tmp_path / "holed.tif"), holed[None], grid, ["elevation (m)"], nodata=-9999.0)
+    hsrc = write_raster(
+        str(tmp_path / "holed.tif"), holed[None], grid, ["elevation (m)"], nodata=-9999.0
+    )
     _sr(src, str(tmp_path / "a.tif"))
     _sr(hsrc, str(tmp_path / "b.tif"))
     full, _, _ = read(str(tmp_path / "a.tif"))
@@ -143,7 +145,9 @@ def _no_output(folder: Path, expected: set[str]) -> None:
 
 def test_multiband_is_refused(tmp_path: Path) -> None:
     grid = Grid(rasterio.crs.CRS.from_epsg(32633), Affine(30, 0, 0, 0, -30, 0), 16, 16)
-    src = write_raster(str(tmp_path / "rgb.tif"), np.ones((3, 16, 16), np.float32), grid, ["r", "g", "b"])
+    src = write_raster(
+        str(tmp_path / "rgb.tif"), np.ones((3, 16, 16), np.float32), grid, ["r", "g", "b"]
+    )
     with pytest.raises(GeohazardError, match="has 3 bands; a DEM must have exactly one band"):
         _sr(src, str(tmp_path / "o.tif"))
     _no_output(tmp_path, {"rgb.tif"})
@@ -151,7 +155,9 @@ def test_multiband_is_refused(tmp_path: Path) -> None:
 
 def test_all_nodata_is_refused_and_leaves_nothing(tmp_path: Path) -> None:
     grid = Grid(rasterio.crs.CRS.from_epsg(32633), Affine(30, 0, 0, 0, -30, 0), 40, 40)
-    src = write_raster(str(tmp_path / "empty.tif"), np.full((1, 40, 40), np.nan, np.float32), grid, ["e"])
+    src = write_raster(
+        str(tmp_path / "empty.tif"), np.full((1, 40, 40), np.nan, np.float32), grid, ["e"]
+    )
     with pytest.raises(GeohazardError, match="no valid elevation"):
         _sr(src, str(tmp_path / "o.tif"), tile_size=16, overlap=4)
     _no_output(tmp_path, {"empty.tif"})
@@ -192,7 +198,9 @@ def test_weights_not_matching_their_card_are_refused(tmp_path: Path) -> None:
     card = json.loads(weights.with_suffix(".json").read_text())
     card["architecture"]["num_block"] = 3
     weights.with_suffix(".json").write_text(json.dumps(card))
-    with pytest.raises(GeohazardError, match="do not match the architecture in its model card.*unexpected"):
+    with pytest.raises(
+        GeohazardError, match="do not match the architecture in its model card.*unexpected"
+    ):
         load_model(str(weights))
 
 
@@ -211,8 +219,12 @@ def test_pickled_weights_are_never_unpickled(tmp_path: Path, suffix: str) -> Non
     marker = tmp_path / "pwned"
     weights = tmp_path / f"evil{suffix}"
     weights.write_bytes(pickle.dumps({"state_dict": _Trap(str(marker))}))
-    weights.with_suffix(".json").write_text(json.dumps({"architecture": {"type": "RRDBNet"}, "scale": 2}))
-    with pytest.raises(GeohazardError, match="only safetensors weights are accepted|not a valid safetensors"):
+    weights.with_suffix(".json").write_text(
+        json.dumps({"architecture": {"type": "RRDBNet"}, "scale": 2})
+    )
+    with pytest.raises(
+        GeohazardError, match="only safetensors weights are accepted|not a valid safetensors"
+    ):
         load_model(str(weights))
     assert not marker.exists()
 
@@ -240,7 +252,12 @@ def test_cancel_mid_run_leaves_nothing(tmp_path: Path) -> None:
     seen: list[float] = []
     rep = Reporter(progress=seen.append, is_canceled=lambda: len(seen) >= 2)
     with pytest.raises(Cancelled):
-        super_resolve_dem(src, str(tmp_path / "o.tif"), SuperResolutionConfig(scale=2, tile_size=16, overlap=4, batch_size=1, device="cpu"), rep)
+        super_resolve_dem(
+            src,
+            str(tmp_path / "o.tif"),
+            SuperResolutionConfig(scale=2, tile_size=16, overlap=4, batch_size=1, device="cpu"),
+            rep,
+        )
     assert Path(src).read_bytes() == before
     _no_output(tmp_path, {"dem.tif"})
 
@@ -264,9 +281,17 @@ def test_out_of_memory_retries_with_smaller_tiles(tmp_path: Path) -> None:
     src = utm_dem(tmp_path / "dem.tif", shape=(64, 64))
     warnings: list[str] = []
     cfg = SuperResolutionConfig(scale=2, tile_size=64, overlap=8, device="cpu")
-    summary = super_resolve_dem(src, str(tmp_path / "o.tif"), cfg, Reporter(warning=warnings.append), network=(_SmallMemory(net), card))
+    summary = super_resolve_dem(
+        src,
+        str(tmp_path / "o.tif"),
+        cfg,
+        Reporter(warning=warnings.append),
+        network=(_SmallMemory(net), card),
+    )
     assert summary["tiles"] > 1 and any("retrying with 32" in w for w in warnings)
     reference = str(tmp_path / "ref.tif")
-    super_resolve_dem(src, reference, SuperResolutionConfig(scale=2, tile_size=32, overlap=8, device="cpu"))
+    super_resolve_dem(
+        src, reference, SuperResolutionConfig(scale=2, tile_size=32, overlap=8, device="cpu")
+    )
     np.testing.assert_allclose(read(str(tmp_path / "o.tif"))[0], read(reference)[0], atol=1e-4)
     _no_output(tmp_path, {"dem.tif", "o.tif", "ref.tif"})

@@ -9,17 +9,24 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-
 from geohazard.engine.dem_metrics import compare_dems, metres_per_pixel, slope_degrees
 from geohazard.engine.insar_phase import PhaseGeometry, wrap
 from geohazard.engine.sample_data import JACKSBORO_TEST, jacksboro_dem
 from geohazard.engine.superres.degrade import block_mean, upsample
 from geohazard.engine.superres.patches import PatchSampler, PatchSource
-from geohazard.engine.superres.training import Trainer, TrainConfig, ValidationSet
+from geohazard.engine.superres.training import TrainConfig, Trainer, ValidationSet
 from geohazard.engine.terrain import fractal_terrain, random_terrain
 
-TINY_G = {"type": "RRDBNet", "scale": 2, "num_feat": 8, "num_block": 1, "num_grow_ch": 4,
-          "cubic_skip": True, "affine_equivariant": True, "back_projection": True}
+TINY_G = {
+    "type": "RRDBNet",
+    "scale": 2,
+    "num_feat": 8,
+    "num_block": 1,
+    "num_grow_ch": 4,
+    "cubic_skip": True,
+    "affine_equivariant": True,
+    "back_projection": True,
+}
 
 
 def test_fractal_terrain_is_seeded_and_scaled() -> None:
@@ -44,12 +51,18 @@ def test_sampler_oversamples_high_terrain_and_respects_the_mask() -> None:
     arr += np.random.default_rng(0).normal(0, 1, arr.shape).astype(np.float32)
     allowed = np.ones(arr.shape, bool)
     allowed[:100, :100] = False
-    sampler = PatchSampler([PatchSource(arr, allowed)], hr_size=16, scale=2, seed=0, elevation_bins=4)
+    sampler = PatchSampler(
+        [PatchSource(arr, allowed)], hr_size=16, scale=2, seed=0, elevation_bins=4
+    )
     positions = np.concatenate(sampler.bins[0])
     assert all(r >= 100 or c >= 100 for r, c in positions), "a patch overlaps the masked block"
     uniform = PatchSampler([PatchSource(arr, allowed)], 16, 2, 0, elevation_bins=1)
-    share = [np.mean([s.draw_position()[2] + 8 >= 180 for _ in range(2000)]) for s in (sampler, uniform)]
-    assert share[0] > 2 * share[1], f"high terrain drawn {share[0]:.2f} stratified vs {share[1]:.2f} uniform"
+    share = [
+        np.mean([s.draw_position()[2] + 8 >= 180 for _ in range(2000)]) for s in (sampler, uniform)
+    ]
+    assert share[0] > 2 * share[1], (
+        f"high terrain drawn {share[0]:.2f} stratified vs {share[1]:.2f} uniform"
+    )
     lr, hr = sampler.batch(5)
     assert lr.shape == (5, 1, 8, 8) and hr.shape == (5, 1, 16, 16)
     # patches are normalised with the statistics of their LR version
@@ -60,11 +73,23 @@ def test_two_stage_training_checkpoints_and_resumes(tmp_path: Path) -> None:
     rng = np.random.default_rng(0)
     images = [PatchSource(rng.random((64, 64)).astype(np.float32))]
     dems = [PatchSource(fractal_terrain((64, 64), 3))]
-    samplers = {"images": lambda s: PatchSampler(images, 32, 2, s, 1), "dems": lambda s: PatchSampler(dems, 32, 2, s, 4)}
+    samplers = {
+        "images": lambda s: PatchSampler(images, 32, 2, s, 1),
+        "dems": lambda s: PatchSampler(dems, 32, 2, s, 4),
+    }
     val = ValidationSet([fractal_terrain((32, 32), 9)], [(30.0, 30.0)])
     disc = {"type": "VGGStyleDiscriminator", "num_feat": 4, "input_size": 32, "dense_features": 8}
-    cfg = TrainConfig(scale=2, generator=TINY_G, discriminator=disc, hr_patch=32, batch_size=2,
-                      pretrain_steps=2, finetune_steps=2, gan_steps=2, validate_every=2)
+    cfg = TrainConfig(
+        scale=2,
+        generator=TINY_G,
+        discriminator=disc,
+        hr_patch=32,
+        batch_size=2,
+        pretrain_steps=2,
+        finetune_steps=2,
+        gan_steps=2,
+        validate_every=2,
+    )
     full = Trainer(cfg, samplers, val, str(tmp_path / "a"), log=lambda m: None)
     full.run()
     assert [h["stage"] for h in full.history] == ["pretrain", "finetune", "gan"]
@@ -103,13 +128,20 @@ def test_block_mean_and_upsamplers() -> None:
     hr = np.arange(16, dtype=np.float32).reshape(4, 4)
     assert np.array_equal(block_mean(hr, 2), np.array([[2.5, 4.5], [10.5, 12.5]], np.float32))
     lr = np.full((3, 3), 7.0, np.float32)
-    assert np.allclose(upsample(lr, 4, "bicubic"), 7.0) and upsample(lr, 4, "nearest").shape == (12, 12)
+    assert np.allclose(upsample(lr, 4, "bicubic"), 7.0) and upsample(lr, 4, "nearest").shape == (
+        12,
+        12,
+    )
 
 
 def test_phase_geometry() -> None:
     g = PhaseGeometry()
-    assert g.height_of_ambiguity_m == pytest.approx(0.05546576 * 880_000 * math.sin(math.radians(39)) / 300)
-    assert wrap(np.array([math.pi, -math.pi, 3 * math.pi + 0.1])).tolist() == pytest.approx([-math.pi, -math.pi, -math.pi + 0.1], abs=1e-6)
+    assert g.height_of_ambiguity_m == pytest.approx(
+        0.05546576 * 880_000 * math.sin(math.radians(39)) / 300
+    )
+    assert wrap(np.array([math.pi, -math.pi, 3 * math.pi + 0.1])).tolist() == pytest.approx(
+        [-math.pi, -math.pi, -math.pi + 0.1], abs=1e-6
+    )
 
 
 def test_held_out_block_is_not_sampled_in_training() -> None:
@@ -124,15 +156,16 @@ def test_held_out_block_is_not_sampled_in_training() -> None:
 
 
 def test_ssim_matches_scikit_image() -> None:
-    from skimage.metrics import structural_similarity
-
     from geohazard.engine.dem_metrics import ssim_map
+    from skimage.metrics import structural_similarity
 
     ref = fractal_terrain((48, 40), 6).astype(np.float64)
     noisy = ref + np.random.default_rng(1).normal(0, 5, ref.shape)
     peak = float(ref.max() - ref.min())
     _, expected = structural_similarity(noisy, ref, data_range=peak, full=True, win_size=7)
-    np.testing.assert_allclose(ssim_map(noisy, ref, peak)[3:-3, 3:-3], expected[3:-3, 3:-3], atol=1e-9)
+    np.testing.assert_allclose(
+        ssim_map(noisy, ref, peak)[3:-3, 3:-3], expected[3:-3, 3:-3], atol=1e-9
+    )
 
 
 def test_phase_defaults_in_the_algorithm_match_the_engine() -> None:
@@ -151,16 +184,35 @@ def test_training_script_writes_weights_and_card(tmp_path: Path) -> None:
 
     root = Path(__file__).resolve().parents[1]
     proc = subprocess.run(
-        [sys.executable, str(root / "scripts" / "train_dem_sr.py"), "--scale", "2", "--out-dir", str(tmp_path / "run"),
-         "--models-dir", str(tmp_path / "models"), "--pretrain-steps", "2", "--finetune-steps", "2", "--gan-steps", "1",
-         "--batch-size", "2"],
-        capture_output=True, text=True, timeout=600,
+        [
+            sys.executable,
+            str(root / "scripts" / "train_dem_sr.py"),
+            "--scale",
+            "2",
+            "--out-dir",
+            str(tmp_path / "run"),
+            "--models-dir",
+            str(tmp_path / "models"),
+            "--pretrain-steps",
+            "2",
+            "--finetune-steps",
+            "2",
+            "--gan-steps",
+            "1",
+            "--batch-size",
+            "2",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
     )
     assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
     card = json.loads((tmp_path / "models" / "dem_sr_x2.json").read_text())
     assert card["scale"] == 2 and card["architecture"]["type"] == "RRDBNet"
     assert set(card["held_out_test"]["metrics"]) == {"model", "bicubic", "nearest"}
-    assert (tmp_path / "run" / "checkpoint.safetensors").exists() and (tmp_path / "run" / "train.log").exists()
+    assert (tmp_path / "run" / "checkpoint.safetensors").exists() and (
+        tmp_path / "run" / "train.log"
+    ).exists()
     from geohazard.engine.superres.model_store import load_model
 
     net, loaded = load_model(str(tmp_path / "models" / "dem_sr_x2.safetensors"))

@@ -23,7 +23,11 @@ class VGGStyleDiscriminator(nn.Module):
     """
 
     def __init__(
-        self, num_in_ch: int = 1, num_feat: int = 64, input_size: int = 96, dense_features: int = 1024
+        self,
+        num_in_ch: int = 1,
+        num_feat: int = 64,
+        input_size: int = 96,
+        dense_features: int = 1024,
     ) -> None:
         super().__init__()
         if input_size % 16:
@@ -55,6 +59,8 @@ class VGGStyleDiscriminator(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if x.shape[-1] != self.input_size or x.shape[-2] != self.input_size:
-            raise ValueError(f"expected {self.input_size}x{self.input_size} patches, got {tuple(x.shape[-2:])}")
+            raise ValueError(
+                f"expected {self.input_size}x{self.input_size} patches, got {tuple(x.shape[-2:])}"
+            )
         feat = self.features(x).flatten(1)
         return self.dense2(self.lrelu(self.dense1(feat)))

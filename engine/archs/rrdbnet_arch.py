@@ -34,7 +34,9 @@ class ResidualDenseBlock(nn.Module):
     ) -> None:
         super().__init__()
         self.convs = nn.ModuleList(
-            nn.Conv2d(num_feat + i * num_grow_ch, num_grow_ch if i < 4 else num_feat, 3, 1, 1, bias=bias)
+            nn.Conv2d(
+                num_feat + i * num_grow_ch, num_grow_ch if i < 4 else num_feat, 3, 1, 1, bias=bias
+            )
             for i in range(5)
         )
         self.lrelu = nn.LeakyReLU(0.2, inplace=True)
@@ -52,7 +54,9 @@ class ResidualDenseBlock(nn.Module):
 class RRDB(nn.Module):
     """Residual-in-residual dense block: three dense blocks inside a scaled residual."""
 
-    def __init__(self, num_feat: int, num_grow_ch: int, bias: bool = True, res_scale: float = 0.2) -> None:
+    def __init__(
+        self, num_feat: int, num_grow_ch: int, bias: bool = True, res_scale: float = 0.2
+    ) -> None:
         super().__init__()
         self.rdb1 = ResidualDenseBlock(num_feat, num_grow_ch, bias, res_scale)
         self.rdb2 = ResidualDenseBlock(num_feat, num_grow_ch, bias, res_scale)
@@ -103,7 +107,9 @@ class RRDBNet(nn.Module):
         self.affine_equivariant = affine_equivariant
         self.back_projection = back_projection
         self.conv_first = nn.Conv2d(num_in_ch, num_feat, 3, 1, 1, bias=bias)
-        self.body = nn.Sequential(*(RRDB(num_feat, num_grow_ch, bias, res_scale) for _ in range(num_block)))
+        self.body = nn.Sequential(
+            *(RRDB(num_feat, num_grow_ch, bias, res_scale) for _ in range(num_block))
+        )
         self.conv_body = nn.Conv2d(num_feat, num_feat, 3, 1, 1, bias=bias)
         self.upconvs = nn.ModuleList(
             nn.Conv2d(num_feat, num_feat * 4, 3, 1, 1, bias=bias) for _ in range(scale // 2)
@@ -147,7 +153,9 @@ class RRDBNet(nn.Module):
                 pieces.append(piece[..., (r0 - a) * s : (r0 - a + min(chunk, rows - r0)) * s, :])
             out = torch.cat(pieces, dim=-2)
         if self.cubic_skip:
-            out = out + F.interpolate(x, scale_factor=self.scale, mode="bicubic", align_corners=False)
+            out = out + F.interpolate(
+                x, scale_factor=self.scale, mode="bicubic", align_corners=False
+            )
         if self.back_projection:
             error = x - F.avg_pool2d(out, self.scale)
             out = out + F.interpolate(error, scale_factor=self.scale, mode="nearest")
@@ -168,7 +176,9 @@ def rrdbnet_parameter_count(
     def conv(cin: int, cout: int) -> int:
         return 9 * cin * cout + (cout if bias else 0)
 
-    rdb = sum(conv(num_feat + i * num_grow_ch, num_grow_ch if i < 4 else num_feat) for i in range(5))
+    rdb = sum(
+        conv(num_feat + i * num_grow_ch, num_grow_ch if i < 4 else num_feat) for i in range(5)
+    )
     total = conv(num_in_ch, num_feat) + num_block * 3 * rdb + conv(num_feat, num_feat)
     total += (scale // 2) * conv(num_feat, 4 * num_feat)
     total += conv(num_feat, num_feat) + conv(num_feat, num_out_ch)

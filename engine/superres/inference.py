@@ -59,7 +59,12 @@ def default_model(scale: int) -> str:
 
 def output_grid(grid: Grid, scale: int) -> Grid:
     """The input grid with pixels divided by ``scale`` (same CRS and extent)."""
-    return Grid(grid.crs, grid.transform * Affine.scale(1.0 / scale), grid.width * scale, grid.height * scale)
+    return Grid(
+        grid.crs,
+        grid.transform * Affine.scale(1.0 / scale),
+        grid.width * scale,
+        grid.height * scale,
+    )
 
 
 def super_resolve_dem(
@@ -79,9 +84,13 @@ def super_resolve_dem(
     if cfg.scale not in (2, 4):
         raise GeohazardError(f"SCALE must be 2 or 4, not {cfg.scale}.")
     if cfg.tile_size < MIN_TILE:
-        raise GeohazardError(f"The tile size must be at least {MIN_TILE} pixels, not {cfg.tile_size}.")
+        raise GeohazardError(
+            f"The tile size must be at least {MIN_TILE} pixels, not {cfg.tile_size}."
+        )
     if not 0 <= cfg.overlap <= cfg.tile_size // 2:
-        raise GeohazardError(f"The overlap must be between 0 and half the tile size ({cfg.tile_size // 2}), not {cfg.overlap}.")
+        raise GeohazardError(
+            f"The overlap must be between 0 and half the tile size ({cfg.tile_size // 2}), not {cfg.overlap}."
+        )
     check_output_path(output_path)
     if os.path.abspath(output_path) == os.path.abspath(input_path):
         raise GeohazardError("The output would overwrite the input DEM; choose another file name.")
@@ -111,9 +120,16 @@ def super_resolve_dem(
         f"Super-resolving {grid.width}x{grid.height} -> {out_grid.width}x{out_grid.height} px "
         f"with {card.get('name')} (x{cfg.scale}) on {device}."
     )
-    tags = {"GEOHAZARD_MODEL": str(card.get("name")), "GEOHAZARD_SCALE": str(cfg.scale), "UNITS": "metre"}
+    tags = {
+        "GEOHAZARD_MODEL": str(card.get("name")),
+        "GEOHAZARD_SCALE": str(cfg.scale),
+        "UNITS": "metre",
+    }
     summary: dict[str, object] = {"model": card.get("name"), "device": str(device)}
-    with open_band(info, 1) as reader, RasterWriter(output_path, out_grid, ["elevation (m)"], tags=tags) as writer:
+    with (
+        open_band(info, 1) as reader,
+        RasterWriter(output_path, out_grid, ["elevation (m)"], tags=tags) as writer,
+    ):
 
         def run(tile: int) -> int:
             return _run_tiles(reader, writer, net, device, grid, cfg, tile, rep)
@@ -123,7 +139,9 @@ def super_resolve_dem(
     return summary
 
 
-def _run_tiles(reader, writer, net, device, grid: Grid, cfg: SuperResolutionConfig, tile: int, rep: Reporter) -> int:  # type: ignore[no-untyped-def]
+def _run_tiles(
+    reader, writer, net, device, grid: Grid, cfg: SuperResolutionConfig, tile: int, rep: Reporter
+) -> int:  # type: ignore[no-untyped-def]
     s = cfg.scale
     overlap = min(cfg.overlap, tile // 2)
     tile_h, tile_w = fit_tile(grid.height, tile, overlap), fit_tile(grid.width, tile, overlap)
@@ -138,8 +156,16 @@ def _run_tiles(reader, writer, net, device, grid: Grid, cfg: SuperResolutionConf
         # Shift the band buffer so that it starts at this tile row.
         shift = r0 * s - band_top
         if shift:
-            acc = np.concatenate([acc[shift:], np.zeros((shift, out_w), np.float32)]) if shift < acc.shape[0] else np.zeros_like(acc)
-            wsum = np.concatenate([wsum[shift:], np.zeros((shift, out_w), np.float32)]) if shift < wsum.shape[0] else np.zeros_like(wsum)
+            acc = (
+                np.concatenate([acc[shift:], np.zeros((shift, out_w), np.float32)])
+                if shift < acc.shape[0]
+                else np.zeros_like(acc)
+            )
+            wsum = (
+                np.concatenate([wsum[shift:], np.zeros((shift, out_w), np.float32)])
+                if shift < wsum.shape[0]
+                else np.zeros_like(wsum)
+            )
             band_top = r0 * s
         batch = cfg.batch_size or (4 if device.type == "cuda" else 1)
         for b0 in range(0, len(cols), batch):

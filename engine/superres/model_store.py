@@ -19,7 +19,9 @@ from torch import nn
 from ..archs.registry import build_network
 from ..errors import GeohazardError
 
-MODELS_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))), "models")
+MODELS_DIR = os.path.join(
+    os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))), "models"
+)
 TASK = "dem-super-resolution"
 PICKLE_EXTENSIONS = (".pth", ".pt", ".ckpt", ".pkl", ".pickle", ".bin", ".tar")
 
@@ -66,7 +68,9 @@ def resolve_model(model: str, task: str = TASK) -> str:
     if os.path.sep in model or model.endswith(".safetensors") or os.path.exists(model):
         return model
     known = ", ".join(bundled) or "none installed"
-    raise GeohazardError(f"Unknown model '{model}'. Bundled models: {known}; or give a .safetensors file.")
+    raise GeohazardError(
+        f"Unknown model '{model}'. Bundled models: {known}; or give a .safetensors file."
+    )
 
 
 def read_card(weights_path: str) -> dict[str, Any]:
@@ -78,7 +82,9 @@ def read_card(weights_path: str) -> dict[str, Any]:
             with open(path, encoding="utf-8") as fh:
                 card = json.load(fh)
         except ValueError as exc:
-            raise GeohazardError(f"The model card '{os.path.basename(path)}' is not valid JSON: {exc}") from exc
+            raise GeohazardError(
+                f"The model card '{os.path.basename(path)}' is not valid JSON: {exc}"
+            ) from exc
     else:
         try:
             from safetensors import safe_open
@@ -103,15 +109,23 @@ def load_model(weights_path: str, task: str = TASK) -> tuple[nn.Module, dict[str
     if not os.path.exists(weights_path):
         raise GeohazardError(f"The weights file '{weights_path}' does not exist.")
     if not weights_path.lower().endswith(".safetensors"):
-        why = " (pickle-based files can run code when loaded)" if weights_path.lower().endswith(PICKLE_EXTENSIONS) else ""
-        raise GeohazardError(f"'{name}' is not a .safetensors file; only safetensors weights are accepted{why}.")
+        why = (
+            " (pickle-based files can run code when loaded)"
+            if weights_path.lower().endswith(PICKLE_EXTENSIONS)
+            else ""
+        )
+        raise GeohazardError(
+            f"'{name}' is not a .safetensors file; only safetensors weights are accepted{why}."
+        )
     card = read_card(weights_path)
     if card.get("task", task) != task:
         raise GeohazardError(f"'{name}' is a model for '{card.get('task')}', not {task}.")
     try:
         tensors = load_file(weights_path)
     except (SafetensorError, OSError, ValueError, RuntimeError) as exc:
-        raise GeohazardError(f"'{name}' is not a valid safetensors file (corrupt or truncated): {exc}") from exc
+        raise GeohazardError(
+            f"'{name}' is not a valid safetensors file (corrupt or truncated): {exc}"
+        ) from exc
     net = build_network(card["architecture"])
     expected = {k: tuple(v.shape) for k, v in net.state_dict().items()}
     got = {k: tuple(v.shape) for k, v in tensors.items()}
@@ -120,11 +134,13 @@ def load_model(weights_path: str, task: str = TASK) -> tuple[nn.Module, dict[str
         extra = sorted(set(got) - set(expected))[:3]
         shapes = [k for k in expected if k in got and expected[k] != got[k]][:3]
         details = "; ".join(
-            s for s in (
+            s
+            for s in (
                 f"missing {missing}" if missing else "",
                 f"unexpected {extra}" if extra else "",
                 f"shape differs for {shapes}" if shapes else "",
-            ) if s
+            )
+            if s
         )
         raise GeohazardError(
             f"The weights in '{name}' do not match the architecture in its model card ({details}); "
@@ -135,7 +151,9 @@ def load_model(weights_path: str, task: str = TASK) -> tuple[nn.Module, dict[str
     return net, card
 
 
-def to_float_dict(state: dict[str, Any], prefix: str) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
+def to_float_dict(
+    state: dict[str, Any], prefix: str
+) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
     """Split an optimizer state dict into tensors (for safetensors) and JSON-able scalars."""
     tensors: dict[str, torch.Tensor] = {}
     for idx, entry in state["state"].items():
@@ -144,7 +162,9 @@ def to_float_dict(state: dict[str, Any], prefix: str) -> tuple[dict[str, torch.T
     return tensors, {"param_groups": state["param_groups"]}
 
 
-def from_float_dict(tensors: dict[str, torch.Tensor], meta: dict[str, Any], prefix: str) -> dict[str, Any]:
+def from_float_dict(
+    tensors: dict[str, torch.Tensor], meta: dict[str, Any], prefix: str
+) -> dict[str, Any]:
     """Inverse of :func:`to_float_dict`."""
     state: dict[int, dict[str, torch.Tensor]] = {}
     for key, value in tensors.items():

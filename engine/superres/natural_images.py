@@ -15,10 +15,27 @@ import numpy as np
 IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp")
 # Bundled scikit-image images that are photographs or textures (binary/synthetic ones skipped).
 SKIMAGE_NAMES = (
-    "astronaut.png", "brick.png", "camera.png", "cell.png", "chelsea.png", "coffee.png",
-    "coins.png", "grass.png", "gravel.png", "hubble_deep_field.jpg", "ihc.png",
-    "microaneurysms.png", "moon.png", "motorcycle_left.png", "motorcycle_right.png",
-    "page.png", "retina.jpg", "rocket.jpg", "text.png", "color.png", "clock_motion.png",
+    "astronaut.png",
+    "brick.png",
+    "camera.png",
+    "cell.png",
+    "chelsea.png",
+    "coffee.png",
+    "coins.png",
+    "grass.png",
+    "gravel.png",
+    "hubble_deep_field.jpg",
+    "ihc.png",
+    "microaneurysms.png",
+    "moon.png",
+    "motorcycle_left.png",
+    "motorcycle_right.png",
+    "page.png",
+    "retina.jpg",
+    "rocket.jpg",
+    "text.png",
+    "color.png",
+    "clock_motion.png",
 )
 
 
@@ -29,7 +46,11 @@ def installed_image_paths() -> list[str]:
         import skimage
 
         folder = os.path.join(os.path.dirname(skimage.__file__), "data")
-        paths += [os.path.join(folder, n) for n in SKIMAGE_NAMES if os.path.exists(os.path.join(folder, n))]
+        paths += [
+            os.path.join(folder, n)
+            for n in SKIMAGE_NAMES
+            if os.path.exists(os.path.join(folder, n))
+        ]
     except ImportError:
         pass
     for folder in ("/usr/share/matplotlib/mpl-data/sample_data",):
@@ -41,7 +62,9 @@ def installed_image_paths() -> list[str]:
 
 def folder_image_paths(folder: str) -> list[str]:
     """Image files directly inside ``folder``."""
-    return sorted(p for p in glob.glob(os.path.join(folder, "*")) if p.lower().endswith(IMAGE_EXTENSIONS))
+    return sorted(
+        p for p in glob.glob(os.path.join(folder, "*")) if p.lower().endswith(IMAGE_EXTENSIONS)
+    )
 
 
 def load_gray(path: str) -> np.ndarray:
@@ -50,7 +73,11 @@ def load_gray(path: str) -> np.ndarray:
 
     img = np.asarray(io.imread(path)).astype(np.float32)
     if img.ndim == 3:
-        img = img[..., :3] @ np.array([0.299, 0.587, 0.114], dtype=np.float32) if img.shape[-1] >= 3 else img[..., 0]
+        img = (
+            img[..., :3] @ np.array([0.299, 0.587, 0.114], dtype=np.float32)
+            if img.shape[-1] >= 3
+            else img[..., 0]
+        )
     peak = 255.0 if img.max() > 1.0 else 1.0
     if img.max() > 255.0:
         peak = float(img.max())

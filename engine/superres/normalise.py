@@ -22,7 +22,7 @@ class TileNorm:
     scale: float
 
     @classmethod
-    def of(cls, values: np.ndarray) -> "TileNorm":
+    def of(cls, values: np.ndarray) -> TileNorm:
         """Statistics of the finite values of ``values`` (raises ValueError when none are)."""
         finite = values[np.isfinite(values)].astype(np.float64)
         if finite.size == 0:

@@ -65,7 +65,9 @@ class PatchSampler:
             bad = np.pad((~valid).astype(np.int64).cumsum(0).cumsum(1), ((1, 0), (1, 0)))
             rows, cols = src.array.shape
             rr, cc = np.meshgrid(
-                np.arange(0, rows - hr_size + 1, stride), np.arange(0, cols - hr_size + 1, stride), indexing="ij"
+                np.arange(0, rows - hr_size + 1, stride),
+                np.arange(0, cols - hr_size + 1, stride),
+                indexing="ij",
             )
             rr, cc = rr.ravel(), cc.ravel()
             h = hr_size

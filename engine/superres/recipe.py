@@ -37,11 +37,15 @@ def image_sources(paths: list[str]) -> list[PatchSource]:
     return [PatchSource(load_gray(p), name=p.rsplit("/", 1)[-1]) for p in paths]
 
 
-def dem_sources(extra: list[tuple[np.ndarray, str]] | None = None, seed: int = 0) -> list[PatchSource]:
+def dem_sources(
+    extra: list[tuple[np.ndarray, str]] | None = None, seed: int = 0
+) -> list[PatchSource]:
     dem, _ = jacksboro_dem()
     allowed = np.ones(dem.shape, bool)
     for r0, r1, c0, c1 in (JACKSBORO_TEST, JACKSBORO_VALIDATION):
-        allowed[max(r0 - BUFFER_PX, 0) : r1 + BUFFER_PX, max(c0 - BUFFER_PX, 0) : c1 + BUFFER_PX] = False
+        allowed[
+            max(r0 - BUFFER_PX, 0) : r1 + BUFFER_PX, max(c0 - BUFFER_PX, 0) : c1 + BUFFER_PX
+        ] = False
     sources = [PatchSource(dem, allowed, 0.45, "jacksboro (train part)")]
     topo, _ = topobathy_dem()
     sources.append(PatchSource(topo, None, 0.10, "topobathy"))
@@ -53,7 +57,9 @@ def dem_sources(extra: list[tuple[np.ndarray, str]] | None = None, seed: int = 0
     return sources
 
 
-def samplers(image_paths: list[str], hr_patch: int, scale: int, bins: int, extra=None, seed: int = 0) -> dict[str, Any]:
+def samplers(
+    image_paths: list[str], hr_patch: int, scale: int, bins: int, extra=None, seed: int = 0
+) -> dict[str, Any]:
     images = image_sources(image_paths)
     dems = dem_sources(extra, seed)
     return {

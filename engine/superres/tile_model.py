@@ -8,8 +8,7 @@ set back to NaN.
 
 from __future__ import annotations
 
-from contextlib import nullcontext
-from typing import ContextManager
+from contextlib import AbstractContextManager, nullcontext
 
 import numpy as np
 import torch
@@ -28,7 +27,7 @@ def fill_nodata(tile: np.ndarray) -> np.ndarray:
     return tile[tuple(idx)]
 
 
-def autocast_for(device: torch.device) -> ContextManager[object]:
+def autocast_for(device: torch.device) -> AbstractContextManager[object]:
     """bf16 (or fp16 where bf16 is unsupported) autocast on CUDA; nothing on the CPU."""
     if device.type != "cuda":
         return nullcontext()
@@ -70,6 +69,8 @@ def super_resolve_tiles(
     return [o for o in out if o is not None]
 
 
-def super_resolve_array(net: nn.Module, lr: np.ndarray, scale: int, device: torch.device | None = None) -> np.ndarray:
+def super_resolve_array(
+    net: nn.Module, lr: np.ndarray, scale: int, device: torch.device | None = None
+) -> np.ndarray:
     """Super-resolve a whole LR array in one pass (no tiling)."""
     return super_resolve_tiles(net, [lr], scale, device)[0]

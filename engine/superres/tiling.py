@@ -53,7 +53,15 @@ def _axis_ramp(starts: list[int], index: int, tile: int, scale: int) -> np.ndarr
 
 
 def tile_weight(
-    row_starts: list[int], col_starts: list[int], i: int, j: int, tile_h: int, tile_w: int, scale: int
+    row_starts: list[int],
+    col_starts: list[int],
+    i: int,
+    j: int,
+    tile_h: int,
+    tile_w: int,
+    scale: int,
 ) -> np.ndarray:
     """Blending weight (float32, output resolution) of tile (i, j)."""
-    return np.outer(_axis_ramp(row_starts, i, tile_h, scale), _axis_ramp(col_starts, j, tile_w, scale)).astype(np.float32)
+    return np.outer(
+        _axis_ramp(row_starts, i, tile_h, scale), _axis_ramp(col_starts, j, tile_w, scale)
+    ).astype(np.float32)

@@ -11,7 +11,6 @@ Checkpoints (safetensors + JSON, no pickle) let an interrupted run resume where 
 
 from __future__ import annotations
 
-import copy
 import json
 import os
 import time
@@ -38,9 +37,17 @@ STAGES = ("pretrain", "finetune", "gan")
 def small_generator(scale: int) -> dict[str, Any]:
     """The CPU-sized generator of the bundled models (0.77 M parameters at x2, 0.81 M at x4)."""
     return {
-        "type": "RRDBNet", "num_in_ch": 1, "num_out_ch": 1, "scale": scale, "num_feat": 32,
-        "num_block": 4, "num_grow_ch": 16, "res_scale": 0.2, "cubic_skip": True,
-        "affine_equivariant": True, "back_projection": True,
+        "type": "RRDBNet",
+        "num_in_ch": 1,
+        "num_out_ch": 1,
+        "scale": scale,
+        "num_feat": 32,
+        "num_block": 4,
+        "num_grow_ch": 16,
+        "res_scale": 0.2,
+        "cubic_skip": True,
+        "affine_equivariant": True,
+        "back_projection": True,
     }
 
 
@@ -79,8 +86,11 @@ class TrainConfig:
             self.generator = small_generator(self.scale)
         if not self.discriminator:
             self.discriminator = {
-                "type": "VGGStyleDiscriminator", "num_in_ch": 1, "num_feat": 16,
-                "input_size": self.hr_patch, "dense_features": 128,
+                "type": "VGGStyleDiscriminator",
+                "num_in_ch": 1,
+                "num_feat": 16,
+                "input_size": self.hr_patch,
+                "dense_features": 128,
             }
 
     def steps(self, stage: str) -> int:
@@ -109,7 +119,14 @@ def validate(net: nn.Module, val: ValidationSet, scale: int) -> dict[str, float]
         lr = block_mean(hr, scale)
         m = compare_dems(super_resolve_array(net, lr, scale), hr, dx, dy)
         b = compare_dems(upsample(lr, scale, "bicubic"), hr, dx, dy)
-        rows.append({"rmse_m": m.rmse_m, "psnr_db": m.psnr_db, "bicubic_rmse_m": b.rmse_m, "bicubic_psnr_db": b.psnr_db})
+        rows.append(
+            {
+                "rmse_m": m.rmse_m,
+                "psnr_db": m.psnr_db,
+                "bicubic_rmse_m": b.rmse_m,
+                "bicubic_psnr_db": b.psnr_db,
+            }
+        )
     net.train()
     return {k: float(np.mean([r[k] for r in rows])) for k in rows[0]}
 
@@ -143,8 +160,12 @@ class Trainer:
 
     def _new_optimisers(self) -> None:
         betas = self.cfg.adam_betas
-        self.opt_g = torch.optim.Adam(self.G.parameters(), lr=self.cfg.lr(self.stage, 0), betas=betas)
-        self.opt_d = torch.optim.Adam(self.D.parameters(), lr=self.cfg.lr(self.stage, 0), betas=betas)
+        self.opt_g = torch.optim.Adam(
+            self.G.parameters(), lr=self.cfg.lr(self.stage, 0), betas=betas
+        )
+        self.opt_d = torch.optim.Adam(
+            self.D.parameters(), lr=self.cfg.lr(self.stage, 0), betas=betas
+        )
 
     # --- checkpoints -----------------------------------------------------------------
 
@@ -161,10 +182,21 @@ class Trainer:
         td, md = to_float_dict(self.opt_d.state_dict(), "opt_d")
         tensors.update(tg)
         tensors.update(td)
-        meta = {"stage": self.stage, "step": self.step, "history": self.history, "best": self.best,
-                "opt_g": mg, "opt_d": md, "config": asdict(self.cfg)}
+        meta = {
+            "stage": self.stage,
+            "step": self.step,
+            "history": self.history,
+            "best": self.best,
+            "opt_g": mg,
+            "opt_d": md,
+            "config": asdict(self.cfg),
+        }
         tmp = self.checkpoint_path + ".tmp"
-        save_file({k: v.contiguous() for k, v in tensors.items()}, tmp, metadata={"state": json.dumps(meta)})
+        save_file(
+            {k: v.contiguous() for k, v in tensors.items()},
+            tmp,
+            metadata={"state": json.dumps(meta)},
+        )
         os.replace(tmp, self.checkpoint_path)
 
     def resume(self) -> bool:
@@ -223,7 +255,11 @@ class Trainer:
 
     def _validate(self) -> None:
         metrics = validate(self.G, self.val, self.cfg.scale)
-        entry = {"stage": self.stage, "step": self.step, **{k: round(v, 4) for k, v in metrics.items()}}
+        entry = {
+            "stage": self.stage,
+            "step": self.step,
+            **{k: round(v, 4) for k, v in metrics.items()},
+        }
         self.history.append(entry)
         self.log("validation " + json.dumps(entry))
         if metrics["rmse_m"] < self.best["rmse_m"]:
@@ -236,14 +272,16 @@ class Trainer:
         total = sum(cfg.steps(s) for s in STAGES) or 1
         self.G.train()
         self.D.train()
-        for stage in STAGES[STAGES.index(self.stage):]:
+        for stage in STAGES[STAGES.index(self.stage) :]:
             if stage != self.stage:
                 self.stage, self.step = stage, 0
                 self._new_optimisers()
             n = cfg.steps(stage)
             if n == 0:
                 continue
-            sampler = self.samplers["images" if stage == "pretrain" else "dems"](cfg.seed * 1000 + STAGES.index(stage) * 100_003 + self.step)
+            sampler = self.samplers["images" if stage == "pretrain" else "dems"](
+                cfg.seed * 1000 + STAGES.index(stage) * 100_003 + self.step
+            )
             t0, done_before = time.time(), sum(cfg.steps(s) for s in STAGES[: STAGES.index(stage)])
             while self.step < n:
                 self.rep.check_cancel()
@@ -263,7 +301,11 @@ class Trainer:
                 if self.step % 25 == 0:
                     rate = (time.time() - t0) / 25
                     t0 = time.time()
-                    self.log(f"{stage} {self.step}/{n} " + " ".join(f"{k}={v:.4f}" for k, v in parts.items()) + f" ({rate:.2f} s/step)")
+                    self.log(
+                        f"{stage} {self.step}/{n} "
+                        + " ".join(f"{k}={v:.4f}" for k, v in parts.items())
+                        + f" ({rate:.2f} s/step)"
+                    )
                 if self.step % cfg.validate_every == 0 or self.step == n:
                     self._validate()
                     self.save_checkpoint()
