@@ -49,6 +49,11 @@ def main() -> int:
     parser.add_argument("--w-feature", type=float, default=None)
     parser.add_argument("--w-adversarial", type=float, default=None)
     parser.add_argument("--threads", type=int, default=1, help="torch CPU threads (default 1)")
+    parser.add_argument(
+        "--device",
+        default="cpu",
+        help="cpu (default, as for the bundled models), cuda, cuda:N or auto",
+    )
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument(
         "--resume", action="store_true", help="continue from the checkpoint in --out-dir"
@@ -87,7 +92,11 @@ def main() -> int:
     os.makedirs(args.out_dir, exist_ok=True)
     log_file = open(os.path.join(args.out_dir, "train.log"), "a", encoding="utf-8")
 
+    is_main = int(os.environ.get("RANK", "0")) == 0
+
     def log(msg: str) -> None:
+        if not is_main:
+            return
         line = f"{time.strftime('%H:%M:%S')} {msg}"
         print(line, flush=True)
         log_file.write(line + "\n")
@@ -95,18 +104,26 @@ def main() -> int:
 
     log(f"config {json.dumps(asdict(cfg))}")
     log(f"stage-1 images: {len(images)}")
+    from geohazard.engine.device import resolve_device
+
+    under_torchrun = int(os.environ.get("WORLD_SIZE", "1")) > 1
+    device = None if under_torchrun and args.device != "cpu" else resolve_device(args.device)
     trainer = Trainer(
         cfg,
         recipe.samplers(images, hr_patch, args.scale, cfg.elevation_bins, extra, args.seed),
         recipe.validation_set(),
         args.out_dir,
         log=log,
+        device=device,
     )
     if args.resume:
         trainer.resume()
     started = time.time()
     net = trainer.run()
     minutes = (time.time() - started) / 60
+    if trainer.rank != 0:
+        return 0
+    net = net.cpu()
     metrics = recipe.held_out_metrics(net, args.scale)
     log(f"held-out test metrics {json.dumps(metrics)}")
     beats = (
@@ -144,7 +161,7 @@ def main() -> int:
             "selection": "the generator with the lowest validation elevation RMSE over all validation points (every validate_every steps) is kept",
             "best_validation": trainer.best,
             "validation_history": trainer.history,
-            "device": "CPU, 1 thread",
+            "device": f"{trainer.device}, {trainer.world} process(es), {args.threads} CPU thread(s) each",
             "minutes": round(minutes, 1),
         },
         "held_out_test": {

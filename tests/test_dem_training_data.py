@@ -217,3 +217,43 @@ def test_training_script_writes_weights_and_card(tmp_path: Path) -> None:
 
     net, loaded = load_model(str(tmp_path / "models" / "dem_sr_x2.safetensors"))
     assert loaded["name"] == "dem_sr_x2"
+
+
+def test_training_runs_distributed_under_torchrun(tmp_path: Path) -> None:
+    """DistributedDataParallel with two CPU processes (gloo), as a GPU cluster runs it with NCCL."""
+    import json
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parents[1]
+    torchrun = Path(sys.executable).with_name("torchrun")
+    proc = subprocess.run(
+        [
+            str(torchrun),
+            "--standalone",
+            "--nproc_per_node=2",
+            str(root / "scripts" / "train_dem_sr.py"),
+            "--scale",
+            "2",
+            "--out-dir",
+            str(tmp_path / "run"),
+            "--models-dir",
+            str(tmp_path / "models"),
+            "--pretrain-steps",
+            "2",
+            "--finetune-steps",
+            "1",
+            "--gan-steps",
+            "2",
+            "--batch-size",
+            "2",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
+    card = json.loads((tmp_path / "models" / "dem_sr_x2.json").read_text())
+    assert card["training"]["device"].startswith("cpu, 2 process(es)")
+    log = (tmp_path / "run" / "train.log").read_text()
+    assert log.count("held-out test metrics") == 1, "only rank 0 logs and writes"

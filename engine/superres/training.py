@@ -7,6 +7,10 @@ halves its learning rate at 50% and 75% of its steps. Validation metrics (elevat
 PSNR against the HR truth, with bicubic for comparison) are computed every ``validate_every``
 steps (an "epoch" here) and the generator with the lowest validation RMSE is kept as the result.
 Checkpoints (safetensors + JSON, no pickle) let an interrupted run resume where it stopped.
+
+Under ``torchrun`` (``WORLD_SIZE`` > 1) the same recipe runs with DistributedDataParallel: one
+process per GPU (NCCL) or per CPU process (gloo), each drawing its own patches, gradients
+averaged; rank 0 validates, logs and writes checkpoints.
 """
 
 from __future__ import annotations
@@ -110,14 +114,28 @@ class ValidationSet:
     pixel_m: list[tuple[float, float]]
 
 
-def validate(net: nn.Module, val: ValidationSet, scale: int) -> dict[str, float]:
+def distributed_rank() -> tuple[int, int]:
+    """(rank, world size); starts the process group when launched by torchrun."""
+    world = int(os.environ.get("WORLD_SIZE", "1"))
+    if world <= 1:
+        return 0, 1
+    import torch.distributed as dist
+
+    if not dist.is_initialized():
+        dist.init_process_group("nccl" if torch.cuda.is_available() else "gloo")
+    return dist.get_rank(), dist.get_world_size()
+
+
+def validate(
+    net: nn.Module, val: ValidationSet, scale: int, device: torch.device | None = None
+) -> dict[str, float]:
     """Mean RMSE/PSNR of the model and of bicubic over the validation arrays."""
     net.eval()
     rows: list[dict[str, float]] = []
     for hr, (dx, dy) in zip(val.arrays, val.pixel_m):
         hr = hr[: hr.shape[0] // scale * scale, : hr.shape[1] // scale * scale]
         lr = block_mean(hr, scale)
-        m = compare_dems(super_resolve_array(net, lr, scale), hr, dx, dy)
+        m = compare_dems(super_resolve_array(net, lr, scale, device), hr, dx, dy)
         b = compare_dems(upsample(lr, scale, "bicubic"), hr, dx, dy)
         rows.append(
             {
@@ -143,15 +161,28 @@ class Trainer:
         reporter: Reporter | None = None,
         feature_net: nn.Module | None = None,
         log: Callable[[str], None] = print,
+        device: torch.device | None = None,
     ) -> None:
         self.cfg, self.samplers, self.val, self.out_dir = config, samplers, validation, out_dir
         self.rep = reporter or Reporter()
-        self.feature_net = feature_net.eval() if feature_net is not None else None
-        self.log = log
+        self.rank, self.world = distributed_rank()
+        self.log = log if self.rank == 0 else (lambda _msg: None)
+        if device is None and self.world > 1 and torch.cuda.is_available():
+            device = torch.device("cuda", int(os.environ.get("LOCAL_RANK", "0")))
+        self.device = device or torch.device("cpu")
+        self.feature_net = feature_net.eval().to(self.device) if feature_net is not None else None
         os.makedirs(out_dir, exist_ok=True)
         torch.manual_seed(config.seed)
-        self.G = build_network(config.generator)
-        self.D = build_network(config.discriminator)
+        self.G = build_network(config.generator).to(self.device)
+        self.D = build_network(config.discriminator).to(self.device)
+        self.G_train: nn.Module = self.G
+        self.D_train: nn.Module = self.D
+        if self.world > 1:
+            from torch.nn.parallel import DistributedDataParallel as DDP
+
+            ids = [self.device.index] if self.device.type == "cuda" else None
+            self.G_train = DDP(self.G, device_ids=ids)
+            self.D_train = DDP(self.D, device_ids=ids)
         self.stage, self.step = STAGES[0], 0
         self.history: list[dict[str, Any]] = []
         self.best: dict[str, Any] = {"rmse_m": float("inf")}
@@ -174,10 +205,12 @@ class Trainer:
         return os.path.join(self.out_dir, "checkpoint.safetensors")
 
     def save_checkpoint(self) -> None:
-        tensors = {f"G.{k}": v.detach().clone() for k, v in self.G.state_dict().items()}
-        tensors.update({f"D.{k}": v.detach().clone() for k, v in self.D.state_dict().items()})
+        if self.rank != 0:
+            return
+        tensors = {f"G.{k}": v.detach().cpu().clone() for k, v in self.G.state_dict().items()}
+        tensors.update({f"D.{k}": v.detach().cpu().clone() for k, v in self.D.state_dict().items()})
         if self.best_state is not None:
-            tensors.update({f"best.{k}": v for k, v in self.best_state.items()})
+            tensors.update({f"best.{k}": v.cpu() for k, v in self.best_state.items()})
         tg, mg = to_float_dict(self.opt_g.state_dict(), "opt_g")
         td, md = to_float_dict(self.opt_d.state_dict(), "opt_d")
         tensors.update(tg)
@@ -224,7 +257,7 @@ class Trainer:
 
     def _g_loss(self, lr: torch.Tensor, hr: torch.Tensor) -> tuple[torch.Tensor, dict[str, float]]:
         cfg = self.cfg
-        sr = self.G(lr)
+        sr = self.G_train(lr)
         l1 = (sr - hr).abs().mean()
         parts = {"l1": float(l1.detach())}
         loss = cfg.w_l1 * l1
@@ -238,7 +271,7 @@ class Trainer:
                 feat = user_feature_loss(self.feature_net, sr, hr)
             else:
                 feat = feature_matching(self.D.feature_maps(sr), self.D.feature_maps(hr))
-            adv = adversarial_g(self.D(sr))
+            adv = adversarial_g(self.D_train(sr))
             loss = loss + cfg.w_feature * feat + cfg.w_adversarial * adv
             parts.update(feat=float(feat.detach()), adv=float(adv.detach()))
             self._last_sr = sr.detach()
@@ -247,14 +280,21 @@ class Trainer:
     def _d_step(self, hr: torch.Tensor) -> float:
         for p in self.D.parameters():
             p.requires_grad_(True)
-        loss = adversarial_d(self.D(hr), self.D(self._last_sr))
+        if self.world > 1:
+            # DDP allows one forward per backward: real and generated patches in one batch.
+            real, fake = self.D_train(torch.cat([hr, self._last_sr])).split(len(hr))
+        else:
+            real, fake = self.D(hr), self.D(self._last_sr)
+        loss = adversarial_d(real, fake)
         self.opt_d.zero_grad()
         loss.backward()
         self.opt_d.step()
         return float(loss.detach())
 
     def _validate(self) -> None:
-        metrics = validate(self.G, self.val, self.cfg.scale)
+        if self.rank != 0:
+            return
+        metrics = validate(self.G, self.val, self.cfg.scale, self.device)
         entry = {
             "stage": self.stage,
             "step": self.step,
@@ -280,7 +320,7 @@ class Trainer:
             if n == 0:
                 continue
             sampler = self.samplers["images" if stage == "pretrain" else "dems"](
-                cfg.seed * 1000 + STAGES.index(stage) * 100_003 + self.step
+                cfg.seed * 1000 + STAGES.index(stage) * 100_003 + self.step + 7919 * self.rank
             )
             t0, done_before = time.time(), sum(cfg.steps(s) for s in STAGES[: STAGES.index(stage)])
             while self.step < n:
@@ -288,6 +328,7 @@ class Trainer:
                 for group in self.opt_g.param_groups + self.opt_d.param_groups:
                     group["lr"] = cfg.lr(stage, self.step)
                 lr, hr = sampler.batch(cfg.batch_size)
+                lr, hr = lr.to(self.device), hr.to(self.device)
                 for p in self.D.parameters():
                     p.requires_grad_(False)
                 loss, parts = self._g_loss(lr, hr)
