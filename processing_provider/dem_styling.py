@@ -16,14 +16,27 @@ from qgis.core import (
     QgsRasterLayer,
     QgsRasterShader,
     QgsSingleBandPseudoColorRenderer,
+    QgsUnitTypes,
 )
 from qgis.PyQt.QtGui import QColor
 
 
+def metres_per_map_unit(layer: QgsRasterLayer) -> float:
+    """How many metres one horizontal map unit is (degrees converted at the layer's latitude)."""
+    crs = layer.crs()
+    if crs.isGeographic():
+        lat = layer.extent().center().y()
+        return 111_320.0 * math.sqrt(max(math.cos(math.radians(lat)), 1e-6))
+    factor = QgsUnitTypes.fromUnitToUnitFactor(crs.mapUnits(), QgsUnitTypes.DistanceMeters)
+    return factor if factor > 0 else 1.0
+
+
 def hillshade(layer: QgsRasterLayer, band: int = 1) -> None:
-    """A multidirectional hillshade, which shows the relief of a DEM at a glance."""
+    """A multidirectional hillshade, which shows the relief of a DEM at a glance. Elevations are
+    in metres, so on a geographic (degree) grid the z factor converts them to degrees."""
     renderer = QgsHillshadeRenderer(layer.dataProvider(), band, 315.0, 45.0)
     renderer.setMultiDirectional(True)
+    renderer.setZFactor(1.0 / metres_per_map_unit(layer))
     layer.setRenderer(renderer)
     layer.triggerRepaint()
 

@@ -414,3 +414,23 @@ def test_qgis_process_runs_all_three(dem, tmp_path, out_dir) -> None:
     assert proc.returncode == 0, proc.stdout + proc.stderr
     with rasterio.open(out_dir / "p.tif") as p:
         assert p.count == 4 and p.width == 2 * 48
+
+
+def test_hillshade_of_a_geographic_dem_converts_degrees_to_metres(
+    plugin, tmp_path, out_dir
+) -> None:
+    import processing
+    from qgis.core import QgsHillshadeRenderer
+
+    from dem_rasters import geographic_dem
+
+    src = geographic_dem(tmp_path / "geo.tif")
+    QgsProject.instance().removeAllMapLayers()
+    processing.runAndLoadResults(SR, {"INPUT": src, "SCALE": 2, "OUTPUT": str(out_dir / "sr.tif")})
+    layer = next(iter(QgsProject.instance().mapLayers().values()))
+    renderer = layer.renderer()
+    assert isinstance(renderer, QgsHillshadeRenderer)
+    # elevations in metres over pixels in degrees: z factor = 1 / (metres per degree)
+    expected = 1 / (111_320 * math.sqrt(math.cos(math.radians(layer.extent().center().y()))))
+    assert renderer.zFactor() == pytest.approx(expected, rel=1e-6)
+    QgsProject.instance().removeAllMapLayers()
