@@ -87,7 +87,10 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--size", type=int, default=1024)
     ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--search", type=int, default=8, help="search distance, px each way")
     args = ap.parse_args()
+    global SEARCH
+    SEARCH = args.search
     n = args.size
     dy, dx = displacement.smooth_random_field((n, n), 2.0, 300.0, seed=2)
     tmp = tempfile.mkdtemp(prefix="bench_ot_")
