@@ -9,10 +9,6 @@ from qgis.core import (
     QgsGradientColorRamp,
     QgsGradientStop,
     QgsHillshadeRenderer,
-    QgsMapLayer,
-    QgsProcessingContext,
-    QgsProcessingFeedback,
-    QgsProcessingLayerPostProcessorInterface,
     QgsRasterLayer,
     QgsRasterShader,
     QgsSingleBandPseudoColorRenderer,
@@ -56,42 +52,3 @@ def cyclic_phase(layer: QgsRasterLayer, band: int) -> None:
     renderer.setClassificationMax(math.pi)
     layer.setRenderer(renderer)
     layer.triggerRepaint()
-
-
-class DemStyle(QgsProcessingLayerPostProcessorInterface):
-    """Post-processor applying ``hillshade`` or ``phase`` style to a loaded output.
-
-    QGIS keeps only a raw pointer to a post-processor, so :meth:`attach` keeps the Python
-    object alive in ``_alive``.
-    """
-
-    _alive: list[DemStyle] = []
-
-    def __init__(self, kind: str, band: int = 1) -> None:
-        super().__init__()
-        self.kind = kind
-        self.band = band
-
-    def postProcessLayer(  # noqa: N802 (QGIS API name)
-        self, layer: QgsMapLayer, context: QgsProcessingContext, feedback: QgsProcessingFeedback
-    ) -> None:
-        if not isinstance(layer, QgsRasterLayer) or not layer.isValid():
-            return
-        if self.kind == "hillshade":
-            hillshade(layer, self.band)
-        elif self.kind == "phase":
-            cyclic_phase(layer, self.band)
-
-    @classmethod
-    def attach(
-        cls, context: QgsProcessingContext, output: str, name: str, kind: str, band: int = 1
-    ) -> None:
-        """Name and style ``output`` when QGIS loads it on completion."""
-        if not context.willLoadLayerOnCompletion(output):
-            return
-        details = context.layerToLoadOnCompletionDetails(output)
-        details.name = name
-        styler = cls(kind, band)
-        cls._alive.append(styler)
-        del cls._alive[:-16]
-        details.setPostProcessor(styler)

@@ -15,7 +15,8 @@ from qgis.core import (
 )
 
 from .base_algorithm import GeohazardAlgorithm
-from .dem_styling import DemStyle
+from .dem_styling import hillshade
+from .styling import LayerStyle
 
 DEFAULT_MODEL = "default"
 
@@ -140,5 +141,5 @@ class DemSuperResolutionAlgorithm(GeohazardAlgorithm):
             device=self.device_choice(parameters, context, self.DEVICE),
         )
         super_resolve_dem(dem, output, config, self.reporter(feedback))
-        DemStyle.attach(context, output, self.tr(f"DEM x{config.scale}"), "hillshade")
+        LayerStyle.attach(context, output, self.tr(f"DEM x{config.scale}"), hillshade)
         return {self.OUTPUT: output}

@@ -2,23 +2,20 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 from qgis.core import (
-    QgsMapLayer,
     QgsProcessingContext,
     QgsProcessingFeedback,
-    QgsProcessingLayerPostProcessorInterface,
     QgsProcessingOutputNumber,
     QgsProcessingParameterFileDestination,
     QgsProcessingParameterRasterDestination,
     QgsProcessingParameterRasterLayer,
-    QgsRasterBandStats,
-    QgsRasterLayer,
 )
 
 from .base_algorithm import GeohazardAlgorithm
-from .styling import pseudocolor
+from .styling import LayerStyle, symmetric_pseudocolor
 
 HELP = """Compares a DEM (for instance a super-resolved or resampled one) with a reference DEM \
 of higher accuracy, on the reference's grid (the DEM is resampled by cubic convolution when \
@@ -30,18 +27,6 @@ pixel size in metres; degrees of latitude/longitude converted at the grid's lati
 
 Outputs: the difference raster DEM - reference (m), styled with a diverging ramp, and an HTML \
 report with the metrics and the histogram of differences with a fitted normal curve."""
-
-
-class _Diverging(QgsProcessingLayerPostProcessorInterface):
-    _alive: list[_Diverging] = []
-
-    def postProcessLayer(self, layer: QgsMapLayer, context, feedback) -> None:  # noqa: N802
-        if isinstance(layer, QgsRasterLayer) and layer.isValid():
-            stats = layer.dataProvider().bandStatistics(
-                1, QgsRasterBandStats.Min | QgsRasterBandStats.Max
-            )
-            bound = max(abs(stats.minimumValue), abs(stats.maximumValue), 1e-3)
-            pseudocolor(layer, 1, "RdBu", -bound, bound)
 
 
 class EvaluateDemAlgorithm(GeohazardAlgorithm):
@@ -100,12 +85,8 @@ class EvaluateDemAlgorithm(GeohazardAlgorithm):
             f"PSNR {m.psnr_db:.2f} dB, SSIM {m.ssim:.4f}, RMSE {m.rmse_m:.3f} m, "
             f"slope RMSE {m.slope_rmse_deg:.3f} deg over {m.valid_pixels} pixels."
         )
-        if context.willLoadLayerOnCompletion(output):
-            details = context.layerToLoadOnCompletionDetails(output)
-            details.name = self.tr("DEM difference (m)")
-            styler = _Diverging()
-            _Diverging._alive.append(styler)
-            del _Diverging._alive[:-16]
-            details.setPostProcessor(styler)
+        LayerStyle.attach(
+            context, output, self.tr("DEM difference (m)"), partial(symmetric_pseudocolor, band=1, ramp_name="RdBu")
+        )
         values = (m.psnr_db, m.ssim, m.rmse_m, m.mae_m, m.bias_m, m.slope_rmse_deg)
         return {self.OUTPUT: output, self.REPORT: report, **dict(zip(self.METRICS, values))}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 from qgis.core import (
@@ -17,7 +18,7 @@ from qgis.core import (
 )
 
 from .base_algorithm import GeohazardAlgorithm
-from .styling import BandPseudocolor
+from .styling import LayerStyle, pseudocolor
 
 OUTLIER_OPTIONS = ["none", "2-sigma", "median", "2-sigma + median"]
 
@@ -98,7 +99,11 @@ class OffsetTrackingAlgorithm(GeohazardAlgorithm):
     def process(
         self, parameters: dict, context: QgsProcessingContext, feedback: QgsProcessingFeedback
     ) -> dict[str, Any]:
-        from ..engine.offsets.tracking import OffsetTrackingConfig, parse_window_sizes, track_offsets
+        from ..engine.offsets.tracking import (
+            OffsetTrackingConfig,
+            parse_window_sizes,
+            track_offsets,
+        )
 
         reference = self.raster_file(parameters, self.REFERENCE, context)
         secondary = self.raster_file(parameters, self.SECONDARY, context)
@@ -114,7 +119,7 @@ class OffsetTrackingAlgorithm(GeohazardAlgorithm):
             device=self.device_choice(parameters, context, self.DEVICE),
         )
         track_offsets(reference, secondary, output, config, self.reporter(feedback), per_size_output=per_size)
-        BandPseudocolor.attach(context, output, self.tr("Offset magnitude (m)"), 3, "Magma")
+        LayerStyle.attach(context, output, self.tr("Offset magnitude (m)"), partial(pseudocolor, band=3, ramp_name="Magma", lo=0.0))
         results = {self.OUTPUT: output}
         if per_size:
             results[self.PER_SIZE_OUTPUT] = per_size

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Callable
+
 from qgis.core import (
     QgsColorRampShader,
     QgsMapLayer,
@@ -38,32 +40,42 @@ def pseudocolor(layer: QgsRasterLayer, band: int, ramp_name: str, lo: float | No
     layer.triggerRepaint()
 
 
-class BandPseudocolor(QgsProcessingLayerPostProcessorInterface):
-    """Post-processor colouring one band of a raster output. Keep the object referenced
-    (see :meth:`attach`): QGIS holds only a raw pointer to it."""
+def symmetric_pseudocolor(layer: QgsRasterLayer, band: int, ramp_name: str) -> None:
+    """Diverging colours centred on zero, limits at the largest absolute value."""
+    stats = layer.dataProvider().bandStatistics(band, QgsRasterBandStats.Min | QgsRasterBandStats.Max)
+    bound = max(abs(stats.minimumValue), abs(stats.maximumValue), 1e-3)
+    pseudocolor(layer, band, ramp_name, -bound, bound)
 
-    _alive: list["BandPseudocolor"] = []
 
-    def __init__(self, band: int, ramp_name: str, zero_based: bool = True) -> None:
+class LayerStyle(QgsProcessingLayerPostProcessorInterface):
+    """Post-processor applying a style function to an output when QGIS loads it.
+
+    QGIS keeps only a raw pointer to a post-processor, so :meth:`attach` keeps the Python
+    object alive (the last 16 are kept).
+    """
+
+    _alive: list["LayerStyle"] = []
+
+    def __init__(self, apply: Callable[[QgsRasterLayer], None]) -> None:
         super().__init__()
-        self.band = band
-        self.ramp_name = ramp_name
-        self.zero_based = zero_based
+        self.apply = apply
 
     def postProcessLayer(  # noqa: N802 (QGIS API name)
         self, layer: QgsMapLayer, context: QgsProcessingContext, feedback: QgsProcessingFeedback
     ) -> None:
         if isinstance(layer, QgsRasterLayer) and layer.isValid():
-            pseudocolor(layer, self.band, self.ramp_name, 0.0 if self.zero_based else None)
+            self.apply(layer)
 
     @classmethod
-    def attach(cls, context: QgsProcessingContext, output: str, name: str, band: int, ramp: str) -> None:
-        """Give the output a layer name and this style when QGIS loads it on completion."""
+    def attach(
+        cls, context: QgsProcessingContext, output: str, name: str, apply: Callable[[QgsRasterLayer], None]
+    ) -> None:
+        """Give ``output`` a layer name and the style ``apply`` when QGIS loads it on completion."""
         if not context.willLoadLayerOnCompletion(output):
             return
         details = context.layerToLoadOnCompletionDetails(output)
         details.name = name
-        styler = cls(band, ramp)
+        styler = cls(apply)
         cls._alive.append(styler)
         del cls._alive[:-16]
         details.setPostProcessor(styler)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 from qgis.core import (
@@ -15,7 +16,8 @@ from qgis.core import (
 )
 
 from .base_algorithm import GeohazardAlgorithm
-from .dem_styling import DemStyle
+from .dem_styling import cyclic_phase
+from .styling import LayerStyle
 
 HELP = """Simulates the topographic phase that a DEM produces in a repeat-pass interferogram: \
 phase = 4 pi B_perp h / (lambda R sin(theta)) radians, for elevation h (m above the DEM's datum).
@@ -126,8 +128,8 @@ class TopographicPhaseAlgorithm(GeohazardAlgorithm):
             feedback.pushInfo(
                 f"RMS residual phase DEM - comparison: {res['residual_phase_rms_rad']:.4f} rad."
             )
-        DemStyle.attach(
-            context, output, self.tr("Topographic phase, wrapped (rad)"), "phase", band=2
+        LayerStyle.attach(
+            context, output, self.tr("Topographic phase, wrapped (rad)"), partial(cyclic_phase, band=2)
         )
         return {
             self.OUTPUT: output,

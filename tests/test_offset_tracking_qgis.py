@@ -14,7 +14,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 import rasterio
-from affine import Affine
 from qgis.core import QgsProcessingException, QgsProcessingFeedback, QgsProject, QgsRasterLayer
 from rasterio.crs import CRS
 

@@ -7,7 +7,6 @@ combines the sizes, removes outliers and writes east/north/magnitude/quality in 
 
 from __future__ import annotations
 
-import math
 import os
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field

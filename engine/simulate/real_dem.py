@@ -1,8 +1,6 @@
-"""Real DEMs that install offline with Debian's matplotlib data, as georeferenced arrays."""
+"""The real Jacksboro DEM (see engine/sample_data.py) on a projected grid, for SAR simulation."""
 
 from __future__ import annotations
-
-import os
 
 import numpy as np
 from affine import Affine
@@ -10,40 +8,8 @@ from rasterio.crs import CRS
 from rasterio.enums import Resampling
 from rasterio.warp import calculate_default_transform, reproject
 
-from ..errors import GeohazardError
 from ..raster_io import Grid
-
-MPL_SAMPLE_DATA = "/usr/share/matplotlib/mpl-data/sample_data"
-
-
-def _sample_file(name: str) -> str:
-    candidates = [os.path.join(MPL_SAMPLE_DATA, name)]
-    try:
-        import matplotlib
-
-        candidates.append(os.path.join(matplotlib.get_data_path(), "sample_data", name))
-    except ImportError:
-        pass
-    for path in candidates:
-        if os.path.exists(path):
-            return path
-    raise GeohazardError(
-        f"The sample DEM {name} was not found (install Debian's python3-matplotlib or matplotlib)."
-    )
-
-
-def jacksboro_dem() -> tuple[np.ndarray, Grid]:
-    """The Jacksboro fault DEM (Tennessee, USA): 344 x 403 px, 3 arc-second, 236-1076 m.
-
-    Returns the elevation in metres (float32) and its EPSG:4326 grid. Row 0 is the north edge.
-    """
-    data = np.load(_sample_file("jacksboro_fault_dem.npz"))
-    z = data["elevation"].astype(np.float32)
-    res = float(data["dx"])
-    west = float(data["xmin"])
-    north = max(float(data["ymin"]), float(data["ymax"]))  # the file's y labels are swapped
-    transform = Affine(res, 0.0, west, 0.0, -res, north)
-    return z, Grid(CRS.from_epsg(4326), transform, z.shape[1], z.shape[0])
+from ..sample_data import jacksboro_dem
 
 
 def jacksboro_dem_utm(pixel_size: float = 30.0) -> tuple[np.ndarray, Grid]:
