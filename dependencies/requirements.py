@@ -43,6 +43,7 @@ REQUIREMENTS: tuple[Requirement, ...] = (
         extra_pip=("affine<3",),
     ),
     Requirement("safetensors", "safetensors>=0.4", "loading model weights safely"),
+    Requirement("scipy", "scipy", "image filters (DEM nodata filling, SSIM, simulators)"),
 )
 
 BY_MODULE = {r.module: r for r in REQUIREMENTS}

@@ -59,7 +59,7 @@ class DemSuperResolutionAlgorithm(GeohazardAlgorithm):
     GROUP_ID = "dem"
     HELP = HELP
 
-    REQUIRES = ("numpy", "torch", "rasterio", "safetensors")
+    REQUIRES = ("numpy", "torch", "rasterio", "safetensors", "scipy")
 
     INPUT = "INPUT"
     SCALE = "SCALE"

@@ -41,7 +41,7 @@ class EvaluateDemAlgorithm(GeohazardAlgorithm):
     OUTPUT = "OUTPUT"
     REPORT = "REPORT"
     METRICS = ("PSNR", "SSIM", "RMSE", "MAE", "BIAS", "SLOPE_RMSE")
-    REQUIRES = ("numpy", "rasterio")
+    REQUIRES = ("numpy", "rasterio", "scipy")
 
     def initAlgorithm(self, config: Any = None) -> None:  # noqa: N802 (QGIS API name)
         self.addParameter(QgsProcessingParameterRasterLayer(self.INPUT, self.tr("DEM to evaluate")))
