@@ -183,12 +183,12 @@ class InstallerDialog(QDialog):
             version = _installed_version(req.module)
             state = f"installed ({version})" if version else "<b>missing</b>"
             rows.append(f"{req.module}: {state} — {req.purpose}")
-        todo = self.to_install()
-        plan = ", ".join(r.pip for r in todo) or "nothing (all present)"
+        pending = self.to_install()
+        plan = ", ".join(r.pip for r in pending) or "nothing (all present)"
         self.packages.setText(
             "<br>".join(rows) + f"<br><br>Will install: {plan}" + self._gpu_hint()
         )
-        has_torch = any(r.module == "torch" for r in todo)
+        has_torch = any(r.module == "torch" for r in pending)
         self.build.setEnabled(has_torch and not self.busy())
         if has_torch:
             build = self.torch_build()
@@ -196,7 +196,7 @@ class InstallerDialog(QDialog):
             self.build_reason.setText(build.reason + index)
         else:
             self.build_reason.setText("torch is not part of this installation.")
-        can = bool(todo) and self.python is not None and not self.busy()
+        can = bool(pending) and self.python is not None and not self.busy()
         self.install_button.setEnabled(can)
         if self.python is None:
             self.status.setText("QGIS's Python interpreter was not found; see the log below.")
@@ -221,14 +221,14 @@ class InstallerDialog(QDialog):
     # --- running ---------------------------------------------------------------------
 
     def start(self) -> None:
-        todo = self.to_install()
-        if not todo or self.python is None:
+        pending = self.to_install()
+        if not pending or self.python is None:
             return
         constraints = os.path.join(tempfile.gettempdir(), "geohazard-pip-constraints.txt")
         with open(constraints, "w", encoding="utf-8") as f:
             f.write(constraints_text())
-        torch = self.torch_build() if any(r.module == "torch" for r in todo) else None
-        steps = build_plan(self.python, self.target, todo, torch, constraints, self.extra_pip_args)
+        torch = self.torch_build() if any(r.module == "torch" for r in pending) else None
+        steps = build_plan(self.python, self.target, pending, torch, constraints, self.extra_pip_args)
         self.log.clear()
         self.result = None
         self.bar.setValue(0)
