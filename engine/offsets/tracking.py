@@ -125,8 +125,8 @@ def _bad_fraction(bad: torch.Tensor, top: int, left: int, size: int, step: int, 
 
 
 def _correlate_strip(
-    ref: torch.Tensor,
-    sec: torch.Tensor,
+    ref: tuple[torch.Tensor, torch.Tensor],
+    sec: tuple[torch.Tensor, torch.Tensor],
     top: int,
     rows: tuple[int, int],
     grid: CentreGrid,
@@ -139,7 +139,10 @@ def _correlate_strip(
     total: int,
     pool: ThreadPoolExecutor | None,
 ) -> None:
-    """Correlate one window size for centre rows [rows) and columns [cols) of a strip."""
+    """Correlate one window size for centre rows [rows) and columns [cols) of a strip.
+
+    ``ref`` and ``sec`` are (image with nodata filled, nodata mask) pairs of the strip.
+    """
     (i0, i1), (j0, j1) = rows, cols
     if i1 <= i0 or j1 <= j0:
         return
@@ -147,8 +150,7 @@ def _correlate_strip(
     r_first = grid.first_row + i0 * step - top
     c_first = grid.first_col + j0 * step
     ni, nj = i1 - i0, j1 - j0
-    ref_f, ref_bad = _fill_nan(ref)
-    sec_f, sec_bad = _fill_nan(sec)
+    (ref_f, ref_bad), (sec_f, sec_bad) = ref, sec
     t_view = windows(ref_f, r_first - h, c_first - h, size, step, ni, nj)
     s_view = windows(sec_f, r_first - h - s, c_first - h - s, size + 2 * s, step, ni, nj)
     t_bad = _bad_fraction(ref_bad, r_first - h, c_first - h, size, step, ni, nj)
@@ -217,10 +219,11 @@ def correlate(
             sec = torch.from_numpy(sec_reader.read(win)).to(device)
             out.valid_pixels["reference"] += int(torch.isfinite(ref).sum())
             out.valid_pixels["secondary"] += int(torch.isfinite(sec).sum())
+            filled = _fill_nan(ref), _fill_nan(sec)  # once per strip, shared by all sizes
             for size in sizes:
                 (ra, rb), cols = ranges[size]
                 rows = (max(i0, ra), min(i1, rb))
-                _correlate_strip(ref, sec, top, rows, grid, size, cols, chunk, out, reporter, done, total, pool)
+                _correlate_strip(*filled, top, rows, grid, size, cols, chunk, out, reporter, done, total, pool)
     return out
 
 
