@@ -59,11 +59,23 @@ def _histogram_svg(diff: np.ndarray, bins: int = 60, width: int = 640, height: i
     )
 
 
+REPORT_LABELS = {
+    "psnr_db": "PSNR (dB)",
+    "ssim": "SSIM (0-1)",
+    "rmse_m": "Elevation RMSE (m)",
+    "mae_m": "Elevation MAE (m)",
+    "bias_m": "Mean difference, DEM - reference (m)",
+    "slope_rmse_deg": "Slope RMSE (degrees)",
+    "valid_pixels": "Pixels compared",
+}
+
+
 def write_report(
     path: str, metrics: DemMetrics, diff: np.ndarray, dem_name: str, ref_name: str
 ) -> None:
     rows = "".join(
-        f"<tr><td>{html.escape(k)}</td><td>{v}</td></tr>" for k, v in metrics.as_dict().items()
+        f"<tr><td>{html.escape(REPORT_LABELS.get(k, k))}</td><td>{v if isinstance(v, int) else f'{v:.4g}'}</td></tr>"
+        for k, v in metrics.as_dict().items()
     )
     text = (
         "<!DOCTYPE html><html><head><meta charset='utf-8'><title>DEM evaluation</title></head><body>"
@@ -90,6 +102,8 @@ def evaluate_dem(
     rep = reporter or Reporter()
     if difference_path:
         check_output_path(difference_path)
+    if report_path and not report_path.lower().endswith((".html", ".htm")):
+        raise GeohazardError(f"The report '{os.path.basename(report_path)}' must be an .html file.")
     ref_info = inspect_raster(reference_path)
     dem_info = inspect_raster(dem_path)
     for inf in (ref_info, dem_info):

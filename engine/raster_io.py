@@ -252,6 +252,8 @@ def atomic_path(path: str) -> Iterator[str]:
         raise
     if os.path.exists(tmp + ".aux.xml"):
         os.replace(tmp + ".aux.xml", path + ".aux.xml")
+    elif os.path.exists(path + ".aux.xml"):
+        os.remove(path + ".aux.xml")  # statistics and band names of the file just replaced
 
 
 class RasterWriter:

@@ -177,9 +177,42 @@ class GeohazardAlgorithm(QgsProcessingAlgorithm):
         ok, message = self.canExecute()
         if not ok:
             raise QgsProcessingException(message)
+        self.check_outputs_distinct(parameters, context)
         if "torch" in self.REQUIRES:
             self.apply_device_settings(feedback)
         return self.run_engine(lambda: self.process(parameters, context, feedback))
+
+    def check_outputs_distinct(self, parameters: dict, context: QgsProcessingContext) -> None:
+        """Refuse a run whose output would overwrite an input or another output of the run."""
+        inputs: dict[str, str] = {}
+        outputs: dict[str, str] = {}
+        for definition in self.parameterDefinitions():
+            name = definition.name()
+            if definition.isDestination():
+                if definition.type() == "fileDestination":
+                    path = self.parameterAsFileOutput(parameters, name, context)
+                else:
+                    path = self.parameterAsOutputLayer(parameters, name, context)
+                if path:
+                    outputs[name] = os.path.realpath(path)
+            elif definition.type() == "raster" and parameters.get(name) is not None:
+                layer = self.parameterAsRasterLayer(parameters, name, context)
+                if layer is not None and layer.providerType() == "gdal":
+                    inputs[name] = os.path.realpath(layer.source().split("|")[0])
+        seen: dict[str, str] = {}
+        for name, path in outputs.items():
+            clash = [k for k, v in inputs.items() if v == path]
+            if clash:
+                raise QgsProcessingException(
+                    self.tr(f"{name} would overwrite the input {clash[0]} ('{os.path.basename(path)}'); "
+                            "choose another output file. Inputs are never modified.")
+                )
+            if path in seen:
+                raise QgsProcessingException(
+                    self.tr(f"{name} and {seen[path]} are the same file ('{os.path.basename(path)}'); "
+                            "give each output its own file name.")
+                )
+            seen[path] = name
 
     def process(
         self, parameters: dict, context: QgsProcessingContext, feedback: QgsProcessingFeedback

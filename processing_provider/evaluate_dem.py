@@ -57,7 +57,11 @@ class EvaluateDemAlgorithm(GeohazardAlgorithm):
         )
         self.addParameter(
             QgsProcessingParameterFileDestination(
-                self.REPORT, self.tr("HTML report"), self.tr("HTML files (*.html)")
+                self.REPORT,
+                self.tr("HTML report (metrics and difference histogram)"),
+                self.tr("HTML files (*.html)"),
+                optional=True,
+                createByDefault=True,
             )
         )
         labels = {
@@ -79,7 +83,7 @@ class EvaluateDemAlgorithm(GeohazardAlgorithm):
         dem = self.raster_file(parameters, self.INPUT, context)
         reference = self.raster_file(parameters, self.REFERENCE, context)
         output = self.parameterAsOutputLayer(parameters, self.OUTPUT, context)
-        report = self.parameterAsFileOutput(parameters, self.REPORT, context)
+        report = self.parameterAsFileOutput(parameters, self.REPORT, context) or None
         m = evaluate_dem(dem, reference, output, report, self.reporter(feedback))
         feedback.pushInfo(
             f"PSNR {m.psnr_db:.2f} dB, SSIM {m.ssim:.4f}, RMSE {m.rmse_m:.3f} m, "
@@ -89,4 +93,7 @@ class EvaluateDemAlgorithm(GeohazardAlgorithm):
             context, output, self.tr("DEM difference (m)"), partial(symmetric_pseudocolor, band=1, ramp_name="RdBu")
         )
         values = (m.psnr_db, m.ssim, m.rmse_m, m.mae_m, m.bias_m, m.slope_rmse_deg)
-        return {self.OUTPUT: output, self.REPORT: report, **dict(zip(self.METRICS, values))}
+        results = {self.OUTPUT: output, **dict(zip(self.METRICS, values))}
+        if report:
+            results[self.REPORT] = report
+        return results

@@ -230,3 +230,24 @@ def test_cancel_mid_run_leaves_nothing(plugin, tmp_path) -> None:
     fb = RecordingFeedback(cancel_at=20.0)
     _expect_failure({"REFERENCE": ref, "SECONDARY": sec, "STEP": 8, "OUTPUT": str(out_dir / "o.tif")},
                     "Cancel", (ref, sec), out_dir, feedback=fb)
+
+
+def test_output_over_an_input_is_refused_for_every_algorithm(plugin, pair, tmp_path) -> None:
+    """No algorithm may write its output over one of its inputs (or two outputs onto one file)."""
+    import processing
+
+    ref, sec = pair
+    before = _digest(ref, sec)
+    cases = [
+        ("geohazard:offsettracking", {"REFERENCE": ref, "SECONDARY": sec, "OUTPUT": sec}),
+        ("geohazard:offsettracking", {"REFERENCE": ref, "SECONDARY": sec, "OUTPUT": str(tmp_path / "a.tif"),
+                                      "PER_SIZE_OUTPUT": str(tmp_path / "a.tif")}),
+        ("geohazard:evaluatedem", {"INPUT": ref, "REFERENCE": sec, "OUTPUT": ref}),
+        ("geohazard:topographicphase", {"INPUT": ref, "OUTPUT": ref}),
+        ("geohazard:demsuperresolution", {"INPUT": ref, "OUTPUT": ref}),
+    ]
+    for alg, params in cases:
+        with pytest.raises(QgsProcessingException, match="would overwrite the input|are the same file"):
+            processing.run(alg, params, feedback=RecordingFeedback())
+    assert _digest(ref, sec) == before
+    assert not (tmp_path / "a.tif").exists()
