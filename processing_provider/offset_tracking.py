@@ -31,9 +31,10 @@ A secondary on another grid or CRS is resampled (bilinear) onto the reference gr
 warning in the log.
 
 <b>Window sizes</b> (pixels, comma-separated, even, e.g. 32,64,128): each size is correlated on \
-the same grid of window centres and the results are combined: per point the size with the \
-highest peak NCC leads, the sizes agreeing with it within 1 pixel are averaged (weighted by NCC \
-squared). Small windows resolve sharp landslide margins; large windows are robust on noisy ground.
+the same grid of window centres and, per point, the smallest window that gives a trustworthy \
+match is kept (it agrees within 1 pixel with the larger windows, or correlates at least as well); \
+larger windows fill in where it fails. Small windows resolve sharp landslide margins; large \
+windows survive noisy or decorrelated ground.
 
 <b>Step</b> (pixels): spacing of window centres, which is the output pixel size. \
 <b>Search</b> (pixels): largest offset looked for in each direction; a peak on the edge of the \
@@ -44,7 +45,7 @@ magnitude (m), quality (peak NCC, 0-1). Offsets are those of the secondary relat
 reference, positive east and north (the COSI-Corr/autoRIFT convention), NaN where no reliable \
 match was found. Geographic (degree) grids are converted to metres locally. The optional \
 per-size output holds east, north and quality of every window size before combination and \
-outlier removal (the "multi-kernel" offsets that CC-ResSiamNet takes as input).
+outlier removal (the "multi-kernel" offsets of the CC-ResSiamNet paper).
 
 Outlier filter: 2-sigma drops points whose offset differs from their 3x3 neighbourhood median by \
 more than twice the robust standard deviation (and at least half a pixel); median smooths with a \

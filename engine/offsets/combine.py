@@ -1,10 +1,16 @@
 """Combination of the offsets of several window sizes into one estimate per point.
 
-Small windows resolve sharp displacement gradients (landslide margins), large windows are
-robust on low-contrast or noisy ground. Per point, the size with the highest peak NCC gives a
-reference estimate; every size that agrees with it within 1 pixel joins a mean weighted by its
-peak NCC squared, and sizes that disagree (usually a false peak) are left out. The quality band
-is the highest peak NCC among the sizes used.
+Small windows resolve sharp displacement gradients (landslide margins, fault ruptures); large
+windows survive low contrast and decorrelation. As in autoRIFT's progressive chip sizes, each
+point keeps the smallest window that gives a trustworthy match, and falls back to larger ones
+where it does not. Going from the largest valid size down, a smaller size replaces the current
+estimate when it is valid and either agrees with it within 1 pixel or has at least its peak NCC
+(a small window inside one moving block correlates better than a large one straddling a margin;
+a false peak of a small window on poor texture correlates worse than the large window). The
+quality band is the peak NCC of the size kept.
+
+An earlier rule (highest-NCC size leads, agreeing sizes averaged) favoured the large windows and
+blurred the demo landslide: 1.57 m RMSE against 0.83 m for the 32 px windows alone.
 """
 
 from __future__ import annotations
@@ -21,26 +27,17 @@ AGREE_PX = 1.0
 
 def combine_sizes(pixel: "PixelOffsets") -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(dy, dx, quality) grids combined over window sizes; NaN where no size is valid."""
-    dy = np.stack([pixel.dy[w] for w in pixel.sizes])
-    dx = np.stack([pixel.dx[w] for w in pixel.sizes])
-    q = np.stack([pixel.quality[w] for w in pixel.sizes])
-    valid = np.isfinite(q) & np.isfinite(dy) & np.isfinite(dx)
-    any_valid = valid.any(axis=0)
-    q_rank = np.where(valid, q, -np.inf)
-    best = q_rank.argmax(axis=0)
-    take = np.take_along_axis
-    by = take(dy, best[None], 0)[0]
-    bx = take(dx, best[None], 0)[0]
-    agree = valid & (np.hypot(dy - by, dx - bx) <= AGREE_PX)
-    wts = np.where(agree, np.nan_to_num(q) ** 2, 0.0)
-    wsum = wts.sum(axis=0)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        out_dy = (wts * np.nan_to_num(dy)).sum(axis=0) / wsum
-        out_dx = (wts * np.nan_to_num(dx)).sum(axis=0) / wsum
-    out_q = np.where(any_valid, np.max(np.where(agree, q, -np.inf), axis=0), np.nan)
-    nan = np.float32(np.nan)
-    return (
-        np.where(any_valid, out_dy, nan).astype(np.float32),
-        np.where(any_valid, out_dx, nan).astype(np.float32),
-        out_q.astype(np.float32),
-    )
+    shape = pixel.dy[pixel.sizes[0]].shape
+    dy = np.full(shape, np.nan, np.float32)
+    dx = np.full(shape, np.nan, np.float32)
+    q = np.full(shape, np.nan, np.float32)
+    for size in sorted(pixel.sizes, reverse=True):
+        sy, sx, sq = pixel.dy[size], pixel.dx[size], pixel.quality[size]
+        valid = np.isfinite(sy) & np.isfinite(sx) & np.isfinite(sq)
+        have = np.isfinite(q)
+        with np.errstate(invalid="ignore"):
+            agree = np.hypot(sy - dy, sx - dx) <= AGREE_PX
+            better = sq >= q
+        take = valid & (~have | agree | better)
+        dy[take], dx[take], q[take] = sy[take], sx[take], sq[take]
+    return dy, dx, q
