@@ -251,3 +251,22 @@ def test_output_over_an_input_is_refused_for_every_algorithm(plugin, pair, tmp_p
             processing.run(alg, params, feedback=RecordingFeedback())
     assert _digest(ref, sec) == before
     assert not (tmp_path / "a.tif").exists()
+
+
+def test_unrelated_images_give_a_warning(plugin, pair, tmp_path) -> None:
+    ref, _ = pair
+    other = tmp_path / "other"
+    other.mkdir()
+    dy, dx = displacement.uniform_field((256, 256), 0.0, 0.0)
+    _, unrelated = write_pair(other, dy, dx, seed=99)  # another scene and other speckle
+    fb = RecordingFeedback()
+    _run({"REFERENCE": ref, "SECONDARY": unrelated, "SEARCH": 8, "WINDOW_SIZES": "32,64",
+          "OUTPUT": str(tmp_path / "o.tif")}, fb)
+    assert any("look unreliable" in m for m in fb.messages), fb.messages
+
+
+def test_related_images_give_no_reliability_warning(plugin, pair, tmp_path) -> None:
+    ref, sec = pair
+    fb = RecordingFeedback()
+    _run({"REFERENCE": ref, "SECONDARY": sec, "SEARCH": 8, "WINDOW_SIZES": "32,64", "OUTPUT": str(tmp_path / "o.tif")}, fb)
+    assert not any("look unreliable" in m for m in fb.messages), fb.messages

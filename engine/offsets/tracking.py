@@ -227,6 +227,30 @@ def correlate(
     return out
 
 
+def _warn_if_unreliable(
+    dy: np.ndarray, dx: np.ndarray, quality: np.ndarray, matched: int, removed: int, search: int, rep: Reporter
+) -> None:
+    """Warn when the result looks like noise: weak peaks, offsets piling up at the search limit
+    (motion larger than SEARCH, or images that do not show the same ground) or many outliers."""
+    ok = np.isfinite(dy) & np.isfinite(dx)
+    if matched == 0 or not ok.any():
+        return
+    median_q = float(np.nanmedian(quality[ok]))
+    near_limit = float((np.maximum(np.abs(dy[ok]), np.abs(dx[ok])) > 0.75 * search).mean())
+    problems = []
+    if median_q < 0.2:
+        problems.append(f"the median peak NCC is only {median_q:.2f}")
+    if near_limit > 0.25:
+        problems.append(f"{100 * near_limit:.0f}% of offsets lie near the search limit of {search} px")
+    if removed > 0.25 * matched:
+        problems.append(f"{100 * removed / matched:.0f}% of matches were outliers")
+    if problems:
+        rep.warning(
+            "The offsets look unreliable: " + "; ".join(problems) + ". Check that both images show the "
+            "same ground in the same band, that the motion is smaller than SEARCH, or try larger windows."
+        )
+
+
 def _usable_sizes(sizes: tuple[int, ...], search: int, image: Grid, rep: Reporter) -> tuple[int, ...]:
     short = min(image.width, image.height)
     usable = tuple(w for w in sizes if w + 2 * search <= short)
@@ -299,9 +323,11 @@ def track_offsets(
             f"({cfg.search} px). Check the bands and try a larger SEARCH."
         )
     dy, dx, quality = combine_sizes(pixel)
+    matched = int(np.isfinite(dy).sum())
     removed = apply_filter(dy, dx, quality, cfg.outlier_filter)
     if removed:
         rep.info(f"Outlier filter ({cfg.outlier_filter}) removed {removed} of {dy.size} points.")
+    _warn_if_unreliable(dy, dx, quality, matched, removed, cfg.search, rep)
     out_grid = pixel.grid.output_grid(image)
     east, north = pixel_offsets_to_metres(dy, dx, image, out_grid, rep)
     bands = np.stack([east, north, np.hypot(east, north), quality]).astype(np.float32)
@@ -324,7 +350,7 @@ def track_offsets(
     rep.report(1.0)
     rep.info(
         f"Offsets on a {out_grid.width} x {out_grid.height} grid of window centres "
-        f"({cfg.step} px apart), window sizes {list(sizes)}; {100 * valid:.0f}% of points valid."
+        f"({cfg.step} px apart), window sizes {list(sizes)}; {100 * valid:.1f}% of points valid."
     )
     return OffsetTrackingResult(output, per_size_output, out_grid, sizes, valid, removed, str(device))
 
