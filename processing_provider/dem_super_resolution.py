@@ -20,8 +20,13 @@ from .styling import LayerStyle
 
 DEFAULT_MODEL = "default"
 
-HELP = """Sharpens a DEM (e.g. 30 m SRTM) by a factor of 2 or 4 with a residual-in-residual dense \
-network (ESRGAN generator) trained in two stages: natural grayscale images, then DEMs.
+HELP = """Sharpens a DEM (e.g. a 30 or 90 m SRTM) by a factor of 2 or 4 with a residual-in-residual \
+dense network (ESRGAN generator) trained in two stages: natural grayscale images, then DEMs. \
+The bundled models learned from 3 arc-second (about 90 m) ridge-and-valley terrain and simulated \
+fractal terrain; on other landscapes or resolutions, check them with "Evaluate DEM" where a \
+reference exists, or fine-tune on your own DEMs. Like bicubic interpolation, whose correction \
+they predict, they leave a faint texture with the period of the scale factor in hillshades of \
+very smooth (oversampled) DEMs, weaker than bicubic's.
 
 <b>Input DEM</b>: one band of elevations in metres, in any CRS (projected or geographic). \
 Nodata holes stay nodata in the output and do not drag nearby elevations down.
