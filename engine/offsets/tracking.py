@@ -190,9 +190,13 @@ def correlate(
     device: torch.device,
     chunk: int,
     reporter: Reporter,
-    strip_rows: int = 1024,
+    strip_pixels: int = 8_000_000,
 ) -> PixelOffsets:
-    """Pixel offsets for every window size on one centre grid, reading strips of rows."""
+    """Pixel offsets for every window size on one centre grid, reading strips of rows.
+
+    Each strip holds about ``strip_pixels`` pixels of each image (plus the windows' reach above
+    and below), about 0.5 GB of working memory at the default whatever the raster's size.
+    """
     grid = CentreGrid.for_image(image.height, image.width, sizes[0], step, search)
     out = PixelOffsets(grid, sizes)
     for size in sizes:
@@ -208,7 +212,8 @@ def correlate(
     total = sum((r[1] - r[0]) * (c[1] - c[0]) for r, c in ranges.values())
     done = [0]
     reach = sizes[-1] // 2 + search
-    centres_per_strip = max(1, strip_rows // step)
+    # strips of about strip_pixels pixels, so memory is bounded whatever the raster's width
+    centres_per_strip = max(1, (strip_pixels // max(image.width, 1) - 2 * reach) // step)
     with batch_workers(device) as pool:
         for i0 in range(0, grid.rows, centres_per_strip):
             i1 = min(grid.rows, i0 + centres_per_strip)
