@@ -42,7 +42,7 @@ Pickle-based weights (.pth, .pt) are refused because loading them can run code.
 <b>Tile size</b> and <b>overlap</b> (input pixels, advanced): the DEM is processed in \
 overlapping tiles of this size, blended so that no seam shows, so a raster of any size runs in \
 bounded memory. Defaults 256 and 32 (the bundled models need 12 pixels of context on each side; 32 leaves room for blending). 256 was the fastest tile size on a CPU; on a GPU larger tiles (512-1024) repeat less work in the overlaps. On a GPU that runs out of memory, the tile size is halved \
-automatically. <b>Device</b>: auto uses a CUDA GPU when available (with mixed precision), else the CPU.
+automatically. <b>Device</b>: auto uses a CUDA GPU when available, else the CPU; mixed precision (bf16/fp16) is switched on in Plugins > Geohazard > Device settings.
 
 The bundled models were trained on offline data only; their model cards (models/*.json) give \
 their accuracy on a held-out real DEM against bicubic and nearest-neighbour interpolation."""

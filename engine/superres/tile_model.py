@@ -8,13 +8,12 @@ set back to NaN.
 
 from __future__ import annotations
 
-from contextlib import AbstractContextManager, nullcontext
-
 import numpy as np
 import torch
 from scipy import ndimage
 from torch import nn
 
+from ..device import autocast
 from .normalise import TileNorm
 
 
@@ -25,14 +24,6 @@ def fill_nodata(tile: np.ndarray) -> np.ndarray:
         return tile
     idx = ndimage.distance_transform_edt(invalid, return_distances=False, return_indices=True)
     return tile[tuple(idx)]
-
-
-def autocast_for(device: torch.device) -> AbstractContextManager[object]:
-    """bf16 (or fp16 where bf16 is unsupported) autocast on CUDA; nothing on the CPU."""
-    if device.type != "cuda":
-        return nullcontext()
-    dtype = torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
-    return torch.autocast("cuda", dtype=dtype)
 
 
 @torch.no_grad()
@@ -57,7 +48,7 @@ def super_resolve_tiles(
         where.append(i)
     if batch:
         x = torch.from_numpy(np.stack(batch)[:, None]).to(dev)
-        with autocast_for(dev):
+        with autocast(dev):
             y = net(x)
         y_np = y.float().cpu().numpy()[:, 0]
         for k, i in enumerate(where):
