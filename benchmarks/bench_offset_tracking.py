@@ -29,13 +29,12 @@ sys.path.insert(0, os.path.join(ROOT, ".venv", "qgis-plugins"))
 sys.path.insert(0, os.path.join(ROOT, "tests"))
 
 import rasterio  # noqa: E402
-from scipy import ndimage  # noqa: E402
-from skimage.feature import match_template  # noqa: E402
-from skimage.registration import phase_cross_correlation  # noqa: E402
-
 from geohazard.engine.offsets.tracking import OffsetTrackingConfig, track_offsets  # noqa: E402
 from geohazard.engine.simulate import displacement  # noqa: E402
 from sar_pairs import write_pair  # noqa: E402
+from scipy import ndimage  # noqa: E402
+from skimage.feature import match_template  # noqa: E402
+from skimage.registration import phase_cross_correlation  # noqa: E402
 
 W, STEP, SEARCH = 64, 16, 8
 
@@ -59,8 +58,12 @@ def run_skimage_pcc(ref: np.ndarray, sec: np.ndarray, pts) -> np.ndarray:
     h = W // 2
     out = []
     for r, c in pts:
-        shift, _, _ = phase_cross_correlation(ref[r - h : r + h, c - h : c + h], sec[r - h : r + h, c - h : c + h],
-                                              upsample_factor=10, normalization=None)
+        shift, _, _ = phase_cross_correlation(
+            ref[r - h : r + h, c - h : c + h],
+            sec[r - h : r + h, c - h : c + h],
+            upsample_factor=10,
+            normalization=None,
+        )
         out.append(-shift)  # shift registers moving onto reference: the motion is its negative
     return np.array(out)
 
@@ -74,11 +77,21 @@ def run_skimage_match_template(ref: np.ndarray, sec: np.ndarray, pts) -> np.ndar
     h = W // 2
     out = []
     for r, c in pts:
-        res = match_template(sec[r - h - SEARCH : r + h + SEARCH, c - h - SEARCH : c + h + SEARCH],
-                             ref[r - h : r + h, c - h : c + h])
+        res = match_template(
+            sec[r - h - SEARCH : r + h + SEARCH, c - h - SEARCH : c + h + SEARCH],
+            ref[r - h : r + h, c - h : c + h],
+        )
         iy, ix = np.unravel_index(np.argmax(res), res.shape)
-        fy = _parabolic(res[iy - 1, ix], res[iy, ix], res[iy + 1, ix]) if 0 < iy < res.shape[0] - 1 else 0.0
-        fx = _parabolic(res[iy, ix - 1], res[iy, ix], res[iy, ix + 1]) if 0 < ix < res.shape[1] - 1 else 0.0
+        fy = (
+            _parabolic(res[iy - 1, ix], res[iy, ix], res[iy + 1, ix])
+            if 0 < iy < res.shape[0] - 1
+            else 0.0
+        )
+        fx = (
+            _parabolic(res[iy, ix - 1], res[iy, ix], res[iy, ix + 1])
+            if 0 < ix < res.shape[1] - 1
+            else 0.0
+        )
         out.append((iy - SEARCH + fy, ix - SEARCH + fx))
     return np.array(out)
 
@@ -103,7 +116,14 @@ def main() -> None:
     truth = np.array([(ty[r, c], tx[r, c]) for r, c in pts])
 
     out = os.path.join(tmp, "off.tif")
-    cfg = OffsetTrackingConfig(window_sizes=(W,), step=STEP, search=SEARCH, outlier_filter="none", min_quality=-1.0, device="cpu")
+    cfg = OffsetTrackingConfig(
+        window_sizes=(W,),
+        step=STEP,
+        search=SEARCH,
+        outlier_filter="none",
+        min_quality=-1.0,
+        device="cpu",
+    )
     t_ours, _ = median_time(lambda: track_offsets(a, b, out, cfg), args.repeats)
     with rasterio.open(out) as src:
         east, north = src.read(1), src.read(2)
@@ -121,8 +141,10 @@ def main() -> None:
         ("skimage phase_cross_correlation(upsample_factor=10), looped", t_pcc, rmse(pcc)),
         ("skimage match_template + parabolic peak, looped", t_mt, rmse(mt)),
     ]
-    print(f"pair {n}x{n}, {len(pts)} windows of {W} px, step {STEP}, search +/-{SEARCH} px, "
-          f"torch {torch.__version__} threads {torch.get_num_threads()}, cpu count {os.cpu_count()}")
+    print(
+        f"pair {n}x{n}, {len(pts)} windows of {W} px, step {STEP}, search +/-{SEARCH} px, "
+        f"torch {torch.__version__} threads {torch.get_num_threads()}, cpu count {os.cpu_count()}"
+    )
     print("| method | time (s) | time / Geohazard | RMSE (px) |")
     print("|---|---:|---:|---:|")
     for name, t, e in rows:

@@ -108,7 +108,9 @@ def check_band(info: RasterInfo, band: int) -> None:
 
 
 def _masked_to_float(data: np.ma.MaskedArray) -> np.ndarray:
-    out = np.asarray(data.filled(np.nan) if data.dtype.kind == "f" else data.astype("float32").filled(np.nan))
+    out = np.asarray(
+        data.filled(np.nan) if data.dtype.kind == "f" else data.astype("float32").filled(np.nan)
+    )
     return out.astype(np.float32, copy=False)
 
 
@@ -147,7 +149,9 @@ class BandReader:
         try:
             data = self.dataset.read(self._band, window=window, masked=True, boundless=False)
         except RasterioIOError as exc:
-            raise GeohazardError(f"Reading '{self._src.name}' failed (corrupt file?): {exc}") from exc
+            raise GeohazardError(
+                f"Reading '{self._src.name}' failed (corrupt file?): {exc}"
+            ) from exc
         return _masked_to_float(data)
 
     def close(self) -> None:

@@ -87,7 +87,9 @@ class GeohazardAlgorithm(QgsProcessingAlgorithm):
         param.setFlags(param.flags() | QgsProcessingParameterDefinition.FlagAdvanced)
         self.addParameter(param)
 
-    def device_choice(self, parameters: dict, context: QgsProcessingContext, name: str = "DEVICE") -> str:
+    def device_choice(
+        self, parameters: dict, context: QgsProcessingContext, name: str = "DEVICE"
+    ) -> str:
         """The DEVICE parameter; ``auto`` defers to the plugin's device settings page."""
         choice = DEVICE_OPTIONS[self.parameterAsEnum(parameters, name, context)]
         if choice == "auto":
@@ -120,12 +122,16 @@ class GeohazardAlgorithm(QgsProcessingAlgorithm):
         layer = self.parameterAsRasterLayer(parameters, name, context)
         if layer is None or not isinstance(layer, QgsRasterLayer) or not layer.isValid():
             raise QgsProcessingException(
-                self.tr(f"{name}: could not load the raster (missing, corrupt or unsupported file).")
+                self.tr(
+                    f"{name}: could not load the raster (missing, corrupt or unsupported file)."
+                )
             )
         if layer.providerType() != "gdal":
             raise QgsProcessingException(
-                self.tr(f"{name}: '{layer.name()}' is not a file-based raster (provider "
-                        f"{layer.providerType()}); save it as a GeoTIFF first.")
+                self.tr(
+                    f"{name}: '{layer.name()}' is not a file-based raster (provider "
+                    f"{layer.providerType()}); save it as a GeoTIFF first."
+                )
             )
         path = layer.source().split("|")[0]
         return path
@@ -204,13 +210,17 @@ class GeohazardAlgorithm(QgsProcessingAlgorithm):
             clash = [k for k, v in inputs.items() if v == path]
             if clash:
                 raise QgsProcessingException(
-                    self.tr(f"{name} would overwrite the input {clash[0]} ('{os.path.basename(path)}'); "
-                            "choose another output file. Inputs are never modified.")
+                    self.tr(
+                        f"{name} would overwrite the input {clash[0]} ('{os.path.basename(path)}'); "
+                        "choose another output file. Inputs are never modified."
+                    )
                 )
             if path in seen:
                 raise QgsProcessingException(
-                    self.tr(f"{name} and {seen[path]} are the same file ('{os.path.basename(path)}'); "
-                            "give each output its own file name.")
+                    self.tr(
+                        f"{name} and {seen[path]} are the same file ('{os.path.basename(path)}'); "
+                        "give each output its own file name."
+                    )
                 )
             seen[path] = name
 

@@ -90,7 +90,10 @@ class EvaluateDemAlgorithm(GeohazardAlgorithm):
             f"slope RMSE {m.slope_rmse_deg:.3f} deg over {m.valid_pixels} pixels."
         )
         LayerStyle.attach(
-            context, output, self.tr("DEM difference (m)"), partial(symmetric_pseudocolor, band=1, ramp_name="RdBu")
+            context,
+            output,
+            self.tr("DEM difference (m)"),
+            partial(symmetric_pseudocolor, band=1, ramp_name="RdBu"),
         )
         values = (m.psnr_db, m.ssim, m.rmse_m, m.mae_m, m.bias_m, m.slope_rmse_deg)
         results = {self.OUTPUT: output, **dict(zip(self.METRICS, values))}

@@ -72,28 +72,70 @@ class OffsetTrackingAlgorithm(GeohazardAlgorithm):
     PER_SIZE_OUTPUT = "PER_SIZE_OUTPUT"
 
     def initAlgorithm(self, config: Any = None) -> None:  # noqa: N802 (QGIS API name)
-        self.addParameter(QgsProcessingParameterRasterLayer(self.REFERENCE, self.tr("Reference image (earlier acquisition)")))
-        self.addParameter(QgsProcessingParameterRasterLayer(self.SECONDARY, self.tr("Secondary image (later acquisition)")))
-        self.addParameter(QgsProcessingParameterBand(self.BAND, self.tr("Band (of both images)"), 1, self.REFERENCE, optional=True))
-        self.addParameter(QgsProcessingParameterString(self.WINDOW_SIZES, self.tr("Window sizes (pixels, comma-separated)"), "32,64,128"))
         self.addParameter(
-            QgsProcessingParameterNumber(self.STEP, self.tr("Step between window centres (pixels)"), QgsProcessingParameterNumber.Integer, 16, minValue=1)
+            QgsProcessingParameterRasterLayer(
+                self.REFERENCE, self.tr("Reference image (earlier acquisition)")
+            )
         )
         self.addParameter(
-            QgsProcessingParameterNumber(self.SEARCH, self.tr("Search distance (pixels, each direction)"), QgsProcessingParameterNumber.Integer, 16, minValue=1)
+            QgsProcessingParameterRasterLayer(
+                self.SECONDARY, self.tr("Secondary image (later acquisition)")
+            )
+        )
+        self.addParameter(
+            QgsProcessingParameterBand(
+                self.BAND, self.tr("Band (of both images)"), 1, self.REFERENCE, optional=True
+            )
+        )
+        self.addParameter(
+            QgsProcessingParameterString(
+                self.WINDOW_SIZES, self.tr("Window sizes (pixels, comma-separated)"), "32,64,128"
+            )
+        )
+        self.addParameter(
+            QgsProcessingParameterNumber(
+                self.STEP,
+                self.tr("Step between window centres (pixels)"),
+                QgsProcessingParameterNumber.Integer,
+                16,
+                minValue=1,
+            )
+        )
+        self.addParameter(
+            QgsProcessingParameterNumber(
+                self.SEARCH,
+                self.tr("Search distance (pixels, each direction)"),
+                QgsProcessingParameterNumber.Integer,
+                16,
+                minValue=1,
+            )
         )
         self.add_device_parameter(self.DEVICE)
         quality = QgsProcessingParameterNumber(
-            self.MIN_QUALITY, self.tr("Minimum peak NCC to accept a match (0-1)"), QgsProcessingParameterNumber.Double, 0.1, minValue=-1.0, maxValue=1.0
+            self.MIN_QUALITY,
+            self.tr("Minimum peak NCC to accept a match (0-1)"),
+            QgsProcessingParameterNumber.Double,
+            0.1,
+            minValue=-1.0,
+            maxValue=1.0,
         )
-        outliers = QgsProcessingParameterEnum(self.OUTLIER_FILTER, self.tr("Outlier filter"), OUTLIER_OPTIONS, defaultValue=1)
+        outliers = QgsProcessingParameterEnum(
+            self.OUTLIER_FILTER, self.tr("Outlier filter"), OUTLIER_OPTIONS, defaultValue=1
+        )
         for p in (quality, outliers):
             p.setFlags(p.flags() | QgsProcessingParameterDefinition.FlagAdvanced)
             self.addParameter(p)
-        self.addParameter(QgsProcessingParameterRasterDestination(self.OUTPUT, self.tr("Offsets (east, north, magnitude in m; quality)")))
         self.addParameter(
             QgsProcessingParameterRasterDestination(
-                self.PER_SIZE_OUTPUT, self.tr("Offsets per window size"), optional=True, createByDefault=False
+                self.OUTPUT, self.tr("Offsets (east, north, magnitude in m; quality)")
+            )
+        )
+        self.addParameter(
+            QgsProcessingParameterRasterDestination(
+                self.PER_SIZE_OUTPUT,
+                self.tr("Offsets per window size"),
+                optional=True,
+                createByDefault=False,
             )
         )
 
@@ -111,16 +153,27 @@ class OffsetTrackingAlgorithm(GeohazardAlgorithm):
         output = self.parameterAsOutputLayer(parameters, self.OUTPUT, context)
         per_size = self.parameterAsOutputLayer(parameters, self.PER_SIZE_OUTPUT, context) or None
         config = OffsetTrackingConfig(
-            window_sizes=parse_window_sizes(self.parameterAsString(parameters, self.WINDOW_SIZES, context)),
+            window_sizes=parse_window_sizes(
+                self.parameterAsString(parameters, self.WINDOW_SIZES, context)
+            ),
             step=self.parameterAsInt(parameters, self.STEP, context),
             search=self.parameterAsInt(parameters, self.SEARCH, context),
             band=self.parameterAsInt(parameters, self.BAND, context) or 1,
             min_quality=self.parameterAsDouble(parameters, self.MIN_QUALITY, context),
-            outlier_filter=OUTLIER_OPTIONS[self.parameterAsEnum(parameters, self.OUTLIER_FILTER, context)],
+            outlier_filter=OUTLIER_OPTIONS[
+                self.parameterAsEnum(parameters, self.OUTLIER_FILTER, context)
+            ],
             device=self.device_choice(parameters, context, self.DEVICE),
         )
-        track_offsets(reference, secondary, output, config, self.reporter(feedback), per_size_output=per_size)
-        LayerStyle.attach(context, output, self.tr("Offset magnitude (m)"), partial(pseudocolor, band=3, ramp_name="Magma", lo=0.0))
+        track_offsets(
+            reference, secondary, output, config, self.reporter(feedback), per_size_output=per_size
+        )
+        LayerStyle.attach(
+            context,
+            output,
+            self.tr("Offset magnitude (m)"),
+            partial(pseudocolor, band=3, ramp_name="Magma", lo=0.0),
+        )
         results = {self.OUTPUT: output}
         if per_size:
             results[self.PER_SIZE_OUTPUT] = per_size

@@ -18,7 +18,13 @@ from qgis.core import (
 )
 
 
-def pseudocolor(layer: QgsRasterLayer, band: int, ramp_name: str, lo: float | None = None, hi: float | None = None) -> None:
+def pseudocolor(
+    layer: QgsRasterLayer,
+    band: int,
+    ramp_name: str,
+    lo: float | None = None,
+    hi: float | None = None,
+) -> None:
     """Single-band pseudocolor renderer from the layer's own min/max (or given limits)."""
     provider = layer.dataProvider()
     if lo is None or hi is None:
@@ -42,7 +48,9 @@ def pseudocolor(layer: QgsRasterLayer, band: int, ramp_name: str, lo: float | No
 
 def symmetric_pseudocolor(layer: QgsRasterLayer, band: int, ramp_name: str) -> None:
     """Diverging colours centred on zero, limits at the largest absolute value."""
-    stats = layer.dataProvider().bandStatistics(band, QgsRasterBandStats.Min | QgsRasterBandStats.Max)
+    stats = layer.dataProvider().bandStatistics(
+        band, QgsRasterBandStats.Min | QgsRasterBandStats.Max
+    )
     bound = max(abs(stats.minimumValue), abs(stats.maximumValue), 1e-3)
     pseudocolor(layer, band, ramp_name, -bound, bound)
 
@@ -68,7 +76,11 @@ class LayerStyle(QgsProcessingLayerPostProcessorInterface):
 
     @classmethod
     def attach(
-        cls, context: QgsProcessingContext, output: str, name: str, apply: Callable[[QgsRasterLayer], None]
+        cls,
+        context: QgsProcessingContext,
+        output: str,
+        name: str,
+        apply: Callable[[QgsRasterLayer], None],
     ) -> None:
         """Give ``output`` a layer name and the style ``apply`` when QGIS loads it on completion."""
         if not context.willLoadLayerOnCompletion(output):

@@ -129,7 +129,10 @@ class TopographicPhaseAlgorithm(GeohazardAlgorithm):
                 f"RMS residual phase DEM - comparison: {res['residual_phase_rms_rad']:.4f} rad."
             )
         LayerStyle.attach(
-            context, output, self.tr("Topographic phase, wrapped (rad)"), partial(cyclic_phase, band=2)
+            context,
+            output,
+            self.tr("Topographic phase, wrapped (rad)"),
+            partial(cyclic_phase, band=2),
         )
         return {
             self.OUTPUT: output,

@@ -21,8 +21,18 @@ from geohazard.engine.simulate.landslide_scene import write_landslide_scene  # n
 
 
 def qgis_process(alg: str, **params: str) -> None:
-    args = [os.path.join(HERE, "qgis_process"), "run", alg, "--"] + [f"{k}={v}" for k, v in params.items()]
-    print("$ scripts/qgis_process run", alg, "--", " ".join(f"{k}={os.path.relpath(v) if os.path.isabs(str(v)) else v}" for k, v in params.items()), flush=True)
+    args = [os.path.join(HERE, "qgis_process"), "run", alg, "--"] + [
+        f"{k}={v}" for k, v in params.items()
+    ]
+    print(
+        "$ scripts/qgis_process run",
+        alg,
+        "--",
+        " ".join(
+            f"{k}={os.path.relpath(v) if os.path.isabs(str(v)) else v}" for k, v in params.items()
+        ),
+        flush=True,
+    )
     t0 = time.time()
     proc = subprocess.run(args, capture_output=True, text=True)
     if proc.returncode != 0:
@@ -34,13 +44,23 @@ def qgis_process(alg: str, **params: str) -> None:
 def main() -> None:
     out = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else os.path.join(ROOT, "demo_output"))
     os.makedirs(out, exist_ok=True)
-    print(f"[demo] sample data: real Jacksboro DEM (matplotlib sample data) -> SAR-like amplitude pair "
-          f"with 4-look speckle and a known landslide motion, in {out}", flush=True)
+    print(
+        f"[demo] sample data: real Jacksboro DEM (matplotlib sample data) -> SAR-like amplitude pair "
+        f"with 4-look speckle and a known landslide motion, in {out}",
+        flush=True,
+    )
     paths = write_landslide_scene(os.path.join(out, "sample"))
     offsets = os.path.join(out, "offsets.tif")
-    qgis_process("geohazard:offsettracking", REFERENCE=paths["reference"], SECONDARY=paths["secondary"],
-                 WINDOW_SIZES="32,64,128", STEP="16", SEARCH="8", OUTPUT=offsets,
-                 PER_SIZE_OUTPUT=os.path.join(out, "offsets_per_window.tif"))
+    qgis_process(
+        "geohazard:offsettracking",
+        REFERENCE=paths["reference"],
+        SECONDARY=paths["secondary"],
+        WINDOW_SIZES="32,64,128",
+        STEP="16",
+        SEARCH="8",
+        OUTPUT=offsets,
+        PER_SIZE_OUTPUT=os.path.join(out, "offsets_per_window.tif"),
+    )
     print("[demo] " + compare_with_truth(offsets, paths["true_displacement"]).line(), flush=True)
     from demo_dem_sr import run_dem_sr_demo
 

@@ -420,9 +420,8 @@ def test_hillshade_of_a_geographic_dem_converts_degrees_to_metres(
     plugin, tmp_path, out_dir
 ) -> None:
     import processing
-    from qgis.core import QgsHillshadeRenderer
-
     from dem_rasters import geographic_dem
+    from qgis.core import QgsHillshadeRenderer
 
     src = geographic_dem(tmp_path / "geo.tif")
     QgsProject.instance().removeAllMapLayers()

@@ -60,9 +60,9 @@ def test_sampler_oversamples_high_terrain_and_respects_the_mask() -> None:
     share = [
         np.mean([s.draw_position()[2] + 8 >= 180 for _ in range(2000)]) for s in (sampler, uniform)
     ]
-    assert share[0] > 2 * share[1], (
-        f"high terrain drawn {share[0]:.2f} stratified vs {share[1]:.2f} uniform"
-    )
+    assert (
+        share[0] > 2 * share[1]
+    ), f"high terrain drawn {share[0]:.2f} stratified vs {share[1]:.2f} uniform"
     lr, hr = sampler.batch(5)
     assert lr.shape == (5, 1, 8, 8) and hr.shape == (5, 1, 16, 16)
     # patches are normalised with the statistics of their LR version

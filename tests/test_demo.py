@@ -11,15 +11,26 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def test_demo_runs_and_recovers_the_landslide(tmp_path) -> None:
-    proc = subprocess.run([sys.executable, str(ROOT / "scripts" / "demo.py"), str(tmp_path)],
-                          capture_output=True, text=True, timeout=900)
+    proc = subprocess.run(
+        [sys.executable, str(ROOT / "scripts" / "demo.py"), str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     line = next(ln for ln in proc.stdout.splitlines() if "offset tracking vs known field" in ln)
     rmse_px = float(re.search(r"\(([\d.]+) px\)", line).group(1))
-    peak_measured, peak_true = map(float, re.search(r"peak motion ([\d.]+) m measured vs ([\d.]+) m true", line).groups())
+    peak_measured, peak_true = map(
+        float, re.search(r"peak motion ([\d.]+) m measured vs ([\d.]+) m true", line).groups()
+    )
     moving_m = float(re.search(r"on the landslide ([\d.]+) m", line).group(1))
     assert rmse_px < 0.05
     assert moving_m < 7.5  # a quarter of a 30 m pixel where the ground moves
     assert abs(peak_measured - peak_true) < 0.1 * peak_true
-    for name in ("offsets.tif", "offsets_per_window.tif", "sample/reference.tif", "sample/true_displacement.tif"):
+    for name in (
+        "offsets.tif",
+        "offsets_per_window.tif",
+        "sample/reference.tif",
+        "sample/true_displacement.tif",
+    ):
         assert (tmp_path / name).exists(), name

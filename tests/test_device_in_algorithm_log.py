@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 import torch
-from qgis.core import QgsProcessingFeedback
-
 from geohazard.settings import DeviceSettings, load_device_settings, save_device_settings
+from qgis.core import QgsProcessingFeedback
 
 
 class Feedback(QgsProcessingFeedback):

@@ -11,13 +11,12 @@ import numpy as np
 import pytest
 import rasterio
 from affine import Affine
-from rasterio.crs import CRS
-
 from geohazard.engine.errors import GeohazardError
 from geohazard.engine.offsets.outliers import apply_filter
 from geohazard.engine.offsets.tracking import OffsetTrackingConfig, track_offsets
 from geohazard.engine.raster_io import Grid, RasterWriter, write_raster
 from geohazard.engine.simulate import displacement
+from rasterio.crs import CRS
 from sar_pairs import utm_grid, write_pair
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -42,15 +41,21 @@ def test_engine_never_imports_qgis_or_qt() -> None:
 
 def test_output_georeferencing_follows_reference_grid(tmp_path) -> None:
     shape = (320, 352)
-    grid = Grid(CRS.from_epsg(32633), Affine(10.0, 0, 600000.0, 0, -10.0, 5000000.0), shape[1], shape[0])
+    grid = Grid(
+        CRS.from_epsg(32633), Affine(10.0, 0, 600000.0, 0, -10.0, 5000000.0), shape[1], shape[0]
+    )
     dy, dx = displacement.uniform_field(shape, 1.0, 2.0)
     a, b = write_pair(tmp_path, dy, dx, grid=grid)
     out = str(tmp_path / "o.tif")
-    res = track_offsets(a, b, out, OffsetTrackingConfig(window_sizes=(32, 64), step=16, search=8, device="cpu"))
+    res = track_offsets(
+        a, b, out, OffsetTrackingConfig(window_sizes=(32, 64), step=16, search=8, device="cpu")
+    )
     with rasterio.open(out) as src:
         assert src.crs == grid.crs
         # first centre at 32/2 + 8 = 24 px; output pixels are 16 px wide, centred on centres
-        assert src.transform.almost_equals(Affine(160.0, 0, 600000.0 + 10 * (24 - 8), 0, -160.0, 5000000.0 - 10 * (24 - 8)))
+        assert src.transform.almost_equals(
+            Affine(160.0, 0, 600000.0 + 10 * (24 - 8), 0, -160.0, 5000000.0 - 10 * (24 - 8))
+        )
         assert (src.width, src.height) == ((352 - 48) // 16 + 1, (320 - 48) // 16 + 1)
         assert src.count == 4 and src.dtypes[0] == "float32"
         assert np.isnan(src.nodata)
@@ -65,7 +70,9 @@ def test_output_georeferencing_follows_reference_grid(tmp_path) -> None:
 def test_geographic_reference_is_converted_to_metres(tmp_path) -> None:
     shape = (256, 256)
     res_deg = 0.0001  # about 11 m north-south, 8.9 m east-west at 37 N
-    grid = Grid(CRS.from_epsg(4326), Affine(res_deg, 0, 15.0, 0, -res_deg, 37.0), shape[1], shape[0])
+    grid = Grid(
+        CRS.from_epsg(4326), Affine(res_deg, 0, 15.0, 0, -res_deg, 37.0), shape[1], shape[0]
+    )
     dy, dx = displacement.uniform_field(shape, -1.0, 1.0)  # 1 px north, 1 px east
     a, b = write_pair(tmp_path, dy, dx, grid=grid)
     out = str(tmp_path / "o.tif")
@@ -116,7 +123,6 @@ def test_strips_give_the_same_offsets_as_one_pass(tmp_path) -> None:
     """Reading in strips of rows (bounded memory) changes the result only by float rounding
     (each strip's energies are summed around its own mean)."""
     import torch
-
     from geohazard.engine.offsets.tracking import correlate
     from geohazard.engine.progress import Reporter
     from geohazard.engine.raster_io import inspect_raster, open_band
@@ -128,8 +134,20 @@ def test_strips_give_the_same_offsets_as_one_pass(tmp_path) -> None:
     results = []
     for strip_pixels in (10_000_000, 300 * 120):  # one strip; strips of a few centre rows
         with open_band(ia, 1) as ra, open_band(ib, 1, ia.grid) as rb:
-            results.append(correlate(ra, rb, ia.grid, (32, 64), 16, 6, torch.device("cpu"), 64, Reporter(),
-                                     strip_pixels=strip_pixels))
+            results.append(
+                correlate(
+                    ra,
+                    rb,
+                    ia.grid,
+                    (32, 64),
+                    16,
+                    6,
+                    torch.device("cpu"),
+                    64,
+                    Reporter(),
+                    strip_pixels=strip_pixels,
+                )
+            )
     one, many = results
     for size in (32, 64):
         assert np.isfinite(one.dy[size]).sum() > 50

@@ -10,14 +10,15 @@ import numpy as np
 import pytest
 import rasterio
 import torch
-
 from geohazard.engine.offsets.ncc import ncc_offsets
 from geohazard.engine.offsets.tracking import OffsetTrackingConfig, track_offsets
 from geohazard.engine.simulate import displacement, sar_amplitude
 from sar_pairs import scene, write_pair
 
 
-def _windows(a: np.ndarray, b: np.ndarray, w: int, s: int, step: int) -> tuple[torch.Tensor, torch.Tensor, list]:
+def _windows(
+    a: np.ndarray, b: np.ndarray, w: int, s: int, step: int
+) -> tuple[torch.Tensor, torch.Tensor, list]:
     t, srch, centres = [], [], []
     h = w // 2
     for r in range(h + s, a.shape[0] - h - s + 1, step):
@@ -65,7 +66,9 @@ def test_no_pixel_locking_across_fractions() -> None:
     errs = []
     for k, f in enumerate(fractions):
         dy, dx = displacement.uniform_field(shape, float(f), float(-f))
-        ref, sec = sar_amplitude.speckled_pair(scene(shape, seed=k), dy, dx, looks=4, coherence=0.9, seed=k)
+        ref, sec = sar_amplitude.speckled_pair(
+            scene(shape, seed=k), dy, dx, looks=4, coherence=0.9, seed=k
+        )
         t, s, _ = _windows(ref, sec, 64, 6, 32)
         res = ncc_offsets(t, s)
         errs.append((float(res.dy.mean()) - f, float(res.dx.mean()) + f))
@@ -78,7 +81,9 @@ def test_spatially_varying_field_recovered(tmp_path) -> None:
     dy, dx = displacement.smooth_random_field(shape, 2.0, 220.0, seed=4)
     a, b = write_pair(tmp_path, dy, dx, seed=21)
     out = str(tmp_path / "off.tif")
-    cfg = OffsetTrackingConfig(window_sizes=(64,), step=16, search=6, outlier_filter="none", device="cpu")
+    cfg = OffsetTrackingConfig(
+        window_sizes=(64,), step=16, search=6, outlier_filter="none", device="cpu"
+    )
     res = track_offsets(a, b, out, cfg)
     with rasterio.open(out) as src:
         east, north = src.read(1), src.read(2)
@@ -104,10 +109,21 @@ def test_multi_window_combination_is_as_good_as_best_single_size(tmp_path) -> No
     a, b = write_pair(tmp_path, dy, dx, seed=8)
     out = str(tmp_path / "o.tif")
     per = str(tmp_path / "per.tif")
-    track_offsets(a, b, out, OffsetTrackingConfig(window_sizes=(32, 64, 128), search=8, device="cpu"), per_size_output=per)
+    track_offsets(
+        a,
+        b,
+        out,
+        OffsetTrackingConfig(window_sizes=(32, 64, 128), search=8, device="cpu"),
+        per_size_output=per,
+    )
     with rasterio.open(out) as src:
         e, n, q = src.read(1), src.read(2), src.read(4)
-        assert src.descriptions == ("east offset (m)", "north offset (m)", "magnitude (m)", "quality (peak NCC)")
+        assert src.descriptions == (
+            "east offset (m)",
+            "north offset (m)",
+            "magnitude (m)",
+            "quality (peak NCC)",
+        )
     with rasterio.open(per) as src:
         assert src.count == 9
         assert "64 px" in src.descriptions[3]
@@ -121,7 +137,13 @@ def test_multi_window_combination_is_as_good_as_best_single_size(tmp_path) -> No
 def _per_size_and_combined_rmse(tmp_path, dy, dx, coherence: float, looks: int) -> dict:
     a, b = write_pair(tmp_path, dy, dx, seed=4, coherence=coherence, looks=looks)
     out, per = str(tmp_path / "o.tif"), str(tmp_path / "p.tif")
-    res = track_offsets(a, b, out, OffsetTrackingConfig(search=8, device="cpu", outlier_filter="none"), per_size_output=per)
+    res = track_offsets(
+        a,
+        b,
+        out,
+        OffsetTrackingConfig(search=8, device="cpu", outlier_filter="none"),
+        per_size_output=per,
+    )
     first = 32 // 2 + 8
     r = first + 16 * np.arange(res.grid.height)
     c = first + 16 * np.arange(res.grid.width)
@@ -129,7 +151,10 @@ def _per_size_and_combined_rmse(tmp_path, dy, dx, coherence: float, looks: int) 
     with rasterio.open(per) as p, rasterio.open(out) as o:
         bands = {w: (p.read(3 * i + 1), p.read(3 * i + 2)) for i, w in enumerate((32, 64, 128))}
         bands["combined"] = (o.read(1), o.read(2))
-    return {k: float(np.sqrt(np.nanmean((-n / 10 - ty) ** 2 + (e / 10 - tx) ** 2))) for k, (e, n) in bands.items()}
+    return {
+        k: float(np.sqrt(np.nanmean((-n / 10 - ty) ** 2 + (e / 10 - tx) ** 2)))
+        for k, (e, n) in bands.items()
+    }
 
 
 def test_combination_keeps_small_window_detail_on_a_landslide(tmp_path) -> None:

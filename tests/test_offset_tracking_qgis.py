@@ -14,11 +14,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 import rasterio
-from qgis.core import QgsProcessingException, QgsProcessingFeedback, QgsProject, QgsRasterLayer
-from rasterio.crs import CRS
-
 from geohazard.engine.raster_io import Grid, write_raster
 from geohazard.engine.simulate import displacement
+from qgis.core import QgsProcessingException, QgsProcessingFeedback, QgsProject, QgsRasterLayer
+from rasterio.crs import CRS
 from sar_pairs import utm_grid, write_pair
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -70,7 +69,9 @@ def _run(params: dict, feedback: QgsProcessingFeedback | None = None) -> dict:
     return processing.run(ALG, params, feedback=feedback or RecordingFeedback())
 
 
-def _expect_failure(params: dict, match: str, inputs: tuple[str, ...], out_dir: Path, feedback=None) -> None:
+def _expect_failure(
+    params: dict, match: str, inputs: tuple[str, ...], out_dir: Path, feedback=None
+) -> None:
     before = _digest(*inputs)
     with pytest.raises(QgsProcessingException, match=match):
         _run(params, feedback)
@@ -85,7 +86,16 @@ def test_processing_run_end_to_end(plugin, pair, tmp_path) -> None:
     out.parent.mkdir()
     before = _digest(ref, sec)
     fb = RecordingFeedback()
-    res = _run({"REFERENCE": ref, "SECONDARY": sec, "WINDOW_SIZES": "32,64", "SEARCH": 8, "OUTPUT": str(out)}, fb)
+    res = _run(
+        {
+            "REFERENCE": ref,
+            "SECONDARY": sec,
+            "WINDOW_SIZES": "32,64",
+            "SEARCH": 8,
+            "OUTPUT": str(out),
+        },
+        fb,
+    )
     assert res["OUTPUT"] == str(out)
     assert _digest(ref, sec) == before
     with rasterio.open(out) as src:
@@ -105,8 +115,12 @@ def test_output_loads_with_magnitude_style(plugin, pair, tmp_path) -> None:
     ref, sec = pair
     out = str(tmp_path / "styled.tif")
     QgsProject.instance().removeAllMapLayers()
-    processing.runAndLoadResults(ALG, {"REFERENCE": ref, "SECONDARY": sec, "WINDOW_SIZES": "32", "SEARCH": 8, "OUTPUT": out})
-    layers = [lyr for lyr in QgsProject.instance().mapLayers().values() if isinstance(lyr, QgsRasterLayer)]
+    processing.runAndLoadResults(
+        ALG, {"REFERENCE": ref, "SECONDARY": sec, "WINDOW_SIZES": "32", "SEARCH": 8, "OUTPUT": out}
+    )
+    layers = [
+        lyr for lyr in QgsProject.instance().mapLayers().values() if isinstance(lyr, QgsRasterLayer)
+    ]
     assert len(layers) == 1
     renderer = layers[0].renderer()
     assert isinstance(renderer, QgsSingleBandPseudoColorRenderer)
@@ -119,9 +133,20 @@ def test_qgis_process_runs_end_to_end(pair, tmp_path) -> None:
     ref, sec = pair
     out = tmp_path / "qp.tif"
     proc = subprocess.run(
-        [str(ROOT / "scripts" / "qgis_process"), "run", ALG, "--",
-         f"REFERENCE={ref}", f"SECONDARY={sec}", "WINDOW_SIZES=32,64", "SEARCH=8", f"OUTPUT={out}"],
-        capture_output=True, text=True, timeout=300,
+        [
+            str(ROOT / "scripts" / "qgis_process"),
+            "run",
+            ALG,
+            "--",
+            f"REFERENCE={ref}",
+            f"SECONDARY={sec}",
+            "WINDOW_SIZES=32,64",
+            "SEARCH=8",
+            f"OUTPUT={out}",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     with rasterio.open(out) as src:
@@ -137,13 +162,31 @@ def test_secondary_on_other_crs_is_resampled_with_message(plugin, tmp_path) -> N
     with rasterio.open(sec) as src:
         from rasterio.warp import calculate_default_transform, reproject
 
-        t, w, h = calculate_default_transform(src.crs, "EPSG:3857", src.width, src.height, *src.bounds)
+        t, w, h = calculate_default_transform(
+            src.crs, "EPSG:3857", src.width, src.height, *src.bounds
+        )
         arr = np.zeros((1, h, w), np.float32)
-        reproject(src.read(), arr, src_transform=src.transform, src_crs=src.crs, dst_transform=t, dst_crs="EPSG:3857")
+        reproject(
+            src.read(),
+            arr,
+            src_transform=src.transform,
+            src_crs=src.crs,
+            dst_transform=t,
+            dst_crs="EPSG:3857",
+        )
         write_raster(sec3857, arr, Grid(CRS.from_epsg(3857), t, w, h), ["amplitude"])
     out = tmp_path / "o.tif"
     fb = RecordingFeedback()
-    _run({"REFERENCE": ref, "SECONDARY": sec3857, "WINDOW_SIZES": "64", "SEARCH": 6, "OUTPUT": str(out)}, fb)
+    _run(
+        {
+            "REFERENCE": ref,
+            "SECONDARY": sec3857,
+            "WINDOW_SIZES": "64",
+            "SEARCH": 6,
+            "OUTPUT": str(out),
+        },
+        fb,
+    )
     assert any("resampled onto the reference grid" in m for m in fb.messages)
     with rasterio.open(out) as src:
         assert src.crs.to_epsg() == 32633
@@ -154,11 +197,24 @@ def test_secondary_on_other_grid_same_crs_is_resampled(plugin, tmp_path) -> None
     dy, dx = displacement.uniform_field(shape, 0.0, 0.0)
     ref, _ = write_pair(tmp_path, dy, dx)
     other = str(tmp_path / "shifted_grid.tif")
-    write_raster(other, np.random.default_rng(0).random((1, 200, 200), dtype=np.float32),
-                 utm_grid((200, 200), pixel=12.0, x0=500100.0), ["a"])
+    write_raster(
+        other,
+        np.random.default_rng(0).random((1, 200, 200), dtype=np.float32),
+        utm_grid((200, 200), pixel=12.0, x0=500100.0),
+        ["a"],
+    )
     fb = RecordingFeedback()
-    _run({"REFERENCE": ref, "SECONDARY": other, "WINDOW_SIZES": "32", "SEARCH": 4, "MIN_QUALITY": -1.0,
-          "OUTPUT": str(tmp_path / "o.tif")}, fb)
+    _run(
+        {
+            "REFERENCE": ref,
+            "SECONDARY": other,
+            "WINDOW_SIZES": "32",
+            "SEARCH": 4,
+            "MIN_QUALITY": -1.0,
+            "OUTPUT": str(tmp_path / "o.tif"),
+        },
+        fb,
+    )
     assert any("different grid" in m and "covers" in m for m in fb.messages)
 
 
@@ -168,23 +224,44 @@ def test_no_overlap_is_an_error(plugin, pair, tmp_path) -> None:
     write_raster(far, np.ones((1, 256, 256), np.float32), utm_grid((256, 256), x0=900000.0), ["a"])
     out_dir = tmp_path / "out"
     out_dir.mkdir()
-    _expect_failure({"REFERENCE": ref, "SECONDARY": far, "OUTPUT": str(out_dir / "o.tif")}, "does not overlap", (ref, far), out_dir)
+    _expect_failure(
+        {"REFERENCE": ref, "SECONDARY": far, "OUTPUT": str(out_dir / "o.tif")},
+        "does not overlap",
+        (ref, far),
+        out_dir,
+    )
 
 
 def test_missing_band_is_an_error(plugin, pair, tmp_path) -> None:
     ref, sec = pair
     out_dir = tmp_path / "out"
     out_dir.mkdir()
-    _expect_failure({"REFERENCE": ref, "SECONDARY": sec, "BAND": 3, "OUTPUT": str(out_dir / "o.tif")}, "Band 3 does not exist", (ref, sec), out_dir)
+    _expect_failure(
+        {"REFERENCE": ref, "SECONDARY": sec, "BAND": 3, "OUTPUT": str(out_dir / "o.tif")},
+        "Band 3 does not exist",
+        (ref, sec),
+        out_dir,
+    )
 
 
 def test_all_nodata_input_is_an_error(plugin, pair, tmp_path) -> None:
     ref, _ = pair
     empty = str(tmp_path / "empty.tif")
-    write_raster(empty, np.full((1, 256, 256), -9999, np.float32), utm_grid((256, 256)), ["a"], nodata=-9999.0)
+    write_raster(
+        empty,
+        np.full((1, 256, 256), -9999, np.float32),
+        utm_grid((256, 256)),
+        ["a"],
+        nodata=-9999.0,
+    )
     out_dir = tmp_path / "out"
     out_dir.mkdir()
-    _expect_failure({"REFERENCE": ref, "SECONDARY": empty, "OUTPUT": str(out_dir / "o.tif")}, "all nodata", (ref, empty), out_dir)
+    _expect_failure(
+        {"REFERENCE": ref, "SECONDARY": empty, "OUTPUT": str(out_dir / "o.tif")},
+        "all nodata",
+        (ref, empty),
+        out_dir,
+    )
 
 
 def test_raster_smaller_than_window_is_an_error(plugin, tmp_path) -> None:
@@ -192,8 +269,17 @@ def test_raster_smaller_than_window_is_an_error(plugin, tmp_path) -> None:
     ref, sec = write_pair(tmp_path, small_dy, small_dx)
     out_dir = tmp_path / "out"
     out_dir.mkdir()
-    _expect_failure({"REFERENCE": ref, "SECONDARY": sec, "WINDOW_SIZES": "32,64", "OUTPUT": str(out_dir / "o.tif")},
-                    "smaller than the smallest window", (ref, sec), out_dir)
+    _expect_failure(
+        {
+            "REFERENCE": ref,
+            "SECONDARY": sec,
+            "WINDOW_SIZES": "32,64",
+            "OUTPUT": str(out_dir / "o.tif"),
+        },
+        "smaller than the smallest window",
+        (ref, sec),
+        out_dir,
+    )
 
 
 def test_corrupt_file_is_an_error(plugin, pair, tmp_path) -> None:
@@ -202,8 +288,12 @@ def test_corrupt_file_is_an_error(plugin, pair, tmp_path) -> None:
     bad.write_bytes(b"II*\x00" + os.urandom(2000))
     out_dir = tmp_path / "out"
     out_dir.mkdir()
-    _expect_failure({"REFERENCE": ref, "SECONDARY": str(bad), "OUTPUT": str(out_dir / "o.tif")},
-                    "could not (load|be read)", (ref, str(bad)), out_dir)
+    _expect_failure(
+        {"REFERENCE": ref, "SECONDARY": str(bad), "OUTPUT": str(out_dir / "o.tif")},
+        "could not (load|be read)",
+        (ref, str(bad)),
+        out_dir,
+    )
 
 
 def test_unwritable_output_is_an_error(plugin, pair, tmp_path) -> None:
@@ -213,7 +303,9 @@ def test_unwritable_output_is_an_error(plugin, pair, tmp_path) -> None:
     not_a_folder = blocker / "a_file"
     not_a_folder.write_text("x")
     before = _digest(ref, sec)
-    with pytest.raises(QgsProcessingException, match="output folder|not a folder|Cannot write|could not"):
+    with pytest.raises(
+        QgsProcessingException, match="output folder|not a folder|Cannot write|could not"
+    ):
         _run({"REFERENCE": ref, "SECONDARY": sec, "OUTPUT": str(not_a_folder / "o.tif")})
     assert _digest(ref, sec) == before
     assert [p.name for p in blocker.iterdir()] == ["a_file"]
@@ -228,8 +320,13 @@ def test_cancel_mid_run_leaves_nothing(plugin, tmp_path) -> None:
     out_dir = tmp_path / "out"
     out_dir.mkdir()
     fb = RecordingFeedback(cancel_at=20.0)
-    _expect_failure({"REFERENCE": ref, "SECONDARY": sec, "STEP": 8, "OUTPUT": str(out_dir / "o.tif")},
-                    "Cancel", (ref, sec), out_dir, feedback=fb)
+    _expect_failure(
+        {"REFERENCE": ref, "SECONDARY": sec, "STEP": 8, "OUTPUT": str(out_dir / "o.tif")},
+        "Cancel",
+        (ref, sec),
+        out_dir,
+        feedback=fb,
+    )
 
 
 def test_output_over_an_input_is_refused_for_every_algorithm(plugin, pair, tmp_path) -> None:
@@ -240,14 +337,23 @@ def test_output_over_an_input_is_refused_for_every_algorithm(plugin, pair, tmp_p
     before = _digest(ref, sec)
     cases = [
         ("geohazard:offsettracking", {"REFERENCE": ref, "SECONDARY": sec, "OUTPUT": sec}),
-        ("geohazard:offsettracking", {"REFERENCE": ref, "SECONDARY": sec, "OUTPUT": str(tmp_path / "a.tif"),
-                                      "PER_SIZE_OUTPUT": str(tmp_path / "a.tif")}),
+        (
+            "geohazard:offsettracking",
+            {
+                "REFERENCE": ref,
+                "SECONDARY": sec,
+                "OUTPUT": str(tmp_path / "a.tif"),
+                "PER_SIZE_OUTPUT": str(tmp_path / "a.tif"),
+            },
+        ),
         ("geohazard:evaluatedem", {"INPUT": ref, "REFERENCE": sec, "OUTPUT": ref}),
         ("geohazard:topographicphase", {"INPUT": ref, "OUTPUT": ref}),
         ("geohazard:demsuperresolution", {"INPUT": ref, "OUTPUT": ref}),
     ]
     for alg, params in cases:
-        with pytest.raises(QgsProcessingException, match="would overwrite the input|are the same file"):
+        with pytest.raises(
+            QgsProcessingException, match="would overwrite the input|are the same file"
+        ):
             processing.run(alg, params, feedback=RecordingFeedback())
     assert _digest(ref, sec) == before
     assert not (tmp_path / "a.tif").exists()
@@ -260,13 +366,30 @@ def test_unrelated_images_give_a_warning(plugin, pair, tmp_path) -> None:
     dy, dx = displacement.uniform_field((256, 256), 0.0, 0.0)
     _, unrelated = write_pair(other, dy, dx, seed=99)  # another scene and other speckle
     fb = RecordingFeedback()
-    _run({"REFERENCE": ref, "SECONDARY": unrelated, "SEARCH": 8, "WINDOW_SIZES": "32,64",
-          "OUTPUT": str(tmp_path / "o.tif")}, fb)
+    _run(
+        {
+            "REFERENCE": ref,
+            "SECONDARY": unrelated,
+            "SEARCH": 8,
+            "WINDOW_SIZES": "32,64",
+            "OUTPUT": str(tmp_path / "o.tif"),
+        },
+        fb,
+    )
     assert any("look unreliable" in m for m in fb.messages), fb.messages
 
 
 def test_related_images_give_no_reliability_warning(plugin, pair, tmp_path) -> None:
     ref, sec = pair
     fb = RecordingFeedback()
-    _run({"REFERENCE": ref, "SECONDARY": sec, "SEARCH": 8, "WINDOW_SIZES": "32,64", "OUTPUT": str(tmp_path / "o.tif")}, fb)
+    _run(
+        {
+            "REFERENCE": ref,
+            "SECONDARY": sec,
+            "SEARCH": 8,
+            "WINDOW_SIZES": "32,64",
+            "OUTPUT": str(tmp_path / "o.tif"),
+        },
+        fb,
+    )
     assert not any("look unreliable" in m for m in fb.messages), fb.messages

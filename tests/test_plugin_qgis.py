@@ -14,8 +14,21 @@ def test_metadata_is_complete() -> None:
     meta = configparser.ConfigParser()
     meta.read(ROOT / "metadata.txt")
     general = meta["general"]
-    for key in ("name", "description", "about", "version", "qgisMinimumVersion", "author", "email",
-                "homepage", "tracker", "repository", "tags", "hasProcessingProvider", "icon"):
+    for key in (
+        "name",
+        "description",
+        "about",
+        "version",
+        "qgisMinimumVersion",
+        "author",
+        "email",
+        "homepage",
+        "tracker",
+        "repository",
+        "tags",
+        "hasProcessingProvider",
+        "icon",
+    ):
         assert general.get(key), key
     assert general["qgisMinimumVersion"] == "3.22"
     assert general["hasProcessingProvider"] == "yes"
@@ -37,7 +50,16 @@ def test_load_lists_algorithms_and_unload_removes_provider(plugin) -> None:
     alg = registry.algorithmById("geohazard:offsettracking")
     assert alg.shortHelpString()
     names = [p.name() for p in alg.parameterDefinitions()]
-    for name in ("REFERENCE", "SECONDARY", "BAND", "WINDOW_SIZES", "STEP", "SEARCH", "DEVICE", "OUTPUT"):
+    for name in (
+        "REFERENCE",
+        "SECONDARY",
+        "BAND",
+        "WINDOW_SIZES",
+        "STEP",
+        "SEARCH",
+        "DEVICE",
+        "OUTPUT",
+    ):
         assert name in names
     plug.unload()
     assert registry.providerById("geohazard") is None

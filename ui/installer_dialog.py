@@ -228,7 +228,9 @@ class InstallerDialog(QDialog):
         with open(constraints, "w", encoding="utf-8") as f:
             f.write(constraints_text())
         torch = self.torch_build() if any(r.module == "torch" for r in pending) else None
-        steps = build_plan(self.python, self.target, pending, torch, constraints, self.extra_pip_args)
+        steps = build_plan(
+            self.python, self.target, pending, torch, constraints, self.extra_pip_args
+        )
         self.log.clear()
         self.result = None
         self.bar.setValue(0)

@@ -11,7 +11,17 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from .registry import register_arch
 
+
+@register_arch(
+    bounds={
+        "num_in_ch": (1, 16),
+        "num_feat": (1, 128),
+        "input_size": (16, 1024),
+        "dense_features": (1, 4096),
+    }
+)
 class VGGStyleDiscriminator(nn.Module):
     """Binary real/fake classifier of fixed-size patches.
 

@@ -18,6 +18,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from .registry import register_arch
+
 
 class ResidualDenseBlock(nn.Module):
     """Five densely connected 3x3 convolutions with residual scaling.
@@ -67,6 +69,17 @@ class RRDB(nn.Module):
         return x + self.rdb3(self.rdb2(self.rdb1(x))) * self.res_scale
 
 
+@register_arch(
+    bounds={
+        "num_in_ch": (1, 16),
+        "num_out_ch": (1, 16),
+        "num_feat": (1, 256),
+        "num_block": (1, 64),
+        "num_grow_ch": (1, 128),
+        "res_scale": (0.0, 1.0),
+    },
+    choices={"scale": (2, 4)},
+)
 class RRDBNet(nn.Module):
     """ESRGAN generator with sub-pixel upsampling.
 

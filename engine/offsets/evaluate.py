@@ -28,7 +28,9 @@ class OffsetErrors:
         )
 
 
-def compare_with_truth(offsets_path: str, truth_path: str, moving_threshold_m: float = 5.0) -> OffsetErrors:
+def compare_with_truth(
+    offsets_path: str, truth_path: str, moving_threshold_m: float = 5.0
+) -> OffsetErrors:
     """RMSE of east/north offsets against a truth raster (bands east, north in metres).
 
     The truth is averaged onto the offset grid (each output pixel covers STEP x STEP image
@@ -38,8 +40,15 @@ def compare_with_truth(offsets_path: str, truth_path: str, moving_threshold_m: f
         measured = off.read([1, 2])
         truth = np.zeros_like(measured)
         for i in (0, 1):
-            reproject(tru.read(i + 1), truth[i], src_transform=tru.transform, src_crs=tru.crs,
-                      dst_transform=off.transform, dst_crs=off.crs, resampling=Resampling.average)
+            reproject(
+                tru.read(i + 1),
+                truth[i],
+                src_transform=tru.transform,
+                src_crs=tru.crs,
+                dst_transform=off.transform,
+                dst_crs=off.crs,
+                resampling=Resampling.average,
+            )
         pixel = abs(tru.transform.a)
     err = np.hypot(measured[0] - truth[0], measured[1] - truth[1])
     ok = np.isfinite(err)
@@ -47,5 +56,12 @@ def compare_with_truth(offsets_path: str, truth_path: str, moving_threshold_m: f
     rmse = float(np.sqrt(np.mean(err[ok] ** 2))) if ok.any() else float("nan")
     mrmse = float(np.sqrt(np.mean(err[moving] ** 2))) if moving.any() else float("nan")
     mag_m = np.hypot(measured[0], measured[1])
-    return OffsetErrors(rmse, rmse / pixel, int(ok.sum()), mrmse, int(moving.sum()),
-                        float(np.hypot(truth[0], truth[1]).max()), float(np.nanmax(mag_m)))
+    return OffsetErrors(
+        rmse,
+        rmse / pixel,
+        int(ok.sum()),
+        mrmse,
+        int(moving.sum()),
+        float(np.hypot(truth[0], truth[1]).max()),
+        float(np.nanmax(mag_m)),
+    )

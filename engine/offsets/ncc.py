@@ -43,7 +43,9 @@ def local_energy(image: torch.Tensor, w: int) -> torch.Tensor:
     return (s2 - s1 * s1 / (w * w)).clamp_min(0).sqrt().to(image.dtype)
 
 
-def ncc_surface(templates: torch.Tensor, search: torch.Tensor, energy: torch.Tensor | None = None) -> torch.Tensor:
+def ncc_surface(
+    templates: torch.Tensor, search: torch.Tensor, energy: torch.Tensor | None = None
+) -> torch.Tensor:
     """Normalized cross-correlation of each template over its search area.
 
     The numerator is one FFT cross-correlation per window (the template is made zero-mean, so
@@ -69,7 +71,12 @@ def ncc_surface(templates: torch.Tensor, search: torch.Tensor, energy: torch.Ten
     if energy is None:
         s0 = (search - search.mean(dim=(1, 2), keepdim=True)).double()
         local_sum = _box_sums(s0, w)
-        energy = (_box_sums(s0 * s0, w) - local_sum.square() / (w * w)).clamp_min(0).sqrt().to(corr.dtype)
+        energy = (
+            (_box_sums(s0 * s0, w) - local_sum.square() / (w * w))
+            .clamp_min(0)
+            .sqrt()
+            .to(corr.dtype)
+        )
     denom = energy * tnorm.view(n, 1, 1)
     eps = 1e-6 * denom.amax(dim=(1, 2), keepdim=True).clamp_min(1e-12)
     return torch.where(denom > eps, corr / denom.clamp_min(1e-30), torch.zeros_like(corr))
@@ -80,7 +87,9 @@ def _gaussian_or_parabolic(cm: torch.Tensor, c0: torch.Tensor, cp: torch.Tensor)
     positive = (cm > 0) & (c0 > 0) & (cp > 0)
     lm, l0, lp = (torch.log(v.clamp_min(1e-12)) for v in (cm, c0, cp))
     g_den = lm - 2 * l0 + lp
-    gauss = (lm - lp) / (2 * torch.where(g_den.abs() > 1e-12, g_den, torch.full_like(g_den, -1e-12)))
+    gauss = (lm - lp) / (
+        2 * torch.where(g_den.abs() > 1e-12, g_den, torch.full_like(g_den, -1e-12))
+    )
     p_den = cm - 2 * c0 + cp
     para = (cm - cp) / (2 * torch.where(p_den.abs() > 1e-12, p_den, torch.full_like(p_den, -1e-12)))
     delta = torch.where(positive & (g_den < 0), gauss, para)
@@ -112,6 +121,8 @@ def peak_offsets(surface: torch.Tensor) -> PeakResult:
     return PeakResult(dy=offy, dx=offx, peak=peak, valid=inner)
 
 
-def ncc_offsets(templates: torch.Tensor, search: torch.Tensor, energy: torch.Tensor | None = None) -> PeakResult:
+def ncc_offsets(
+    templates: torch.Tensor, search: torch.Tensor, energy: torch.Tensor | None = None
+) -> PeakResult:
     """Sub-pixel offsets of a batch of templates in their search areas (see module doc)."""
     return peak_offsets(ncc_surface(templates, search, energy))

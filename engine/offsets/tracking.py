@@ -91,9 +91,13 @@ def parse_window_sizes(text: str | tuple[int, ...] | list[int]) -> tuple[int, ..
         try:
             size = int(item_s)
         except ValueError:
-            raise GeohazardError(f"Window size '{item_s}' is not a whole number of pixels.") from None
+            raise GeohazardError(
+                f"Window size '{item_s}' is not a whole number of pixels."
+            ) from None
         if size < 8 or size % 2:
-            raise GeohazardError(f"Window size {size} must be an even number of pixels, at least 8.")
+            raise GeohazardError(
+                f"Window size {size} must be an even number of pixels, at least 8."
+            )
         sizes.append(size)
     if not sizes:
         raise GeohazardError("Give at least one window size, e.g. 32,64,128.")
@@ -106,7 +110,9 @@ def _validate(config: OffsetTrackingConfig) -> None:
     if config.search < 1:
         raise GeohazardError("SEARCH must be at least 1 pixel.")
     if config.outlier_filter not in FILTERS:
-        raise GeohazardError(f"Unknown outlier filter '{config.outlier_filter}'; use one of {FILTERS}.")
+        raise GeohazardError(
+            f"Unknown outlier filter '{config.outlier_filter}'; use one of {FILTERS}."
+        )
 
 
 def _fill_nan(a: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -117,7 +123,9 @@ def _fill_nan(a: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     return torch.where(bad, fill, a), bad.float()
 
 
-def _bad_fraction(bad: torch.Tensor, top: int, left: int, size: int, step: int, ni: int, nj: int) -> torch.Tensor:
+def _bad_fraction(
+    bad: torch.Tensor, top: int, left: int, size: int, step: int, ni: int, nj: int
+) -> torch.Tensor:
     """Fraction of nodata pixels in each window (zeros at once when the strip has none)."""
     if not bool(bad.any()):
         return torch.zeros((ni, nj), device=bad.device)
@@ -155,7 +163,9 @@ def _correlate_strip(
     s_view = windows(sec_f, r_first - h - s, c_first - h - s, size + 2 * s, step, ni, nj)
     t_bad = _bad_fraction(ref_bad, r_first - h, c_first - h, size, step, ni, nj)
     s_bad = _bad_fraction(sec_bad, r_first - h - s, c_first - h - s, size + 2 * s, step, ni, nj)
-    e_view = windows(local_energy(sec_f, size), r_first - h - s, c_first - h - s, 2 * s + 1, step, ni, nj)
+    e_view = windows(
+        local_energy(sec_f, size), r_first - h - s, c_first - h - s, 2 * s + 1, step, ni, nj
+    )
     rows_per_chunk = max(1, chunk // nj)
 
     def job(a: int, b: int) -> int:
@@ -164,7 +174,11 @@ def _correlate_strip(
             s_view[a:b].reshape(-1, size + 2 * s, size + 2 * s),
             e_view[a:b].reshape(-1, 2 * s + 1, 2 * s + 1),
         )
-        ok = res.valid & (t_bad[a:b].reshape(-1) <= MAX_NODATA_FRACTION) & (s_bad[a:b].reshape(-1) <= MAX_NODATA_FRACTION)
+        ok = (
+            res.valid
+            & (t_bad[a:b].reshape(-1) <= MAX_NODATA_FRACTION)
+            & (s_bad[a:b].reshape(-1) <= MAX_NODATA_FRACTION)
+        )
         nan = torch.full_like(res.dy, float("nan"))
         block = (slice(i0 + a, i0 + b), slice(j0, j1))
         out.dy[size][block] = torch.where(ok, res.dy, nan).reshape(b - a, nj).cpu().numpy()
@@ -228,12 +242,20 @@ def correlate(
             for size in sizes:
                 (ra, rb), cols = ranges[size]
                 rows = (max(i0, ra), min(i1, rb))
-                _correlate_strip(*filled, top, rows, grid, size, cols, chunk, out, reporter, done, total, pool)
+                _correlate_strip(
+                    *filled, top, rows, grid, size, cols, chunk, out, reporter, done, total, pool
+                )
     return out
 
 
 def _warn_if_unreliable(
-    dy: np.ndarray, dx: np.ndarray, quality: np.ndarray, matched: int, removed: int, search: int, rep: Reporter
+    dy: np.ndarray,
+    dx: np.ndarray,
+    quality: np.ndarray,
+    matched: int,
+    removed: int,
+    search: int,
+    rep: Reporter,
 ) -> None:
     """Warn when the result looks like noise: weak peaks, offsets piling up at the search limit
     (motion larger than SEARCH, or images that do not show the same ground) or many outliers."""
@@ -246,17 +268,23 @@ def _warn_if_unreliable(
     if median_q < 0.2:
         problems.append(f"the median peak NCC is only {median_q:.2f}")
     if near_limit > 0.25:
-        problems.append(f"{100 * near_limit:.0f}% of offsets lie near the search limit of {search} px")
+        problems.append(
+            f"{100 * near_limit:.0f}% of offsets lie near the search limit of {search} px"
+        )
     if removed > 0.25 * matched:
         problems.append(f"{100 * removed / matched:.0f}% of matches were outliers")
     if problems:
         rep.warning(
-            "The offsets look unreliable: " + "; ".join(problems) + ". Check that both images show the "
+            "The offsets look unreliable: "
+            + "; ".join(problems)
+            + ". Check that both images show the "
             "same ground in the same band, that the motion is smaller than SEARCH, or try larger windows."
         )
 
 
-def _usable_sizes(sizes: tuple[int, ...], search: int, image: Grid, rep: Reporter) -> tuple[int, ...]:
+def _usable_sizes(
+    sizes: tuple[int, ...], search: int, image: Grid, rep: Reporter
+) -> tuple[int, ...]:
     short = min(image.width, image.height)
     usable = tuple(w for w in sizes if w + 2 * search <= short)
     if not usable:
@@ -267,7 +295,9 @@ def _usable_sizes(sizes: tuple[int, ...], search: int, image: Grid, rep: Reporte
         )
     dropped = [w for w in sizes if w not in usable]
     if dropped:
-        rep.warning(f"Window sizes {dropped} do not fit in the {image.width} x {image.height} px raster and were skipped.")
+        rep.warning(
+            f"Window sizes {dropped} do not fit in the {image.width} x {image.height} px raster and were skipped."
+        )
     return usable
 
 
@@ -296,16 +326,21 @@ def track_offsets(
     ref_info = inspect_raster(reference)
     sec_info = inspect_raster(secondary)
     if os.path.abspath(output) in (os.path.abspath(reference), os.path.abspath(secondary)):
-        raise GeohazardError("The output would overwrite an input raster; choose another file name.")
+        raise GeohazardError(
+            "The output would overwrite an input raster; choose another file name."
+        )
     image = ref_info.grid
     sizes = _usable_sizes(sizes, cfg.search, image, rep)
     device = resolve_device(cfg.device, rep)
-    with open_band(ref_info, cfg.band, None, rep, role="reference") as ref_reader, open_band(
-        sec_info, cfg.band, image, rep, role="secondary"
-    ) as sec_reader:
+    with (
+        open_band(ref_info, cfg.band, None, rep, role="reference") as ref_reader,
+        open_band(sec_info, cfg.band, image, rep, role="secondary") as sec_reader,
+    ):
         work = rep.step(0.0, 0.95)
         pixel = run_with_oom_retry(
-            lambda chunk: correlate(ref_reader, sec_reader, image, sizes, cfg.step, cfg.search, device, chunk, work),
+            lambda chunk: correlate(
+                ref_reader, sec_reader, image, sizes, cfg.step, cfg.search, device, chunk, work
+            ),
             cfg.chunk_size,
             8,
             rep,
@@ -357,14 +392,22 @@ def track_offsets(
         f"Offsets on a {out_grid.width} x {out_grid.height} grid of window centres "
         f"({cfg.step} px apart), window sizes {list(sizes)}; {100 * valid:.1f}% of points valid."
     )
-    return OffsetTrackingResult(output, per_size_output, out_grid, sizes, valid, removed, str(device))
+    return OffsetTrackingResult(
+        output, per_size_output, out_grid, sizes, valid, removed, str(device)
+    )
 
 
-def _write_per_size(path: str, pixel: PixelOffsets, image: Grid, grid: Grid, tags: dict[str, str]) -> None:
+def _write_per_size(
+    path: str, pixel: PixelOffsets, image: Grid, grid: Grid, tags: dict[str, str]
+) -> None:
     arrays, names = [], []
     for size in pixel.sizes:
         east, north = pixel_offsets_to_metres(pixel.dy[size], pixel.dx[size], image, grid)
         arrays += [east, north, pixel.quality[size]]
-        names += [f"east offset (m), {size} px window", f"north offset (m), {size} px window", f"quality, {size} px window"]
+        names += [
+            f"east offset (m), {size} px window",
+            f"north offset (m), {size} px window",
+            f"quality, {size} px window",
+        ]
     with RasterWriter(path, grid, names, tags=tags) as writer:
         writer.write(np.stack(arrays).astype(np.float32))

@@ -37,7 +37,9 @@ def pixel_offsets_to_metres(
         per_lon, per_lat = _metres_per_degree(np.asarray(lat))
         east, north = east * per_lon, north * per_lat
         if reporter is not None:
-            reporter.info("The reference grid is geographic (degrees): offsets converted to metres locally.")
+            reporter.info(
+                "The reference grid is geographic (degrees): offsets converted to metres locally."
+            )
     elif crs is not None and crs.linear_units_factor:
         factor = crs.linear_units_factor[1]
         east, north = east * factor, north * factor

@@ -26,7 +26,9 @@ class CentreGrid:
     search: int
 
     @classmethod
-    def for_image(cls, height: int, width: int, smallest: int, step: int, search: int) -> "CentreGrid":
+    def for_image(
+        cls, height: int, width: int, smallest: int, step: int, search: int
+    ) -> "CentreGrid":
         margin = smallest // 2 + search
         rows = (height - 2 * margin) // step + 1
         cols = (width - 2 * margin) // step + 1

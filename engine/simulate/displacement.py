@@ -38,7 +38,9 @@ def landslide_field(
     along = rel_c * ux + rel_r * uy
     across = -rel_c * uy + rel_r * ux
     rho = np.sqrt((along / semi_axes[0]) ** 2 + (across / semi_axes[1]) ** 2)
-    taper = np.where(rho <= 0.6, 1.0, np.where(rho >= 1.0, 0.0, 0.5 * (1 + np.cos(np.pi * (rho - 0.6) / 0.4))))
+    taper = np.where(
+        rho <= 0.6, 1.0, np.where(rho >= 1.0, 0.0, 0.5 * (1 + np.cos(np.pi * (rho - 0.6) / 0.4)))
+    )
     mag = max_px * taper
     return (mag * uy).astype(np.float32), (mag * ux).astype(np.float32)
 

@@ -44,7 +44,9 @@ def landslide_scene(seed: int = 7, pixel_size: float = 30.0, max_px: float = 2.0
     r, c = np.unravel_index(np.argmax(np.where(inner, slope, -1)), slope.shape)
     # downslope azimuth (clockwise from north); rows grow southwards so north gradient is -gy
     downslope = float(np.rad2deg(np.arctan2(-gx[r, c], gy[r, c])) % 360)
-    dy, dx = displacement.landslide_field(dem.shape, (float(r), float(c)), (110.0, 70.0), downslope, max_px)
+    dy, dx = displacement.landslide_field(
+        dem.shape, (float(r), float(c)), (110.0, 70.0), downslope, max_px
+    )
     refl = sar_amplitude.backscatter(dem, pixel_size, seed)
     ref, sec = sar_amplitude.speckled_pair(refl, dy, dx, looks=4, coherence=0.9, seed=seed)
     return LandslideScene(dem, grid, ref, sec, dy, dx)
@@ -54,11 +56,18 @@ def write_landslide_scene(folder: str, scene: LandslideScene | None = None) -> d
     """Write dem.tif, reference.tif, secondary.tif and true_displacement.tif into ``folder``."""
     sc = scene or landslide_scene()
     os.makedirs(folder, exist_ok=True)
-    paths = {name: os.path.join(folder, f"{name}.tif") for name in ("dem", "reference", "secondary", "true_displacement")}
+    paths = {
+        name: os.path.join(folder, f"{name}.tif")
+        for name in ("dem", "reference", "secondary", "true_displacement")
+    }
     write_raster(paths["dem"], sc.dem[None], sc.grid, ["elevation (m)"])
     write_raster(paths["reference"], sc.reference[None], sc.grid, ["amplitude"])
     write_raster(paths["secondary"], sc.secondary[None], sc.grid, ["amplitude"])
     east, north = sc.true_east_north()
-    write_raster(paths["true_displacement"], np.stack([east, north, np.hypot(east, north)]).astype(np.float32), sc.grid,
-                 ["true east displacement (m)", "true north displacement (m)", "true magnitude (m)"])
+    write_raster(
+        paths["true_displacement"],
+        np.stack([east, north, np.hypot(east, north)]).astype(np.float32),
+        sc.grid,
+        ["true east displacement (m)", "true north displacement (m)", "true magnitude (m)"],
+    )
     return paths

@@ -37,7 +37,12 @@ def jacksboro_dem_utm(pixel_size: float = 30.0) -> tuple[np.ndarray, Grid]:
     r0, r1, c0, c1 = 0, height, 0, width
     while r1 - r0 > 2 and c1 - c0 > 2:  # peel the edge with most invalid pixels until none
         crop = out[r0:r1, c0:c1]
-        edges = [np.isnan(crop[0]).sum(), np.isnan(crop[-1]).sum(), np.isnan(crop[:, 0]).sum(), np.isnan(crop[:, -1]).sum()]
+        edges = [
+            np.isnan(crop[0]).sum(),
+            np.isnan(crop[-1]).sum(),
+            np.isnan(crop[:, 0]).sum(),
+            np.isnan(crop[:, -1]).sum(),
+        ]
         worst = int(np.argmax(edges))
         if edges[worst] == 0:
             break

@@ -24,11 +24,15 @@ def local_incidence_cos(
     n /= np.linalg.norm(n, axis=0)
     look_az = np.deg2rad(heading_deg + 90.0)  # right-looking: look direction = heading + 90
     inc = np.deg2rad(incidence_deg)
-    to_sensor = np.array([-np.sin(look_az) * np.sin(inc), -np.cos(look_az) * np.sin(inc), np.cos(inc)])
+    to_sensor = np.array(
+        [-np.sin(look_az) * np.sin(inc), -np.cos(look_az) * np.sin(inc), np.cos(inc)]
+    )
     return np.tensordot(to_sensor, n, axes=1)
 
 
-def backscatter(dem: np.ndarray, pixel_size: float, seed: int, incidence_deg: float = 39.0) -> np.ndarray:
+def backscatter(
+    dem: np.ndarray, pixel_size: float, seed: int, incidence_deg: float = 39.0
+) -> np.ndarray:
     """Mean radar brightness (linear intensity) of a DEM with a land-cover texture."""
     rng = np.random.default_rng(seed)
     cos_loc = np.clip(local_incidence_cos(dem, pixel_size, incidence_deg), 0.02, 1.0)
@@ -37,14 +41,18 @@ def backscatter(dem: np.ndarray, pixel_size: float, seed: int, incidence_deg: fl
     return (cos_loc**2 * texture).astype(np.float32)
 
 
-def _speckle_intensity(shape: tuple[int, int], rng: np.random.Generator, psf_sigma: float) -> np.ndarray:
+def _speckle_intensity(
+    shape: tuple[int, int], rng: np.random.Generator, psf_sigma: float
+) -> np.ndarray:
     z = rng.standard_normal(shape) + 1j * rng.standard_normal(shape)
     z = ndimage.gaussian_filter(z.real, psf_sigma) + 1j * ndimage.gaussian_filter(z.imag, psf_sigma)
     inten = np.abs(z) ** 2
     return inten / inten.mean()
 
 
-def _inverse_map(dy: np.ndarray, dx: np.ndarray, iterations: int = 6) -> tuple[np.ndarray, np.ndarray]:
+def _inverse_map(
+    dy: np.ndarray, dx: np.ndarray, iterations: int = 6
+) -> tuple[np.ndarray, np.ndarray]:
     """For every secondary pixel q, the reference position p with p + d(p) = q (fixed point)."""
     rows, cols = np.mgrid[0 : dy.shape[0], 0 : dy.shape[1]].astype(np.float64)
     pr, pc = rows - dy, cols - dx
@@ -80,7 +88,9 @@ def speckled_pair(
     """
     rng = np.random.default_rng(seed)
     pr, pc = _inverse_map(dy.astype(np.float64), dx.astype(np.float64))
-    moved_refl = ndimage.map_coordinates(reflectivity.astype(np.float64), [pr, pc], order=3, mode="reflect")
+    moved_refl = ndimage.map_coordinates(
+        reflectivity.astype(np.float64), [pr, pc], order=3, mode="reflect"
+    )
     ref = np.zeros(reflectivity.shape)
     sec = np.zeros(reflectivity.shape)
     for _ in range(looks):
