@@ -128,7 +128,9 @@ def _get(d: dict[str, Any], key: str, kind: type | tuple[type, ...], where: str)
     return value
 
 
-def _int_in(d: dict[str, Any], key: str, lo: int, hi: int, where: str, default: int | None = None) -> int:
+def _int_in(
+    d: dict[str, Any], key: str, lo: int, hi: int, where: str, default: int | None = None
+) -> int:
     if default is not None and key not in d:
         return default
     value = _get(d, key, int, where)

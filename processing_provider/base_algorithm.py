@@ -23,7 +23,6 @@ from ..engine.run_options import DEVICE_CHOICES, RunOptions
 T = TypeVar("T")
 
 
-
 def plugin_dir() -> str:
     return os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 

@@ -72,7 +72,9 @@ class DemSuperResolutionAlgorithm(ModelAlgorithm):
 
     def initAlgorithm(self, config: Any = None) -> None:  # noqa: N802 (QGIS API name)
         self.addParameter(
-            QgsProcessingParameterRasterLayer(self.INPUT, self.tr("Input DEM (elevations in metres)"))
+            QgsProcessingParameterRasterLayer(
+                self.INPUT, self.tr("Input DEM (elevations in metres)")
+            )
         )
         self.addParameter(
             QgsProcessingParameterNumber(

@@ -104,7 +104,11 @@ def test_two_stage_training_checkpoints_and_resumes(tmp_path: Path) -> None:
         return calls[0] > 3
 
     first = make_trainer(
-        cfg, samplers, val, str(tmp_path / "b"), Reporter(is_canceled=cancel_after_three),
+        cfg,
+        samplers,
+        val,
+        str(tmp_path / "b"),
+        Reporter(is_canceled=cancel_after_three),
         log=lambda m: None,
     )
     with pytest.raises(Cancelled):

@@ -76,7 +76,10 @@ out["peak_kib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 print(json.dumps(out))
 """
     proc = subprocess.run(
-        [sys.executable, "-c", script, json.dumps(paths)], capture_output=True, text=True, timeout=300
+        [sys.executable, "-c", script, json.dumps(paths)],
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert proc.returncode == 0, proc.stderr[-3000:]
     result = json.loads(proc.stdout.strip().splitlines()[-1])

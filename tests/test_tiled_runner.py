@@ -44,7 +44,9 @@ class ToyTwoInput(nn.Module):
         self.seen_threads.append(torch.get_num_threads())
         mean = F.conv2d(F.pad(a[:, 1:2], (1, 1, 1, 1), mode="replicate"), self.box)
         out = torch.cat([a[:, :1] + b, mean, a[:, :1] * b], 1)
-        return F.interpolate(out, scale_factor=self.scale, mode="nearest") if self.scale > 1 else out
+        return (
+            F.interpolate(out, scale_factor=self.scale, mode="nearest") if self.scale > 1 else out
+        )
 
 
 @dataclass
@@ -104,7 +106,9 @@ def _load(tmp_path: Path, scale: int) -> LoadedModel:
 
 def _known(a: np.ndarray, b: np.ndarray, scale: int) -> np.ndarray:
     ta = torch.from_numpy(a)[None]
-    mean = F.conv2d(F.pad(ta[:, 1:2], (1, 1, 1, 1), mode="replicate"), torch.full((1, 1, 3, 3), 1 / 9))
+    mean = F.conv2d(
+        F.pad(ta[:, 1:2], (1, 1, 1, 1), mode="replicate"), torch.full((1, 1, 3, 3), 1 / 9)
+    )
     out = np.concatenate([a[:1] + b, mean[0].numpy(), a[:1] * b])
     return np.repeat(np.repeat(out, scale, 1), scale, 2)
 
@@ -137,7 +141,15 @@ def test_cancel_leaves_nothing(tmp_path: Path) -> None:
     reports: list[float] = []
     rep = Reporter(progress=reports.append, is_canceled=lambda: len(reports) >= 2)
     with pytest.raises(Cancelled):
-        run_tiled(TASK, model, inputs, str(tmp_path / "o.tif"), TileSettings(16, 4), RunOptions("cpu"), rep)
+        run_tiled(
+            TASK,
+            model,
+            inputs,
+            str(tmp_path / "o.tif"),
+            TileSettings(16, 4),
+            RunOptions("cpu"),
+            rep,
+        )
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a.tif", "b.tif", "models"]
 
 
@@ -160,7 +172,15 @@ def test_out_of_memory_retries_with_smaller_tiles(tmp_path: Path) -> None:
     small = LoadedModel(_SmallGpu(model.net), model.card, model.path)
     warnings: list[str] = []
     out = str(tmp_path / "o.tif")
-    run_tiled(TASK, small, inputs, out, TileSettings(64, 8), RunOptions("cpu"), Reporter(warning=warnings.append))
+    run_tiled(
+        TASK,
+        small,
+        inputs,
+        out,
+        TileSettings(64, 8),
+        RunOptions("cpu"),
+        Reporter(warning=warnings.append),
+    )
     assert warnings == [
         "Out of memory with tile size 64; retrying with 32.",
         "Out of memory with tile size 32; retrying with 16.",

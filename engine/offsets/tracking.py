@@ -369,7 +369,9 @@ def track_offsets(
         matched = int(np.isfinite(dy).sum())
         removed = apply_filter(dy, dx, quality, cfg.outlier_filter)
         if removed:
-            rep.info(f"Outlier filter ({cfg.outlier_filter}) removed {removed} of {dy.size} points.")
+            rep.info(
+                f"Outlier filter ({cfg.outlier_filter}) removed {removed} of {dy.size} points."
+            )
         _warn_if_unreliable(dy, dx, quality, matched, removed, cfg.search, rep)
         out_grid = pixel.grid.output_grid(image)
         east, north = pixel_offsets_to_metres(dy, dx, image, out_grid, rep)

@@ -78,7 +78,9 @@ class TrainingHooks:
     def models(self) -> dict[str, nn.Module]:
         raise GeohazardError("The training hooks define no models.")
 
-    def optimizers(self, stage: str, models: dict[str, nn.Module]) -> dict[str, torch.optim.Optimizer]:
+    def optimizers(
+        self, stage: str, models: dict[str, nn.Module]
+    ) -> dict[str, torch.optim.Optimizer]:
         raise GeohazardError("The training hooks define no optimisers.")
 
     def schedulers(
@@ -297,7 +299,9 @@ class TrainingLoop:
                         rate = (time.time() - t0) / self.cfg.log_every
                         t0 = time.time()
                         parts = " ".join(f"{k}={v:.4f}" for k, v in losses.items())
-                        self.log(f"{stage.name} {self.step}/{stage.steps} {parts} ({rate:.2f} s/step)")
+                        self.log(
+                            f"{stage.name} {self.step}/{stage.steps} {parts} ({rate:.2f} s/step)"
+                        )
                     if self.step % self.cfg.validate_every == 0 or self.step == stage.steps:
                         self._validate()
                         self.save_checkpoint()
