@@ -96,7 +96,7 @@ def read_safetensors_header(
     end = 0
     for name, info in header.items():
         try:
-            dtype, shape, (a, b) = (
+            dtype, shape, (_start, b) = (
                 info["dtype"],
                 tuple(int(s) for s in info["shape"]),
                 info["data_offsets"],

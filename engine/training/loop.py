@@ -33,7 +33,7 @@ from .checkpoint import from_float_dict, load_checkpoint, prefixed, save_checkpo
 CHECKPOINT = "checkpoint.safetensors"
 
 
-class TrainingDiverged(GeohazardError):
+class TrainingDiverged(GeohazardError):  # noqa: N818 (reads as the event it reports)
     """The loss became NaN, infinite or exploded; the last good checkpoint is kept."""
 
 
@@ -156,7 +156,7 @@ class TrainingLoop:
         self.models = {k: m.to(self.device) for k, m in hooks.models().items()}
         self.train_models = dict(self.models)
         if self.world > 1:
-            from torch.nn.parallel import DistributedDataParallel as DDP
+            from torch.nn.parallel import DistributedDataParallel as DDP  # noqa: N817
 
             ids = [self.device.index] if self.device.type == "cuda" else None
             for k, m in self.models.items():
