@@ -9,7 +9,6 @@ from qgis.core import (
     QgsProcessingContext,
     QgsProcessingFeedback,
     QgsProcessingParameterBand,
-    QgsProcessingParameterDefinition,
     QgsProcessingParameterEnum,
     QgsProcessingParameterNumber,
     QgsProcessingParameterRasterDestination,
@@ -18,6 +17,7 @@ from qgis.core import (
 )
 
 from .base_algorithm import GeohazardAlgorithm
+from .qgis_compat import DOUBLE, INTEGER, set_advanced
 from .styling import LayerStyle, pseudocolor
 
 OUTLIER_OPTIONS = ["none", "2-sigma", "median", "2-sigma + median"]
@@ -96,7 +96,7 @@ class OffsetTrackingAlgorithm(GeohazardAlgorithm):
             QgsProcessingParameterNumber(
                 self.STEP,
                 self.tr("Step between window centres (pixels)"),
-                QgsProcessingParameterNumber.Integer,
+                INTEGER,
                 16,
                 minValue=1,
             )
@@ -105,7 +105,7 @@ class OffsetTrackingAlgorithm(GeohazardAlgorithm):
             QgsProcessingParameterNumber(
                 self.SEARCH,
                 self.tr("Search distance (pixels, each direction)"),
-                QgsProcessingParameterNumber.Integer,
+                INTEGER,
                 16,
                 minValue=1,
             )
@@ -114,7 +114,7 @@ class OffsetTrackingAlgorithm(GeohazardAlgorithm):
         quality = QgsProcessingParameterNumber(
             self.MIN_QUALITY,
             self.tr("Minimum peak NCC to accept a match (0-1)"),
-            QgsProcessingParameterNumber.Double,
+            DOUBLE,
             0.1,
             minValue=-1.0,
             maxValue=1.0,
@@ -123,8 +123,7 @@ class OffsetTrackingAlgorithm(GeohazardAlgorithm):
             self.OUTLIER_FILTER, self.tr("Outlier filter"), OUTLIER_OPTIONS, defaultValue=1
         )
         for p in (quality, outliers):
-            p.setFlags(p.flags() | QgsProcessingParameterDefinition.FlagAdvanced)
-            self.addParameter(p)
+            self.addParameter(set_advanced(p))
         self.addParameter(
             QgsProcessingParameterRasterDestination(
                 self.OUTPUT, self.tr("Offsets (east, north, magnitude in m; quality)")
