@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import partial
 
 import numpy as np
@@ -25,6 +25,7 @@ from ..raster_io import BandReader, Grid, RasterWriter, check_output_path, inspe
 from .combine import combine_sizes
 from .ncc import local_energy, ncc_offsets
 from .outliers import FILTERS, apply_filter
+from .pixel_offsets import PixelOffsets
 from .units import pixel_offsets_to_metres
 from .window_grid import CentreGrid, windows
 
@@ -55,18 +56,6 @@ class OffsetTrackingConfig:
     outlier_filter: str = "2-sigma"
     device: str = "auto"
     chunk_size: int = 128
-
-
-@dataclass
-class PixelOffsets:
-    """Offsets in pixels on the centre grid, per window size, before combination."""
-
-    grid: CentreGrid
-    sizes: tuple[int, ...]
-    dy: dict[int, np.ndarray] = field(default_factory=dict)
-    dx: dict[int, np.ndarray] = field(default_factory=dict)
-    quality: dict[int, np.ndarray] = field(default_factory=dict)
-    valid_pixels: dict[str, int] = field(default_factory=lambda: {"reference": 0, "secondary": 0})
 
 
 @dataclass
