@@ -42,7 +42,8 @@ args = json.loads({args!r})
 src = os.path.join(args["dir"], "in.tif")
 n = args["size"]
 dem = fractal_terrain((n, n), 7, TerrainConfig(relief_m=1500.0, base_m=300.0))
-write_raster(src, dem[None], Grid(CRS.from_epsg(32633), Affine(30, 0, 4e5, 0, -30, 5e6), n, n), ["e"])
+grid = Grid(CRS.from_epsg(32633), Affine(30, 0, 4e5, 0, -30, 5e6), n, n)
+write_raster(src, dem[None], grid, ["e"])
 del dem
 if args["model"] == "paper":
     torch.manual_seed(0)
@@ -52,7 +53,9 @@ if args["model"] == "paper":
 else:
     network = load_model(bundled_models()[args["model"]])
 rss0 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-cfg = SuperResolutionConfig(scale=args["scale"], tile_size=args["tile"], overlap=args["overlap"], device="cpu")
+cfg = SuperResolutionConfig(
+    scale=args["scale"], tile_size=args["tile"], overlap=args["overlap"], device="cpu"
+)
 t0 = time.perf_counter()
 summary = super_resolve_dem(src, os.path.join(args["dir"], "out.tif"), cfg, network=network)
 dt = time.perf_counter() - t0

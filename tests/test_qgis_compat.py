@@ -7,15 +7,6 @@ from __future__ import annotations
 import types
 
 import pytest
-from qgis.core import (
-    Qgis,
-    QgsColorRampShader,
-    QgsProcessingParameterDefinition,
-    QgsProcessingParameterNumber,
-    QgsRasterBandStats,
-    QgsUnitTypes,
-)
-
 from geohazard.processing_provider import qgis_compat
 from geohazard.processing_provider.qgis_compat import (
     ADVANCED,
@@ -23,6 +14,14 @@ from geohazard.processing_provider.qgis_compat import (
     INTEGER,
     _first,
     set_advanced,
+)
+from qgis.core import (
+    Qgis,
+    QgsColorRampShader,
+    QgsProcessingParameterDefinition,
+    QgsProcessingParameterNumber,
+    QgsRasterBandStats,
+    QgsUnitTypes,
 )
 
 PRE_330 = Qgis.QGIS_VERSION_INT < 33000
