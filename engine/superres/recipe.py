@@ -19,7 +19,7 @@ from ..terrain import random_terrain
 from .degrade import block_mean, upsample
 from .natural_images import load_gray
 from .patches import PatchSampler, PatchSource
-from .tile_model import super_resolve_array
+from .card import super_resolve_array
 from .training import ValidationSet
 
 BUFFER_PX = 4
