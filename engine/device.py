@@ -157,9 +157,7 @@ def thread_scope(threads: int) -> Iterator[None]:
 
 
 @contextmanager
-def run_scope(
-    options: RunOptions, reporter: Reporter | None = None
-) -> Iterator[torch.device]:
+def run_scope(options: RunOptions, reporter: Reporter | None = None) -> Iterator[torch.device]:
     """Resolve the run's device and apply its memory cap and thread count while the block runs."""
     device = resolve_device(options.device, reporter)
     with thread_scope(options.threads), memory_cap_scope(device, options.memory_cap, reporter):

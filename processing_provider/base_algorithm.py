@@ -10,7 +10,6 @@ from qgis.core import (
     QgsProcessingContext,
     QgsProcessingException,
     QgsProcessingFeedback,
-    QgsProcessingParameterDefinition,
     QgsProcessingParameterEnum,
     QgsRasterLayer,
 )
@@ -19,9 +18,9 @@ from qgis.PyQt.QtGui import QIcon
 
 from ..dependencies.requirements import DEFAULT_MODULES, missing_message, missing_modules
 from ..engine.run_options import DEVICE_CHOICES, RunOptions
+from .qgis_compat import set_advanced
 
 T = TypeVar("T")
-
 
 
 def plugin_dir() -> str:
@@ -84,8 +83,7 @@ class GeohazardAlgorithm(QgsProcessingAlgorithm):
             options=list(DEVICE_CHOICES),
             defaultValue=0,
         )
-        param.setFlags(param.flags() | QgsProcessingParameterDefinition.FlagAdvanced)
-        self.addParameter(param)
+        self.addParameter(set_advanced(param))
 
     def run_options(
         self,
@@ -212,9 +210,9 @@ class GeohazardAlgorithm(QgsProcessingAlgorithm):
             if clash:
                 raise QgsProcessingException(
                     self.tr(
-                        f"{name} would overwrite the input {clash[0]} ('{os.path.basename(path)}'); "
-                        "choose another output file. Inputs are never modified."
-                    )
+                        "{output} would overwrite the input {input} ('{file}'); choose another "
+                        "output file. Inputs are never modified."
+                    ).format(output=name, input=clash[0], file=os.path.basename(path))
                 )
             if path in seen:
                 raise QgsProcessingException(

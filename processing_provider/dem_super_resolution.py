@@ -16,6 +16,7 @@ from ..engine.tasks.dem_superres import SCALES
 from ..engine.tasks.dem_superres import TASK as DEM_SR_TASK
 from .dem_styling import hillshade
 from .model_algorithm import ModelAlgorithm
+from .qgis_compat import INTEGER
 from .styling import LayerStyle
 
 HELP = """Sharpens a DEM (e.g. a 30 or 90 m SRTM) by a factor of 2 or 4 with a residual-in-residual \
@@ -72,13 +73,15 @@ class DemSuperResolutionAlgorithm(ModelAlgorithm):
 
     def initAlgorithm(self, config: Any = None) -> None:  # noqa: N802 (QGIS API name)
         self.addParameter(
-            QgsProcessingParameterRasterLayer(self.INPUT, self.tr("Input DEM (elevations in metres)"))
+            QgsProcessingParameterRasterLayer(
+                self.INPUT, self.tr("Input DEM (elevations in metres)")
+            )
         )
         self.addParameter(
             QgsProcessingParameterNumber(
                 self.SCALE,
                 self.tr("Scale factor (2 or 4)"),
-                QgsProcessingParameterNumber.Integer,
+                INTEGER,
                 4,
                 minValue=min(SCALES),
                 maxValue=max(SCALES),

@@ -25,8 +25,8 @@ HELP = """Measures ground displacement between two SAR amplitude images (or any 
 images) by normalized cross-correlation (NCC) of windows, as in pixel offset tracking of \
 glaciers, landslides and co-seismic ruptures.
 
-<b>Reference</b> and <b>secondary</b>: two acquisitions of the same area, ideally on the same grid. \
-A secondary on another grid or CRS is resampled (bilinear) onto the reference grid, with a \
+<b>Reference</b> and <b>secondary</b>: two acquisitions of the same area, ideally on the same \
+grid. A secondary on another grid or CRS is resampled (bilinear) onto the reference grid, with a \
 warning in the log.
 
 <b>Window sizes</b> (pixels, comma-separated, even, e.g. 32,64,128): each size is correlated on \

@@ -267,8 +267,8 @@ def _warn_if_unreliable(
         rep.warning(
             "The offsets look unreliable: "
             + "; ".join(problems)
-            + ". Check that both images show the "
-            "same ground in the same band, that the motion is smaller than SEARCH, or try larger windows."
+            + ". Check that both images show the same ground in the same band, that the motion "
+            "is smaller than SEARCH, or try larger windows."
         )
 
 
@@ -286,7 +286,8 @@ def _usable_sizes(
     dropped = [w for w in sizes if w not in usable]
     if dropped:
         rep.warning(
-            f"Window sizes {dropped} do not fit in the {image.width} x {image.height} px raster and were skipped."
+            f"Window sizes {dropped} do not fit in the {image.width} x {image.height} px raster "
+            "and were skipped."
         )
     return usable
 
@@ -358,7 +359,9 @@ def track_offsets(
         matched = int(np.isfinite(dy).sum())
         removed = apply_filter(dy, dx, quality, cfg.outlier_filter)
         if removed:
-            rep.info(f"Outlier filter ({cfg.outlier_filter}) removed {removed} of {dy.size} points.")
+            rep.info(
+                f"Outlier filter ({cfg.outlier_filter}) removed {removed} of {dy.size} points."
+            )
         _warn_if_unreliable(dy, dx, quality, matched, removed, cfg.search, rep)
         out_grid = pixel.grid.output_grid(image)
         east, north = pixel_offsets_to_metres(dy, dx, image, out_grid, rep)
@@ -369,7 +372,9 @@ def track_offsets(
             "STEP_PX": str(cfg.step),
             "SEARCH_PX": str(cfg.search),
             "OUTLIER_FILTER": cfg.outlier_filter,
-            "CONVENTION": "offset of the secondary relative to the reference; east and north positive",
+            "CONVENTION": (
+                "offset of the secondary relative to the reference; east and north positive"
+            ),
             "REFERENCE": os.path.basename(reference),
             "SECONDARY": os.path.basename(secondary),
         }
@@ -382,7 +387,8 @@ def track_offsets(
         rep.report(1.0)
         rep.info(
             f"Offsets on a {out_grid.width} x {out_grid.height} grid of window centres "
-            f"({cfg.step} px apart), window sizes {list(sizes)}; {100 * valid:.1f}% of points valid."
+            f"({cfg.step} px apart), window sizes {list(sizes)}; "
+            f"{100 * valid:.1f}% of points valid."
         )
         return OffsetTrackingResult(
             output, per_size_output, out_grid, sizes, valid, removed, str(device)
