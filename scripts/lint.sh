@@ -3,6 +3,7 @@
 #   ruff check, ruff format --check      the whole tree (pyproject.toml)
 #   flake8 + flake8-qgis                 QGIS and Qt6 rules over the plugin's Python files (.flake8)
 #   scripts/qt6_enum_check.py            no unscoped enum use (QGIS 4 refuses them) in the plugin
+#   scripts/tr_check.py                  no tr(f"...") or other text built before translation
 #   mypy                                 engine/, settings in pyproject.toml
 #   bandit, detect-secrets               the plugin's files, as plugins.qgis.org scans an upload
 # "The plugin's files" are what the zip holds (scripts/plugin_files.py: not export-ignore'd).
@@ -35,6 +36,7 @@ step "ruff check" $BIN/ruff check --no-cache .
 step "ruff format --check" $BIN/ruff format --check --no-cache .
 step "flake8-qgis (QGIS and Qt6 rules)" $BIN/flake8 "${plugin_py[@]}"
 step "Qt6 scoped enums" $BIN/python scripts/qt6_enum_check.py "${plugin_py[@]}"
+step "translate literals only" $BIN/python scripts/tr_check.py "${plugin_py[@]}"
 step "mypy (engine/)" $BIN/mypy
 step "bandit" $BIN/bandit -q "${plugin_py[@]}"
 if [ -f .secrets.baseline ]; then
@@ -47,4 +49,4 @@ if [ "${#failed[@]}" -gt 0 ]; then
   printf '[lint] FAILED: %s\n' "${failed[@]}"
   exit 1
 fi
-echo "[lint] clean: ruff, flake8-qgis, Qt6 enums, mypy, bandit, detect-secrets"
+echo "[lint] clean: ruff, flake8-qgis, Qt6 enums, tr literals, mypy, bandit, detect-secrets"

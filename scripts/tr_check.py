@@ -1,12 +1,14 @@
 #!/usr/bin/env python3
-"""List translation calls whose text is not a string literal (Qt's lupdate extracts literals
-only, and a text built before translating never matches a translation).
+"""List translation calls whose text is built before it is translated: such a text never
+matches a translation (Qt's lupdate extracts literals, and a translator sees the template).
 
     .venv/bin/python scripts/tr_check.py FILE.py ...
 
-Flags ``self.tr(f"...")``, ``self.tr("..." % x)``, ``self.tr("...".format(x))``,
-``self.tr(name)`` and the same for ``QCoreApplication.translate(context, text)``. Write
-``self.tr("... {n}").format(n=...)`` instead. Exit status 1 when any is found.
+Flags ``self.tr(f"...")``, ``self.tr("..." % x)``, ``self.tr("a" + b)``,
+``self.tr("...".format(x))`` and the same for ``QCoreApplication.translate(context, text)``;
+write ``self.tr("... {n}").format(n=...)`` instead. A fixed text named by a constant
+(``self.tr(self.HELP)``) is not flagged, nor the ``tr`` wrapper's own call to ``translate``.
+Exit status 1 when any is found.
 """
 
 from __future__ import annotations
@@ -29,13 +31,19 @@ def non_literal_translations(path: str) -> list[str]:
     """``path:line: tr(<what>)`` for each translation of a non-literal text."""
     with open(path, encoding="utf-8") as f:
         tree = ast.parse(f.read(), path)
+    wrappers = {
+        id(call)
+        for fn in ast.walk(tree)
+        if isinstance(fn, ast.FunctionDef) and fn.name == "tr"
+        for call in ast.walk(fn)
+    }
     found = []
     for node in ast.walk(tree):
-        if not isinstance(node, ast.Call):
+        if not isinstance(node, ast.Call) or id(node) in wrappers:
             continue
         text = _text_argument(node)
-        if text is None or (isinstance(text, ast.Constant) and isinstance(text.value, str)):
-            continue
+        if not isinstance(text, (ast.JoinedStr, ast.BinOp, ast.Call)):
+            continue  # a literal, or a fixed text named by a constant
         found.append((node.lineno, f"{path}:{node.lineno}: translates {ast.unparse(text)[:60]}"))
     return [line for _, line in sorted(found)]
 
