@@ -128,7 +128,9 @@ def _get(d: dict[str, Any], key: str, kind: type | tuple[type, ...], where: str)
     return value
 
 
-def _int_in(d: dict[str, Any], key: str, lo: int, hi: int, where: str, default: int | None = None) -> int:
+def _int_in(
+    d: dict[str, Any], key: str, lo: int, hi: int, where: str, default: int | None = None
+) -> int:
     if default is not None and key not in d:
         return default
     value = _get(d, key, int, where)
@@ -140,7 +142,7 @@ def _int_in(d: dict[str, Any], key: str, lo: int, hi: int, where: str, default: 
 def _bandset(d: Any, where: str) -> BandSet:
     if not isinstance(d, dict):
         raise _fail(where, "lists an input or output that is not a mapping.")
-    bands = _get(d, "bands", list, where)
+    bands = _get(d, "bands", (list, tuple), where)
     if not 1 <= len(bands) <= 64 or not all(isinstance(b, str) for b in bands):
         raise _fail(where, "lists bands that are not 1 to 64 texts.")
     return BandSet(str(_get(d, "role", str, where)), tuple(bands))
@@ -157,7 +159,7 @@ def card_from_dict(d: Any, source: str = "") -> ModelCard:
     arch = _get(d, "architecture", dict, where)
     if not isinstance(arch.get("type"), str):
         raise _fail(where, "has an architecture without a 'type'.")
-    inputs = _get(d, "inputs", list, where)
+    inputs = _get(d, "inputs", (list, tuple), where)
     if not 1 <= len(inputs) <= 8:
         raise _fail(where, f"lists {len(inputs)} inputs; 1 to 8 are supported.")
     norm = _get(d, "normalisation", dict, where)

@@ -64,7 +64,9 @@ def card_path(weights_path: str) -> str:
     return os.path.splitext(weights_path)[0] + ".json"
 
 
-def read_safetensors_header(path: str) -> tuple[dict[str, tuple[str, tuple[int, ...]]], dict[str, str]]:
+def read_safetensors_header(
+    path: str,
+) -> tuple[dict[str, tuple[str, tuple[int, ...]]], dict[str, str]]:
     """Tensor names -> (dtype, shape), and the metadata, read from the header alone.
 
     The header's length and the data offsets are checked against the file's size, so a
@@ -94,7 +96,11 @@ def read_safetensors_header(path: str) -> tuple[dict[str, tuple[str, tuple[int, 
     end = 0
     for name, info in header.items():
         try:
-            dtype, shape, (a, b) = info["dtype"], tuple(int(s) for s in info["shape"]), info["data_offsets"]
+            dtype, shape, (_start, b) = (
+                info["dtype"],
+                tuple(int(s) for s in info["shape"]),
+                info["data_offsets"],
+            )
         except (KeyError, TypeError, ValueError) as exc:
             raise GeohazardError(f"'{base}' is not a valid safetensors file (bad entry).") from exc
         tensors[name] = (str(dtype), shape)
@@ -288,4 +294,6 @@ def _compare(
         )
     bad = sorted(k for k, (dtype, _s) in header.items() if dtype not in FLOAT_DTYPES)[:3]
     if bad:
-        raise GeohazardError(f"The weights in '{base}' hold tensors of unexpected types {bad}; refused.")
+        raise GeohazardError(
+            f"The weights in '{base}' hold tensors of unexpected types {bad}; refused."
+        )

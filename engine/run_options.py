@@ -38,7 +38,9 @@ class RunOptions:
 
     def __post_init__(self) -> None:
         if self.threads < 0:
-            raise GeohazardError(f"The thread count must be 0 (automatic) or more, not {self.threads}.")
+            raise GeohazardError(
+                f"The thread count must be 0 (automatic) or more, not {self.threads}."
+            )
 
     def with_device(self, device: str) -> RunOptions:
         """A copy with another device (e.g. an algorithm's DEVICE parameter over the settings)."""

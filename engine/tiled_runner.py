@@ -65,7 +65,10 @@ class TileSettings:
 def output_grid(grid: Grid, scale: int) -> Grid:
     """The input grid with pixels divided by ``scale`` (same CRS and extent)."""
     return Grid(
-        grid.crs, grid.transform * Affine.scale(1.0 / scale), grid.width * scale, grid.height * scale
+        grid.crs,
+        grid.transform * Affine.scale(1.0 / scale),
+        grid.width * scale,
+        grid.height * scale,
     )
 
 
@@ -80,11 +83,17 @@ def check_tiles(settings: TileSettings, task: ModelTask) -> None:
             f"not {settings.overlap}."
         )
     if settings.batch_size < 0:
-        raise GeohazardError(f"The batch size must be 0 (automatic) or more, not {settings.batch_size}.")
+        raise GeohazardError(
+            f"The batch size must be 0 (automatic) or more, not {settings.batch_size}."
+        )
 
 
 def run_batch(
-    task: ModelTask, model: LoadedModel, tiles: list[Tile], device: torch.device, options: RunOptions
+    task: ModelTask,
+    model: LoadedModel,
+    tiles: list[Tile],
+    device: torch.device,
+    options: RunOptions,
 ) -> list[np.ndarray | None]:
     """Prepare, run and restore a batch of equally shaped tiles; None for skipped tiles."""
     import torch

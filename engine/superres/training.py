@@ -160,7 +160,9 @@ class DemSrHooks(TrainingHooks):
             "discriminator": build_network(self.cfg.discriminator),
         }
 
-    def optimizers(self, stage: str, models: dict[str, nn.Module]) -> dict[str, torch.optim.Optimizer]:
+    def optimizers(
+        self, stage: str, models: dict[str, nn.Module]
+    ) -> dict[str, torch.optim.Optimizer]:
         self.device = next(models["generator"].parameters()).device
         if self.feature_net is not None:
             self.feature_net.to(self.device)
@@ -231,7 +233,12 @@ class DemSrHooks(TrainingHooks):
         return parts
 
     def _d_step(
-        self, d: nn.Module, d_raw: nn.Module, hr: torch.Tensor, sr: torch.Tensor, opt: torch.optim.Optimizer
+        self,
+        d: nn.Module,
+        d_raw: nn.Module,
+        hr: torch.Tensor,
+        sr: torch.Tensor,
+        opt: torch.optim.Optimizer,
     ) -> float:
         for p in d_raw.parameters():
             p.requires_grad_(True)

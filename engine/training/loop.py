@@ -33,7 +33,7 @@ from .checkpoint import from_float_dict, load_checkpoint, prefixed, save_checkpo
 CHECKPOINT = "checkpoint.safetensors"
 
 
-class TrainingDiverged(GeohazardError):
+class TrainingDiverged(GeohazardError):  # noqa: N818 (reads as the event it reports)
     """The loss became NaN, infinite or exploded; the last good checkpoint is kept."""
 
 
@@ -78,7 +78,9 @@ class TrainingHooks:
     def models(self) -> dict[str, nn.Module]:
         raise GeohazardError("The training hooks define no models.")
 
-    def optimizers(self, stage: str, models: dict[str, nn.Module]) -> dict[str, torch.optim.Optimizer]:
+    def optimizers(
+        self, stage: str, models: dict[str, nn.Module]
+    ) -> dict[str, torch.optim.Optimizer]:
         raise GeohazardError("The training hooks define no optimisers.")
 
     def schedulers(
@@ -154,7 +156,7 @@ class TrainingLoop:
         self.models = {k: m.to(self.device) for k, m in hooks.models().items()}
         self.train_models = dict(self.models)
         if self.world > 1:
-            from torch.nn.parallel import DistributedDataParallel as DDP
+            from torch.nn.parallel import DistributedDataParallel as DDP  # noqa: N817
 
             ids = [self.device.index] if self.device.type == "cuda" else None
             for k, m in self.models.items():
@@ -297,7 +299,9 @@ class TrainingLoop:
                         rate = (time.time() - t0) / self.cfg.log_every
                         t0 = time.time()
                         parts = " ".join(f"{k}={v:.4f}" for k, v in losses.items())
-                        self.log(f"{stage.name} {self.step}/{stage.steps} {parts} ({rate:.2f} s/step)")
+                        self.log(
+                            f"{stage.name} {self.step}/{stage.steps} {parts} ({rate:.2f} s/step)"
+                        )
                     if self.step % self.cfg.validate_every == 0 or self.step == stage.steps:
                         self._validate()
                         self.save_checkpoint()
