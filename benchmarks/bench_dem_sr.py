@@ -44,7 +44,8 @@ args = json.loads({args!r})
 src = os.path.join(args["dir"], "in.tif")
 n = args["size"]
 dem = fractal_terrain((n, n), 7, TerrainConfig(relief_m=1500.0, base_m=300.0))
-write_raster(src, dem[None], Grid(CRS.from_epsg(32633), Affine(30, 0, 4e5, 0, -30, 5e6), n, n), ["e"])
+grid = Grid(CRS.from_epsg(32633), Affine(30, 0, 4e5, 0, -30, 5e6), n, n)
+write_raster(src, dem[None], grid, ["e"])
 del dem
 if args["model"] == "paper":
     torch.manual_seed(0)

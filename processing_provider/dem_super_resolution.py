@@ -16,6 +16,7 @@ from ..engine.tasks.dem_superres import SCALES
 from ..engine.tasks.dem_superres import TASK as DEM_SR_TASK
 from .dem_styling import hillshade
 from .model_algorithm import ModelAlgorithm
+from .qgis_compat import INTEGER
 from .styling import LayerStyle
 
 HELP = """Sharpens a DEM (e.g. a 30 or 90 m SRTM) by a factor of 2 or 4 with a residual-in-residual \
@@ -80,7 +81,7 @@ class DemSuperResolutionAlgorithm(ModelAlgorithm):
             QgsProcessingParameterNumber(
                 self.SCALE,
                 self.tr("Scale factor (2 or 4)"),
-                QgsProcessingParameterNumber.Integer,
+                INTEGER,
                 4,
                 minValue=min(SCALES),
                 maxValue=max(SCALES),

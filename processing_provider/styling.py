@@ -10,12 +10,13 @@ from qgis.core import (
     QgsProcessingContext,
     QgsProcessingFeedback,
     QgsProcessingLayerPostProcessorInterface,
-    QgsRasterBandStats,
     QgsRasterLayer,
     QgsRasterShader,
     QgsSingleBandPseudoColorRenderer,
     QgsStyle,
 )
+
+from .qgis_compat import RAMP_INTERPOLATED, STATS_MAX, STATS_MIN
 
 
 def pseudocolor(
@@ -28,14 +29,14 @@ def pseudocolor(
     """Single-band pseudocolor renderer from the layer's own min/max (or given limits)."""
     provider = layer.dataProvider()
     if lo is None or hi is None:
-        stats = provider.bandStatistics(band, QgsRasterBandStats.Min | QgsRasterBandStats.Max)
+        stats = provider.bandStatistics(band, STATS_MIN | STATS_MAX)
         lo = stats.minimumValue if lo is None else lo
         hi = stats.maximumValue if hi is None else hi
     if not (hi > lo):
         hi = lo + 1.0
     ramp = QgsStyle.defaultStyle().colorRamp(ramp_name)
     fcn = QgsColorRampShader(lo, hi, ramp)
-    fcn.setColorRampType(QgsColorRampShader.Interpolated)
+    fcn.setColorRampType(RAMP_INTERPOLATED)
     fcn.classifyColorRamp(8, band, layer.extent(), provider)
     shader = QgsRasterShader()
     shader.setRasterShaderFunction(fcn)
@@ -48,9 +49,7 @@ def pseudocolor(
 
 def symmetric_pseudocolor(layer: QgsRasterLayer, band: int, ramp_name: str) -> None:
     """Diverging colours centred on zero, limits at the largest absolute value."""
-    stats = layer.dataProvider().bandStatistics(
-        band, QgsRasterBandStats.Min | QgsRasterBandStats.Max
-    )
+    stats = layer.dataProvider().bandStatistics(band, STATS_MIN | STATS_MAX)
     bound = max(abs(stats.minimumValue), abs(stats.maximumValue), 1e-3)
     pseudocolor(layer, band, ramp_name, -bound, bound)
 

@@ -42,7 +42,7 @@ def backscatter(
 
 
 def _speckle_intensity(
-    shape: tuple[int, int], rng: np.random.Generator, psf_sigma: float
+    shape: tuple[int, ...], rng: np.random.Generator, psf_sigma: float
 ) -> np.ndarray:
     z = rng.standard_normal(shape) + 1j * rng.standard_normal(shape)
     z = ndimage.gaussian_filter(z.real, psf_sigma) + 1j * ndimage.gaussian_filter(z.imag, psf_sigma)
