@@ -21,7 +21,7 @@ from .qgis_compat import INTEGER, set_advanced
 
 if TYPE_CHECKING:
     from ..engine.model_store import ModelStore
-    from ..engine.tasks.base import ModelTask
+    from ..engine.model_task import ModelTask
     from ..engine.tiled_runner import TileSettings
 
 MAX_TILE = 8192
