@@ -13,6 +13,7 @@ class GeohazardProvider(QgsProcessingProvider):
         from .dem_super_resolution import DemSuperResolutionAlgorithm
         from .evaluate_dem import EvaluateDemAlgorithm
         from .offset_tracking import OffsetTrackingAlgorithm
+        from .sar_distortion import SarDistortionAlgorithm
         from .topographic_phase import TopographicPhaseAlgorithm
 
         for alg in (
@@ -20,6 +21,7 @@ class GeohazardProvider(QgsProcessingProvider):
             DemSuperResolutionAlgorithm(),
             EvaluateDemAlgorithm(),
             TopographicPhaseAlgorithm(),
+            SarDistortionAlgorithm(),
         ):
             self.addAlgorithm(alg)
 
