@@ -221,3 +221,66 @@ def relief_shade(
     cos_i = np.clip(local_incidence_cos(dem, col_m, row_m, sun), 0.0, None)
     flat = math.sin(math.radians(sun_elevation_deg))
     return (ambient + (1 - ambient) * cos_i / flat).astype(np.float32)
+
+
+@dataclass
+class SimulatedScene:
+    """A simulated SAR image paired with a real optical image on one grid.
+
+    Attributes:
+        sar: (2, H, W) VV and VH sigma0 (linear), simulated.
+        rgb: (3, H, W) red, green, blue reflectance of the real optical image (relief-shaded
+            when ``shaded``).
+        classes: distortion classes of the simulated acquisition.
+        parameters: geometry and drawn backscatter values, for the record.
+        shaded: whether the optical image was relief-shaded with the DEM.
+    """
+
+    sar: np.ndarray
+    rgb: np.ndarray
+    classes: np.ndarray
+    parameters: dict[str, float]
+    shaded: bool
+
+
+def simulated_scene(
+    dem: np.ndarray,
+    col_m: np.ndarray,
+    row_m: np.ndarray,
+    optical: np.ndarray,
+    geometry: AcquisitionGeometry,
+    seed: int,
+    shade: bool = True,
+    grid_rotation_deg: float = 0.0,
+) -> SimulatedScene:
+    """Pair a simulated Sentinel-1 image of ``dem`` with the real ``optical`` image.
+
+    Args:
+        dem: elevations (m) on the scene grid, no NaN.
+        col_m, row_m: signed metres per column/row step, per row.
+        optical: (4, H, W) blue, green, red, near-infrared reflectance (0..1) on the same grid.
+        geometry: the simulated acquisition.
+        seed: random seed of the SAR simulation.
+        shade: relief-shade the optical target with the DEM (for an optical image that does
+            not show this DEM's ground; leave False for a co-located image).
+        grid_rotation_deg: azimuth of true north in the grid.
+    """
+    blue, green, red, nir = (optical[i].astype(np.float64) for i in range(4))
+    cover = land_cover(green, red, nir)
+    sim = simulate_sentinel1(
+        dem, col_m, row_m, cover, geometry, seed, grid_rotation_deg=grid_rotation_deg
+    )
+    rgb = np.stack([red, green, blue]).astype(np.float32)
+    if shade:
+        rgb = rgb * relief_shade(dem, col_m, row_m)[None]
+    params = dict(sim.parameters)
+    params.update(
+        incidence_deg=geometry.incidence_deg,
+        heading_deg=geometry.heading_deg,
+        water_fraction=float(cover.water.mean()),
+        vegetation_mean=float(cover.vegetation.mean()),
+    )
+    return SimulatedScene(
+        sar=np.stack([sim.vv, sim.vh]), rgb=rgb, classes=sim.classes, parameters=params,
+        shaded=shade,
+    )  # fmt: skip
