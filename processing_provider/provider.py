@@ -14,6 +14,7 @@ class GeohazardProvider(QgsProcessingProvider):
         from .evaluate_dem import EvaluateDemAlgorithm
         from .offset_tracking import OffsetTrackingAlgorithm
         from .sar_distortion import SarDistortionAlgorithm
+        from .sar_to_optical import SarToOpticalAlgorithm
         from .topographic_phase import TopographicPhaseAlgorithm
 
         for alg in (
@@ -22,6 +23,7 @@ class GeohazardProvider(QgsProcessingProvider):
             EvaluateDemAlgorithm(),
             TopographicPhaseAlgorithm(),
             SarDistortionAlgorithm(),
+            SarToOpticalAlgorithm(),
         ):
             self.addAlgorithm(alg)
 

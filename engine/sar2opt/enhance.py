@@ -11,7 +11,8 @@ from __future__ import annotations
 import numpy as np
 from scipy import ndimage
 
-ENHANCEMENTS = ("none", "laplacian", "wiener")
+from ..tasks.sar_to_optical import ENHANCEMENTS
+
 WIENER_SIZE = 9
 WIENER_SIGMA = 29.0
 WIENER_NSR = 0.01

@@ -19,13 +19,12 @@ from ..errors import GeohazardError
 from ..model_card import ModelCard
 from ..progress import Reporter
 from ..run_options import RunOptions
-from ..sar2opt.enhance import ENHANCEMENTS, enhance
-from ..sar_optical_data import log_compress
 from .base import ModelTask, PreparedBatch, Tile, check_bands
 
 FUSIONS = ("sar-only", "early", "late", "intermediate")
 NORMALISATION_KIND = "sardinet-log-sar-dem-max"
 OUTPUT_BANDS = ["red (0-255)", "green (0-255)", "blue (0-255)"]
+ENHANCEMENTS = ("none", "laplacian", "wiener")  # engine/sar2opt/enhance.py
 
 
 def default_model_name(fusion: str) -> str:
@@ -77,6 +76,8 @@ class SarToOpticalTask(ModelTask):
         return list(OUTPUT_BANDS)
 
     def prepare(self, tiles: list[Tile], card: ModelCard) -> PreparedBatch:
+        from ..sar_optical_data import log_compress
+
         params = card.normalisation.params
         db_range = (float(params["sar_db_min"]), float(params["sar_db_max"]))
         units = str(self.extra.get("sar_units", "auto"))
@@ -106,6 +107,8 @@ class SarToOpticalTask(ModelTask):
     def restore(
         self, output: np.ndarray, batch: PreparedBatch, tiles: list[Tile], card: ModelCard
     ) -> list[np.ndarray]:
+        from ..sar2opt.enhance import enhance
+
         method = str(self.extra.get("enhance", "none"))
         restored = []
         for n, valid in enumerate(batch.state):
