@@ -4,9 +4,11 @@ card through the model store (reproduces models/sardinet_*).
 
     # the bundled CPU models (about 10 minutes on 2 cores)
     nice -n 10 .venv/bin/python scripts/train_sar_to_optical.py --bundled --models-dir models
-    # the paper's recipe on a GPU (full-size network, lr 1e-5, batch 24, 256 px)
-    .venv/bin/python scripts/train_sar_to_optical.py --full-size --steps 20000 --device cuda \\
-        --models-dir out/sardinet_gpu_models --out-dir out/sardinet_gpu
+    # the paper's recipe on a GPU (lr 1e-5, batch 24, 256 px), one variant per call; a medium
+    # network (about 4 MB a variant) fits the plugin zip, --full-size is the paper's (16 MB)
+    .venv/bin/python scripts/train_sar_to_optical.py --device cuda --threads 8 --steps 3000 \\
+        --fusions late --models-dir out/sardinet_gpu_models --out-dir out/sardinet_gpu \\
+        --widths '{"cond_features": 48, "features": 128, "enc_mid": 192, "enc_out": 256}'
 
 Data: the simulated SAR / real optical scenes of scripts/make_sar_optical_scenes.py (built and
 prepared here when missing: --scenes, --prepared), split by whole source; or --prepared with
@@ -73,6 +75,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--fusions", nargs="+", default=list(FUSIONS), choices=FUSIONS)
     parser.add_argument("--bundled", action="store_true", help="the small CPU recipe")
     parser.add_argument("--full-size", action="store_true", help="the paper-size network")
+    parser.add_argument(
+        "--widths", default=None, help='JSON of SARDINet widths, e.g. {"features": 128}'
+    )
     parser.add_argument("--steps", type=int, default=None)
     parser.add_argument("--batch", type=int, default=None, help="default 24 (paper)")
     parser.add_argument("--lr", type=float, default=None, help="default 1e-5 (paper)")
@@ -117,6 +122,8 @@ def main(argv: list[str] | None = None) -> int:
     lr = args.lr or (1e-3 if args.bundled else 1e-5)
     crop = args.crop or (96 if args.bundled else 256)
     widths = {} if args.full_size else SMALL
+    if args.widths:
+        widths = json.loads(args.widths)
     coef = fit_linear_colour_mapping(train)
     baseline = evaluate(lambda x: linear_colour_mapping(coef, x), test)
     device = torch.device(args.device)
