@@ -7,6 +7,7 @@ from typing import Callable
 from qgis.core import (
     QgsColorRampShader,
     QgsMapLayer,
+    QgsPalettedRasterRenderer,
     QgsProcessingContext,
     QgsProcessingFeedback,
     QgsProcessingLayerPostProcessorInterface,
@@ -15,6 +16,7 @@ from qgis.core import (
     QgsSingleBandPseudoColorRenderer,
     QgsStyle,
 )
+from qgis.PyQt.QtGui import QColor
 
 from .qgis_compat import RAMP_INTERPOLATED, STATS_MAX, STATS_MIN
 
@@ -44,6 +46,22 @@ def pseudocolor(
     renderer.setClassificationMin(lo)
     renderer.setClassificationMax(hi)
     layer.setRenderer(renderer)
+    layer.triggerRepaint()
+
+
+def paletted_classes(layer: QgsRasterLayer, band: int, classes: list[tuple[int, str, str]]) -> None:
+    """A categorical (paletted) renderer: one colour and label per class value.
+
+    Args:
+        layer: the raster layer to style.
+        band: the band holding the class values.
+        classes: (value, colour as '#rrggbb', label) for each class.
+    """
+    items = [
+        QgsPalettedRasterRenderer.Class(value, QColor(colour), label)
+        for value, colour, label in classes
+    ]
+    layer.setRenderer(QgsPalettedRasterRenderer(layer.dataProvider(), band, items))
     layer.triggerRepaint()
 
 
