@@ -49,7 +49,8 @@ def row_metres(grid: Grid, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """
     t = grid.transform
     rows = np.asarray(rows, dtype=np.float64)
-    assert grid.crs is not None
+    if grid.crs is None:
+        raise GeohazardError("The raster has no CRS, so north and metres cannot be known.")
     if grid.crs.is_geographic:
         lat = t.f + t.e * (rows + 0.5)
         per_lon, per_lat = metres_per_degree(lat)
@@ -67,7 +68,8 @@ def true_north_azimuth(grid: Grid) -> float:
     Zero on geographic grids; the meridian convergence on projected ones. A true azimuth A
     points along grid azimuth ``A + true_north_azimuth(grid)``.
     """
-    assert grid.crs is not None
+    if grid.crs is None:
+        raise GeohazardError("The raster has no CRS, so north and metres cannot be known.")
     if grid.crs.is_geographic:
         return 0.0
     left, bottom, right, top = grid.bounds

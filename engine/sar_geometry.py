@@ -110,7 +110,7 @@ def range_slope(
 
 
 def ground_range(
-    shape: tuple[int, int], col_m: np.ndarray, row_m: np.ndarray, look: tuple[float, float]
+    shape: tuple[int, ...], col_m: np.ndarray, row_m: np.ndarray, look: tuple[float, float]
 ) -> np.ndarray:
     """Ground-range coordinate ``x`` (metres, increasing away from the sensor) of each pixel."""
     rows, cols = shape

@@ -198,7 +198,7 @@ def load_area(
     return Area(inputs=inputs, target=target, valid=valid, classes=classes, grid=grid)
 
 
-def patch_origins(shape: tuple[int, int], patch: int, stride: int) -> list[tuple[int, int]]:
+def patch_origins(shape: tuple[int, ...], patch: int, stride: int) -> list[tuple[int, int]]:
     """Top-left corners of the patches of an area (the last row/column flush with the edge)."""
 
     def starts(n: int) -> list[int]:

@@ -41,7 +41,10 @@ def _dem_array(shape: tuple[int, int] = (300, 280)) -> np.ndarray:
     return fractal_terrain(shape, 21, TerrainConfig(relief_m=1500.0, base_m=500.0, beta=2.4))
 
 
-def _write(path: Path, dem: np.ndarray, crs: CRS | None = CRS.from_epsg(32632)) -> str:
+UTM32 = CRS.from_epsg(32632)
+
+
+def _write(path: Path, dem: np.ndarray, crs: CRS | None = UTM32) -> str:
     grid = Grid(crs, Affine(PX, 0, 300_000.0, 0, -PX, 5_100_000.0), dem.shape[1], dem.shape[0])
     return write_raster(str(path), dem[None].astype(np.float32), grid, ["elevation (m)"])
 

@@ -205,7 +205,8 @@ class SARDINet(nn.Module):
     def condition(self, x: torch.Tensor) -> torch.Tensor:
         """Input conditioning: (batch, in_channels, H, W) -> (batch, features, H/2, W/2)."""
         if self.fusion == "late":
-            assert isinstance(self.conditioning, nn.ModuleList)
+            if not isinstance(self.conditioning, nn.ModuleList):
+                raise TypeError("late fusion needs two conditioning branches")
             sar, dem = x[:, : self.sar_channels], x[:, self.sar_channels :]
             return torch.cat([self.conditioning[0](sar), self.conditioning[1](dem)], dim=1)
         return self.conditioning(x)

@@ -15,6 +15,7 @@ import torch
 from torch import nn
 
 from ..archs.registry import build_network
+from ..errors import GeohazardError
 from ..training.loop import LoopConfig, Stage, TrainingHooks
 from .metrics import RegionScores
 
@@ -136,7 +137,8 @@ class SardinetHooks(TrainingHooks):
         self._sampler_state = None
 
     def batch(self, stage: str, step: int) -> tuple[torch.Tensor, ...]:
-        assert self.sampler is not None
+        if self.sampler is None:
+            raise GeohazardError("The training stage was not started (no data sampler).")
         return tuple(t.to(self.device) for t in self.sampler.batch(self.cfg.batch_size))
 
     def train_step(

@@ -17,9 +17,9 @@ import numpy as np
 
 from ..errors import GeohazardError
 from ..model_card import ModelCard
+from ..model_task import ModelTask, PreparedBatch, Tile, check_bands
 from ..progress import Reporter
 from ..run_options import RunOptions
-from .base import ModelTask, PreparedBatch, Tile, check_bands
 
 FUSIONS = ("sar-only", "early", "late", "intermediate")
 NORMALISATION_KIND = "sardinet-log-sar-dem-max"
@@ -36,13 +36,16 @@ def default_model_name(fusion: str) -> str:
 class SarToOpticalTask(ModelTask):
     """SAR VV/VH (+ DEM) -> optical-like RGB on the SAR grid.
 
-    ``extra`` carries per-run choices: ``sar_units`` (linear/db/auto) and ``enhance``.
+    ``sar_units`` (linear, db or auto) and ``enhance`` (none, laplacian, wiener) are per-run
+    choices: a run uses ``replace(TASK, sar_units=..., enhance=...)``.
     """
 
     name: str = "sar-to-optical"
     title: str = "translate"
     architectures: tuple[str, ...] = ("SARDINet",)
     tile_size: int = 256
+    sar_units: str = "auto"
+    enhance: str = "none"
     overlap: int = 64
     min_tile: int = 32
     batch_cpu: int = 1
@@ -80,7 +83,7 @@ class SarToOpticalTask(ModelTask):
 
         params = card.normalisation.params
         db_range = (float(params["sar_db_min"]), float(params["sar_db_max"]))
-        units = str(self.extra.get("sar_units", "auto"))
+        units = self.sar_units
         with_dem = self.fusion_of(card) != "sar-only"
         batch, masks, keep = [], [], []
         for k, tile in enumerate(tiles):
@@ -109,7 +112,7 @@ class SarToOpticalTask(ModelTask):
     ) -> list[np.ndarray]:
         from ..sar2opt.enhance import enhance
 
-        method = str(self.extra.get("enhance", "none"))
+        method = self.enhance
         restored = []
         for n, valid in enumerate(batch.state):
             rgb = enhance(np.clip(output[n] * 255.0, 0.0, 255.0), method).astype(np.float32)
@@ -204,8 +207,7 @@ def translate_sar_to_optical(
         raise GeohazardError(
             f"The {config.fusion} fusion variant needs a DEM; give one, or choose sar-only."
         )
-    if with_dem:
-        assert dem_path is not None
+    if with_dem and dem_path:
         dem_info = inspect_raster(dem_path)
         if dem_info.count != 1:
             raise GeohazardError(
@@ -222,10 +224,9 @@ def translate_sar_to_optical(
             f"{config.fusion}; choose FUSION={fusion} or a {config.fusion} model."
         )
     units = config.sar_units if config.sar_units != "auto" else _sar_units(sar_path)
-    task = replace(TASK, extra={"sar_units": units, "enhance": config.enhance})
+    task = replace(TASK, sar_units=units, enhance=config.enhance)
     inputs = [RasterInput(sar_path, (1, 2), "SAR")]
-    if with_dem:
-        assert dem_path is not None
+    if with_dem and dem_path:
         inputs.append(RasterInput(dem_path, (1,), "DEM"))
     rep.info(
         f"Translating {info.grid.width}x{info.grid.height} px of SAR ({units}) with {card.name} "
