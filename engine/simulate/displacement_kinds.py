@@ -246,8 +246,8 @@ def random_field(
             normal_fraction,
         )
     elif kind == "volcano":
-        # the radial gradient peaks at the centre: 2.6 * max / depth <= MAX_COMPRESSION
-        min_depth = 2.6 * max_px / MAX_COMPRESSION
+        # deflation compresses the centre in both directions: area ratio (1 - 2.6 max / d)^2
+        min_depth = 2.6 * max_px / (1.0 - np.sqrt(1.0 - MAX_COMPRESSION))
         params = {"depth_px": max(min_depth, float(rng.uniform(0.1, 0.6) * size))}
         sign = float(rng.choice([-1.0, 1.0], p=[0.3, 0.7]))
         dy, dx = mogi_field(shape, centre, params["depth_px"], sign * max_px)

@@ -4,9 +4,10 @@ Convention (see displacement.py): the feature at reference pixel p is found at p
 secondary image. Building the secondary therefore needs, for every secondary pixel q, the
 reference position p with p + d(p) = q (:func:`inverse_map`), and the reference image evaluated
 at that non-integer position (:func:`sample`). Sampling uses scipy's spline interpolation with
-its exact prefilter: a whole-pixel shift returns the original pixels unchanged, and a band-limited
-image (such as complex speckle blurred by a Gaussian impulse response) moved by a fraction of a
-pixel matches the analytically shifted image to about 0.2% with quintic splines.
+its exact prefilter: a whole-pixel shift returns the original pixels unchanged; a band-limited
+image moved by a fraction of a pixel matches the analytically shifted image within 0.06% RMS
+(content below a quarter cycle per pixel) and complex speckle blurred by a Gaussian impulse
+response of 0.8 px within 0.2%, with quintic splines (cubic ones: 0.8% and 3%).
 
 :func:`consistent` tells, for each reference pixel, whether the secondary really shows its
 feature where the field says: false where p + d(p) leaves the frame, where the field folds over
