@@ -117,14 +117,51 @@ def _fill_nearest(a: np.ndarray) -> np.ndarray:
     return a[tuple(idx)]
 
 
-def grid_channels(pixel: PixelOffsets, cfg: PriorConfig) -> np.ndarray:
-    """Prior channels on the centre grid from the per-size offsets of tracking.correlate."""
+def combined_offsets(
+    pixel: PixelOffsets, min_quality: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The classical tracker's result on its grid: (dy, dx, quality), NaN where no reliable match.
+
+    Matches below ``min_quality`` are dropped (in ``pixel`` too), the window sizes combined and
+    2-sigma outliers removed, as tracking.track_offsets does by default.
+    """
     for w in pixel.sizes:
-        low = ~(pixel.quality[w] >= cfg.min_quality)
+        low = ~(pixel.quality[w] >= min_quality)
         for arr in (pixel.dy[w], pixel.dx[w], pixel.quality[w]):
             arr[low] = np.nan
     dy, dx, quality = combine_sizes(pixel)
     apply_filter(dy, dx, quality, "2-sigma")
+    return dy, dx, quality
+
+
+def classical_offsets(
+    reference: np.ndarray,
+    secondary: np.ndarray,
+    cfg: PriorConfig,
+    device: torch.device | None = None,
+) -> tuple[CentreGrid, np.ndarray, np.ndarray]:
+    """The classical tracker on an in-memory pair: (centre grid, dy, dx) with NaN where no match."""
+    from affine import Affine
+
+    image = Grid(None, Affine.identity(), reference.shape[1], reference.shape[0])
+    pixel = correlate(
+        ArrayReader(reference),  # type: ignore[arg-type]
+        ArrayReader(secondary),  # type: ignore[arg-type]
+        image,
+        cfg.window_sizes,
+        cfg.step,
+        cfg.search,
+        device or torch.device("cpu"),
+        128,
+        Reporter(),
+    )
+    dy, dx, _ = combined_offsets(pixel, cfg.min_quality)
+    return pixel.grid, dy, dx
+
+
+def grid_channels(pixel: PixelOffsets, cfg: PriorConfig) -> np.ndarray:
+    """Prior channels on the centre grid from the per-size offsets of tracking.correlate."""
+    dy, dx, _quality = combined_offsets(pixel, cfg.min_quality)
     chans = [_fill_nearest(dx), _fill_nearest(dy)]
     for w in cfg.window_sizes:
         if w in pixel.sizes:
