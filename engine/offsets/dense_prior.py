@@ -87,10 +87,12 @@ class GridPrior:
     Attributes:
         grid: the centre grid.
         channels: (C, grid rows, grid cols) float32, NaN-free, in :func:`channel_names` order.
+        valid_pixels: pixels with data read from each image (``reference``, ``secondary``).
     """
 
     grid: CentreGrid
     channels: np.ndarray
+    valid_pixels: dict[str, int] | None = None
 
     def to_pixels(self, rows: tuple[int, int], cols: tuple[int, int]) -> np.ndarray:
         """Bilinear resampling of the channels to pixel rows [r0, r1) and columns [c0, c1)."""
@@ -216,7 +218,7 @@ def measure_prior(
         128,
         reporter or Reporter(),
     )
-    return GridPrior(pixel.grid, grid_channels(pixel, cfg))
+    return GridPrior(pixel.grid, grid_channels(pixel, cfg), dict(pixel.valid_pixels))
 
 
 def dense_prior(

@@ -279,6 +279,12 @@ def deep_track_offsets(
                 open_band(sec_info, cfg.band, grid, None, role="secondary") as sec_reader,
             ):
                 prior = measure_prior(ref_reader, sec_reader, grid, pcfg, device, rep.step(0, 0.3))
+        for role, path in (("reference", reference), ("secondary", secondary)):
+            if prior.valid_pixels is not None and prior.valid_pixels[role] == 0:
+                raise GeohazardError(
+                    f"The {role} raster '{os.path.basename(path)}' is all nodata in band "
+                    f"{cfg.band}" + (" over the reference area." if role == "secondary" else ".")
+                )
         prior_grid = prior.grid.output_grid(grid)
         _write_memory_raster(prior_path, prior.channels, prior_grid, channel_names(pcfg))
         trained_max = float(card.normalisation.params.get("trained_max_px", np.inf))
