@@ -55,6 +55,15 @@ def main() -> int:
     parser.add_argument("--device", default="cpu", help="cpu, cuda, cuda:N or auto")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--resume", action="store_true")
+    parser.add_argument(
+        "--scenes-only", action="store_true", help="simulate and cache the scenes, then stop"
+    )
+    parser.add_argument(
+        "--stop-after-minutes",
+        type=float,
+        default=0.0,
+        help="checkpoint and stop training after this long (exit code 3; continue with --resume)",
+    )
     args = parser.parse_args()
 
     import numpy as np
@@ -73,8 +82,10 @@ def main() -> int:
         validate_scenes,
     )
     from geohazard.engine.device import resolve_device
+    from geohazard.engine.errors import Cancelled
     from geohazard.engine.model_store import BUNDLED_DIR, ModelStore
     from geohazard.engine.offsets.dense_prior import PriorConfig, channel_names
+    from geohazard.engine.progress import Reporter
     from geohazard.engine.simulate import splits
     from geohazard.engine.simulate.displacement_kinds import KINDS
     from geohazard.engine.simulate.pair_sampler import SamplerConfig, held_out_seeds
@@ -136,6 +147,8 @@ def main() -> int:
     )
     data_minutes = (time.time() - started) / 60
     log(f"scenes ready: {len(train)} train, {len(validation)} validation, {len(test)} test")
+    if args.scenes_only:
+        return 0
 
     under_torchrun = int(os.environ.get("WORLD_SIZE", "1")) > 1
     device = None if under_torchrun and args.device != "cpu" else resolve_device(args.device)
@@ -145,7 +158,17 @@ def main() -> int:
     if args.resume:
         trainer.resume()
     t0 = time.time()
-    net = trainer.run()
+    if args.stop_after_minutes > 0:
+        deadline = t0 + 60 * args.stop_after_minutes
+        trainer.rep = Reporter(is_canceled=lambda: time.time() > deadline)
+    try:
+        net = trainer.run()
+    except Cancelled:
+        log(
+            f"stopped at step {trainer.step} after {args.stop_after_minutes} min; checkpoint "
+            "written: run again with --resume to continue"
+        )
+        return 3
     train_minutes = (time.time() - t0) / 60
     if not is_main:
         return 0
