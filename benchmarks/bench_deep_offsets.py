@@ -30,7 +30,21 @@ import time
 import numpy as np
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-sys.path.insert(0, os.path.join(ROOT, ".venv", "qgis-plugins"))
+
+
+def _plugin_on_path(root: str) -> None:
+    """Make the checkout importable as ``geohazard`` (the venv's link, or a temporary one on a
+    machine without the venv, e.g. a GPU machine)."""
+    plugins = os.path.join(root, ".venv", "qgis-plugins")
+    if not os.path.exists(os.path.join(plugins, "geohazard")):
+        import tempfile
+
+        plugins = tempfile.mkdtemp()
+        os.symlink(root, os.path.join(plugins, "geohazard"))
+    sys.path.insert(0, plugins)
+
+
+_plugin_on_path(str(ROOT))
 sys.path.insert(0, os.path.join(ROOT, "tests"))
 
 

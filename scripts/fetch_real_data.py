@@ -19,7 +19,21 @@ import zipfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / ".venv" / "qgis-plugins"))
+
+
+def _plugin_on_path(root: str) -> None:
+    """Make the checkout importable as ``geohazard`` (the venv's link, or a temporary one on a
+    machine without the venv, e.g. a GPU machine)."""
+    plugins = os.path.join(root, ".venv", "qgis-plugins")
+    if not os.path.exists(os.path.join(plugins, "geohazard")):
+        import tempfile
+
+        plugins = tempfile.mkdtemp()
+        os.symlink(root, os.path.join(plugins, "geohazard"))
+    sys.path.insert(0, plugins)
+
+
+_plugin_on_path(str(ROOT))
 
 DEFAULT_DATA_DIR = ROOT / ".data" / "real"
 

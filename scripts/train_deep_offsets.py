@@ -26,7 +26,21 @@ from dataclasses import asdict
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
-sys.path.insert(0, os.path.join(ROOT, ".venv", "qgis-plugins"))
+
+
+def _plugin_on_path(root: str) -> None:
+    """Make the checkout importable as ``geohazard`` (the venv's link, or a temporary one on a
+    machine without the venv, e.g. a GPU machine)."""
+    plugins = os.path.join(root, ".venv", "qgis-plugins")
+    if not os.path.exists(os.path.join(plugins, "geohazard")):
+        import tempfile
+
+        plugins = tempfile.mkdtemp()
+        os.symlink(root, os.path.join(plugins, "geohazard"))
+    sys.path.insert(0, plugins)
+
+
+_plugin_on_path(str(ROOT))
 
 TEST_SEED = 2
 VALIDATION_SEED0 = 1_000_000
@@ -48,7 +62,7 @@ def main() -> int:
     parser.add_argument("--steps", type=int, default=600)
     parser.add_argument("--batch-size", type=int, default=4)
     parser.add_argument("--patch", type=int, default=96)
-    parser.add_argument("--lr", type=float, default=1e-3)
+    parser.add_argument("--lr", type=float, default=5e-4)
     parser.add_argument("--validate-every", type=int, default=100)
     parser.add_argument("--workers", type=int, default=1, help="processes simulating scenes")
     parser.add_argument("--threads", type=int, default=1, help="torch CPU threads")

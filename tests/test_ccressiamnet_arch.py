@@ -144,3 +144,17 @@ def test_a_few_steps_learn_a_uniform_shift() -> None:
         opt.step()
         losses.append(loss.item())
     assert losses[-1] < 0.1 * losses[0]
+
+
+def test_residual_scale_sets_the_step_of_the_correction_and_is_not_a_weight() -> None:
+    a = CCResSiamNet(**TINY).eval()
+    b = CCResSiamNet(**TINY, residual_scale=0.5).eval()
+    b.load_state_dict(a.state_dict())  # same weights, same tensor names
+    with torch.no_grad():
+        a.head.weight.normal_(0, 0.1)
+        b.head.weight.copy_(a.head.weight)
+        ref, sec, prior = inputs(seed=3)
+        da = a(ref, sec, prior) - prior[:, :2]
+        db = b(ref, sec, prior) - prior[:, :2]
+    torch.testing.assert_close(db, da / 8.0)  # 0.5 px against disp_scale 4 px per unit
+    assert "out_scale" not in a.state_dict()

@@ -91,6 +91,7 @@ class Fusion(nn.Module):
         "corr_radius": (0, 6),
         "corr_radius_full": (0, 4),
         "disp_scale": (0.1, 100.0),
+        "residual_scale": (0.01, 100.0),
     }
 )
 class CCResSiamNet(nn.Module):
@@ -107,6 +108,9 @@ class CCResSiamNet(nn.Module):
         residual_over_prior: add the prior's combined (dx, dy) to the output. Default True.
         disp_scale: pixels per unit of the network's internal offsets. Default 4.
         predict_uncertainty: two more output channels, log 1-sigma of dx and dy. Default False.
+        residual_scale: pixels per unit of the head's correction with ``residual_over_prior``;
+            None uses ``disp_scale``. A smaller scale lets the first steps of training move the
+            prior's offsets by hundredths of a pixel rather than tenths. Default None.
     """
 
     def __init__(
@@ -121,6 +125,7 @@ class CCResSiamNet(nn.Module):
         residual_over_prior: bool = True,
         disp_scale: float = 4.0,
         predict_uncertainty: bool = False,
+        residual_scale: float | None = None,
     ) -> None:
         super().__init__()
         if residual_over_prior and num_prior_ch < 2:
@@ -130,6 +135,8 @@ class CCResSiamNet(nn.Module):
         self.radii = [corr_radius_full] + [corr_radius] * (levels - 1)
         self.residual_over_prior = residual_over_prior
         self.register_buffer("disp_scale", torch.tensor(float(disp_scale)))
+        out_scale = residual_scale if residual_over_prior and residual_scale else disp_scale
+        self.register_buffer("out_scale", torch.tensor(float(out_scale)), persistent=False)
         self.encoder = nn.ModuleList()
         for lvl, ch in enumerate(chs):
             first = nn.Conv2d(1 if lvl == 0 else chs[lvl - 1], ch, 3, 1 if lvl == 0 else 2, 1)
@@ -202,7 +209,7 @@ class CCResSiamNet(nn.Module):
             d = F.interpolate(d, size=skips[lvl].shape[2:], mode="bilinear", align_corners=False)
             d = self.decoder[lvl](torch.cat([d, skips[lvl]], 1))
         out = self.head(d)
-        offsets = out[:, :2] * self.disp_scale
+        offsets = out[:, :2] * self.out_scale
         if self.residual_over_prior:
             assert prior is not None
             offsets = offsets + prior[:, :2]

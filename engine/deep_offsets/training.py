@@ -44,6 +44,7 @@ def small_architecture(num_prior_ch: int) -> dict[str, Any]:
         "residual_over_prior": True,
         "disp_scale": 4.0,
         "predict_uncertainty": True,
+        "residual_scale": 1.0,
     }
 
 
@@ -77,7 +78,7 @@ class TrainConfig:
     patch: int = 128
     batch_size: int = 8
     steps: int = 1000
-    lr: float = 1e-3
+    lr: float = 5e-4
     weight_decay: float = 1e-4
     huber_px: float = 0.1
     w_sigma: float = 0.05
