@@ -55,6 +55,9 @@ def main() -> int:
     parser.add_argument("--models-dir", default=None, help="where to write (default: models/)")
     parser.add_argument("--name", default=None, help="model name (default deep_offsets_<size>)")
     parser.add_argument("--data-dir", default=os.path.join(ROOT, ".data", "real"))
+    parser.add_argument(
+        "--cache-dir", default=None, help="scene cache (default: <work-dir>/scenes_<size>)"
+    )
     parser.add_argument("--train-scenes", type=int, default=160)
     parser.add_argument("--val-scenes", type=int, default=12)
     parser.add_argument("--test-per-cell", type=int, default=4, help="test scenes per kind/regime")
@@ -136,7 +139,7 @@ def main() -> int:
     splits.check_disjoint(*sources.values())
     for split, group in sources.items():
         log(f"{split}: " + ", ".join(f"{s.name} ({s.region})" for s in group))
-    cache = os.path.join(args.work_dir, f"scenes_{args.scene_size}")
+    cache = args.cache_dir or os.path.join(args.work_dir, f"scenes_{args.scene_size}")
     train = build_scenes(
         sources["train"],
         [(args.seed * 10_000_000 + i, None, None) for i in range(args.train_scenes)],
