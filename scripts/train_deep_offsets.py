@@ -189,7 +189,7 @@ def main() -> int:
     train_minutes = (time.time() - t0) / 60
     if not is_main:
         return 0
-    net = net.cpu().eval()
+    net = net.eval()  # calibration and held-out evaluation on the training device
     sigma_scale = calibrate_sigma(net, validation)
     val = validate_scenes(net, validation)
     log(f"best validation {json.dumps(val)}; sigma scale {sigma_scale:.3f}")
