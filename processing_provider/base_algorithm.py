@@ -10,7 +10,6 @@ from qgis.core import (
     QgsProcessingContext,
     QgsProcessingException,
     QgsProcessingFeedback,
-    QgsProcessingParameterDefinition,
     QgsProcessingParameterEnum,
     QgsRasterLayer,
 )
@@ -19,6 +18,7 @@ from qgis.PyQt.QtGui import QIcon
 
 from ..dependencies.requirements import DEFAULT_MODULES, missing_message, missing_modules
 from ..engine.run_options import DEVICE_CHOICES, RunOptions
+from .qgis_compat import set_advanced
 
 T = TypeVar("T")
 
@@ -83,8 +83,7 @@ class GeohazardAlgorithm(QgsProcessingAlgorithm):
             options=list(DEVICE_CHOICES),
             defaultValue=0,
         )
-        param.setFlags(param.flags() | QgsProcessingParameterDefinition.FlagAdvanced)
-        self.addParameter(param)
+        self.addParameter(set_advanced(param))
 
     def run_options(
         self,
@@ -125,15 +124,15 @@ class GeohazardAlgorithm(QgsProcessingAlgorithm):
         if layer is None or not isinstance(layer, QgsRasterLayer) or not layer.isValid():
             raise QgsProcessingException(
                 self.tr(
-                    f"{name}: could not load the raster (missing, corrupt or unsupported file)."
-                )
+                    "{name}: could not load the raster (missing, corrupt or unsupported file)."
+                ).format(name=name)
             )
         if layer.providerType() != "gdal":
             raise QgsProcessingException(
                 self.tr(
-                    f"{name}: '{layer.name()}' is not a file-based raster (provider "
-                    f"{layer.providerType()}); save it as a GeoTIFF first."
-                )
+                    "{name}: '{layer}' is not a file-based raster (provider {provider}); save it "
+                    "as a GeoTIFF first."
+                ).format(name=name, layer=layer.name(), provider=layer.providerType())
             )
         path = layer.source().split("|")[0]
         return path
@@ -148,9 +147,9 @@ class GeohazardAlgorithm(QgsProcessingAlgorithm):
                 layer = QgsRasterLayer(value, "check", "gdal")
                 if not layer.isValid():
                     return False, self.tr(
-                        f"{definition.name()}: '{os.path.basename(value)}' exists but could not be "
-                        "read as a raster (corrupt file or unsupported format)."
-                    )
+                        "{name}: '{file}' exists but could not be read as a raster (corrupt file "
+                        "or unsupported format)."
+                    ).format(name=definition.name(), file=os.path.basename(value))
         return super().checkParameterValues(parameters, context)
 
     # --- running the engine ----------------------------------------------------------
@@ -211,16 +210,16 @@ class GeohazardAlgorithm(QgsProcessingAlgorithm):
             if clash:
                 raise QgsProcessingException(
                     self.tr(
-                        f"{name} would overwrite the input {clash[0]} ('{os.path.basename(path)}'); "
-                        "choose another output file. Inputs are never modified."
-                    )
+                        "{output} would overwrite the input {input} ('{file}'); choose another "
+                        "output file. Inputs are never modified."
+                    ).format(output=name, input=clash[0], file=os.path.basename(path))
                 )
             if path in seen:
                 raise QgsProcessingException(
                     self.tr(
-                        f"{name} and {seen[path]} are the same file ('{os.path.basename(path)}'); "
-                        "give each output its own file name."
-                    )
+                        "{output} and {other} are the same file ('{file}'); give each output its "
+                        "own file name."
+                    ).format(output=name, other=seen[path], file=os.path.basename(path))
                 )
             seen[path] = name
 

@@ -13,10 +13,10 @@ from affine import Affine
 from geohazard.engine.archs.registry import register_arch
 from geohazard.engine.model_card import BandSet, ModelCard, Normalisation
 from geohazard.engine.model_store import ModelStore
+from geohazard.engine.model_task import ModelTask, PreparedBatch, Tile
 from geohazard.engine.progress import Reporter
 from geohazard.engine.raster_io import Grid, write_raster
 from geohazard.engine.run_options import RunOptions
-from geohazard.engine.tasks.base import ModelTask, PreparedBatch, Tile
 from geohazard.engine.tiled_runner import RasterInput, TileSettings, run_tiled, run_untiled
 from rasterio.crs import CRS
 from torch import nn

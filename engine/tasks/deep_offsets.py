@@ -27,9 +27,9 @@ import numpy as np
 
 from ..errors import GeohazardError
 from ..model_card import ModelCard
+from ..model_task import ModelTask, PreparedBatch, Tile, check_bands
 from ..progress import Reporter
 from ..run_options import RunOptions
-from .base import ModelTask, PreparedBatch, Tile, check_bands
 
 OUTPUT_BANDS = (
     "east offset (m)",
@@ -65,8 +65,8 @@ def prior_config(card: ModelCard) -> Any:
 class DeepOffsetTask(ModelTask):
     """Reference and secondary amplitude + NCC prior -> dense east/north offsets with sigma.
 
-    ``extra["grid"]`` (the reference Grid) is set per run by :func:`deep_track_offsets`; it
-    turns pixel offsets into metres.
+    ``grid`` (the reference Grid) is a per-run field: :func:`deep_track_offsets` runs
+    ``replace(TASK, grid=...)``; it turns pixel offsets into metres (None: pixels, north up).
     """
 
     name: str = "deep-offset-tracking"
@@ -77,6 +77,7 @@ class DeepOffsetTask(ModelTask):
     min_tile: int = 64
     batch_cpu: int = 1
     batch_gpu: int = 4
+    grid: Any = None
 
     def default_model(self) -> str:
         return "deep_offsets_small"
@@ -122,7 +123,7 @@ class DeepOffsetTask(ModelTask):
     ) -> list[np.ndarray]:
         from ..offsets.dense_prior import channel_names
 
-        grid = self.extra.get("grid")
+        grid = self.grid
         params = card.normalisation.params
         sigma_scale = float(params.get("sigma_scale", 1.0))
         trained_max = float(params.get("trained_max_px", np.inf))
@@ -307,7 +308,7 @@ def deep_track_offsets(
             "REFERENCE": os.path.basename(reference),
             "SECONDARY": os.path.basename(secondary),
         }
-        run_task = replace(TASK, extra={"grid": grid})
+        run_task = replace(TASK, grid=grid)
         summary = run_tiled(
             run_task,
             loaded,

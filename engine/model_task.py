@@ -8,13 +8,13 @@ read a task's defaults to build their parameters, and that must stay fast withou
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from ..errors import GeohazardError
-from ..model_card import ModelCard
+from .errors import GeohazardError
+from .model_card import ModelCard
 
 Tile = tuple[np.ndarray, ...]
 """One tile: an array (bands, rows, cols) per input raster, float32, NaN for nodata."""
@@ -62,7 +62,6 @@ class ModelTask:
     min_tile: int = 16
     batch_cpu: int = 1
     batch_gpu: int = 4
-    extra: dict[str, Any] = field(default_factory=dict)
 
     def check_card(self, card: ModelCard) -> None:
         """Task rules on a card beyond the shared ones (e.g. the scale agrees with the network)."""
