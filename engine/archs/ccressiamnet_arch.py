@@ -134,6 +134,8 @@ class CCResSiamNet(nn.Module):
         self.levels, self.num_prior_ch = levels, num_prior_ch
         self.radii = [corr_radius_full] + [corr_radius] * (levels - 1)
         self.residual_over_prior = residual_over_prior
+        self.disp_scale: torch.Tensor
+        self.out_scale: torch.Tensor
         self.register_buffer("disp_scale", torch.tensor(float(disp_scale)))
         out_scale = residual_scale if residual_over_prior and residual_scale else disp_scale
         self.register_buffer("out_scale", torch.tensor(float(out_scale)), persistent=False)
@@ -159,7 +161,8 @@ class CCResSiamNet(nn.Module):
         )
         self.head = nn.Conv2d(chs[0], 4 if predict_uncertainty else 2, 3, 1, 1)
         nn.init.zeros_(self.head.weight)
-        nn.init.zeros_(self.head.bias)
+        if self.head.bias is not None:
+            nn.init.zeros_(self.head.bias)
 
     @property
     def multiple(self) -> int:
@@ -210,8 +213,7 @@ class CCResSiamNet(nn.Module):
             d = self.decoder[lvl](torch.cat([d, skips[lvl]], 1))
         out = self.head(d)
         offsets = out[:, :2] * self.out_scale
-        if self.residual_over_prior:
-            assert prior is not None
+        if self.residual_over_prior and prior is not None:
             offsets = offsets + prior[:, :2]
         if out.shape[1] == 4:
             return torch.cat([offsets, out[:, 2:] + torch.log(self.disp_scale) - 2.0], 1)

@@ -58,7 +58,7 @@ def make_scene(
     prior = dense_prior(pair.reference, pair.secondary, prior_cfg)
     m = prior_cfg.margin
     inner = (slice(m, sampler.size - m), slice(m, sampler.size - m))
-    meta = {
+    meta: dict[str, str | float] = {
         "kind": pair.kind,
         "regime": str(pair.params.get("regime", "")),
         "source": pair.source,

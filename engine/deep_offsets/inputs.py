@@ -51,5 +51,6 @@ def pad_to_multiple(image: np.ndarray, multiple: int) -> np.ndarray:
     if not ph and not pw:
         return image
     pad = [(0, 0)] * (image.ndim - 2) + [(0, ph), (0, pw)]
-    mode = "reflect" if h > ph and w > pw else "edge"
-    return np.pad(image, pad, mode=mode)
+    if h > ph and w > pw:
+        return np.pad(image, pad, mode="reflect")
+    return np.pad(image, pad, mode="edge")

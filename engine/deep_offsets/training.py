@@ -22,6 +22,7 @@ import torch.nn.functional as F  # noqa: N812 (torch's convention)
 from torch import nn
 
 from ..archs.registry import build_network
+from ..errors import GeohazardError
 from ..offsets.dense_prior import PriorConfig, channel_names
 from ..progress import Reporter
 from ..simulate.pair_sampler import SamplerConfig
@@ -196,7 +197,8 @@ class DeepOffsetHooks(TrainingHooks):
         self._sampler_state = None
 
     def batch(self, stage: str, step: int) -> dict[str, torch.Tensor]:
-        assert self.sampler is not None
+        if self.sampler is None:
+            raise GeohazardError("The training data was not set up (start_stage was not called).")
         arrays = self.sampler.batch(self.cfg.batch_size)
         return {k: torch.from_numpy(v).to(self.device) for k, v in arrays.items()}
 

@@ -25,7 +25,8 @@ from ..progress import Reporter
 from ..raster_io import Grid
 from .combine import combine_sizes
 from .outliers import apply_filter
-from .tracking import PixelOffsets, correlate
+from .pixel_offsets import PixelOffsets
+from .tracking import correlate
 from .window_grid import CentreGrid
 
 
@@ -228,5 +229,6 @@ def dense_prior(
     device: torch.device | None = None,
 ) -> np.ndarray:
     """Prior channels (C, rows, cols) for a whole in-memory pair (see module doc)."""
-    prior = measure_prior(reference, secondary, reference.shape, cfg, device)
+    shape = (int(reference.shape[0]), int(reference.shape[1]))
+    prior = measure_prior(reference, secondary, shape, cfg, device)
     return prior.to_pixels((0, reference.shape[0]), (0, reference.shape[1]))

@@ -90,7 +90,8 @@ def draw_pair(
     dy, dx = fld.dy, fld.dx
     shift = (0.0, 0.0)
     if cfg.background_px > 0 and kind != "none":
-        shift = tuple(float(v) for v in rng.uniform(-1, 1, 2) * cfg.background_px * min(1, peak))
+        sy, sx = rng.uniform(-1, 1, 2) * cfg.background_px * min(1, peak)
+        shift = (float(sy), float(sx))
         dy, dx = dy + shift[0], dx + shift[1]
     speckle = SpeckleConfig(
         looks=int(rng.integers(cfg.looks[0], cfg.looks[1] + 1)),

@@ -86,7 +86,7 @@ class DisplacementPair:
         return self.reference, self.secondary, self.dx, self.dy, self.valid
 
 
-def _complex_speckle(shape: tuple[int, int], sigma: float, rng: np.random.Generator) -> np.ndarray:
+def _complex_speckle(shape: tuple[int, ...], sigma: float, rng: np.random.Generator) -> np.ndarray:
     """Band-limited circular complex Gaussian field with E|g|^2 = 1."""
     w = rng.standard_normal((2, *shape))
     re = ndimage.gaussian_filter(w[0], sigma, truncate=TRUNCATE, mode="wrap")

@@ -28,8 +28,8 @@ from scipy import ndimage
 
 from ..raster_io import Grid
 from ..terrain import random_terrain
-from .real_dem import to_utm
 from .sar_amplitude import backscatter
+from .utm import to_utm
 
 
 @dataclass
@@ -74,7 +74,7 @@ def _read(path: str, band: int = 1) -> tuple[np.ndarray, Grid]:
         data = src.read(band, masked=True)
         grid = Grid(src.crs, src.transform, src.width, src.height)
     if np.iscomplexobj(data):
-        return np.where(np.ma.getmaskarray(data), np.nan, data.filled(0)), grid  # type: ignore[return-value]
+        return np.where(np.ma.getmaskarray(data), np.nan, data.filled(0)), grid
     arr = data.astype(np.float32).filled(np.nan)
     return arr, grid
 
@@ -191,10 +191,11 @@ class DemSource(TextureSource):
         if self._dem is None:
             if self._given is not None:
                 z, grid = self._given
-            else:
-                assert self.path is not None
+            elif self.path is not None:
                 z, grid = _read(self.path)
                 z[(z < -1000) | (z > 9000)] = np.nan  # voids and fill values
+            else:
+                raise ValueError(f"{self.name}: give a DEM path or array")
             self._dem, _ = to_utm(z, grid, self.pixel_size)
         return self._dem
 

@@ -25,7 +25,7 @@ from scipy import ndimage
 SPLINE_ORDER = 5
 
 
-def pixel_grid(shape: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
+def pixel_grid(shape: tuple[int, ...]) -> tuple[np.ndarray, np.ndarray]:
     """Row and column index arrays of ``shape`` (float64)."""
     rows, cols = np.mgrid[0 : shape[0], 0 : shape[1]].astype(np.float64)
     return rows, cols
