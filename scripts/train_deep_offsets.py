@@ -76,6 +76,12 @@ def main() -> int:
         "--scenes-only", action="store_true", help="simulate and cache the scenes, then stop"
     )
     parser.add_argument(
+        "--evaluate-only",
+        default=None,
+        metavar="WEIGHTS",
+        help="no training: measure this model on the held-out pairs and rewrite its card",
+    )
+    parser.add_argument(
         "--stop-after-minutes",
         type=float,
         default=0.0,
@@ -167,6 +173,8 @@ def main() -> int:
     if args.scenes_only:
         return 0
 
+    if args.evaluate_only:
+        return _evaluate_only(args.evaluate_only, test, log)
     under_torchrun = int(os.environ.get("WORLD_SIZE", "1")) > 1
     device = None if under_torchrun and args.device != "cpu" else resolve_device(args.device)
     trainer = make_trainer(
@@ -266,6 +274,26 @@ def main() -> int:
     with open(os.path.join(args.work_dir, "held_out.md"), "w", encoding="utf-8") as fh:
         fh.write(table + "\n")
     log(f"wrote {path} ({parameters} weights); total {(time.time() - started) / 60:.1f} min")
+    return 0
+
+
+def _evaluate_only(weights: str, test: list, log) -> int:  # type: ignore[no-untyped-def,type-arg]
+    """Re-measure a trained model on the held-out pairs; its card keeps everything else."""
+    from dataclasses import replace
+
+    from geohazard.engine.deep_offsets.card import held_out
+    from geohazard.engine.deep_offsets.evaluate import format_table, held_out_metrics
+    from geohazard.engine.model_store import ModelStore
+    from geohazard.engine.tasks.deep_offsets import TASK
+
+    loaded = ModelStore(None).load(TASK, weights, "")
+    groups = held_out_metrics(loaded.net.eval(), test)
+    log("held-out test pairs (RMSE in pixels):\n" + format_table(groups))
+    old = loaded.card.held_out
+    held = held_out(groups, old.data if old else "held-out pairs", old.notes if old else "")
+    card = replace(loaded.card, held_out=held)
+    path = ModelStore(None).save(loaded.net, card, os.path.dirname(os.path.abspath(weights)))
+    log(f"rewrote the card of {path}")
     return 0
 
 

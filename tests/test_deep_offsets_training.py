@@ -127,7 +127,7 @@ def test_evaluation_and_card_round_trip(scenes, tmp_path: Path) -> None:
     scale = calibrate_sigma(net, test)
     assert scale > 0
     groups = held_out_metrics(net, test)
-    assert set(groups) == {"all", "fault/multipixel", "glacier/subpixel"}
+    assert set(groups) == {"all", "fault/multipixel", "glacier/subpixel", "region simulated-2"}
     row = groups["all"]
     for key in ("model_dense_rmse_px", "ncc_prior_dense_rmse_px", "classical_at_centres_rmse_px"):
         assert np.isfinite(row[key]) and row[key] >= 0

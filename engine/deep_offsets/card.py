@@ -41,6 +41,23 @@ def flat_metrics(groups: dict[str, dict[str, float]], prefix: str) -> dict[str, 
     }
 
 
+def held_out(groups: dict[str, dict[str, float]], data: str, notes: str) -> HeldOut:
+    """The card's held-out section: the model and classical tracking at the same points;
+    ``model_beats_baseline`` is computed from the overall RMSEs, never stated by hand."""
+    overall = groups["all"]
+    beats = (
+        overall["model_dense_rmse_px"] <= overall["ncc_prior_dense_rmse_px"]
+        and overall["model_at_centres_rmse_px"] <= overall["classical_at_centres_rmse_px"]
+    )
+    metrics = {
+        "model (every pixel)": flat_metrics(groups, "model_dense"),
+        "classical NCC interpolated to every pixel": flat_metrics(groups, "ncc_prior_dense"),
+        "model (at classical window centres)": flat_metrics(groups, "model_at_centres"),
+        "classical tracker (at its window centres)": flat_metrics(groups, "classical_at_centres"),
+    }
+    return HeldOut(data, metrics, BASELINE, beats, notes)
+
+
 def deep_offsets_card(
     name: str,
     architecture: dict[str, Any],
@@ -56,18 +73,7 @@ def deep_offsets_card(
     limitations: str,
 ) -> ModelCard:
     """A card whose held-out section compares the model with classical tracking at the same
-    points; ``model_beats_baseline`` is computed from the overall RMSEs, never stated by hand."""
-    overall = groups["all"]
-    beats = (
-        overall["model_dense_rmse_px"] <= overall["ncc_prior_dense_rmse_px"]
-        and overall["model_at_centres_rmse_px"] <= overall["classical_at_centres_rmse_px"]
-    )
-    metrics = {
-        "model (every pixel)": flat_metrics(groups, "model_dense"),
-        "classical NCC interpolated to every pixel": flat_metrics(groups, "ncc_prior_dense"),
-        "model (at classical window centres)": flat_metrics(groups, "model_at_centres"),
-        "classical tracker (at its window centres)": flat_metrics(groups, "classical_at_centres"),
-    }
+    points (see :func:`held_out`)."""
     return ModelCard(
         name=name,
         task=TASK.name,
@@ -86,6 +92,6 @@ def deep_offsets_card(
         scale=1,
         parameters=parameters,
         training=training,
-        held_out=HeldOut(test_data, metrics, BASELINE, beats, notes),
+        held_out=held_out(groups, test_data, notes),
         limitations=limitations,
     )

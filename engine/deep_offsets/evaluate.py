@@ -65,12 +65,13 @@ def scene_comparison(net: nn.Module, scene: Scene) -> dict[str, np.ndarray]:
 
 
 def held_out_metrics(net: nn.Module, scenes: Sequence[Scene]) -> dict[str, dict[str, float]]:
-    """Metrics grouped as ``{"<kind>/<regime>" or "all": {"model_epe_px": ..., ...}}``."""
+    """Metrics grouped as ``{"<kind>/<regime>", "region <region>" or "all": {metric: value}}``
+    (per region: e.g. the real SAR speckle of the test split apart from the optical textures)."""
     groups: dict[str, list[dict[str, np.ndarray]]] = {}
     for s in scenes:
         comp = scene_comparison(net, s)
         key = f"{s.meta.get('kind')}/{s.meta.get('regime')}"
-        for k in (key, "all"):
+        for k in (key, f"region {s.meta.get('region')}", "all"):
             groups.setdefault(k, []).append(comp)
     out: dict[str, dict[str, float]] = {}
     for key, comps in sorted(groups.items()):
