@@ -23,14 +23,15 @@ from ..parallel import batch_workers, run_batches
 from ..progress import Reporter
 from ..raster_io import BandReader, Grid, RasterWriter, check_output_path, inspect_raster, open_band
 from ..run_options import RunOptions
+from .bands import OUTPUT_BANDS
 from .combine import combine_sizes
 from .ncc import local_energy, ncc_offsets
 from .outliers import FILTERS, apply_filter
 from .pixel_offsets import PixelOffsets
-from .units import pixel_offsets_to_metres
+from .uncertainty import combined_sigma
+from .units import pixel_offsets_to_metres, pixel_sigmas_to_metres
 from .window_grid import CentreGrid, windows
 
-OUTPUT_BANDS = ("east offset (m)", "north offset (m)", "magnitude (m)", "quality (peak NCC)")
 MAX_NODATA_FRACTION = 0.05
 
 
@@ -174,6 +175,9 @@ def _correlate_strip(
         out.dy[size][block] = torch.where(ok, res.dy, nan).reshape(b - a, nj).cpu().numpy()
         out.dx[size][block] = torch.where(ok, res.dx, nan).reshape(b - a, nj).cpu().numpy()
         out.quality[size][block] = torch.where(ok, res.peak, nan).reshape(b - a, nj).cpu().numpy()
+        if res.sigma_y is not None and res.sigma_x is not None:
+            out.sigma_y[size][block] = res.sigma_y.reshape(b - a, nj).cpu().numpy()
+            out.sigma_x[size][block] = res.sigma_x.reshape(b - a, nj).cpu().numpy()
         return (b - a) * nj
 
     def on_done(units: int) -> None:
@@ -204,7 +208,7 @@ def correlate(
     grid = CentreGrid.for_image(image.height, image.width, sizes[0], step, search)
     out = PixelOffsets(grid, sizes)
     for size in sizes:
-        for arr in (out.dy, out.dx, out.quality):
+        for arr in (out.dy, out.dx, out.quality, out.sigma_y, out.sigma_x):
             arr[size] = np.full((grid.rows, grid.cols), np.nan, np.float32)
     ranges = {
         size: (
@@ -363,9 +367,13 @@ def track_offsets(
                 f"Outlier filter ({cfg.outlier_filter}) removed {removed} of {dy.size} points."
             )
         _warn_if_unreliable(dy, dx, quality, matched, removed, cfg.search, rep)
+        sig_y, sig_x = combined_sigma(pixel, dy, dx)
         out_grid = pixel.grid.output_grid(image)
         east, north = pixel_offsets_to_metres(dy, dx, image, out_grid, rep)
-        bands = np.stack([east, north, np.hypot(east, north), quality]).astype(np.float32)
+        sig_e, sig_n = pixel_sigmas_to_metres(sig_y, sig_x, image, out_grid)
+        bands = np.stack([east, north, np.hypot(east, north), quality, sig_e, sig_n])
+        bands[:, ~(np.isfinite(east) & np.isfinite(north))] = np.nan
+        bands = bands.astype(np.float32)
         tags = {
             "GEOHAZARD_ALGORITHM": "offsettracking",
             "WINDOW_SIZES": ",".join(map(str, sizes)),
