@@ -18,13 +18,13 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / ".venv" / "qgis-plugins"))
 
-from geohazard.engine.simulate.offset_cases import CASES, tracked_case  # noqa: E402
 from geohazard.engine.offsets.uncertainty import (  # noqa: E402
     AGREEMENT_SCALE,
     FLOOR_PX,
     PEAK_SCALE,
     combined_sigma,
 )
+from geohazard.engine.simulate.offset_cases import CASES, tracked_case  # noqa: E402
 
 
 def coverage(runs: list, k: float, a: float, f: float) -> list[float]:
@@ -44,7 +44,10 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=11)
     args = ap.parse_args()
     runs = [tracked_case(name, args.seed) for name in CASES]
-    print("current", dict(zip(CASES, np.round(coverage(runs, PEAK_SCALE, AGREEMENT_SCALE, FLOOR_PX), 3))))
+    print(
+        "current",
+        dict(zip(CASES, np.round(coverage(runs, PEAK_SCALE, AGREEMENT_SCALE, FLOOR_PX), 3))),
+    )
     if args.fit:
         best = None
         for k in (0.6, 0.8, 1.0, 1.2, 1.5):

@@ -10,9 +10,9 @@ Three parts, added in quadrature for each axis:
 3. a floor ``FLOOR_PX`` for what neither sees (residual sub-pixel bias of the peak fit).
 
 The three constants were fitted on simulated pairs with known fields (uniform and smoothly
-varying motion, 1, 4 and 16 looks, coherence 0.9, 0.5 and 0.4; seed 11; ``scripts/calibrate_offset_sigma.py``),
-so that about 95% of true errors lie within 2 sigma in each case
-(tests/test_offset_uncertainty.py measures the share per case).
+varying motion, 1, 4 and 16 looks, coherence 0.9, 0.5 and 0.4; seed 11;
+``scripts/calibrate_offset_sigma.py``), so that about 95% of true errors lie within 2 sigma
+in each case (tests/test_offset_uncertainty.py measures the share per case).
 """
 
 from __future__ import annotations

@@ -46,7 +46,9 @@ def case_pair(name: str, seed: int) -> tuple[np.ndarray, ...]:
     return ref, sec, dy, dx
 
 
-def tracked_case(name: str, seed: int) -> tuple[Any, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+def tracked_case(
+    name: str, seed: int
+) -> tuple[Any, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """(per-size offsets, combined dy, combined dx, true dy, true dx) on the centre grid."""
     import torch
     from affine import Affine
@@ -73,6 +75,7 @@ def tracked_case(name: str, seed: int) -> tuple[Any, np.ndarray, np.ndarray, np.
     g = pixel.grid
     rows = g.first_row + np.arange(g.rows) * g.step
     cols = g.first_col + np.arange(g.cols) * g.step
+
     # the true offset at each centre (a pixel corner): mean of the four pixels around it
     def at_centres(f: np.ndarray) -> np.ndarray:
         quad = (f[:-1, :-1] + f[1:, :-1] + f[:-1, 1:] + f[1:, 1:]) / 4

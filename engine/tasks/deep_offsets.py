@@ -27,8 +27,8 @@ import numpy as np
 
 from ..errors import GeohazardError
 from ..model_card import ModelCard
-from ..offsets.bands import OUTPUT_BANDS
 from ..model_task import ModelTask, PreparedBatch, Tile, check_bands
+from ..offsets.bands import OUTPUT_BANDS
 from ..progress import Reporter
 from ..run_options import RunOptions
 
