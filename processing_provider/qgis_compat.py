@@ -22,6 +22,8 @@ from typing import Any
 from qgis.core import (
     Qgis,
     QgsColorRampShader,
+    QgsProcessing,
+    QgsProcessingParameterDateTime,
     QgsProcessingParameterDefinition,
     QgsProcessingParameterNumber,
     QgsRasterBandStats,
@@ -82,6 +84,18 @@ DOUBLE = _first(
     "the double number parameter type",
     (Qgis, "ProcessingNumberParameterType.Double"),
     (QgsProcessingParameterNumber, "Type.Double"),
+)
+
+# Date-only parameters and polygon layer inputs.
+DATE = _first(
+    "the date-only parameter type",
+    (Qgis, "ProcessingDateTimeParameterDataType.Date"),
+    (QgsProcessingParameterDateTime, "Type.Date"),
+)
+VECTOR_POLYGON = _first(
+    "the polygon layer source type",
+    (Qgis, "ProcessingSourceType.VectorPolygon"),
+    (QgsProcessing, "SourceType.TypeVectorPolygon"),
 )
 
 # Units, raster statistics and colour ramps used by the output styles.
