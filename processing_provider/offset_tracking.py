@@ -49,9 +49,9 @@ search area is rejected.
 
 Output: a 6-band GeoTIFF on the grid of window centres: 1 east offset (m), 2 north offset (m), \
 3 magnitude (m), 4 quality (peak NCC, 0-1), 5 east and 6 north 1-sigma uncertainty (m). \
-Offsets are those of the secondary relative to the reference, positive east and north (the COSI-Corr/autoRIFT convention), NaN where no reliable \
-match was found. Geographic (degree) grids are converted to metres locally. The optional \
-per-size output holds east, north and quality of every window size before combination and \
+Offsets are those of the secondary relative to the reference, positive east and north (the \
+COSI-Corr/autoRIFT convention), NaN where no reliable match was found. Geographic (degree) \
+grids are converted to metres locally. The optional per-size output holds east, north and quality of every window size before combination and \
 outlier removal (the "multi-kernel" offsets of the CC-ResSiamNet paper).
 
 Outlier filter: 2-sigma drops points whose offset differs from their 3x3 neighbourhood median by \
