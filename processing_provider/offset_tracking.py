@@ -47,12 +47,12 @@ windows survive noisy or decorrelated ground.
 <b>Search</b> (pixels): largest offset looked for in each direction; a peak on the edge of the \
 search area is rejected.
 
-Output: a 6-band GeoTIFF on the grid of window centres: 1 east offset (m), 2 north offset (m), \
-3 magnitude (m), 4 quality (peak NCC, 0-1), 5 east and 6 north 1-sigma uncertainty (m). \
-Offsets are those of the secondary relative to the reference, positive east and north (the \
-COSI-Corr/autoRIFT convention), NaN where no reliable match was found. Geographic (degree) \
-grids are converted to metres locally. The optional per-size output holds east, north and quality of every window size before combination and \
-outlier removal (the "multi-kernel" offsets of the CC-ResSiamNet paper).
+Output: a 6-band GeoTIFF on the grid of window centres: 1 east offset (m), 2 north offset (m), 3 \
+magnitude (m), 4 quality (peak NCC, 0-1), 5 east and 6 north 1-sigma uncertainty (m). Offsets are \
+those of the secondary relative to the reference, positive east and north (the COSI-Corr/autoRIFT \
+convention), NaN where no reliable match was found. Geographic (degree) grids are converted to \
+metres locally. The optional per-size output holds east, north and quality of every window size \
+before combination and outlier removal (the "multi-kernel" offsets of the CC-ResSiamNet paper).
 
 Outlier filter: 2-sigma drops points whose offset differs from their 3x3 neighbourhood median by \
 more than twice the robust standard deviation (and at least half a pixel); median smooths with a \
