@@ -188,8 +188,9 @@ def _correlate_strip(
         px = torch.from_numpy(prior[1][i0 + a : i0 + b, j0:j1]).to(sec_f.device).long()
         base_r = (r_first - h - s + torch.arange(a, b, device=py.device) * step)[:, None]
         base_c = (c_first - h - s + torch.arange(nj, device=py.device) * step)[None, :]
-        tops = (base_r + py).clamp(0, sec_f.shape[0] - span).reshape(-1)
-        lefts = (base_c + px).clamp(0, sec_f.shape[1] - span).reshape(-1)
+        want_r, want_c = (base_r + py).reshape(-1), (base_c + px).reshape(-1)
+        tops = want_r.clamp(0, sec_f.shape[0] - span)
+        lefts = want_c.clamp(0, sec_f.shape[1] - span)
         used_y = tops - base_r.expand(b - a, nj).reshape(-1)
         used_x = lefts - base_c.expand(b - a, nj).reshape(-1)
         ar = torch.arange(span, device=py.device)
@@ -197,7 +198,12 @@ def _correlate_strip(
         lag = torch.arange(2 * s + 1, device=py.device)
         er = tops[:, None, None] + lag[None, :, None]
         ec = lefts[:, None, None] + lag[None, None, :]
-        bad = sec_bad[rr, cc].mean(dim=(1, 2))
+        # a search area the prior moves off the image has no data there: the window is dropped
+        bad = torch.where(
+            (tops == want_r) & (lefts == want_c),
+            sec_bad[rr, cc].mean(dim=(1, 2)),
+            torch.ones_like(tops, dtype=sec_bad.dtype),
+        )
         return sec_f[rr, cc], energy[er, ec], bad, used_y, used_x
 
     def job(a: int, b: int) -> int:
