@@ -183,7 +183,8 @@ def _correlate_strip(
 
     def shifted(a: int, b: int) -> tuple[torch.Tensor, ...]:
         """Search areas, energies and nodata shares moved by the prior, with the shifts used."""
-        assert prior is not None
+        if prior is None:
+            raise ValueError("shifted windows need a prior")
         py = torch.from_numpy(prior[0][i0 + a : i0 + b, j0:j1]).to(sec_f.device).long()
         px = torch.from_numpy(prior[1][i0 + a : i0 + b, j0:j1]).to(sec_f.device).long()
         base_r = (r_first - h - s + torch.arange(a, b, device=py.device) * step)[:, None]
@@ -290,15 +291,17 @@ def correlate(
             sec = torch.from_numpy(sec_reader.read(win)).to(device)
             out.valid_pixels["reference"] += int(torch.isfinite(ref).sum())
             out.valid_pixels["secondary"] += int(torch.isfinite(sec).sum())
-            filled = tuple(
-                (apply_prefilter(img, prefilter), bad)
-                for img, bad in (_fill_nan(ref), _fill_nan(sec))
-            )  # once per strip, shared by all sizes
+            # once per strip, shared by all sizes
+            ref_img, ref_bad = _fill_nan(ref)
+            sec_img, sec_bad = _fill_nan(sec)
+            ref_pair = apply_prefilter(ref_img, prefilter), ref_bad
+            sec_pair = apply_prefilter(sec_img, prefilter), sec_bad
             for size in sizes:
                 (ra, rb), cols = ranges[size]
                 rows = (max(i0, ra), min(i1, rb))
                 _correlate_strip(
-                    *filled,
+                    ref_pair,
+                    sec_pair,
                     top,
                     rows,
                     grid,
