@@ -156,7 +156,7 @@ def test_qgis_process_runs_end_to_end(pair, tmp_path) -> None:
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     with rasterio.open(out) as src:
-        assert src.count == 4
+        assert src.count == 6
         assert np.nanmedian(src.read(1)) == pytest.approx(-15.0, abs=0.5)
 
 
