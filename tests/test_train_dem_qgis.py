@@ -130,6 +130,7 @@ def test_finetune_then_use_by_name(user_models, dem, tmp_path) -> None:
         assert ds.width == 4 * src.width and ds.tags()["GEOHAZARD_MODEL"] == "pytest_ft_x4"
 
 
+@pytest.mark.slow
 def test_cancel_then_resume_same_steps(user_models, dem, tmp_path) -> None:
     params = _params(dem, tmp_path, "pytest_resume")
     feedback = CancellingFeedback(at=40)
@@ -175,6 +176,7 @@ def _qgis_process(*args: str) -> subprocess.CompletedProcess:
     )
 
 
+@pytest.mark.slow
 def test_qgis_process_trains_from_a_folder_then_infers(dem, tmp_path) -> None:
     name = "pytest_qp_x4"
     folder = os.path.dirname(dem)
