@@ -183,6 +183,7 @@ class TrainDemSuperResolutionAlgorithm(TrainingAlgorithm):
         summary = finetune_dem_sr(paths, settings, recipe, self.reporter(feedback))
         results = self.training_results(summary, settings, feedback)
         metrics = summary["metrics"]
-        for key, name in (("model", "RMSE"), ("base_model", "BASE_RMSE"), ("bicubic", "BICUBIC_RMSE")):
+        pairs = (("model", "RMSE"), ("base_model", "BASE_RMSE"), ("bicubic", "BICUBIC_RMSE"))
+        for key, name in pairs:
             results[name] = metrics[key]["rmse_m"]
         return results

@@ -144,9 +144,7 @@ def split_dem(
     return allowed, blocks
 
 
-def prepare_data(
-    paths: list[str], recipe: DemRecipe, share: float, seed: int
-) -> list[DemSplit]:
+def prepare_data(paths: list[str], recipe: DemRecipe, share: float, seed: int) -> list[DemSplit]:
     """Read the user's DEMs and split each into training area and validation blocks."""
     from .recipe import grid_pixel_m
 
@@ -176,9 +174,7 @@ def dem_files(folder: str) -> list[str]:
     return found
 
 
-def block_metrics(
-    splits: list[DemSplit], scale: int, upsampler: Any
-) -> dict[str, float]:
+def block_metrics(splits: list[DemSplit], scale: int, upsampler: Any) -> dict[str, float]:
     """Mean of the DEM metrics over all validation blocks; ``upsampler(lr) -> hr`` array."""
     from ..dem_metrics import compare_dems
     from .degrade import block_mean
@@ -441,9 +437,7 @@ class FineTuneHooks(DemSrHooks):
         super().load_state_dict(state)
         self.losses = list(state.get("losses", []))
 
-    def log_rows(
-        self, history: list[dict[str, Any]], stages: list[Any]
-    ) -> list[dict[str, Any]]:
+    def log_rows(self, history: list[dict[str, Any]], stages: list[Any]) -> list[dict[str, Any]]:
         """One row per step; validation columns (``val_*``) on the steps that validated."""
         offsets = {}
         total = 0
