@@ -23,8 +23,12 @@ from qgis.core import (
     Qgis,
     QgsColorRampShader,
     QgsProcessing,
+<<<<<<< HEAD
     QgsProcessingParameterDateTime,
+=======
+>>>>>>> main
     QgsProcessingParameterDefinition,
+    QgsProcessingParameterFile,
     QgsProcessingParameterNumber,
     QgsRasterBandStats,
     QgsUnitTypes,
@@ -86,6 +90,7 @@ DOUBLE = _first(
     (QgsProcessingParameterNumber, "Type.Double"),
 )
 
+<<<<<<< HEAD
 # Date-only parameters and polygon layer inputs.
 DATE = _first(
     "the date-only parameter type",
@@ -96,6 +101,18 @@ VECTOR_POLYGON = _first(
     "the polygon layer source type",
     (Qgis, "ProcessingSourceType.VectorPolygon"),
     (QgsProcessing, "SourceType.TypeVectorPolygon"),
+=======
+# Layer type of a multiple-layers parameter, and the folder behaviour of a file parameter.
+LAYER_RASTER = _first(
+    "the raster layer type",
+    (Qgis, "ProcessingSourceType.Raster"),
+    (QgsProcessing, "SourceType.TypeRaster"),
+)
+FILE_FOLDER = _first(
+    "the folder behaviour of a file parameter",
+    (Qgis, "ProcessingFileParameterBehavior.Folder"),
+    (QgsProcessingParameterFile, "Behavior.Folder"),
+>>>>>>> main
 )
 
 # Units, raster statistics and colour ramps used by the output styles.
@@ -145,8 +162,10 @@ __all__ = [
     "ADVANCED",
     "DISTANCE_METERS",
     "DOUBLE",
+    "FILE_FOLDER",
     "HIDDEN",
     "INTEGER",
+    "LAYER_RASTER",
     "MESSAGE_CRITICAL",
     "MESSAGE_INFO",
     "MESSAGE_SUCCESS",

@@ -94,7 +94,7 @@ class DeepOffsetTask(ModelTask):
         return list(OUTPUT_BANDS)
 
     def prepare(self, tiles: list[Tile], card: ModelCard) -> PreparedBatch:
-        from ..deep_offsets.inputs import fill_nearest, normalise_amplitude, pad_to_multiple
+        from ..offsets.network_inputs import fill_nearest, normalise_amplitude, pad_to_multiple
 
         levels = int(card.architecture.get("levels", 4))
         multiple = 2 ** (levels - 1)
