@@ -23,10 +23,7 @@ from qgis.core import (
     Qgis,
     QgsColorRampShader,
     QgsProcessing,
-<<<<<<< HEAD
     QgsProcessingParameterDateTime,
-=======
->>>>>>> main
     QgsProcessingParameterDefinition,
     QgsProcessingParameterFile,
     QgsProcessingParameterNumber,
@@ -90,7 +87,6 @@ DOUBLE = _first(
     (QgsProcessingParameterNumber, "Type.Double"),
 )
 
-<<<<<<< HEAD
 # Date-only parameters and polygon layer inputs.
 DATE = _first(
     "the date-only parameter type",
@@ -101,7 +97,8 @@ VECTOR_POLYGON = _first(
     "the polygon layer source type",
     (Qgis, "ProcessingSourceType.VectorPolygon"),
     (QgsProcessing, "SourceType.TypeVectorPolygon"),
-=======
+)
+
 # Layer type of a multiple-layers parameter, and the folder behaviour of a file parameter.
 LAYER_RASTER = _first(
     "the raster layer type",
@@ -112,7 +109,6 @@ FILE_FOLDER = _first(
     "the folder behaviour of a file parameter",
     (Qgis, "ProcessingFileParameterBehavior.Folder"),
     (QgsProcessingParameterFile, "Behavior.Folder"),
->>>>>>> main
 )
 
 # Units, raster statistics and colour ramps used by the output styles.
