@@ -12,6 +12,8 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
+from .raster_io import Grid
+
 
 @dataclass(frozen=True)
 class DemMetrics:
@@ -101,3 +103,10 @@ def compare_dems(dem: np.ndarray, reference: np.ndarray, dx_m: float, dy_m: floa
     return DemMetrics(
         psnr, ssim, rmse, float(np.mean(np.abs(diff))), float(np.mean(diff)), slope_rmse, n
     )
+
+
+def grid_pixel_m(grid: Grid) -> tuple[float, float]:
+    """Pixel width and height of a grid in metres (at its centre latitude when geographic)."""
+    geographic = grid.crs is not None and grid.crs.is_geographic
+    lat = (grid.bounds[1] + grid.bounds[3]) / 2
+    return metres_per_pixel(grid.pixel_size, bool(geographic), lat)

@@ -146,7 +146,7 @@ def split_dem(
 
 def prepare_data(paths: list[str], recipe: DemRecipe, share: float, seed: int) -> list[DemSplit]:
     """Read the user's DEMs and split each into training area and validation blocks."""
-    from .recipe import grid_pixel_m
+    from ..dem_metrics import grid_pixel_m
 
     if not paths:
         raise GeohazardError("No training DEM was given: choose DEM layers or a folder of DEMs.")

@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from ..dem_metrics import compare_dems, metres_per_pixel
+from ..dem_metrics import compare_dems, grid_pixel_m
 from ..raster_io import Grid
 from ..sample_data import JACKSBORO_TEST, JACKSBORO_VALIDATION, block, jacksboro_dem, topobathy_dem
 from ..terrain import random_terrain
@@ -25,12 +25,6 @@ from .training import ValidationSet
 BUFFER_PX = 4
 FRACTAL_TILES = 16
 FRACTAL_SIZE = 256
-
-
-def grid_pixel_m(grid: Grid) -> tuple[float, float]:
-    geographic = grid.crs is not None and grid.crs.is_geographic
-    lat = (grid.bounds[1] + grid.bounds[3]) / 2
-    return metres_per_pixel(grid.pixel_size, bool(geographic), lat)
 
 
 def image_sources(paths: list[str]) -> list[PatchSource]:
