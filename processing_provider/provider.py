@@ -32,6 +32,10 @@ class GeohazardProvider(QgsProcessingProvider):
             DisplacementArrowsAlgorithm(),
         ):
             self.addAlgorithm(alg)
+        from .shipped_models import shipped_models
+
+        for model in shipped_models():
+            self.addAlgorithm(model)
 
     def supportedOutputRasterLayerExtensions(self) -> list[str]:  # noqa: N802 (QGIS API name)
         return ["tif"]  # outputs are written by rasterio as GeoTIFF
