@@ -59,7 +59,8 @@ def _qt_type(kind: str) -> Any:
     from qgis.PyQt.QtCore import QVariant
 
     names = {"int": "Int", "double": "Double", "string": "String", "bool": "Bool"}
-    return getattr(QVariant.Type, names[kind])
+    # QGIS before 3.38 accepts only QVariant.Type here (this branch never runs on QGIS 4)
+    return getattr(QVariant.Type, names[kind])  # noqa: QGS402
 
 
 def make_fields(spec: tuple[tuple[str, str], ...]) -> QgsFields:
