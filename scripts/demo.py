@@ -82,7 +82,43 @@ def main() -> None:
     from demo_dem_sr import run_dem_sr_demo
 
     print("[demo] " + run_dem_sr_demo(out, qgis_process), flush=True)
+    areas = os.path.join(out, "landslide_areas.gpkg")
+    arrows = os.path.join(out, "displacement_arrows.gpkg")
+    qgis_process(
+        "geohazard:landslideareas",
+        INPUT=offsets,
+        DEM=paths["dem"],
+        THRESHOLD="10",
+        MIN_AREA="20000",
+        OUTPUT=areas,
+    )
+    qgis_process(
+        "geohazard:displacementarrows",
+        INPUT=offsets,
+        SPACING="900",
+        MIN_MAGNITUDE="5",
+        OUTPUT=arrows,
+    )
+    print("[demo] " + project_and_map(out, paths["dem"], offsets, areas, arrows), flush=True)
     print(f"[demo] outputs in {out}")
+
+
+def project_and_map(out: str, dem: str, offsets: str, areas: str, arrows: str) -> str:
+    """The QGIS project with every layer styled and a map PNG from QGIS's layout export."""
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    from demo_map import write_project_and_map
+    from qgis.core import QgsApplication
+
+    app = QgsApplication([], False)
+    app.initQgis()
+    layers = [
+        (arrows, "Displacement arrows", "arrows"),
+        (areas, "Landslide areas", "landslides"),
+        (offsets, "Displacement magnitude (m)", "displacement"),
+        (dem, "DEM (m)", "dem"),
+    ]
+    qgz, png = write_project_and_map(out, layers, "Geohazard demo: landslide on the Jacksboro DEM")
+    return f"QGIS project {os.path.relpath(qgz)} and map {os.path.relpath(png)}"
 
 
 if __name__ == "__main__":
