@@ -71,6 +71,8 @@ def write_project_and_map(
             raise RuntimeError(f"{path} could not be loaded")
         if kind in stylers:
             stylers[kind](layer)
+        if kind == "displacement":
+            layer.setOpacity(0.65)  # the hillshade shows through the magnitude ramp
         project.addMapLayer(layer)
         loaded.append(layer)
     project.setCrs(loaded[0].crs())
@@ -86,6 +88,24 @@ def write_project_and_map(
     item.attemptMove(QgsLayoutPoint(8, 18, QgsUnitTypes.LayoutUnit.LayoutMillimeters))
     item.attemptResize(QgsLayoutSize(200, 170, QgsUnitTypes.LayoutUnit.LayoutMillimeters))
     item.setLayers(list(reversed(loaded)))
+    # setExtent fits the item to the extent's shape, so give the extent the item's shape first
+    ratio = 200.0 / 170.0
+    if extent.width() / extent.height() < ratio:
+        grow = extent.height() * ratio / extent.width()
+        extent = QgsRectangle(
+            extent.center().x() - extent.width() * grow / 2,
+            extent.yMinimum(),
+            extent.center().x() + extent.width() * grow / 2,
+            extent.yMaximum(),
+        )
+    else:
+        grow = extent.width() / ratio / extent.height()
+        extent = QgsRectangle(
+            extent.xMinimum(),
+            extent.center().y() - extent.height() * grow / 2,
+            extent.xMaximum(),
+            extent.center().y() + extent.height() * grow / 2,
+        )
     item.setExtent(extent)
     item.setFrameEnabled(True)
     layout.addLayoutItem(item)
