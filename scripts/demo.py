@@ -80,8 +80,10 @@ def main() -> None:
         flush=True,
     )
     from demo_dem_sr import run_dem_sr_demo
+    from demo_sar import run_sar_demo
 
     print("[demo] " + run_dem_sr_demo(out, qgis_process), flush=True)
+    print("[demo] " + run_sar_demo(out, qgis_process, paths["dem"]), flush=True)
     areas = os.path.join(out, "landslide_areas.gpkg")
     arrows = os.path.join(out, "displacement_arrows.gpkg")
     qgis_process(
@@ -116,7 +118,10 @@ def project_and_map(out: str, dem: str, offsets: str, areas: str, arrows: str) -
         (areas, "Landslide areas", "landslides"),
         (offsets, "Displacement magnitude (m)", "displacement"),
         (dem, "DEM (m)", "dem"),
+        (os.path.join(out, "sar_distortion.tif"), "SAR distortion classes", "distortion"),
+        (os.path.join(out, "optical_like.tif"), "Optical-like image (predicted)", "rgb"),
     ]
+    layers = [entry for entry in layers if os.path.exists(entry[0])]
     qgz, png = write_project_and_map(out, layers, "Geohazard demo: landslide on the Jacksboro DEM")
     return f"QGIS project {os.path.relpath(qgz)} and map {os.path.relpath(png)}"
 

@@ -35,9 +35,15 @@ from qgis.core import (
 def _stylers() -> dict[str, Callable[[QgsMapLayer], None]]:
     from geohazard.processing_provider.dem_styling import hillshade
     from geohazard.processing_provider.qml_styles import apply_qml
-    from geohazard.processing_provider.styling import pseudocolor
+    from geohazard.processing_provider.sar_distortion import CLASS_COLOURS
+    from geohazard.processing_provider.sar_to_optical import rgb_style
+    from geohazard.processing_provider.styling import paletted_classes, pseudocolor
 
+    names = {0: "undistorted", 1: "foreshortening", 2: "layover", 3: "shadow"}
+    classes = [(v, CLASS_COLOURS[v], names[v]) for v in range(4)]
     return {
+        "distortion": partial(paletted_classes, band=1, classes=classes),
+        "rgb": rgb_style,
         "dem": hillshade,
         "displacement": partial(pseudocolor, band=3, ramp_name="Magma", lo=0.0),
         "landslides": partial(apply_qml, name="landslide_areas"),
@@ -87,7 +93,11 @@ def write_project_and_map(
     item = QgsLayoutItemMap(layout)
     item.attemptMove(QgsLayoutPoint(8, 18, QgsUnitTypes.LayoutUnit.LayoutMillimeters))
     item.attemptResize(QgsLayoutSize(200, 170, QgsUnitTypes.LayoutUnit.LayoutMillimeters))
-    item.setLayers(list(reversed(loaded)))
+    shown = {"dem", "displacement", "landslides", "arrows"}
+    item.setLayers(
+        [layer for layer, (_, _, kind) in zip(reversed(loaded), layers) if kind in shown]
+    )
+    item.setKeepLayerSet(True)
     # setExtent fits the item to the extent's shape, so give the extent the item's shape first
     ratio = 200.0 / 170.0
     if extent.width() / extent.height() < ratio:
@@ -120,6 +130,11 @@ def write_project_and_map(
     legend = QgsLayoutItemLegend(layout)
     legend.setLinkedMap(item)
     legend.setTitle("Legend")
+    legend.setAutoUpdateModel(False)  # the legend lists only the layers the map shows
+    root = legend.model().rootGroup()
+    for layer, (_, _, kind) in zip(reversed(loaded), layers):
+        if kind not in shown:
+            root.removeLayer(layer)
     legend.attemptMove(QgsLayoutPoint(212, 18, QgsUnitTypes.LayoutUnit.LayoutMillimeters))
     layout.addLayoutItem(legend)
     bar = QgsLayoutItemScaleBar(layout)

@@ -29,11 +29,23 @@ def test_project_and_map_png(plugin, tmp_path: Path) -> None:
         {"INPUT": disp, "SPACING": 100, "MIN_MAGNITUDE": 0.5, "OUTPUT": arrows},
         feedback=feedback,
     )
+    import numpy as np
+    import rasterio
+
+    with rasterio.open(dem) as src:
+        profile = src.profile
+    classes, rgb = str(tmp_path / "classes.tif"), str(tmp_path / "rgb.tif")
+    with rasterio.open(classes, "w", **{**profile, "dtype": "uint8", "nodata": 255}) as dst:
+        dst.write((np.arange(src.height * src.width) % 4).reshape(1, src.height, src.width))
+    with rasterio.open(rgb, "w", **{**profile, "count": 3}) as dst:
+        dst.write(np.full((3, src.height, src.width), 120, np.float32))
     layers = [
         (arrows, "Arrows", "arrows"),
         (areas, "Landslide areas", "landslides"),
         (disp, "Displacement (m)", "displacement"),
         (dem, "DEM", "dem"),
+        (classes, "SAR distortion classes", "distortion"),
+        (rgb, "Optical-like image", "rgb"),
     ]
     qgz, png = write_project_and_map(str(tmp_path), layers, "Two lobes")
     image = QImage(png)
@@ -47,7 +59,16 @@ def test_project_and_map_png(plugin, tmp_path: Path) -> None:
     project.clear()
     assert project.read(qgz)
     names = {layer.name(): layer for layer in project.mapLayers().values()}
-    assert set(names) == {"Arrows", "Landslide areas", "Displacement (m)", "DEM"}
+    assert set(names) == {
+        "Arrows",
+        "Landslide areas",
+        "Displacement (m)",
+        "DEM",
+        "SAR distortion classes",
+        "Optical-like image",
+    }
+    assert type(names["SAR distortion classes"].renderer()).__name__ == "QgsPalettedRasterRenderer"
+    assert type(names["Optical-like image"].renderer()).__name__ == "QgsMultiBandColorRenderer"
     assert type(names["DEM"].renderer()).__name__ == "QgsHillshadeRenderer"
     assert type(names["Displacement (m)"].renderer()).__name__ == "QgsSingleBandPseudoColorRenderer"
     hatch = names["Landslide areas"].renderer().symbol().symbolLayers()
