@@ -41,14 +41,16 @@ class DisplacementArrows:
     crs_wkt: str | None = None
 
 
-def _cell_means(values: np.ndarray, rows: np.ndarray, cols: np.ndarray, shape: tuple) -> np.ndarray:
-    finite = np.isfinite(values)
-    sums = np.zeros(shape)
-    counts = np.zeros(shape)
-    np.add.at(sums, (rows[finite], cols[finite]), values[finite])
-    np.add.at(counts, (rows[finite], cols[finite]), 1)
+def _cell_means(values: np.ndarray, cells: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
+    """Mean of the finite ``values`` per cell (``cells``: flat cell index of each value)."""
+    flat = values.ravel()
+    finite = np.isfinite(flat)
+    size = shape[0] * shape[1]
+    sums = np.bincount(cells[finite], weights=flat[finite], minlength=size)
+    counts = np.bincount(cells[finite], minlength=size)
     with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(counts > 0, sums / np.maximum(counts, 1), np.nan)
+        means = np.where(counts > 0, sums / np.maximum(counts, 1), np.nan)
+    return means.reshape(shape)
 
 
 def displacement_arrows(
@@ -79,19 +81,17 @@ def displacement_arrows(
             f"spacing (at most {MAX_POINTS} points)."
         )
     t = grid.transform
-    rr, cc = np.mgrid[0 : grid.height, 0 : grid.width]
-    xs = t.c + t.a * (cc + 0.5)
-    ys = t.f + t.e * (rr + 0.5)
-    cell_c = np.clip(((xs - left) // spacing).astype(int), 0, ncols - 1).ravel()
-    cell_r = np.clip(((top - ys) // spacing).astype(int), 0, nrows - 1).ravel()
+    xs = t.c + t.a * (np.arange(grid.width) + 0.5)  # pixel centres (north-up grid)
+    ys = t.f + t.e * (np.arange(grid.height) + 0.5)
+    cell_c = np.clip(((xs - left) // spacing).astype(np.int64), 0, ncols - 1)
+    cell_r = np.clip(((top - ys) // spacing).astype(np.int64), 0, nrows - 1)
+    cells = (cell_r[:, None] * ncols + cell_c[None, :]).ravel()
     shape = (nrows, ncols)
-    east = _cell_means(disp.east.ravel(), cell_r, cell_c, shape)
-    north = _cell_means(disp.north.ravel(), cell_r, cell_c, shape)
-    quality = _cell_means(disp.quality.ravel(), cell_r, cell_c, shape)
+    east = _cell_means(disp.east, cells, shape)
+    north = _cell_means(disp.north, cells, shape)
+    quality = _cell_means(disp.quality, cells, shape)
     sigma = (
-        _cell_means(disp.sigma.ravel(), cell_r, cell_c, shape)
-        if disp.sigma is not None
-        else np.full(shape, np.nan)
+        _cell_means(disp.sigma, cells, shape) if disp.sigma is not None else np.full(shape, np.nan)
     )
     rep.report(0.7)
     magnitude = np.hypot(east, north)
