@@ -19,6 +19,7 @@ class GeohazardProvider(QgsProcessingProvider):
         from .sar_distortion import SarDistortionAlgorithm
         from .sar_to_optical import SarToOpticalAlgorithm
         from .topographic_phase import TopographicPhaseAlgorithm
+        from .train_dem_super_resolution import TrainDemSuperResolutionAlgorithm
 
         for alg in (
             OffsetTrackingAlgorithm(),
@@ -30,6 +31,7 @@ class GeohazardProvider(QgsProcessingProvider):
             SarToOpticalAlgorithm(),
             LandslideAreasAlgorithm(),
             DisplacementArrowsAlgorithm(),
+            TrainDemSuperResolutionAlgorithm(),
         ):
             self.addAlgorithm(alg)
         from .shipped_models import shipped_models
