@@ -24,14 +24,10 @@ from qgis.core import (
     QgsWkbTypes,
 )
 
-from .qgis_compat import _first
+from .qgis_compat import VECTOR_POLYGON, _first
 
 # Vector layer types of sink parameters and geometry types of sinks, by each QGIS's name.
-SOURCE_POLYGON = _first(
-    "the polygon layer type",
-    (Qgis, "ProcessingSourceType.VectorPolygon"),
-    (QgsProcessing, "SourceType.TypeVectorPolygon"),
-)
+SOURCE_POLYGON = VECTOR_POLYGON  # shared with the other polygon parameters
 SOURCE_POINT = _first(
     "the point layer type",
     (Qgis, "ProcessingSourceType.VectorPoint"),
