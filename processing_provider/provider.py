@@ -12,7 +12,9 @@ class GeohazardProvider(QgsProcessingProvider):
     def loadAlgorithms(self) -> None:  # noqa: N802 (QGIS API name)
         from .deep_offset_tracking import DeepOffsetTrackingAlgorithm
         from .dem_super_resolution import DemSuperResolutionAlgorithm
+        from .displacement_arrows import DisplacementArrowsAlgorithm
         from .evaluate_dem import EvaluateDemAlgorithm
+        from .landslide_areas import LandslideAreasAlgorithm
         from .offset_tracking import OffsetTrackingAlgorithm
         from .sar_distortion import SarDistortionAlgorithm
         from .sar_to_optical import SarToOpticalAlgorithm
@@ -27,9 +29,15 @@ class GeohazardProvider(QgsProcessingProvider):
             TopographicPhaseAlgorithm(),
             SarDistortionAlgorithm(),
             SarToOpticalAlgorithm(),
+            LandslideAreasAlgorithm(),
+            DisplacementArrowsAlgorithm(),
             TrainDemSuperResolutionAlgorithm(),
         ):
             self.addAlgorithm(alg)
+        from .shipped_models import shipped_models
+
+        for model in shipped_models():
+            self.addAlgorithm(model)
 
     def supportedOutputRasterLayerExtensions(self) -> list[str]:  # noqa: N802 (QGIS API name)
         return ["tif"]  # outputs are written by rasterio as GeoTIFF

@@ -15,6 +15,7 @@ from qgis.core import (
     QgsRasterShader,
     QgsSingleBandPseudoColorRenderer,
     QgsStyle,
+    QgsVectorLayer,
 )
 from qgis.PyQt.QtGui import QColor
 
@@ -81,14 +82,14 @@ class LayerStyle(QgsProcessingLayerPostProcessorInterface):
 
     _alive: list[LayerStyle] = []
 
-    def __init__(self, apply: Callable[[QgsRasterLayer], None]) -> None:
+    def __init__(self, apply: Callable[[QgsMapLayer], None]) -> None:
         super().__init__()
         self.apply = apply
 
     def postProcessLayer(  # noqa: N802 (QGIS API name)
         self, layer: QgsMapLayer, context: QgsProcessingContext, feedback: QgsProcessingFeedback
     ) -> None:
-        if isinstance(layer, QgsRasterLayer) and layer.isValid():
+        if isinstance(layer, (QgsRasterLayer, QgsVectorLayer)) and layer.isValid():
             self.apply(layer)
 
     @classmethod
@@ -97,7 +98,7 @@ class LayerStyle(QgsProcessingLayerPostProcessorInterface):
         context: QgsProcessingContext,
         output: str,
         name: str,
-        apply: Callable[[QgsRasterLayer], None],
+        apply: Callable[[QgsMapLayer], None],
     ) -> None:
         """Give ``output`` a layer name and the style ``apply`` when QGIS loads it on completion."""
         if not context.willLoadLayerOnCompletion(output):

@@ -84,7 +84,46 @@ def main() -> None:
 
     print("[demo] " + run_dem_sr_demo(out, qgis_process), flush=True)
     print("[demo] " + run_sar_demo(out, qgis_process, paths["dem"]), flush=True)
+    areas = os.path.join(out, "landslide_areas.gpkg")
+    arrows = os.path.join(out, "displacement_arrows.gpkg")
+    qgis_process(
+        "geohazard:landslideareas",
+        INPUT=offsets,
+        DEM=paths["dem"],
+        THRESHOLD="10",
+        MIN_AREA="20000",
+        OUTPUT=areas,
+    )
+    qgis_process(
+        "geohazard:displacementarrows",
+        INPUT=offsets,
+        SPACING="900",
+        MIN_MAGNITUDE="5",
+        OUTPUT=arrows,
+    )
+    print("[demo] " + project_and_map(out, paths["dem"], offsets, areas, arrows), flush=True)
     print(f"[demo] outputs in {out}")
+
+
+def project_and_map(out: str, dem: str, offsets: str, areas: str, arrows: str) -> str:
+    """The QGIS project with every layer styled and a map PNG from QGIS's layout export."""
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    from demo_map import write_project_and_map
+    from qgis.core import QgsApplication
+
+    app = QgsApplication([], False)
+    app.initQgis()
+    layers = [
+        (arrows, "Displacement arrows", "arrows"),
+        (areas, "Landslide areas", "landslides"),
+        (offsets, "Displacement magnitude (m)", "displacement"),
+        (dem, "DEM (m)", "dem"),
+        (os.path.join(out, "sar_distortion.tif"), "SAR distortion classes", "distortion"),
+        (os.path.join(out, "optical_like.tif"), "Optical-like image (predicted)", "rgb"),
+    ]
+    layers = [entry for entry in layers if os.path.exists(entry[0])]
+    qgz, png = write_project_and_map(out, layers, "Geohazard demo: landslide on the Jacksboro DEM")
+    return f"QGIS project {os.path.relpath(qgz)} and map {os.path.relpath(png)}"
 
 
 if __name__ == "__main__":

@@ -41,5 +41,9 @@ def test_demo_runs_and_recovers_the_landslide(tmp_path) -> None:
         "offsets_per_window.tif",
         "sample/reference.tif",
         "sample/true_displacement.tif",
+        "landslide_areas.gpkg",
+        "displacement_arrows.gpkg",
+        "geohazard_demo.qgz",
+        "geohazard_map.png",
     ):
         assert (tmp_path / name).exists(), name

@@ -1,0 +1,1 @@
+"""Products derived from a displacement raster: landslide-area polygons and arrow points."""

@@ -1,0 +1,44 @@
+"""Graphical models (.model3) shipped in the plugin's ``graphical_models/`` folder.
+
+Each model is registered in the Geohazard provider under a fixed id (``geohazard:<file stem>``
+without underscores, e.g. ``geohazard:landslideevent``), so it shows in the Processing toolbox
+next to the algorithms it chains and runs from ``qgis_process`` like any of them.
+"""
+
+from __future__ import annotations
+
+import glob
+import os
+
+from qgis.core import QgsProcessingModelAlgorithm
+
+from .base_algorithm import plugin_dir
+
+
+def shipped_model_paths() -> list[str]:
+    """The .model3 files in the plugin's graphical_models/ folder, sorted."""
+    return sorted(glob.glob(os.path.join(plugin_dir(), "graphical_models", "*.model3")))
+
+
+class ShippedModel(QgsProcessingModelAlgorithm):
+    """A model read from a shipped .model3 file, with an id made from the file name."""
+
+    def __init__(self, path: str) -> None:
+        super().__init__()
+        self._path = path
+        if not self.fromFile(path):
+            raise ValueError(f"The shipped model '{os.path.basename(path)}' could not be read.")
+
+    def name(self) -> str:
+        return os.path.splitext(os.path.basename(self._path))[0].replace("_", "")
+
+    def displayName(self) -> str:  # noqa: N802 (QGIS API name)
+        return super().name()  # the model's own name, as saved by the modeler
+
+    def createInstance(self) -> ShippedModel:  # noqa: N802 (QGIS API name)
+        return ShippedModel(self._path)
+
+
+def shipped_models() -> list[ShippedModel]:
+    """One algorithm per shipped model file."""
+    return [ShippedModel(path) for path in shipped_model_paths()]

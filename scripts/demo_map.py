@@ -1,0 +1,153 @@
+"""The demo's map: a QGIS project (.qgz) with every output styled, and a map PNG with a legend
+exported through QGIS's own print layout.
+
+    write_project_and_map(folder, [(path, kind), ...], title)
+
+``kind`` names the style the plugin gives that output when Processing loads it: "dem"
+(hillshade), "displacement" (magnitude ramp), "distortion" (classes), "rgb", "landslides",
+"arrows". Layers are listed top first.
+"""
+
+from __future__ import annotations
+
+import os
+from functools import partial
+from typing import Callable
+
+from qgis.core import (
+    QgsLayoutExporter,
+    QgsLayoutItemLabel,
+    QgsLayoutItemLegend,
+    QgsLayoutItemMap,
+    QgsLayoutItemScaleBar,
+    QgsLayoutPoint,
+    QgsLayoutSize,
+    QgsMapLayer,
+    QgsPrintLayout,
+    QgsProject,
+    QgsRasterLayer,
+    QgsRectangle,
+    QgsUnitTypes,
+    QgsVectorLayer,
+)
+
+
+def _stylers() -> dict[str, Callable[[QgsMapLayer], None]]:
+    from geohazard.processing_provider.dem_styling import hillshade
+    from geohazard.processing_provider.qml_styles import apply_qml
+    from geohazard.processing_provider.sar_distortion import CLASS_COLOURS
+    from geohazard.processing_provider.sar_to_optical import rgb_style
+    from geohazard.processing_provider.styling import paletted_classes, pseudocolor
+
+    names = {0: "undistorted", 1: "foreshortening", 2: "layover", 3: "shadow"}
+    classes = [(v, CLASS_COLOURS[v], names[v]) for v in range(4)]
+    return {
+        "distortion": partial(paletted_classes, band=1, classes=classes),
+        "rgb": rgb_style,
+        "dem": hillshade,
+        "displacement": partial(pseudocolor, band=3, ramp_name="Magma", lo=0.0),
+        "landslides": partial(apply_qml, name="landslide_areas"),
+        "arrows": partial(apply_qml, name="displacement_arrows"),
+    }
+
+
+def write_project_and_map(
+    folder: str, layers: list[tuple[str, str, str]], title: str
+) -> tuple[str, str]:
+    """Write ``folder/geohazard_demo.qgz`` and ``folder/geohazard_map.png``.
+
+    Args:
+        folder: output folder.
+        layers: (path, layer name, style kind) top layer first.
+        title: the map title.
+
+    Returns:
+        Paths of the project and the PNG.
+    """
+    project = QgsProject.instance()
+    project.clear()
+    stylers = _stylers()
+    loaded = []
+    for path, name, kind in reversed(layers):
+        is_vector = path.endswith(".gpkg")
+        layer: QgsMapLayer = (
+            QgsVectorLayer(path, name, "ogr") if is_vector else QgsRasterLayer(path, name, "gdal")
+        )
+        if not layer.isValid():
+            raise RuntimeError(f"{path} could not be loaded")
+        if kind in stylers:
+            stylers[kind](layer)
+        if kind == "displacement":
+            layer.setOpacity(0.65)  # the hillshade shows through the magnitude ramp
+        project.addMapLayer(layer)
+        loaded.append(layer)
+    project.setCrs(loaded[0].crs())
+    extent = QgsRectangle(loaded[0].extent())
+    for layer in loaded[1:]:
+        extent.combineExtentWith(layer.extent())
+    qgz = os.path.join(folder, "geohazard_demo.qgz")
+    png = os.path.join(folder, "geohazard_map.png")
+    layout = QgsPrintLayout(project)
+    layout.initializeDefaults()  # one A4 landscape page
+    layout.setName("Geohazard map")
+    item = QgsLayoutItemMap(layout)
+    item.attemptMove(QgsLayoutPoint(8, 18, QgsUnitTypes.LayoutUnit.LayoutMillimeters))
+    item.attemptResize(QgsLayoutSize(200, 170, QgsUnitTypes.LayoutUnit.LayoutMillimeters))
+    shown = {"dem", "displacement", "landslides", "arrows"}
+    item.setLayers(
+        [layer for layer, (_, _, kind) in zip(reversed(loaded), layers) if kind in shown]
+    )
+    item.setKeepLayerSet(True)
+    # setExtent fits the item to the extent's shape, so give the extent the item's shape first
+    ratio = 200.0 / 170.0
+    if extent.width() / extent.height() < ratio:
+        grow = extent.height() * ratio / extent.width()
+        extent = QgsRectangle(
+            extent.center().x() - extent.width() * grow / 2,
+            extent.yMinimum(),
+            extent.center().x() + extent.width() * grow / 2,
+            extent.yMaximum(),
+        )
+    else:
+        grow = extent.width() / ratio / extent.height()
+        extent = QgsRectangle(
+            extent.xMinimum(),
+            extent.center().y() - extent.height() * grow / 2,
+            extent.xMaximum(),
+            extent.center().y() + extent.height() * grow / 2,
+        )
+    item.setExtent(extent)
+    item.setFrameEnabled(True)
+    layout.addLayoutItem(item)
+    label = QgsLayoutItemLabel(layout)
+    label.setText(title)
+    font = label.font()
+    font.setPointSize(16)
+    label.setFont(font)
+    label.attemptMove(QgsLayoutPoint(8, 6, QgsUnitTypes.LayoutUnit.LayoutMillimeters))
+    label.attemptResize(QgsLayoutSize(270, 10, QgsUnitTypes.LayoutUnit.LayoutMillimeters))
+    layout.addLayoutItem(label)
+    legend = QgsLayoutItemLegend(layout)
+    legend.setLinkedMap(item)
+    legend.setTitle("Legend")
+    legend.setAutoUpdateModel(False)  # the legend lists only the layers the map shows
+    root = legend.model().rootGroup()
+    for layer, (_, _, kind) in zip(reversed(loaded), layers):
+        if kind not in shown:
+            root.removeLayer(layer)
+    legend.attemptMove(QgsLayoutPoint(212, 18, QgsUnitTypes.LayoutUnit.LayoutMillimeters))
+    layout.addLayoutItem(legend)
+    bar = QgsLayoutItemScaleBar(layout)
+    bar.setLinkedMap(item)
+    bar.applyDefaultSize()
+    bar.attemptMove(QgsLayoutPoint(8, 192, QgsUnitTypes.LayoutUnit.LayoutMillimeters))
+    layout.addLayoutItem(bar)
+    project.layoutManager().addLayout(layout)
+    settings = QgsLayoutExporter.ImageExportSettings()
+    settings.dpi = 100
+    result = QgsLayoutExporter(layout).exportToImage(png, settings)
+    if result != QgsLayoutExporter.ExportResult.Success:
+        raise RuntimeError(f"The layout export failed (code {result}).")
+    if not project.write(qgz):
+        raise RuntimeError(f"The project could not be written to {qgz}.")
+    return qgz, png
