@@ -65,6 +65,7 @@ class DemSuperResolutionAlgorithm(GeohazardAlgorithm):
     HELP = HELP
 
     REQUIRES = ("numpy", "torch", "rasterio", "safetensors", "scipy")
+    MEMORY_ADVICE = "use a smaller TILE_SIZE, or clip the DEM to the area of interest"
 
     INPUT = "INPUT"
     SCALE = "SCALE"

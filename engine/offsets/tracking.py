@@ -21,7 +21,19 @@ from ..errors import GeohazardError
 from ..oom import run_with_oom_retry
 from ..parallel import batch_workers, run_batches
 from ..progress import Reporter
-from ..raster_io import BandReader, Grid, RasterWriter, check_output_path, inspect_raster, open_band
+from ..input_checks import refuse_identical, require_valid_data
+from ..output_files import StagedOutput, check_free_space, commit_all, discard_all
+from ..raster_io import (
+    BandReader,
+    Grid,
+    RasterWriter,
+    check_band,
+    check_output_path,
+    inspect_raster,
+    open_band,
+    planned_raster,
+)
+from ..run_estimate import announce_time, check_memory, measure_seconds
 from .combine import combine_sizes
 from .ncc import local_energy, ncc_offsets
 from .outliers import FILTERS, apply_filter
@@ -301,6 +313,41 @@ def _usable_sizes(
     return usable
 
 
+def _working_memory(centres: CentreGrid, sizes: tuple[int, ...]) -> int:
+    """Peak bytes of a run: float32 offset grids (3 per size, combined grids, the outlier
+    filter's 3 x 3 neighbourhoods, output bands) plus the strips of both images (about 0.5 GB)."""
+    cells = centres.rows * centres.cols
+    return cells * 4 * (3 * len(sizes) + 30) + 512 * 1024**2
+
+
+def _estimate_time(
+    centres: CentreGrid, sizes: tuple[int, ...], image: Grid, device: torch.device, rep: Reporter
+) -> None:
+    """Log the expected time from the NCC rate measured just now on this device, per size."""
+    total, n = 0.0, 16
+    for size in sizes:
+        (ra, rb) = centres.valid_range(centres.rows, centres.first_row, size, image.height)
+        (ca, cb) = centres.valid_range(centres.cols, centres.first_col, size, image.width)
+        count = (rb - ra) * (cb - ca)
+        if not count:
+            continue
+        gen = torch.Generator().manual_seed(0)
+        s = centres.search
+        t = torch.rand((n, size, size), generator=gen).to(device)
+        a = torch.rand((n, size + 2 * s, size + 2 * s), generator=gen).to(device)
+
+        def run(t: torch.Tensor = t, a: torch.Tensor = a) -> None:
+            ncc_offsets(t, a).dy.cpu()
+
+        total += measure_seconds(run, repeats=1) / n * count
+    announce_time(
+        rep,
+        total,
+        f"NCC rate measured just now on {n} windows of each size on {device}; reading and "
+        "writing come on top",
+    )
+
+
 def track_offsets(
     reference: str,
     secondary: str,
@@ -331,7 +378,27 @@ def track_offsets(
         )
     image = ref_info.grid
     sizes = _usable_sizes(sizes, cfg.search, image, rep)
+    check_band(ref_info, cfg.band)
+    check_band(sec_info, cfg.band)
+    refuse_identical(ref_info, sec_info, cfg.band, rep)
+    centres = CentreGrid.for_image(image.height, image.width, sizes[0], cfg.step, cfg.search)
+    out_grid = centres.output_grid(image)
+    planned = [planned_raster(output, out_grid, len(OUTPUT_BANDS))]
+    if per_size_output:
+        planned.append(planned_raster(per_size_output, out_grid, 3 * len(sizes)))
+    check_free_space(planned, rep)
+    check_memory(
+        _working_memory(centres, sizes),
+        f"the offsets of {len(sizes)} window size(s) on a {out_grid.width} x "
+        f"{out_grid.height} grid of window centres",
+        "use a larger STEP (the output has one pixel per STEP x STEP input pixels), fewer "
+        "window sizes, or clip the images to the area of interest.",
+        rep,
+    )
+    require_valid_data(ref_info, cfg.band, "reference", rep)
+    require_valid_data(sec_info, cfg.band, "secondary", rep)
     device = resolve_device(cfg.device, rep)
+    _estimate_time(centres, sizes, image, device, rep)
     with (
         open_band(ref_info, cfg.band, None, rep, role="reference") as ref_reader,
         open_band(sec_info, cfg.band, image, rep, role="secondary") as sec_reader,
@@ -368,7 +435,6 @@ def track_offsets(
     if removed:
         rep.info(f"Outlier filter ({cfg.outlier_filter}) removed {removed} of {dy.size} points.")
     _warn_if_unreliable(dy, dx, quality, matched, removed, cfg.search, rep)
-    out_grid = pixel.grid.output_grid(image)
     east, north = pixel_offsets_to_metres(dy, dx, image, out_grid, rep)
     bands = np.stack([east, north, np.hypot(east, north), quality]).astype(np.float32)
     tags = {
@@ -382,10 +448,18 @@ def track_offsets(
         "SECONDARY": os.path.basename(secondary),
     }
     rep.check_cancel()
-    if per_size_output:
-        _write_per_size(per_size_output, pixel, image, out_grid, tags)
-    with RasterWriter(output, out_grid, OUTPUT_BANDS, tags=tags) as writer:
-        writer.write(bands)
+    staged = []  # both outputs are written all or none
+    try:
+        if per_size_output:
+            staged.append(_write_per_size(per_size_output, pixel, image, out_grid, tags))
+        with RasterWriter(output, out_grid, OUTPUT_BANDS, tags=tags, defer_commit=True) as writer:
+            writer.write(bands)
+        staged.append(writer.staged)
+        rep.check_cancel()
+        commit_all(staged)
+        staged.clear()
+    finally:
+        discard_all(staged)
     valid = float(np.isfinite(east).mean()) if east.size else 0.0
     rep.report(1.0)
     rep.info(
@@ -399,7 +473,8 @@ def track_offsets(
 
 def _write_per_size(
     path: str, pixel: PixelOffsets, image: Grid, grid: Grid, tags: dict[str, str]
-) -> None:
+) -> StagedOutput:
+    """Write the per-size offsets, verified but not yet renamed (see :func:`commit_all`)."""
     arrays, names = [], []
     for size in pixel.sizes:
         east, north = pixel_offsets_to_metres(pixel.dy[size], pixel.dx[size], image, grid)
@@ -409,5 +484,7 @@ def _write_per_size(
             f"north offset (m), {size} px window",
             f"quality, {size} px window",
         ]
-    with RasterWriter(path, grid, names, tags=tags) as writer:
+    with RasterWriter(path, grid, names, tags=tags, defer_commit=True) as writer:
         writer.write(np.stack(arrays).astype(np.float32))
+    assert writer.staged is not None
+    return writer.staged

@@ -8,6 +8,7 @@ size. Out of memory on the GPU halves the tile size and starts again.
 
 from __future__ import annotations
 
+import math
 import os
 from dataclasses import dataclass
 from typing import Any
@@ -17,11 +18,22 @@ from affine import Affine
 from rasterio.windows import Window
 from torch import nn
 
+from ..dem_values import ElevationGuard, unseen
 from ..device import resolve_device
 from ..errors import GeohazardError
+from ..input_checks import dem_valid, require_valid_data
 from ..oom import run_with_oom_retry
+from ..output_files import check_free_space
 from ..progress import Reporter
-from ..raster_io import Grid, RasterWriter, check_output_path, inspect_raster, open_band
+from ..raster_io import (
+    Grid,
+    RasterWriter,
+    check_output_path,
+    inspect_raster,
+    open_band,
+    planned_raster,
+)
+from ..run_estimate import announce_time, check_memory, measure_seconds
 from .model_store import load_model, resolve_model
 from .tile_model import super_resolve_tiles
 from .tiling import fit_tile, tile_starts, tile_weight
@@ -103,6 +115,18 @@ def super_resolve_dem(
         raise GeohazardError(
             f"'{name}' is only {grid.width}x{grid.height} pixels; at least {MIN_INPUT_PX}x{MIN_INPUT_PX} are needed."
         )
+    out_grid = output_grid(grid, cfg.scale)
+    # --- issue 14 hooks (output space, memory, valid data) before any compute --------------
+    check_free_space([planned_raster(output_path, out_grid, 1)], rep)
+    check_memory(
+        _row_buffer_bytes(grid, cfg),
+        "one row of tiles of the output",
+        "use a smaller TILE_SIZE or clip the DEM to the area of interest.",
+        rep,
+    )
+    require_valid_data(info, 1, "DEM", rep, dem_valid)
+    guard = ElevationGuard.for_path(input_path)
+    # -------------------------------------------------------------------------------------
     if network is None:
         weights = resolve_model(cfg.model or default_model(cfg.scale))
         net, card = load_model(weights)
@@ -115,7 +139,7 @@ def super_resolve_dem(
         )
     device = resolve_device(cfg.device, rep)
     net = net.to(device)
-    out_grid = output_grid(grid, cfg.scale)
+    _estimate_time(net, device, grid, cfg, rep)  # issue 14 hook: time from a measured rate
     rep.info(
         f"Super-resolving {grid.width}x{grid.height} -> {out_grid.width}x{out_grid.height} px "
         f"with {card.get('name')} (x{cfg.scale}) on {device}."
@@ -132,15 +156,51 @@ def super_resolve_dem(
     ):
 
         def run(tile: int) -> int:
-            return _run_tiles(reader, writer, net, device, grid, cfg, tile, rep)
+            guard.reset()  # a retry with smaller tiles reads every pixel again
+            return _run_tiles(reader, writer, net, device, grid, cfg, tile, rep, guard)
 
         summary["tiles"] = run_with_oom_retry(run, cfg.tile_size, MIN_TILE, rep)
+    guard.warn(rep)  # issue 14 hook: how many impossible elevations became nodata
     summary["output"] = output_path
     return summary
 
 
+def _row_buffer_bytes(grid: Grid, cfg: SuperResolutionConfig) -> int:
+    """Bytes of the blending buffers (two float32 rows of tiles of the output) and the block
+    written from them; the network's activations per tile come on top (about 0.6 GiB at the
+    default tile size on the CPU, measured)."""
+    tile_h = min(cfg.tile_size, grid.height)
+    return 3 * tile_h * cfg.scale * grid.width * cfg.scale * 4 + 600 * 1024**2
+
+
+def _estimate_time(
+    net: nn.Module, device, grid: Grid, cfg: SuperResolutionConfig, rep: Reporter
+) -> None:  # type: ignore[no-untyped-def]
+    """Log the expected time from the rate of the network measured just now on one small tile."""
+    side = min(64, grid.width, grid.height)
+    sample = [np.zeros((side, side), np.float32) + np.linspace(0, 50, side, dtype=np.float32)]
+    seconds = measure_seconds(lambda: super_resolve_tiles(net, sample, cfg.scale, device), 1)
+    tile = min(cfg.tile_size, max(grid.width, grid.height))
+    step = max(1, tile - cfg.overlap)
+    tiled_px = math.ceil(grid.width / step) * math.ceil(grid.height / step) * tile * tile
+    tiled_px = min(tiled_px, (grid.width + cfg.overlap) * (grid.height + cfg.overlap) * 2)
+    announce_time(
+        rep,
+        seconds / (side * side) * tiled_px,
+        f"rate of the network measured just now on a {side} x {side} px tile on {device}",
+    )
+
+
 def _run_tiles(
-    reader, writer, net, device, grid: Grid, cfg: SuperResolutionConfig, tile: int, rep: Reporter
+    reader,
+    writer,
+    net,
+    device,
+    grid: Grid,
+    cfg: SuperResolutionConfig,
+    tile: int,
+    rep: Reporter,
+    guard: ElevationGuard | None = None,
 ) -> int:  # type: ignore[no-untyped-def]
     s = cfg.scale
     overlap = min(cfg.overlap, tile // 2)
@@ -172,6 +232,11 @@ def _run_tiles(
             rep.check_cancel()
             js = list(range(b0, min(b0 + batch, len(cols))))
             tiles = [reader.read(Window(cols[j], r0, tile_w, tile_h)) for j in js]
+            if guard is not None:  # issue 14 hook: impossible elevations -> nodata, counted once
+                tiles = [
+                    guard.clean(t, (unseen(rows, i, tile_h), unseen(cols, j, tile_w)))
+                    for t, j in zip(tiles, js)
+                ]
             any_valid = any_valid or any(np.isfinite(t).any() for t in tiles)
             outs = super_resolve_tiles(net, tiles, s, device)
             for j, hr in zip(js, outs):
