@@ -74,12 +74,12 @@ def write_failed(path: str, exc: BaseException | None, existed: bool) -> Geohaza
     name = os.path.basename(path)
     if is_disk_full(exc, folder):
         cause = f"the disk holding '{folder}' is full"
+        advice = "Free some space or choose another folder."
     else:
         cause = f"{exc}" if exc is not None else "the file could not be read back"
+        advice = "Check the folder (it must exist and be writable) or choose another one."
     kept = f"the previous '{name}' is unchanged" if existed else "nothing was left behind"
-    return GeohazardError(
-        f"Writing '{name}' failed ({cause}); {kept}. Free some space or choose another folder."
-    )
+    return GeohazardError(f"Writing '{name}' failed ({cause}); {kept}. {advice}")
 
 
 @dataclass(frozen=True)
