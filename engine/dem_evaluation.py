@@ -93,7 +93,7 @@ REPORT_LABELS = {
     "slope_rmse_deg": "Slope RMSE (degrees)",
     "valid_pixels": "Pixels compared",
 }
-STRIP_PIXELS = 2_000_000  # pixels per strip: about 0.3 GB of working memory for the metrics
+STRIP_PIXELS = 1_000_000  # pixels per strip: about 0.2 GB of working memory for the metrics
 SAMPLE_CAP = 2_000_000  # differences kept for the report's histogram (every k-th beyond)
 REPORT_MAX_BYTES = 64 * 1024  # about 8 KiB of text and one SVG histogram; file names add little
 

@@ -27,6 +27,8 @@ class RecordingFeedback(QgsProcessingFeedback):
     Args:
         cancel_at: cancel once progress reaches this percentage.
         on_progress: called once, the first time progress passes ``hook_at`` percent.
+        cancel_on: cancel when a message containing this text is logged. (QGIS emits progress
+            only every 0.1%, so on a huge run this is the way to cancel at a known moment.)
     """
 
     def __init__(
@@ -34,9 +36,11 @@ class RecordingFeedback(QgsProcessingFeedback):
         cancel_at: float | None = None,
         on_progress: Callable[[], None] | None = None,
         hook_at: float = 0.0,
+        cancel_on: str | None = None,
     ) -> None:
         super().__init__()
         self.events: list[tuple[str, object]] = []
+        self.cancel_on = cancel_on
         self.cancel_at = cancel_at
         self.hook = on_progress
         self.hook_at = hook_at
@@ -77,6 +81,8 @@ class RecordingFeedback(QgsProcessingFeedback):
 
     def pushInfo(self, info: str) -> None:  # noqa: N802 (QGIS API name)
         self.events.append(("info", info))
+        if self.cancel_on is not None and self.cancel_on in info:
+            self.cancel()
         super().pushInfo(info)
 
     def pushWarning(self, warning: str) -> None:  # noqa: N802 (QGIS API name)

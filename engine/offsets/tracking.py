@@ -324,7 +324,7 @@ def _estimate_time(
     centres: CentreGrid, sizes: tuple[int, ...], image: Grid, device: torch.device, rep: Reporter
 ) -> None:
     """Log the expected time from the NCC rate measured just now on this device, per size."""
-    total, n = 0.0, 16
+    total, n = 0.0, 64
     for size in sizes:
         (ra, rb) = centres.valid_range(centres.rows, centres.first_row, size, image.height)
         (ca, cb) = centres.valid_range(centres.cols, centres.first_col, size, image.width)
