@@ -49,7 +49,7 @@ class ElevationGuard:
     def for_path(cls, path: str) -> ElevationGuard:
         return cls(os.path.basename(path))
 
-    def clean(self, values: np.ndarray, counted: tuple[slice, slice] | None = None) -> np.ndarray:
+    def clean(self, values: np.ndarray, counted: tuple[slice, ...] | None = None) -> np.ndarray:
         """``values`` with impossible elevations set to NaN (in place for float arrays)."""
         bad = impossible_mask(values)
         if not bad.any():

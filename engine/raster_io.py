@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import math
 import os
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Callable, Iterator, Sequence
 
 import numpy as np
 import rasterio
@@ -53,7 +53,7 @@ class Grid:
         t = self.transform
         return math.hypot(t.a, t.d), math.hypot(t.b, t.e)
 
-    def same_as(self, other: "Grid", rel_tol: float = 1e-6) -> bool:
+    def same_as(self, other: Grid, rel_tol: float = 1e-6) -> bool:
         """True when both grids have the same CRS, size and (almost) the same transform."""
         if (self.width, self.height) != (other.width, other.height):
             return False
@@ -116,17 +116,21 @@ def _masked_to_float(data: np.ma.MaskedArray) -> np.ndarray:
 
 
 class BandReader:
-    """Reads windows of one band as float32 with NaN for nodata, optionally warped to a grid.
+    """Reads windows of one band (an int) or several (a list: arrays are (bands, rows, cols)) as
+    float32 with NaN for nodata, optionally warped to a grid.
 
-    Use through :func:`open_band`, which decides whether warping is needed and says so.
+    Use through :func:`open_band` or :func:`open_bands`, which decide whether warping is needed
+    and say so.
     """
 
-    def __init__(self, path: str, band: int, target: Grid | None, resampling: Resampling) -> None:
+    def __init__(
+        self, path: str, band: int | Sequence[int], target: Grid | None, resampling: Resampling
+    ) -> None:
         try:
             self._src = rasterio.open(path)
         except RasterioIOError as exc:
             raise GeohazardError(f"'{os.path.basename(path)}' could not be read: {exc}") from exc
-        self._band = band
+        self._band = band if isinstance(band, int) else list(band)
         self._vrt: WarpedVRT | None = None
         if target is not None:
             self._vrt = WarpedVRT(
@@ -160,7 +164,7 @@ class BandReader:
             self._vrt.close()
         self._src.close()
 
-    def __enter__(self) -> "BandReader":
+    def __enter__(self) -> BandReader:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -181,9 +185,24 @@ def overlap_fraction(reference: Grid, other: Grid) -> float:
     return (w * h) / ((rb[2] - rb[0]) * (rb[3] - rb[1]))
 
 
+def open_bands(
+    info: RasterInfo,
+    bands: Sequence[int] | None,
+    reference: Grid | None = None,
+    reporter: Reporter | None = None,
+    role: str = "secondary",
+    resampling: Resampling = Resampling.bilinear,
+) -> BandReader:
+    """Like :func:`open_band` for several bands (None: all); windows read as (bands, rows, cols)."""
+    chosen = list(bands) if bands is not None else list(range(1, info.count + 1))
+    for b in chosen:
+        check_band(info, b)
+    return open_band(info, chosen, reference, reporter, role, resampling)
+
+
 def open_band(
     info: RasterInfo,
-    band: int,
+    band: int | Sequence[int],
     reference: Grid | None = None,
     reporter: Reporter | None = None,
     role: str = "secondary",
@@ -196,7 +215,8 @@ def open_band(
     rasters that cannot be related (one without a CRS) are refused with a clear message.
     """
     rep = reporter or Reporter()
-    check_band(info, band)
+    for b in [band] if isinstance(band, int) else band:
+        check_band(info, b)
     if reference is None or info.grid.same_as(reference):
         return BandReader(info.path, band, None, resampling)
     name = os.path.basename(info.path)
@@ -354,7 +374,7 @@ class RasterWriter:
         self.staged: StagedOutput | None = None
         self._dst: rasterio.io.DatasetWriter | None = None
 
-    def __enter__(self) -> "RasterWriter":
+    def __enter__(self) -> RasterWriter:
         check_output_path(self.path)
         self.staged = StagedOutput(self.path)
         big = self.grid.width * self.grid.height * len(self.descriptions) > 4_000_000

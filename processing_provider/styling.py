@@ -62,7 +62,7 @@ class LayerStyle(QgsProcessingLayerPostProcessorInterface):
     object alive (the last 16 are kept).
     """
 
-    _alive: list["LayerStyle"] = []
+    _alive: list[LayerStyle] = []
 
     def __init__(self, apply: Callable[[QgsRasterLayer], None]) -> None:
         super().__init__()

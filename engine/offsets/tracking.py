@@ -16,7 +16,7 @@ import numpy as np
 import torch
 from rasterio.windows import Window
 
-from ..device import resolve_device
+from ..device import run_scope
 from ..errors import GeohazardError
 from ..oom import run_with_oom_retry
 from ..parallel import batch_workers, run_batches
@@ -34,6 +34,7 @@ from ..raster_io import (
     planned_raster,
 )
 from ..run_estimate import announce_time, check_memory, measure_seconds
+from ..run_options import RunOptions
 from .combine import combine_sizes
 from .ncc import local_energy, ncc_offsets
 from .outliers import FILTERS, apply_filter
@@ -355,13 +356,15 @@ def track_offsets(
     config: OffsetTrackingConfig | None = None,
     reporter: Reporter | None = None,
     per_size_output: str | None = None,
+    options: RunOptions | None = None,
 ) -> OffsetTrackingResult:
     """Offset tracking of ``secondary`` against ``reference``; writes a 4-band GeoTIFF.
 
     Bands: east offset (m), north offset (m), magnitude (m), quality (peak NCC, 0-1), on the grid
     of window centres (pixel size = STEP reference pixels), NaN where no reliable match was
     found. ``per_size_output``, when given, receives east/north/quality per window size before
-    combination and outlier removal (the "multi-kernel" offsets).
+    combination and outlier removal (the "multi-kernel" offsets). ``options``: this run's
+    device and thread count (default: ``config.device``, threads unchanged).
     """
     cfg = config or OffsetTrackingConfig()
     rep = reporter or Reporter()
@@ -383,10 +386,6 @@ def track_offsets(
     refuse_identical(ref_info, sec_info, cfg.band, rep)
     centres = CentreGrid.for_image(image.height, image.width, sizes[0], cfg.step, cfg.search)
     out_grid = centres.output_grid(image)
-    planned = [planned_raster(output, out_grid, len(OUTPUT_BANDS))]
-    if per_size_output:
-        planned.append(planned_raster(per_size_output, out_grid, 3 * len(sizes)))
-    check_free_space(planned, rep)
     check_memory(
         _working_memory(centres, sizes),
         f"the offsets of {len(sizes)} window size(s) on a {out_grid.width} x "
@@ -395,80 +394,88 @@ def track_offsets(
         "window sizes, or clip the images to the area of interest.",
         rep,
     )
+    planned = [planned_raster(output, out_grid, len(OUTPUT_BANDS))]
+    if per_size_output:
+        planned.append(planned_raster(per_size_output, out_grid, 3 * len(sizes)))
+    check_free_space(planned, rep)
     require_valid_data(ref_info, cfg.band, "reference", rep)
     require_valid_data(sec_info, cfg.band, "secondary", rep)
-    device = resolve_device(cfg.device, rep)
-    _estimate_time(centres, sizes, image, device, rep)
-    with (
-        open_band(ref_info, cfg.band, None, rep, role="reference") as ref_reader,
-        open_band(sec_info, cfg.band, image, rep, role="secondary") as sec_reader,
-    ):
-        work = rep.step(0.0, 0.95)
-        pixel = run_with_oom_retry(
-            lambda chunk: correlate(
-                ref_reader, sec_reader, image, sizes, cfg.step, cfg.search, device, chunk, work
-            ),
-            cfg.chunk_size,
-            8,
-            rep,
-            what="batch of windows",
-        )
-    for role, path in (("reference", reference), ("secondary", secondary)):
-        if pixel.valid_pixels[role] == 0:
-            raise GeohazardError(
-                f"The {role} raster '{os.path.basename(path)}' is all nodata in band {cfg.band}"
-                + (" over the reference area." if role == "secondary" else ".")
+    with run_scope(options or RunOptions(device=cfg.device), rep) as device:
+        _estimate_time(centres, sizes, image, device, rep)
+        with (
+            open_band(ref_info, cfg.band, None, rep, role="reference") as ref_reader,
+            open_band(sec_info, cfg.band, image, rep, role="secondary") as sec_reader,
+        ):
+            work = rep.step(0.0, 0.95)
+            pixel = run_with_oom_retry(
+                lambda chunk: correlate(
+                    ref_reader, sec_reader, image, sizes, cfg.step, cfg.search, device, chunk, work
+                ),
+                cfg.chunk_size,
+                8,
+                rep,
+                what="batch of windows",
             )
-    for size in sizes:
-        low = pixel.quality[size] < cfg.min_quality
-        for arr in (pixel.dy[size], pixel.dx[size], pixel.quality[size]):
-            arr[low] = np.nan
-    if all(not np.isfinite(pixel.quality[w]).any() for w in sizes):
-        raise GeohazardError(
-            "No window found a reliable match: the inputs may be mostly nodata, featureless, "
-            "or displaced by more than the search distance "
-            f"({cfg.search} px). Check the bands and try a larger SEARCH."
-        )
-    dy, dx, quality = combine_sizes(pixel)
-    matched = int(np.isfinite(dy).sum())
-    removed = apply_filter(dy, dx, quality, cfg.outlier_filter)
-    if removed:
-        rep.info(f"Outlier filter ({cfg.outlier_filter}) removed {removed} of {dy.size} points.")
-    _warn_if_unreliable(dy, dx, quality, matched, removed, cfg.search, rep)
-    east, north = pixel_offsets_to_metres(dy, dx, image, out_grid, rep)
-    bands = np.stack([east, north, np.hypot(east, north), quality]).astype(np.float32)
-    tags = {
-        "GEOHAZARD_ALGORITHM": "offsettracking",
-        "WINDOW_SIZES": ",".join(map(str, sizes)),
-        "STEP_PX": str(cfg.step),
-        "SEARCH_PX": str(cfg.search),
-        "OUTLIER_FILTER": cfg.outlier_filter,
-        "CONVENTION": "offset of the secondary relative to the reference; east and north positive",
-        "REFERENCE": os.path.basename(reference),
-        "SECONDARY": os.path.basename(secondary),
-    }
-    rep.check_cancel()
-    staged = []  # both outputs are written all or none
-    try:
-        if per_size_output:
-            staged.append(_write_per_size(per_size_output, pixel, image, out_grid, tags))
-        with RasterWriter(output, out_grid, OUTPUT_BANDS, tags=tags, defer_commit=True) as writer:
-            writer.write(bands)
-        staged.append(writer.staged)
+        for role, path in (("reference", reference), ("secondary", secondary)):
+            if pixel.valid_pixels[role] == 0:
+                raise GeohazardError(
+                    f"The {role} raster '{os.path.basename(path)}' is all nodata in band {cfg.band}"
+                    + (" over the reference area." if role == "secondary" else ".")
+                )
+        for size in sizes:
+            low = pixel.quality[size] < cfg.min_quality
+            for arr in (pixel.dy[size], pixel.dx[size], pixel.quality[size]):
+                arr[low] = np.nan
+        if all(not np.isfinite(pixel.quality[w]).any() for w in sizes):
+            raise GeohazardError(
+                "No window found a reliable match: the inputs may be mostly nodata, featureless, "
+                "or displaced by more than the search distance "
+                f"({cfg.search} px). Check the bands and try a larger SEARCH."
+            )
+        dy, dx, quality = combine_sizes(pixel)
+        matched = int(np.isfinite(dy).sum())
+        removed = apply_filter(dy, dx, quality, cfg.outlier_filter)
+        if removed:
+            rep.info(
+                f"Outlier filter ({cfg.outlier_filter}) removed {removed} of {dy.size} points."
+            )
+        _warn_if_unreliable(dy, dx, quality, matched, removed, cfg.search, rep)
+        east, north = pixel_offsets_to_metres(dy, dx, image, out_grid, rep)
+        bands = np.stack([east, north, np.hypot(east, north), quality]).astype(np.float32)
+        tags = {
+            "GEOHAZARD_ALGORITHM": "offsettracking",
+            "WINDOW_SIZES": ",".join(map(str, sizes)),
+            "STEP_PX": str(cfg.step),
+            "SEARCH_PX": str(cfg.search),
+            "OUTLIER_FILTER": cfg.outlier_filter,
+            "CONVENTION": "offset of the secondary relative to the reference; east and north positive",
+            "REFERENCE": os.path.basename(reference),
+            "SECONDARY": os.path.basename(secondary),
+        }
         rep.check_cancel()
-        commit_all(staged)
-        staged.clear()
-    finally:
-        discard_all(staged)
-    valid = float(np.isfinite(east).mean()) if east.size else 0.0
-    rep.report(1.0)
-    rep.info(
-        f"Offsets on a {out_grid.width} x {out_grid.height} grid of window centres "
-        f"({cfg.step} px apart), window sizes {list(sizes)}; {100 * valid:.1f}% of points valid."
-    )
-    return OffsetTrackingResult(
-        output, per_size_output, out_grid, sizes, valid, removed, str(device)
-    )
+        staged = []  # both outputs are written all or none
+        try:
+            if per_size_output:
+                staged.append(_write_per_size(per_size_output, pixel, image, out_grid, tags))
+            with RasterWriter(
+                output, out_grid, OUTPUT_BANDS, tags=tags, defer_commit=True
+            ) as writer:
+                writer.write(bands)
+            staged.append(writer.staged)
+            rep.check_cancel()
+            commit_all(staged)
+            staged.clear()
+        finally:
+            discard_all(staged)
+        valid = float(np.isfinite(east).mean()) if east.size else 0.0
+        rep.report(1.0)
+        rep.info(
+            f"Offsets on a {out_grid.width} x {out_grid.height} grid of window centres "
+            f"({cfg.step} px apart), window sizes {list(sizes)}; {100 * valid:.1f}% of points valid."
+        )
+        return OffsetTrackingResult(
+            output, per_size_output, out_grid, sizes, valid, removed, str(device)
+        )
 
 
 def _write_per_size(
