@@ -89,10 +89,9 @@ def require_valid_data(
             rep.check_cancel()
             if valid(reader.read(win)).any():
                 return
-    what = "valid elevation" if valid is dem_valid else "valid pixel"
-    why = "nodata or an impossible elevation" if valid is dem_valid else "nodata"
+    why = "nodata or impossible elevations" if valid is dem_valid else "nodata"
     raise GeohazardError(
-        f"The {role} raster '{name}' holds no {what} in band {band}: it is all {why}. "
+        f"The {role} raster '{name}' holds no valid pixel in band {band}: it is all {why}. "
         "Nothing was computed."
     )
 

@@ -22,11 +22,11 @@ from affine import Affine
 from rasterio.enums import Resampling
 from rasterio.windows import Window
 
-from .dem_values import ElevationGuard, unseen
+from .dem_values import ElevationGuard, impossible_mask, unseen
 from .device import autocast, run_scope
 from .errors import GeohazardError
 from .input_checks import any_valid, dem_valid, require_valid_data
-from .oom import run_with_oom_retry
+from .oom import is_out_of_memory, run_with_oom_retry
 from .output_files import check_free_space
 from .progress import Reporter
 from .raster_io import (
@@ -183,7 +183,7 @@ def run_tiled(
             for k, (info, inp) in enumerate(zip(infos, inputs))
         ]
         try:
-            estimate_time(task, model, readers, grid, settings, device, options, rep)
+            estimate_time(task, model, readers, grid, settings, device, options, rep, guards)
             with RasterWriter(output_path, out_grid, task.output_bands(card), tags=tags) as writer:
 
                 def run(tile: int) -> int:
@@ -256,16 +256,26 @@ def estimate_time(
     device: torch.device,
     options: RunOptions,
     rep: Reporter,
+    guards: list[ElevationGuard | None] | None = None,
 ) -> None:
     """Log the expected compute time from the rate of the model measured just now on one small
     tile of the inputs (the centre of the raster) on the run's device."""
     side = min(SAMPLE_TILE, grid.width, grid.height)
     window = Window((grid.width - side) // 2, (grid.height - side) // 2, side, side)
     sample = _read_tile(readers, window)
+    for a, g in zip(sample, guards or []):
+        if g is not None:
+            a[impossible_mask(a)] = np.nan  # as in the run, without counting
     if task.prepare([sample], model.card).keep == []:  # nodata there: a ramp of the same shape
         ramp = np.linspace(1.0, 100.0, side * side, dtype=np.float32).reshape(side, side)
         sample = tuple(np.broadcast_to(ramp, a.shape).copy() for a in sample)
-    seconds = measure_seconds(lambda: run_batch(task, model, [sample], device, options), 1)
+    try:
+        seconds = measure_seconds(lambda: run_batch(task, model, [sample], device, options), 1)
+    except Exception as exc:  # noqa: BLE001 (an estimate must never stop a run)
+        if not is_out_of_memory(exc):
+            raise
+        rep.info("Estimated compute time: unknown (a sample tile did not fit in memory).")
+        return
     tile = min(settings.tile_size, max(grid.width, grid.height))
     step = max(1, tile - settings.overlap)
     pixels = math.ceil(grid.width / step) * math.ceil(grid.height / step) * tile * tile

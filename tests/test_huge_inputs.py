@@ -67,8 +67,8 @@ def _huge_params(alg: str, src: dict[str, str], folder: Path) -> dict:
 def test_huge_inputs_are_sized_and_refused_before_compute(plugin, sources, tmp_path, alg) -> None:
     feedback = RecordingFeedback()
     t0 = time.monotonic()
-    expected = (
-        "needs about .* of memory .* use a larger STEP"
+    expected = (  # 62497 x 62497 offsets fit on a large disk but in no memory
+        "needs about .* of memory .* use a larger STEP|Not enough free disk space"
         if alg == "geohazard:offsettracking"
         else "Not enough free disk space: .* need up to .* TiB"
     )

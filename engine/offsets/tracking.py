@@ -386,6 +386,10 @@ def track_offsets(
     refuse_identical(ref_info, sec_info, cfg.band, rep)
     centres = CentreGrid.for_image(image.height, image.width, sizes[0], cfg.step, cfg.search)
     out_grid = centres.output_grid(image)
+    planned = [planned_raster(output, out_grid, len(OUTPUT_BANDS))]
+    if per_size_output:
+        planned.append(planned_raster(per_size_output, out_grid, 3 * len(sizes)))
+    check_free_space(planned, rep)
     check_memory(
         _working_memory(centres, sizes),
         f"the offsets of {len(sizes)} window size(s) on a {out_grid.width} x "
@@ -394,10 +398,6 @@ def track_offsets(
         "window sizes, or clip the images to the area of interest.",
         rep,
     )
-    planned = [planned_raster(output, out_grid, len(OUTPUT_BANDS))]
-    if per_size_output:
-        planned.append(planned_raster(per_size_output, out_grid, 3 * len(sizes)))
-    check_free_space(planned, rep)
     require_valid_data(ref_info, cfg.band, "reference", rep)
     require_valid_data(sec_info, cfg.band, "secondary", rep)
     with run_scope(options or RunOptions(device=cfg.device), rep) as device:
