@@ -72,14 +72,16 @@ def _histogram_svg(
         for x, p in zip(xs, pdf)
     )
     ticks = "".join(
-        f'<text x="{pad + cw * (t - lo) / (hi - lo):.1f}" y="{height - 12}" font-size="11" text-anchor="middle">{t:.3g}</text>'
+        f'<text x="{pad + cw * (t - lo) / (hi - lo):.1f}" y="{height - 12}" font-size="11" '
+        f'text-anchor="middle">{t:.3g}</text>'
         for t in np.linspace(lo, hi, 7)
     )
     return (
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}">'
         f'<rect width="100%" height="100%" fill="white"/>{bars}'
         f'<polyline points="{pts}" fill="none" stroke="#c0392b" stroke-width="2"/>{ticks}'
-        f'<text x="{width / 2}" y="20" font-size="13" text-anchor="middle">DEM - reference (m); red: normal fit, mean {mu:.3f} m, sd {sd:.3f} m</text>'
+        f'<text x="{width / 2}" y="20" font-size="13" text-anchor="middle">DEM - reference (m); '
+        f"red: normal fit, mean {mu:.3f} m, sd {sd:.3f} m</text>"
         "</svg>"
     )
 

@@ -12,6 +12,7 @@ import os
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from types import TracebackType
 
 import numpy as np
 import rasterio
@@ -109,9 +110,8 @@ def check_band(info: RasterInfo, band: int) -> None:
 
 
 def _masked_to_float(data: np.ma.MaskedArray) -> np.ndarray:
-    out = np.asarray(
-        data.filled(np.nan) if data.dtype.kind == "f" else data.astype("float32").filled(np.nan)
-    )
+    values = data if data.dtype.kind == "f" else data.astype("float32")
+    out = np.asarray(np.ma.filled(values, np.nan))
     return out.astype(np.float32, copy=False)
 
 
@@ -410,7 +410,8 @@ class RasterWriter:
 
     def write(self, bands: np.ndarray, window: Window | None = None) -> None:
         """Write a (bands, rows, cols) array, or (rows, cols) for one band, at ``window``."""
-        assert self._dst is not None, "use RasterWriter as a context manager"
+        if self._dst is None:
+            raise RuntimeError("use RasterWriter as a context manager")
         arr = bands if bands.ndim == 3 else bands[None]
         try:
             self._dst.write(arr.astype(self.dtype, copy=False), window=window)
@@ -428,13 +429,20 @@ class RasterWriter:
         if self.staged is not None:
             self.staged.discard()
 
-    def __exit__(self, exc_type, exc, tb) -> bool:  # type: ignore[no-untyped-def]
-        assert self.staged is not None
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if self.staged is None:
+            raise RuntimeError("use RasterWriter as a context manager")
         if exc_type is not None:
             self._abandon()
-            return False
+            return
         try:
-            assert self._dst is not None
+            if self._dst is None:
+                raise RuntimeError("use RasterWriter as a context manager")
             dst, self._dst = self._dst, None
             dst.close()
         except Exception as close_exc:  # noqa: BLE001 (GDAL flushes blocks on close)
@@ -444,7 +452,6 @@ class RasterWriter:
         self.staged.finish(lambda p: verify_geotiff(p, self.grid, count, dtype))
         if not self.defer_commit:
             self.staged.commit()
-        return False
 
 
 def write_raster(

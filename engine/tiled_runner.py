@@ -26,6 +26,7 @@ from .dem_values import ElevationGuard, impossible_mask, unseen
 from .device import autocast, run_scope
 from .errors import GeohazardError
 from .input_checks import any_valid, dem_valid, require_valid_data
+from .model_task import ModelTask, Tile
 from .oom import is_out_of_memory, run_with_oom_retry
 from .output_files import check_free_space
 from .progress import Reporter
@@ -41,7 +42,6 @@ from .raster_io import (
 )
 from .run_estimate import announce_time, check_memory, measure_seconds
 from .run_options import RunOptions
-from .tasks.base import ModelTask, Tile
 from .tiling import fit_tile, tile_starts, tile_weight
 
 SAMPLE_TILE = 64  # input pixels per side of the tile timed for the estimate

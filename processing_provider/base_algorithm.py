@@ -12,7 +12,6 @@ from qgis.core import (
     QgsProcessingContext,
     QgsProcessingException,
     QgsProcessingFeedback,
-    QgsProcessingParameterDefinition,
     QgsProcessingParameterEnum,
     QgsRasterLayer,
 )
@@ -21,6 +20,7 @@ from qgis.PyQt.QtGui import QIcon
 
 from ..dependencies.requirements import DEFAULT_MODULES, missing_message, missing_modules
 from ..engine.run_options import DEVICE_CHOICES, RunOptions
+from .qgis_compat import set_advanced
 
 T = TypeVar("T")
 
@@ -129,8 +129,7 @@ class GeohazardAlgorithm(QgsProcessingAlgorithm):
             options=list(DEVICE_CHOICES),
             defaultValue=0,
         )
-        param.setFlags(param.flags() | QgsProcessingParameterDefinition.FlagAdvanced)
-        self.addParameter(param)
+        self.addParameter(set_advanced(param))
 
     def run_options(
         self,
@@ -171,15 +170,15 @@ class GeohazardAlgorithm(QgsProcessingAlgorithm):
         if layer is None or not isinstance(layer, QgsRasterLayer) or not layer.isValid():
             raise QgsProcessingException(
                 self.tr(
-                    f"{name}: could not load the raster (missing, corrupt or unsupported file)."
-                )
+                    "{name}: could not load the raster (missing, corrupt or unsupported file)."
+                ).format(name=name)
             )
         if layer.providerType() != "gdal":
             raise QgsProcessingException(
                 self.tr(
-                    f"{name}: '{layer.name()}' is not a file-based raster (provider "
-                    f"{layer.providerType()}); save it as a GeoTIFF first."
-                )
+                    "{name}: '{layer}' is not a file-based raster (provider {provider}); save it "
+                    "as a GeoTIFF first."
+                ).format(name=name, layer=layer.name(), provider=layer.providerType())
             )
         path = layer.source().split("|")[0]
         return path
@@ -200,8 +199,8 @@ class GeohazardAlgorithm(QgsProcessingAlgorithm):
                 layer = load_input_raster(value, context)
                 if layer is None:
                     return False, self.tr(
-                        "{name}: '{file}' exists but could not be read as a raster (corrupt "
-                        "file or unsupported format)."
+                        "{name}: '{file}' exists but could not be read as a raster (corrupt file "
+                        "or unsupported format)."
                     ).format(name=definition.name(), file=os.path.basename(value))
         return super().checkParameterValues(parameters, context)
 
@@ -263,16 +262,16 @@ class GeohazardAlgorithm(QgsProcessingAlgorithm):
             if clash:
                 raise QgsProcessingException(
                     self.tr(
-                        f"{name} would overwrite the input {clash[0]} ('{os.path.basename(path)}'); "
-                        "choose another output file. Inputs are never modified."
-                    )
+                        "{output} would overwrite the input {input} ('{file}'); choose another "
+                        "output file. Inputs are never modified."
+                    ).format(output=name, input=clash[0], file=os.path.basename(path))
                 )
             if path in seen:
                 raise QgsProcessingException(
                     self.tr(
-                        f"{name} and {seen[path]} are the same file ('{os.path.basename(path)}'); "
-                        "give each output its own file name."
-                    )
+                        "{output} and {other} are the same file ('{file}'); give each output its "
+                        "own file name."
+                    ).format(output=name, other=seen[path], file=os.path.basename(path))
                 )
             seen[path] = name
 

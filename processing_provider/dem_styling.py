@@ -16,6 +16,8 @@ from qgis.core import (
 )
 from qgis.PyQt.QtGui import QColor
 
+from .qgis_compat import DISTANCE_METERS, RAMP_INTERPOLATED
+
 
 def metres_per_map_unit(layer: QgsRasterLayer) -> float:
     """How many metres one horizontal map unit is (degrees converted at the layer's latitude)."""
@@ -23,7 +25,7 @@ def metres_per_map_unit(layer: QgsRasterLayer) -> float:
     if crs.isGeographic():
         lat = layer.extent().center().y()
         return 111_320.0 * math.sqrt(max(math.cos(math.radians(lat)), 1e-6))
-    factor = QgsUnitTypes.fromUnitToUnitFactor(crs.mapUnits(), QgsUnitTypes.DistanceMeters)
+    factor = QgsUnitTypes.fromUnitToUnitFactor(crs.mapUnits(), DISTANCE_METERS)
     return factor if factor > 0 else 1.0
 
 
@@ -43,7 +45,7 @@ def cyclic_phase(layer: QgsRasterLayer, band: int) -> None:
     stops = [QgsGradientStop((i + 1) / len(colours), QColor(c)) for i, c in enumerate(colours[1:])]
     ramp = QgsGradientColorRamp(QColor(colours[0]), QColor(colours[0]), False, stops)
     fcn = QgsColorRampShader(-math.pi, math.pi, ramp)
-    fcn.setColorRampType(QgsColorRampShader.Interpolated)
+    fcn.setColorRampType(RAMP_INTERPOLATED)
     fcn.classifyColorRamp(12, band, layer.extent(), layer.dataProvider())
     shader = QgsRasterShader()
     shader.setRasterShaderFunction(fcn)

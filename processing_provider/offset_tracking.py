@@ -9,7 +9,6 @@ from qgis.core import (
     QgsProcessingContext,
     QgsProcessingFeedback,
     QgsProcessingParameterBand,
-    QgsProcessingParameterDefinition,
     QgsProcessingParameterEnum,
     QgsProcessingParameterNumber,
     QgsProcessingParameterRasterDestination,
@@ -19,14 +18,15 @@ from qgis.core import (
 
 from ..engine.offsets.outliers import FILTERS
 from .base_algorithm import GeohazardAlgorithm
+from .qgis_compat import DOUBLE, INTEGER, set_advanced
 from .styling import LayerStyle, pseudocolor
 
 HELP = """Measures ground displacement between two SAR amplitude images (or any two co-registered \
 images) by normalized cross-correlation (NCC) of windows, as in pixel offset tracking of \
 glaciers, landslides and co-seismic ruptures.
 
-<b>Reference</b> and <b>secondary</b>: two acquisitions of the same area, ideally on the same grid. \
-A secondary on another grid or CRS is resampled (bilinear) onto the reference grid, with a \
+<b>Reference</b> and <b>secondary</b>: two acquisitions of the same area, ideally on the same \
+grid. A secondary on another grid or CRS is resampled (bilinear) onto the reference grid, with a \
 warning in the log.
 
 <b>Window sizes</b> (pixels, comma-separated, even, e.g. 32,64,128): each size is correlated on \
@@ -99,7 +99,7 @@ class OffsetTrackingAlgorithm(GeohazardAlgorithm):
             QgsProcessingParameterNumber(
                 self.STEP,
                 self.tr("Step between window centres (pixels)"),
-                QgsProcessingParameterNumber.Integer,
+                INTEGER,
                 16,
                 minValue=1,
             )
@@ -108,7 +108,7 @@ class OffsetTrackingAlgorithm(GeohazardAlgorithm):
             QgsProcessingParameterNumber(
                 self.SEARCH,
                 self.tr("Search distance (pixels, each direction)"),
-                QgsProcessingParameterNumber.Integer,
+                INTEGER,
                 16,
                 minValue=1,
             )
@@ -117,7 +117,7 @@ class OffsetTrackingAlgorithm(GeohazardAlgorithm):
         quality = QgsProcessingParameterNumber(
             self.MIN_QUALITY,
             self.tr("Minimum peak NCC to accept a match (0-1)"),
-            QgsProcessingParameterNumber.Double,
+            DOUBLE,
             0.1,
             minValue=-1.0,
             maxValue=1.0,
@@ -126,8 +126,7 @@ class OffsetTrackingAlgorithm(GeohazardAlgorithm):
             self.OUTLIER_FILTER, self.tr("Outlier filter"), list(FILTERS), defaultValue=1
         )
         for p in (quality, outliers):
-            p.setFlags(p.flags() | QgsProcessingParameterDefinition.FlagAdvanced)
-            self.addParameter(p)
+            self.addParameter(set_advanced(p))
         self.addParameter(
             QgsProcessingParameterRasterDestination(
                 self.OUTPUT, self.tr("Offsets (east, north, magnitude in m; quality)")

@@ -7,15 +7,18 @@ from typing import Callable
 from qgis.core import (
     QgsColorRampShader,
     QgsMapLayer,
+    QgsPalettedRasterRenderer,
     QgsProcessingContext,
     QgsProcessingFeedback,
     QgsProcessingLayerPostProcessorInterface,
-    QgsRasterBandStats,
     QgsRasterLayer,
     QgsRasterShader,
     QgsSingleBandPseudoColorRenderer,
     QgsStyle,
 )
+from qgis.PyQt.QtGui import QColor
+
+from .qgis_compat import RAMP_INTERPOLATED, STATS_MAX, STATS_MIN
 
 
 def pseudocolor(
@@ -28,14 +31,14 @@ def pseudocolor(
     """Single-band pseudocolor renderer from the layer's own min/max (or given limits)."""
     provider = layer.dataProvider()
     if lo is None or hi is None:
-        stats = provider.bandStatistics(band, QgsRasterBandStats.Min | QgsRasterBandStats.Max)
+        stats = provider.bandStatistics(band, STATS_MIN | STATS_MAX)
         lo = stats.minimumValue if lo is None else lo
         hi = stats.maximumValue if hi is None else hi
     if not (hi > lo):
         hi = lo + 1.0
     ramp = QgsStyle.defaultStyle().colorRamp(ramp_name)
     fcn = QgsColorRampShader(lo, hi, ramp)
-    fcn.setColorRampType(QgsColorRampShader.Interpolated)
+    fcn.setColorRampType(RAMP_INTERPOLATED)
     fcn.classifyColorRamp(8, band, layer.extent(), provider)
     shader = QgsRasterShader()
     shader.setRasterShaderFunction(fcn)
@@ -46,11 +49,25 @@ def pseudocolor(
     layer.triggerRepaint()
 
 
+def paletted_classes(layer: QgsRasterLayer, band: int, classes: list[tuple[int, str, str]]) -> None:
+    """A categorical (paletted) renderer: one colour and label per class value.
+
+    Args:
+        layer: the raster layer to style.
+        band: the band holding the class values.
+        classes: (value, colour as '#rrggbb', label) for each class.
+    """
+    items = [
+        QgsPalettedRasterRenderer.Class(value, QColor(colour), label)
+        for value, colour, label in classes
+    ]
+    layer.setRenderer(QgsPalettedRasterRenderer(layer.dataProvider(), band, items))
+    layer.triggerRepaint()
+
+
 def symmetric_pseudocolor(layer: QgsRasterLayer, band: int, ramp_name: str) -> None:
     """Diverging colours centred on zero, limits at the largest absolute value."""
-    stats = layer.dataProvider().bandStatistics(
-        band, QgsRasterBandStats.Min | QgsRasterBandStats.Max
-    )
+    stats = layer.dataProvider().bandStatistics(band, STATS_MIN | STATS_MAX)
     bound = max(abs(stats.minimumValue), abs(stats.maximumValue), 1e-3)
     pseudocolor(layer, band, ramp_name, -bound, bound)
 

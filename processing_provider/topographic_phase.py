@@ -9,7 +9,6 @@ from qgis.core import (
     QgsProcessingContext,
     QgsProcessingFeedback,
     QgsProcessingOutputNumber,
-    QgsProcessingParameterDefinition,
     QgsProcessingParameterNumber,
     QgsProcessingParameterRasterDestination,
     QgsProcessingParameterRasterLayer,
@@ -17,6 +16,7 @@ from qgis.core import (
 
 from .base_algorithm import GeohazardAlgorithm
 from .dem_styling import cyclic_phase
+from .qgis_compat import DOUBLE, set_advanced
 from .styling import LayerStyle
 
 HELP = """Simulates the topographic phase that a DEM produces in a repeat-pass interferogram: \
@@ -64,7 +64,7 @@ class TopographicPhaseAlgorithm(GeohazardAlgorithm):
 
     def initAlgorithm(self, config: Any = None) -> None:  # noqa: N802 (QGIS API name)
         d = self.DEFAULTS
-        dbl = QgsProcessingParameterNumber.Double
+        dbl = DOUBLE
         self.addParameter(
             QgsProcessingParameterRasterLayer(self.INPUT, self.tr("DEM (elevations in metres)"))
         )
@@ -80,8 +80,7 @@ class TopographicPhaseAlgorithm(GeohazardAlgorithm):
             self.SLANT_RANGE, self.tr("Slant range (m)"), dbl, d["slant_range_m"], minValue=1.0
         )
         for p in (wavelength, slant):
-            p.setFlags(p.flags() | QgsProcessingParameterDefinition.FlagAdvanced)
-            self.addParameter(p)
+            self.addParameter(set_advanced(p))
         self.addParameter(
             QgsProcessingParameterNumber(
                 self.INCIDENCE,
