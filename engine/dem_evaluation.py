@@ -193,7 +193,7 @@ def _estimate_time(pair: _Pair, rep: Reporter, dx: float, dy: float) -> None:
         dem, ref = pair.read(0, rows)
         rr = ReferenceRange()
         rr.add(dem, ref)
-        MetricSums(dem.shape, rr, dx, dy).add(dem, ref, 0, slice(0, rows))
+        MetricSums((dem.shape[0], dem.shape[1]), rr, dx, dy).add(dem, ref, 0, slice(0, rows))
         zlib.compress((dem - ref).astype(np.float32).tobytes(), 6)
 
     seconds = measure_seconds(sample, repeats=1)
@@ -327,6 +327,5 @@ def _two_passes(
         raise
     if writer is not None:
         writer.__exit__(None, None, None)
-        assert writer.staged is not None
-        staged.append(writer.staged)
+        staged.append(writer.verified_output())
     return sums.result(), np.concatenate(samples) if samples else np.zeros(0, np.float32), every

@@ -2,8 +2,9 @@
 
 PSNR uses the reference's elevation range (max - min of valid pixels) as the peak value, as is
 usual for DEM super-resolution; over a flat reference it is undefined (NaN, with a note saying
-why), as are SSIM and slope RMSE on rasters too small for their windows. Slopes are computed with central differences on the pixel size
-in metres (degrees of a geographic CRS converted with the local radius of the WGS84 ellipsoid).
+why), as are SSIM and slope RMSE on rasters too small for their windows. Slopes are computed
+with central differences on the pixel size in metres (degrees of a geographic CRS converted with
+the local radius of the WGS84 ellipsoid).
 """
 
 from __future__ import annotations
@@ -238,6 +239,6 @@ def compare_dems(dem: np.ndarray, reference: np.ndarray, dx_m: float, dy_m: floa
         raise ValueError(f"shapes differ: {dem.shape} vs {reference.shape}")
     ref_range = ReferenceRange()
     ref_range.add(dem, reference)
-    sums = MetricSums(dem.shape, ref_range, dx_m, dy_m)
+    sums = MetricSums((dem.shape[0], dem.shape[1]), ref_range, dx_m, dy_m)
     sums.add(dem, reference, 0, slice(0, dem.shape[0]))
     return sums.result()

@@ -142,14 +142,14 @@ def topographic_phase(
         with open_band(info, 1) as reader:
 
             def strip(win: Window, count: bool = True) -> list[np.ndarray]:
-                h = reader.read(win)
-                h = (guard.clean(h) if count else _drop_impossible(h)).astype(np.float64)
-                phase = k * h
+                raw = reader.read(win)
+                h = (guard.clean(raw) if count else _drop_impossible(raw)).astype(np.float64)
+                phase: np.ndarray = k * h
                 bands = [phase.astype(np.float32), wrap(phase)]
                 if other is not None:
                     o = other.read(win)
                     o = other_guard.clean(o) if count and other_guard else _drop_impossible(o)
-                    res = k * (h - o.astype(np.float64))
+                    res: np.ndarray = k * (h - o.astype(np.float64))
                     bands += [res.astype(np.float32), wrap(res)]
                 return bands
 

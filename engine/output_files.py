@@ -21,9 +21,9 @@ import errno
 import os
 import shutil
 import tempfile
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from collections.abc import Callable, Iterator, Sequence
 
 from .errors import GeohazardError
 from .progress import Reporter
@@ -186,7 +186,8 @@ class StagedOutput:
 
     def commit(self) -> None:
         """Rename the verified file onto the destination (atomic on one file system)."""
-        assert self.verified, "finish() must succeed before commit()"
+        if not self.verified:
+            raise RuntimeError("finish() must succeed before commit()")
         try:
             os.replace(self.tmp, self.path)
             self._move_sidecars()
@@ -226,7 +227,8 @@ def commit_all(outputs: Sequence[StagedOutput]) -> None:
     backups: list[tuple[StagedOutput, str | None]] = []
     try:
         for out in outputs:
-            assert out.verified, "finish() must succeed before commit_all()"
+            if not out.verified:
+                raise RuntimeError("finish() must succeed before commit_all()")
             backup = None
             if os.path.lexists(out.path):
                 backup = os.path.join(out.tmpdir, ".previous")

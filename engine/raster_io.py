@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 import os
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from types import TracebackType
 
@@ -416,15 +416,19 @@ class RasterWriter:
         try:
             self._dst.write(arr.astype(self.dtype, copy=False), window=window)
         except (RasterioIOError, rasterio.errors.RasterioError, OSError) as exc:
-            assert self.staged is not None
-            raise write_failed(self.path, exc, self.staged.existed) from exc
+            raise write_failed(self.path, exc, bool(self.staged and self.staged.existed)) from exc
+
+    def verified_output(self) -> StagedOutput:
+        """The verified, not yet renamed output of a ``defer_commit`` writer (after its block),
+        for :func:`~.output_files.commit_all`."""
+        if self.staged is None or not self.staged.verified:
+            raise RuntimeError("the writer's block must complete before its output is taken")
+        return self.staged
 
     def _abandon(self) -> None:
         if self._dst is not None:
-            try:
+            with suppress(Exception):  # the file is being thrown away
                 self._dst.close()
-            except Exception:  # noqa: BLE001 (the file is being thrown away)
-                pass
             self._dst = None
         if self.staged is not None:
             self.staged.discard()

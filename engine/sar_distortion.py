@@ -15,12 +15,12 @@ from dataclasses import dataclass
 import numpy as np
 from rasterio.windows import Window
 
+from .dem_values import ElevationGuard, impossible_mask
 from .errors import GeohazardError
 from .geodesy import check_north_up, row_metres, true_north_azimuth
-from .progress import Reporter
-from .dem_values import ElevationGuard, impossible_mask
 from .input_checks import dem_valid, require_valid_data
 from .output_files import check_free_space
+from .progress import Reporter
 from .raster_io import (
     Grid,
     RasterWriter,

@@ -4,6 +4,7 @@ tmpfs standing in for a full disk, folder snapshots and a huge raster without pi
 from __future__ import annotations
 
 import hashlib
+import html
 import os
 import subprocess
 from collections.abc import Callable
@@ -181,9 +182,10 @@ def huge_vrt(path: Path, source: str, size: int, band_count: int = 1) -> str:
   </VRTRasterBand>"""
         for b in range(1, band_count + 1)
     )
+    srs = html.escape(crs, quote=True)
     path.write_text(
         f"""<VRTDataset rasterXSize="{size}" rasterYSize="{size}">
-  <SRS>{crs.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")}</SRS>
+  <SRS>{srs}</SRS>
   <GeoTransform>{t.c}, {px}, 0, {t.f}, 0, {py}</GeoTransform>
   {bands}
 </VRTDataset>

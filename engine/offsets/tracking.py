@@ -18,11 +18,11 @@ from rasterio.windows import Window
 
 from ..device import run_scope
 from ..errors import GeohazardError
+from ..input_checks import refuse_identical, require_valid_data
 from ..oom import run_with_oom_retry
+from ..output_files import StagedOutput, check_free_space, commit_all, discard_all
 from ..parallel import batch_workers, run_batches
 from ..progress import Reporter
-from ..input_checks import refuse_identical, require_valid_data
-from ..output_files import StagedOutput, check_free_space, commit_all, discard_all
 from ..raster_io import (
     BandReader,
     Grid,
@@ -453,7 +453,7 @@ def track_offsets(
                 output, out_grid, OUTPUT_BANDS, tags=tags, defer_commit=True
             ) as writer:
                 writer.write(bands)
-            staged.append(writer.staged)
+            staged.append(writer.verified_output())
             rep.check_cancel()
             commit_all(staged)
             staged.clear()
@@ -486,5 +486,4 @@ def _write_per_size(
         ]
     with RasterWriter(path, grid, names, tags=tags, defer_commit=True) as writer:
         writer.write(np.stack(arrays).astype(np.float32))
-    assert writer.staged is not None
-    return writer.staged
+    return writer.verified_output()
