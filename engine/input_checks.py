@@ -89,9 +89,13 @@ def require_valid_data(
             rep.check_cancel()
             if valid(reader.read(win)).any():
                 return
-    why = "nodata or impossible elevations" if valid is dem_valid else "nodata"
+    why = (
+        "no valid elevation, only nodata or impossible values"
+        if valid is dem_valid
+        else "it is all nodata"
+    )
     raise GeohazardError(
-        f"The {role} raster '{name}' holds no valid pixel in band {band}: it is all {why}. "
+        f"The {role} raster '{name}' holds no valid pixel in band {band}: {why}. "
         "Nothing was computed."
     )
 

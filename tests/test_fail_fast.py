@@ -62,7 +62,7 @@ def test_all_nodata_dem_is_refused_before_super_resolution(plugin, tmp_path, fil
     _refused(
         SR,
         {"INPUT": empty, "SCALE": 2, "TILE_SIZE": 32, "OVERLAP": 8, "OUTPUT": str(out / "o.tif")},
-        "holds no valid pixel in band 1: it is all nodata or impossible elevations",
+        "holds no valid pixel in band 1: no valid elevation, only nodata or impossible values",
         out,
     )
 

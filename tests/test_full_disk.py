@@ -52,6 +52,8 @@ def _params(alg: str, inputs: dict[str, str], folder: Path) -> tuple[dict, list[
         report = folder / "report.html"
         params = {"INPUT": inputs["dem2"], "REFERENCE": inputs["dem"], "REPORT": str(report)}
         return {**params, "OUTPUT": str(out)}, [out, report]
+    elif alg == "geohazard:sardistortion":
+        params = {"DEM": inputs["dem"]}
     else:
         params = {"INPUT": inputs["dem"]}
     return {**params, "OUTPUT": str(out)}, [out]
@@ -62,6 +64,7 @@ ALGS = [
     "geohazard:demsuperresolution",
     "geohazard:evaluatedem",
     "geohazard:topographicphase",
+    "geohazard:sardistortion",  # added after the issue; the same shared writer
 ]
 
 
