@@ -64,12 +64,15 @@ class RasterInput:
         resampling: used when the raster is not on the first input's grid.
         elevations: the raster holds elevations; values no DEM can hold (see
             :mod:`.dem_values`) become nodata and the user is told how many there were.
+        announce: say in the log when it is resampled (False for an input the engine made on
+            purpose on another grid, e.g. a coarse grid to be interpolated).
     """
 
     path: str
     bands: tuple[int, ...] | None = None
     role: str = "input"
     resampling: Resampling = Resampling.bilinear
+    announce: bool = True
     elevations: bool = False  # a DEM: values no DEM can hold become nodata, counted (issue 14)
 
 
@@ -114,11 +117,17 @@ def run_batch(
     tiles: list[Tile],
     device: torch.device,
     options: RunOptions,
+    windows: list[Window] | None = None,
 ) -> list[np.ndarray | None]:
-    """Prepare, run and restore a batch of equally shaped tiles; None for skipped tiles."""
+    """Prepare, run and restore a batch of equally shaped tiles; None for skipped tiles.
+
+    ``windows`` (where each tile lies in the first input's grid) is handed to the task's
+    ``restore`` as ``batch.windows``, for tasks whose units depend on the position.
+    """
     import torch
 
     prepared = task.prepare(tiles, model.card)
+    prepared.windows = windows
     out: list[np.ndarray | None] = [None] * len(tiles)
     if not prepared.keep:
         return out
@@ -138,7 +147,8 @@ def run_untiled(
     opts = options or RunOptions(device="cpu")
     with run_scope(opts) as device:
         model.net.to(device)
-        (result,) = run_batch(task, model, [tile], device, opts)
+        rows, cols = tile[0].shape[-2:]
+        (result,) = run_batch(task, model, [tile], device, opts, [Window(0, 0, cols, rows)])
     if result is None:
         rows, cols = tile[0].shape[-2:]
         s = model.card.scale
@@ -179,7 +189,14 @@ def run_tiled(
         summary["device"] = str(device)
         model.net.to(device)
         readers = [
-            open_bands(info, inp.bands, None if k == 0 else grid, rep, inp.role, inp.resampling)
+            open_bands(
+                info,
+                inp.bands,
+                None if k == 0 else grid,
+                rep if inp.announce else None,
+                inp.role,
+                inp.resampling,
+            )
             for k, (info, inp) in enumerate(zip(infos, inputs))
         ]
         try:
@@ -240,6 +257,8 @@ def check_before_compute(
         rep,
     )
     for info, inp in zip(infos, inputs):
+        if not inp.announce:
+            continue  # made by the engine on purpose (e.g. a prior), not the user's input
         for band in inp.bands or range(1, info.count + 1):
             require_valid_data(
                 info, band, inp.role, rep, dem_valid if inp.elevations else any_valid
@@ -270,7 +289,9 @@ def estimate_time(
         ramp = np.linspace(1.0, 100.0, side * side, dtype=np.float32).reshape(side, side)
         sample = tuple(np.broadcast_to(ramp, a.shape).copy() for a in sample)
     try:
-        seconds = measure_seconds(lambda: run_batch(task, model, [sample], device, options), 1)
+        seconds = measure_seconds(
+            lambda: run_batch(task, model, [sample], device, options, [window]), 1
+        )
     except Exception as exc:  # noqa: BLE001 (an estimate must never stop a run)
         if not is_out_of_memory(exc):
             raise
@@ -328,7 +349,8 @@ def _run_tiles(
         for b0 in range(0, len(cols), batch):
             rep.check_cancel()
             js = list(range(b0, min(b0 + batch, len(cols))))
-            tiles = [_read_tile(readers, Window(cols[j], r0, tile_w, tile_h)) for j in js]
+            windows = [Window(cols[j], r0, tile_w, tile_h) for j in js]
+            tiles = [_read_tile(readers, w) for w in windows]
             if guards and any(g is not None for g in guards):  # issue 14: counted once per pixel
                 counted = [
                     (slice(None), unseen(rows, i, tile_h), unseen(cols, j, tile_w)) for j in js
@@ -337,7 +359,7 @@ def _run_tiles(
                     tuple(a if g is None else g.clean(a, c) for a, g in zip(t, guards))
                     for t, c in zip(tiles, counted)
                 ]
-            for j, out in zip(js, run_batch(task, model, tiles, device, options)):
+            for j, out in zip(js, run_batch(task, model, tiles, device, options, windows)):
                 if out is None:
                     continue
                 w = tile_weight(rows, cols, i, j, tile_h, tile_w, s)
