@@ -95,7 +95,7 @@ def test_huge_tracking_run_says_size_and_time_before_it_computes(plugin, sources
     with pytest.raises(QgsProcessingException, match="Cancel"):
         run("geohazard:offsettracking", params, feedback)
     assert time.monotonic() - t0 < 120
-    size = feedback.index("Output 'out.tif' (3125 x 3125 px, 4 bands float32): up to")
+    size = feedback.index("Output 'out.tif' (3125 x 3125 px, 6 bands float32): up to")
     memory = feedback.index("Working memory: about")
     eta = feedback.index("Estimated compute time: about")
     assert -1 < size < memory < eta < feedback.first_progress(), feedback.text()
