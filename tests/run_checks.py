@@ -192,3 +192,60 @@ def huge_vrt(path: Path, source: str, size: int, band_count: int = 1) -> str:
 """
     )
     return str(path)
+
+
+_FRESH_QGIS = r"""
+import json, sys
+sys.path.insert(0, sys.argv[1])
+sys.path.insert(0, sys.argv[2])
+from qgis.core import QgsApplication, QgsProcessingException
+app = QgsApplication([], False)
+app.initQgis()
+sys.path.insert(0, "/usr/share/qgis/python/plugins")
+from processing.core.Processing import Processing
+Processing.initialize()
+import geohazard
+plugin = geohazard.classFactory(None)
+plugin.initProcessing()
+import processing
+from run_checks import RecordingFeedback
+alg, params, cancel_on = json.loads(sys.argv[3])
+feedback = RecordingFeedback(cancel_on=cancel_on)
+error = None
+try:
+    processing.run(alg, params, feedback=feedback)
+except QgsProcessingException as exc:
+    error = str(exc)
+print("RESULT " + json.dumps({"events": feedback.events, "error": error}))
+"""
+
+
+def run_in_fresh_qgis(
+    alg: str, params: dict, cancel_on: str | None = None, timeout: float = 300
+) -> tuple[RecordingFeedback, str | None]:
+    """processing.run in a fresh QGIS process (for huge inputs: QGIS's own statistics of a huge
+    layer take hundreds of MB, which must not stay in the test process). Returns a feedback
+    holding the events and the error message (None when the run succeeded)."""
+    import json
+    import sys
+
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            _FRESH_QGIS,
+            str(ROOT / ".venv" / "qgis-plugins"),
+            str(Path(__file__).resolve().parent),
+            json.dumps([alg, params, cancel_on]),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env={**os.environ, "QT_QPA_PLATFORM": "offscreen"},
+    )
+    lines = [x for x in proc.stdout.splitlines() if x.startswith("RESULT ")]
+    assert proc.returncode == 0 and lines, proc.stdout[-3000:] + proc.stderr[-3000:]
+    data = json.loads(lines[-1][len("RESULT ") :])
+    feedback = RecordingFeedback()
+    feedback.events = [tuple(e) for e in data["events"]]
+    return feedback, data["error"]

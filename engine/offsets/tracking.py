@@ -295,6 +295,7 @@ def correlate(
     centres_per_strip = max(1, (strip_pixels // max(image.width, 1) - 2 * reach) // step)
     with batch_workers(device) as pool:
         for i0 in range(0, grid.rows, centres_per_strip):
+            reporter.check_cancel()  # before reading a strip, which can take seconds and GBs
             i1 = min(grid.rows, i0 + centres_per_strip)
             top = max(0, grid.first_row + i0 * step - reach)
             bottom = min(image.height, grid.first_row + (i1 - 1) * step + reach)
