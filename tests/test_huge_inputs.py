@@ -4,9 +4,9 @@ Huge rasters are VRTs without pixels of their own (a small GeoTIFF stretched ove
 or 200000 x 200000 pixels), so the tests need no disk space; they run processing.run in a fresh
 QGIS process, because QGIS's own statistics of a huge layer take hundreds of MB. Every
 algorithm says the size of its outputs and the time it expects (from a rate measured just now)
-before it computes; outputs that cannot fit on the disk and runs that cannot fit in memory are refused before any compute;
-evaluatedem streams its inputs (its peak memory does not grow with the rasters); out-of-memory
-advice names the algorithm's own parameters.
+before it computes; outputs that cannot fit on the disk and runs that cannot fit in memory are
+refused before any compute; evaluatedem streams its inputs (its peak memory does not grow with
+the rasters); out-of-memory advice names the algorithm's own parameters.
 """
 
 from __future__ import annotations
