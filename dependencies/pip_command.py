@@ -11,8 +11,10 @@ Install layout: ``pip install --target <managed folder> --upgrade`` (see ``manag
 from __future__ import annotations
 
 import json
+import os
 import re
 import sys
+import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from importlib import metadata
@@ -94,6 +96,28 @@ def constraints_text(names: Sequence[str] = PINNED_FROM_QGIS) -> str:
         except metadata.PackageNotFoundError:
             continue
     return "".join(line + "\n" for line in lines)
+
+
+def write_constraints_file(text: str | None = None) -> str:
+    """Write the pip constraints to a new, uniquely named file in the temp folder; returns it.
+
+    The name is created exclusively (``tempfile.mkstemp``: ``O_CREAT | O_EXCL``, mode 0600), so
+    a file or symlink another user planted in the shared temp folder is never opened or
+    overwritten, and two installers never share the file. The caller deletes it when pip is done.
+    """
+    fd, path = tempfile.mkstemp(prefix="geohazard-pip-constraints-", suffix=".txt")
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        fh.write(constraints_text() if text is None else text)
+    return path
+
+
+def remove_quietly(path: str | None) -> None:
+    """Delete a temporary file if it is still there."""
+    if path:
+        try:
+            os.remove(path)
+        except OSError:
+            pass
 
 
 _VERIFY = """

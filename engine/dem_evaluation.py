@@ -1,8 +1,10 @@
 """Compare a DEM with a reference DEM: metrics, a difference raster and an HTML report.
 
-The DEM is resampled onto the reference's grid (cubic convolution) when the grids differ. The
-report shows the metrics and the histogram of differences with a fitted normal curve (the
-paper's Figure 6), as inline SVG so it needs no plotting library.
+The DEM is resampled onto the reference's grid (cubic convolution) when the grids differ. Both
+rasters are read in strips (two passes: the reference's range, then every metric), so memory is
+bounded whatever their size. The report shows the metrics, why any is undefined, and the
+histogram of differences with a fitted normal curve (the paper's Figure 6), as inline SVG so it
+needs no plotting library. The difference raster and the report are written all or none.
 """
 
 from __future__ import annotations
@@ -10,17 +12,39 @@ from __future__ import annotations
 import html
 import math
 import os
+import zlib
 
 import numpy as np
 from rasterio.enums import Resampling
+from rasterio.windows import Window
 
-from .dem_metrics import DemMetrics, compare_dems, metres_per_pixel
+from .dem_metrics import DemMetrics, MetricSums, ReferenceRange, metres_per_pixel
+from .dem_values import ElevationGuard, impossible_mask
 from .errors import GeohazardError
+from .input_checks import dem_valid, require_valid_data
+from .output_files import (
+    PlannedOutput,
+    StagedOutput,
+    check_free_space,
+    check_text_output_path,
+    commit_all,
+    discard_all,
+    write_bytes_staged,
+    write_text_file,
+)
 from .progress import Reporter
-from .raster_io import check_output_path, inspect_raster, open_band, write_raster
+from .raster_io import RasterWriter, check_output_path, inspect_raster, open_band, planned_raster
+from .run_estimate import announce_time, measure_seconds
 
 
-def _histogram_svg(diff: np.ndarray, bins: int = 60, width: int = 640, height: int = 300) -> str:
+def _histogram_svg(
+    diff: np.ndarray,
+    bins: int = 60,
+    width: int = 640,
+    height: int = 300,
+    mu: float | None = None,
+    sd: float | None = None,
+) -> str:
     lo, hi = np.percentile(diff, [0.5, 99.5])
     if hi <= lo:
         lo, hi = lo - 0.5, hi + 0.5
@@ -34,7 +58,8 @@ def _histogram_svg(diff: np.ndarray, bins: int = 60, width: int = 640, height: i
         f'height="{ch * c / top:.1f}" fill="#4a7ebb"/>'
         for i, c in enumerate(counts)
     )
-    mu, sd = float(diff.mean()), float(diff.std()) or 1e-9
+    mu = float(diff.mean()) if mu is None else mu
+    sd = (float(diff.std()) if sd is None else sd) or 1e-9
     xs = np.linspace(lo, hi, 200)
     pdf = (
         diff.size
@@ -70,30 +95,112 @@ REPORT_LABELS = {
     "slope_rmse_deg": "Slope RMSE (degrees)",
     "valid_pixels": "Pixels compared",
 }
+STRIP_PIXELS = 1_000_000  # pixels per strip: about 0.2 GB of working memory for the metrics
+SAMPLE_CAP = 2_000_000  # differences kept for the report's histogram (every k-th beyond)
+REPORT_MAX_BYTES = 64 * 1024  # about 8 KiB of text and one SVG histogram; file names add little
+
+
+def _format_value(v: float | int) -> str:
+    if isinstance(v, int):
+        return str(v)
+    if math.isnan(v):
+        return "undefined (see below)"
+    return f"{v:.4g}"
+
+
+def report_html(
+    metrics: DemMetrics, sample: np.ndarray, dem_name: str, ref_name: str, every: int = 1
+) -> str:
+    """The HTML report: metrics, notes on undefined ones, histogram of differences."""
+    rows = "".join(
+        f"<tr><td>{html.escape(REPORT_LABELS.get(k, k))}</td><td>{_format_value(v)}</td></tr>"
+        for k, v in metrics.as_dict().items()
+    )
+    notes = "".join(f"<li>{html.escape(n)}</li>" for n in metrics.notes)
+    sampled = (
+        f"<p>Histogram of {sample.size} differences (every {every}th of "
+        f"{metrics.valid_pixels} pixels).</p>"
+        if every > 1
+        else ""
+    )
+    mu, sd = metrics.bias_m, math.sqrt(max(metrics.rmse_m**2 - metrics.bias_m**2, 0.0))
+    return (
+        "<!DOCTYPE html><html><head><meta charset='utf-8'>"
+        "<title>DEM evaluation</title></head><body>"
+        f"<h2>DEM evaluation</h2><p>DEM: {html.escape(dem_name)}<br>"
+        f"Reference: {html.escape(ref_name)}</p>"
+        "<table border='1' cellpadding='4'><tr><th>metric</th><th>value</th></tr>"
+        f"{rows}</table>"
+        + (f"<h3>Undefined metrics</h3><ul>{notes}</ul>" if notes else "")
+        + f"<h3>Difference histogram</h3>{sampled}{_histogram_svg(sample, mu=mu, sd=sd)}"
+        "<p>PSNR uses the reference's elevation range as peak; slope by central differences "
+        "in degrees.</p></body></html>"
+    )
 
 
 def write_report(
     path: str, metrics: DemMetrics, diff: np.ndarray, dem_name: str, ref_name: str
 ) -> None:
-    rows = "".join(
-        f"<tr><td>{html.escape(REPORT_LABELS.get(k, k))}</td>"
-        f"<td>{v if isinstance(v, int) else f'{v:.4g}'}</td></tr>"
-        for k, v in metrics.as_dict().items()
+    """Write the HTML report safely (checked, renamed when complete)."""
+    write_text_file(path, report_html(metrics, diff, dem_name, ref_name))
+
+
+def _strips(height: int, width: int, strip_pixels: int) -> list[tuple[int, int]]:
+    rows = max(1, strip_pixels // max(width, 1))
+    return [(r0, min(height, r0 + rows)) for r0 in range(0, height, rows)]
+
+
+class _Pair:
+    """The reference and the DEM (resampled onto the reference grid), read strip by strip with
+    impossible elevations turned into nodata."""
+
+    def __init__(self, ref_info, dem_info, rep: Reporter) -> None:  # type: ignore[no-untyped-def]
+        self.grid = ref_info.grid
+        self.ref_guard = ElevationGuard.for_path(ref_info.path)
+        self.dem_guard = ElevationGuard.for_path(dem_info.path)
+        self._ref = open_band(ref_info, 1)
+        try:
+            self._dem = open_band(
+                dem_info, 1, self.grid, rep, role="evaluated", resampling=Resampling.cubic
+            )
+        except BaseException:
+            self._ref.close()
+            raise
+
+    def read(
+        self, r0: int, r1: int, counted: tuple[slice, slice] | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        win = Window(0, r0, self.grid.width, r1 - r0)
+        ref = self._ref.read(win)
+        dem = self._dem.read(win)
+        if counted is None:
+            ref[impossible_mask(ref)] = np.nan
+            dem[impossible_mask(dem)] = np.nan
+            return dem, ref
+        return self.dem_guard.clean(dem, counted), self.ref_guard.clean(ref, counted)
+
+    def close(self) -> None:
+        self._dem.close()
+        self._ref.close()
+
+
+def _estimate_time(pair: _Pair, rep: Reporter, dx: float, dy: float) -> None:
+    grid = pair.grid
+    rows = max(8, min(grid.height, 65_536 // max(grid.width, 1)))
+    rows = min(rows, grid.height)
+
+    def sample() -> None:
+        dem, ref = pair.read(0, rows)
+        rr = ReferenceRange()
+        rr.add(dem, ref)
+        MetricSums((dem.shape[0], dem.shape[1]), rr, dx, dy).add(dem, ref, 0, slice(0, rows))
+        zlib.compress((dem - ref).astype(np.float32).tobytes(), 6)
+
+    seconds = measure_seconds(sample, repeats=1)
+    total = seconds * grid.width * grid.height / (rows * grid.width) * 1.3  # + the first pass
+    announce_time(
+        rep, total, f"rate measured just now on the first {rows} rows of both DEMs, two passes"
     )
-    text = (
-        "<!DOCTYPE html><html><head><meta charset='utf-8'><title>DEM evaluation</title></head>"
-        f"<body><h2>DEM evaluation</h2><p>DEM: {html.escape(dem_name)}<br>"
-        f"Reference: {html.escape(ref_name)}</p>"
-        "<table border='1' cellpadding='4'><tr><th>metric</th><th>value</th></tr>"
-        f"{rows}</table><h3>Difference histogram</h3>{_histogram_svg(diff)}"
-        "<p>PSNR uses the reference's elevation range as peak; slope by central differences in "
-        "degrees.</p>"
-        "</body></html>"
-    )
-    tmp = path + ".partial"
-    with open(tmp, "w", encoding="utf-8") as fh:
-        fh.write(text)
-    os.replace(tmp, path)
 
 
 def evaluate_dem(
@@ -102,13 +209,19 @@ def evaluate_dem(
     difference_path: str | None = None,
     report_path: str | None = None,
     reporter: Reporter | None = None,
+    strip_pixels: int = STRIP_PIXELS,
 ) -> DemMetrics:
-    """Metrics of a DEM against a reference on the reference's grid; writes the optional outputs."""
+    """Metrics of a DEM against a reference on the reference's grid; writes the optional outputs.
+
+    Both outputs are checked before any compute, streamed (memory bounded by ``strip_pixels``
+    whatever the rasters' size) and written all or none: nothing is written after a cancel or
+    a failure. Values no DEM can hold become nodata (:mod:`.dem_values`), with a warning.
+    """
     rep = reporter or Reporter()
     if difference_path:
         check_output_path(difference_path)
-    if report_path and not report_path.lower().endswith((".html", ".htm")):
-        raise GeohazardError(f"The report '{os.path.basename(report_path)}' must be an .html file.")
+    if report_path:
+        check_text_output_path(report_path, (".html", ".htm"), "report")
     ref_info = inspect_raster(reference_path)
     dem_info = inspect_raster(dem_path)
     for inf in (ref_info, dem_info):
@@ -117,31 +230,102 @@ def evaluate_dem(
                 f"'{os.path.basename(inf.path)}' has {inf.count} bands; a DEM must have one band."
             )
     grid = ref_info.grid
-    with open_band(ref_info, 1) as r:
-        ref = r.read()
-    rep.report(0.2)
-    with open_band(dem_info, 1, grid, rep, role="evaluated", resampling=Resampling.cubic) as d:
-        dem = d.read()
-    rep.check_cancel()
-    rep.report(0.4)
-    if not np.isfinite(ref).any():
-        raise GeohazardError("The reference DEM contains no valid elevation.")
-    if not (np.isfinite(ref) & np.isfinite(dem)).any():
-        raise GeohazardError("The DEM and the reference have no valid pixel in common.")
+    planned = []
+    if difference_path:
+        planned.append(planned_raster(difference_path, grid, 1))
+    if report_path:
+        planned.append(PlannedOutput(report_path, REPORT_MAX_BYTES, "HTML report"))
+    check_free_space(planned, rep)
+    require_valid_data(ref_info, 1, "reference", rep, dem_valid)
+    require_valid_data(dem_info, 1, "evaluated", rep, dem_valid)
     geographic = bool(grid.crs is not None and grid.crs.is_geographic)
     dx, dy = metres_per_pixel(grid.pixel_size, geographic, (grid.bounds[1] + grid.bounds[3]) / 2)
-    metrics = compare_dems(dem, ref, dx, dy)
-    rep.report(0.8)
-    diff = dem - ref
-    if difference_path:
-        write_raster(difference_path, diff[None].astype(np.float32), grid, ["DEM - reference (m)"])
-    if report_path:
-        write_report(
-            report_path,
-            metrics,
-            diff[np.isfinite(diff)],
-            os.path.basename(dem_path),
-            os.path.basename(reference_path),
+    pair = _Pair(ref_info, dem_info, rep)
+    staged: list[StagedOutput] = []
+    try:
+        _estimate_time(pair, rep, dx, dy)
+        metrics, sample, every = _two_passes(
+            pair, difference_path, rep, dx, dy, strip_pixels, staged
         )
+        if report_path:
+            text = report_html(
+                metrics,
+                sample,
+                os.path.basename(dem_path),
+                os.path.basename(reference_path),
+                every,
+            )
+            rep.check_cancel()
+            staged.append(write_bytes_staged(report_path, text.encode("utf-8")))
+        rep.check_cancel()  # the last moment a cancel is honoured: nothing is written before
+        commit_all(staged)
+        staged.clear()
+    finally:
+        discard_all(staged)
+        pair.close()
+    pair.ref_guard.warn(rep)
+    pair.dem_guard.warn(rep)
+    for note in metrics.notes:
+        rep.warning(note)
     rep.report(1.0)
     return metrics
+
+
+def _two_passes(
+    pair: _Pair,
+    difference_path: str | None,
+    rep: Reporter,
+    dx: float,
+    dy: float,
+    strip_pixels: int,
+    staged: list[StagedOutput],
+) -> tuple[DemMetrics, np.ndarray, int]:
+    """First pass: the reference's range over common pixels; second pass: every metric, the
+    difference raster and a bounded sample of differences for the histogram."""
+    grid = pair.grid
+    h, w = grid.height, grid.width
+    strips = _strips(h, w, strip_pixels)
+    ref_range = ReferenceRange()
+    first = rep.step(0.0, 0.3)
+    for i, (r0, r1) in enumerate(strips):
+        rep.check_cancel()
+        dem, ref = pair.read(r0, r1)
+        ref_range.add(dem, ref)
+        first.report((i + 1) / len(strips))
+    if ref_range.n == 0:
+        raise GeohazardError("The DEM and the reference have no valid pixel in common.")
+    sums = MetricSums((h, w), ref_range, dx, dy)
+    every = max(1, math.ceil(ref_range.n / SAMPLE_CAP))
+    samples: list[np.ndarray] = []
+    seen = 0
+    second = rep.step(0.3, 1.0)
+    writer = (
+        RasterWriter(difference_path, grid, ["DEM - reference (m)"], defer_commit=True)
+        if difference_path
+        else None
+    )
+    if writer is not None:
+        writer.__enter__()
+    try:
+        for i, (r0, r1) in enumerate(strips):
+            rep.check_cancel()
+            a, b = max(0, r0 - sums.halo), min(h, r1 + sums.halo)
+            own = slice(r0 - a, r1 - a)
+            dem, ref = pair.read(a, b, counted=(own, slice(None)))
+            diff = sums.add(dem, ref, a, own)
+            if writer is not None:
+                writer.write(diff, Window(0, r0, w, r1 - r0))
+            values = diff[np.isfinite(diff)]
+            idx = np.arange(seen, seen + values.size)
+            samples.append(values[idx % every == 0])
+            seen += values.size
+            second.report((i + 1) / len(strips))
+        rep.check_cancel()
+    except BaseException as exc:
+        if writer is not None:
+            writer.__exit__(type(exc), exc, exc.__traceback__)
+        raise
+    if writer is not None:
+        writer.__exit__(None, None, None)
+        staged.append(writer.verified_output())
+    return sums.result(), np.concatenate(samples) if samples else np.zeros(0, np.float32), every

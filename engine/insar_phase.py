@@ -12,18 +12,29 @@ from __future__ import annotations
 
 import math
 import os
+import zlib
 from dataclasses import dataclass
 
 import numpy as np
 from rasterio.enums import Resampling
 from rasterio.windows import Window
 
+from .dem_values import ElevationGuard, impossible_mask
 from .errors import GeohazardError
+from .input_checks import dem_valid, require_valid_data
+from .output_files import check_free_space
 from .progress import Reporter
-from .raster_io import RasterWriter, check_output_path, inspect_raster, open_band
+from .raster_io import (
+    RasterWriter,
+    check_output_path,
+    inspect_raster,
+    open_band,
+    planned_raster,
+)
+from .run_estimate import announce_time, measure_seconds
 
 SENTINEL1_WAVELENGTH_M = 0.05546576  # C band, 5.405 GHz
-STRIP_ROWS = 512
+STRIP_PIXELS = 2_000_000  # pixels per strip: memory bounded whatever the raster's width
 
 
 @dataclass(frozen=True)
@@ -79,6 +90,7 @@ def topographic_phase(
     geometry: PhaseGeometry,
     compare_path: str | None = None,
     reporter: Reporter | None = None,
+    strip_pixels: int = STRIP_PIXELS,
 ) -> dict[str, float]:
     """Write the unwrapped and wrapped phase of a DEM (and, with ``compare_path``, the residue).
 
@@ -96,7 +108,7 @@ def topographic_phase(
         )
     k = geometry.radians_per_metre
     names = ["topographic phase, unwrapped (rad)", "topographic phase, wrapped (rad)"]
-    other = None
+    other_info = None
     if compare_path:
         other_info = inspect_raster(compare_path)
         if other_info.count != 1:
@@ -104,47 +116,84 @@ def topographic_phase(
                 f"'{os.path.basename(compare_path)}' has {other_info.count} bands; "
                 "a DEM must have one band."
             )
-        other = open_band(
-            other_info, 1, info.grid, rep, role="comparison", resampling=Resampling.cubic
-        )
         names += [
             "residual phase DEM - comparison, unwrapped (rad)",
             "residual phase, wrapped (rad)",
         ]
     grid = info.grid
+    check_free_space([planned_raster(output_path, grid, len(names))], rep)
+    require_valid_data(info, 1, "DEM", rep, dem_valid)
+    if other_info is not None:
+        require_valid_data(other_info, 1, "comparison DEM", rep, dem_valid)
     tags = {
         "HEIGHT_OF_AMBIGUITY_M": f"{geometry.height_of_ambiguity_m:.3f}",
         "RADIANS_PER_METRE": f"{k:.6g}",
     }
+    guard = ElevationGuard.for_path(dem_path)
+    other_guard = ElevationGuard.for_path(compare_path) if compare_path else None
     residual_sq, residual_n, any_valid = 0.0, 0, False
+    rows = max(1, strip_pixels // max(grid.width, 1))
+    other = None
     try:
-        with (
-            open_band(info, 1) as reader,
-            RasterWriter(output_path, grid, names, tags=tags) as writer,
-        ):
-            for r0 in range(0, grid.height, STRIP_ROWS):
-                rep.check_cancel()
-                win = Window(0, r0, grid.width, min(STRIP_ROWS, grid.height - r0))
-                h = reader.read(win).astype(np.float64)
-                any_valid = any_valid or bool(np.isfinite(h).any())
-                phase = k * h
+        if other_info is not None:
+            other = open_band(
+                other_info, 1, grid, rep, role="comparison", resampling=Resampling.cubic
+            )
+        with open_band(info, 1) as reader:
+
+            def strip(win: Window, count: bool = True) -> list[np.ndarray]:
+                raw = reader.read(win)
+                h = (guard.clean(raw) if count else _drop_impossible(raw)).astype(np.float64)
+                phase: np.ndarray = k * h
                 bands = [phase.astype(np.float32), wrap(phase)]
                 if other is not None:
-                    res = k * (h - other.read(win).astype(np.float64))
+                    o = other.read(win)
+                    o = other_guard.clean(o) if count and other_guard else _drop_impossible(o)
+                    res: np.ndarray = k * (h - o.astype(np.float64))
                     bands += [res.astype(np.float32), wrap(res)]
-                    fin = np.isfinite(res)
-                    residual_sq += float(np.sum(res[fin] ** 2))
-                    residual_n += int(fin.sum())
-                writer.write(np.stack(bands), win)
-                rep.report(min(1.0, (r0 + win.height) / grid.height))
-            if not any_valid:
-                raise GeohazardError("The DEM contains no valid elevation (every pixel is nodata).")
+                return bands
+
+            sample = Window(0, 0, grid.width, min(grid.height, max(1, 65_536 // grid.width)))
+            seconds = measure_seconds(
+                lambda: zlib.compress(np.stack(strip(sample, False)).tobytes(), 6), repeats=1
+            )
+            announce_time(
+                rep,
+                seconds * grid.height / sample.height,
+                f"rate measured just now on the first {sample.height} rows of the DEM",
+            )
+            with RasterWriter(output_path, grid, names, tags=tags) as writer:
+                for r0 in range(0, grid.height, rows):
+                    rep.check_cancel()
+                    win = Window(0, r0, grid.width, min(rows, grid.height - r0))
+                    bands = strip(win)
+                    any_valid = any_valid or bool(np.isfinite(bands[0]).any())
+                    if other is not None:
+                        res = bands[2]
+                        fin = np.isfinite(res)
+                        residual_sq += float(np.sum(res[fin].astype(np.float64) ** 2))
+                        residual_n += int(fin.sum())
+                    writer.write(np.stack(bands), win)
+                    rep.report(min(1.0, (r0 + win.height) / grid.height))
+                if not any_valid:
+                    raise GeohazardError(
+                        "The DEM contains no valid elevation (every pixel is nodata)."
+                    )
+                rep.check_cancel()
     finally:
         if other is not None:
             other.close()
+    guard.warn(rep)
+    if other_guard is not None:
+        other_guard.warn(rep)
     out = {"height_of_ambiguity_m": geometry.height_of_ambiguity_m, "radians_per_metre": k}
     if other is not None:
         out["residual_phase_rms_rad"] = (
             math.sqrt(residual_sq / residual_n) if residual_n else float("nan")
         )
     return out
+
+
+def _drop_impossible(values: np.ndarray) -> np.ndarray:
+    values[impossible_mask(values)] = np.nan
+    return values

@@ -1,16 +1,16 @@
 """Raster reading and writing with rasterio: windowed, georeferencing kept, nodata as NaN.
 
-Outputs are written to a hidden temporary name beside the destination and renamed only when
-complete, so a failed or cancelled run leaves nothing behind and never a half-written file.
+Outputs are written under a private temporary folder beside the destination, read back to check
+that they are complete, and renamed only then (:mod:`.output_files`), so a failed, cancelled or
+out-of-space run leaves nothing behind and never a half-written file.
 """
 
 from __future__ import annotations
 
 import math
 import os
-import uuid
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from types import TracebackType
 
@@ -25,6 +25,7 @@ from rasterio.warp import transform_bounds
 from rasterio.windows import Window
 
 from .errors import GeohazardError
+from .output_files import PlannedOutput, StagedOutput, staged_output, write_failed
 from .progress import Reporter
 
 
@@ -256,35 +257,101 @@ def check_output_path(path: str) -> None:
         raise GeohazardError(f"The output '{path}' must be a GeoTIFF (.tif).")
 
 
-def _temp_name(path: str) -> str:
-    folder, base = os.path.split(os.path.abspath(path))
-    return os.path.join(folder, f".{base}.{uuid.uuid4().hex[:8]}.partial.tif")
+def raster_max_bytes(grid: Grid, count: int, dtype: str = "float32") -> int:
+    """Upper bound of a GeoTIFF's size on disk: uncompressed pixels plus headers and block index.
+
+    Deflate usually makes outputs smaller, but noise-like bands (offsets, phase) barely
+    compress, so free-space checks use this bound.
+    """
+    pixels = grid.width * grid.height * count
+    blocks = math.ceil(grid.width / 256) * math.ceil(grid.height / 256) * count
+    return int(pixels * np.dtype(dtype).itemsize * 1.01) + 16 * blocks + 64 * 1024
+
+
+def describe_raster(grid: Grid, count: int, dtype: str = "float32") -> str:
+    """``"320 x 256 px, 1 band float32"``."""
+    return f"{grid.width} x {grid.height} px, {count} band{'s' if count != 1 else ''} {dtype}"
+
+
+def planned_raster(path: str, grid: Grid, count: int, dtype: str = "float32") -> PlannedOutput:
+    """A :class:`PlannedOutput` for a GeoTIFF written by :class:`RasterWriter`."""
+    return PlannedOutput(
+        path, raster_max_bytes(grid, count, dtype), describe_raster(grid, count, dtype)
+    )
+
+
+def _block_windows(src: rasterio.io.DatasetReader) -> tuple[int, int, int, int]:
+    """Blocks across, blocks down, block width, block height of band 1."""
+    bh, bw = src.block_shapes[0]
+    return math.ceil(src.width / bw), math.ceil(src.height / bh), bw, bh
+
+
+def verify_geotiff(
+    path: str, grid: Grid | None = None, count: int | None = None, dtype: str | None = None
+) -> None:
+    """Re-open a GeoTIFF just written and check that it is complete; raise if not.
+
+    GDAL only logs "No space left on device" (inside QGIS it does not even raise), so a write
+    is trusted only once the file reads back: the expected size and bands, every block's data
+    inside the file, and the last block of every band decoded.
+    """
+    size = os.path.getsize(path)
+    try:
+        with rasterio.Env(GDAL_PAM_ENABLED="NO"), rasterio.open(path) as src:
+            if grid is not None and (src.width, src.height) != (grid.width, grid.height):
+                raise GeohazardError(f"it reads back as {src.width} x {src.height} px")
+            if count is not None and src.count != count:
+                raise GeohazardError(f"it reads back with {src.count} bands, not {count}")
+            if dtype is not None and src.dtypes[0] != dtype:
+                raise GeohazardError(f"it reads back as {src.dtypes[0]}, not {dtype}")
+            nx, ny, bw, bh = _block_windows(src)
+            interleaved = (src.interleaving is None) or src.interleaving.name == "PIXEL"
+            bands = [1] if interleaved else list(range(1, src.count + 1))
+            for b in bands:
+                for y in range(ny):
+                    for x in range(nx):
+                        off = src.get_tag_item(f"BLOCK_OFFSET_{x}_{y}", "TIFF", bidx=b)
+                        n = src.get_tag_item(f"BLOCK_SIZE_{x}_{y}", "TIFF", bidx=b)
+                        if off is None or n is None:
+                            continue  # not a block-indexed file; the read below still checks
+                        if int(off) <= 0 or int(off) + int(n) > size:
+                            raise GeohazardError(
+                                f"block {x},{y} of band {b} is missing or truncated"
+                            )
+            last = Window(
+                (nx - 1) * bw, (ny - 1) * bh, src.width - (nx - 1) * bw, src.height - (ny - 1) * bh
+            )
+            for b in range(1, src.count + 1):
+                src.read(b, window=last)
+    except RasterioIOError as exc:
+        raise GeohazardError(f"it cannot be read back ({exc})") from exc
+    except rasterio.errors.RasterioError as exc:
+        raise GeohazardError(f"it cannot be read back ({exc})") from exc
 
 
 @contextmanager
-def atomic_path(path: str) -> Iterator[str]:
-    """Yield a temporary path beside ``path``; rename it onto ``path`` only on success."""
+def atomic_path(path: str, verify: Callable[[str], None] | None = verify_geotiff) -> Iterator[str]:
+    """Yield a temporary path beside ``path``; rename it onto ``path`` only on success.
+
+    The temporary file lives in a private folder created exclusively beside ``path`` (never a
+    predictable name, never followed through a symlink). After the block it is flushed and
+    checked with ``verify`` (default: :func:`verify_geotiff`); a failed write raises a
+    :class:`GeohazardError`, leaves nothing behind and leaves ``path`` as it was.
+    """
     check_output_path(path)
-    tmp = _temp_name(path)
-    try:
-        yield tmp
-        os.replace(tmp, path)
-    except BaseException:
-        for p in (tmp, tmp + ".aux.xml"):
-            if os.path.exists(p):
-                os.remove(p)
-        raise
-    if os.path.exists(tmp + ".aux.xml"):
-        os.replace(tmp + ".aux.xml", path + ".aux.xml")
-    elif os.path.exists(path + ".aux.xml"):
-        os.remove(path + ".aux.xml")  # statistics and band names of the file just replaced
+    with staged_output(path, verify) as staged:
+        yield staged.tmp
 
 
 class RasterWriter:
     """A float32 GeoTIFF written window by window to a temporary name, renamed when complete.
 
     Use as a context manager: an exception (including :class:`Cancelled`) inside the block
-    deletes the temporary file, so no partial output is ever left at the destination.
+    deletes the temporary file, so no partial output is ever left at the destination. On a clean
+    exit the file is closed, flushed, read back (:func:`verify_geotiff`) and renamed; a failed
+    write (full disk, I/O error) raises a :class:`GeohazardError` and leaves the destination as
+    it was. With ``defer_commit=True`` the verified file is kept staged in :attr:`staged` for
+    :func:`~.output_files.commit_all` (several outputs all or none).
     """
 
     def __init__(
@@ -295,6 +362,7 @@ class RasterWriter:
         nodata: float = float("nan"),
         dtype: str = "float32",
         tags: dict[str, str] | None = None,
+        defer_commit: bool = False,
     ) -> None:
         self.path = path
         self.grid = grid
@@ -302,12 +370,14 @@ class RasterWriter:
         self.nodata = nodata
         self.dtype = dtype
         self.tags = tags or {}
-        self._ctx = atomic_path(path)
+        self.defer_commit = defer_commit
+        self.staged: StagedOutput | None = None
         self._dst: rasterio.io.DatasetWriter | None = None
 
     def __enter__(self) -> RasterWriter:
-        tmp = self._ctx.__enter__()
-        big = self.grid.width * self.grid.height > 4_000_000
+        check_output_path(self.path)
+        self.staged = StagedOutput(self.path)
+        big = self.grid.width * self.grid.height * len(self.descriptions) > 4_000_000
         profile = dict(
             driver="GTiff",
             width=self.grid.width,
@@ -328,14 +398,14 @@ class RasterWriter:
             profile.update(tiled=False)
             del profile["blockxsize"], profile["blockysize"]
         try:
-            self._dst = rasterio.open(tmp, "w", **profile)
+            self._dst = rasterio.open(self.staged.tmp, "w", **profile)
+            for i, desc in enumerate(self.descriptions, start=1):
+                self._dst.set_band_description(i, desc)
+            if self.tags:
+                self._dst.update_tags(**self.tags)
         except Exception as exc:
-            self._ctx.__exit__(type(exc), exc, exc.__traceback__)
-            raise GeohazardError(f"Cannot write '{self.path}': {exc}") from exc
-        for i, desc in enumerate(self.descriptions, start=1):
-            self._dst.set_band_description(i, desc)
-        if self.tags:
-            self._dst.update_tags(**self.tags)
+            self._abandon()
+            raise write_failed(self.path, exc, self.staged.existed) from exc
         return self
 
     def write(self, bands: np.ndarray, window: Window | None = None) -> None:
@@ -343,7 +413,25 @@ class RasterWriter:
         if self._dst is None:
             raise RuntimeError("use RasterWriter as a context manager")
         arr = bands if bands.ndim == 3 else bands[None]
-        self._dst.write(arr.astype(self.dtype, copy=False), window=window)
+        try:
+            self._dst.write(arr.astype(self.dtype, copy=False), window=window)
+        except (RasterioIOError, rasterio.errors.RasterioError, OSError) as exc:
+            raise write_failed(self.path, exc, bool(self.staged and self.staged.existed)) from exc
+
+    def verified_output(self) -> StagedOutput:
+        """The verified, not yet renamed output of a ``defer_commit`` writer (after its block),
+        for :func:`~.output_files.commit_all`."""
+        if self.staged is None or not self.staged.verified:
+            raise RuntimeError("the writer's block must complete before its output is taken")
+        return self.staged
+
+    def _abandon(self) -> None:
+        if self._dst is not None:
+            with suppress(Exception):  # the file is being thrown away
+                self._dst.close()
+            self._dst = None
+        if self.staged is not None:
+            self.staged.discard()
 
     def __exit__(
         self,
@@ -351,15 +439,23 @@ class RasterWriter:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        if self._dst is not None:
-            self._dst.close()
-        if exc_type is None:
-            self._ctx.__exit__(None, None, None)
-        else:
-            try:
-                self._ctx.__exit__(exc_type, exc, tb)
-            except BaseException:  # the original error is the one to report
-                pass
+        if self.staged is None:
+            raise RuntimeError("use RasterWriter as a context manager")
+        if exc_type is not None:
+            self._abandon()
+            return
+        try:
+            if self._dst is None:
+                raise RuntimeError("use RasterWriter as a context manager")
+            dst, self._dst = self._dst, None
+            dst.close()
+        except Exception as close_exc:  # noqa: BLE001 (GDAL flushes blocks on close)
+            self._abandon()
+            raise write_failed(self.path, close_exc, self.staged.existed) from close_exc
+        count, dtype = len(self.descriptions), self.dtype
+        self.staged.finish(lambda p: verify_geotiff(p, self.grid, count, dtype))
+        if not self.defer_commit:
+            self.staged.commit()
 
 
 def write_raster(

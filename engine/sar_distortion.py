@@ -15,10 +15,20 @@ from dataclasses import dataclass
 import numpy as np
 from rasterio.windows import Window
 
+from .dem_values import ElevationGuard, impossible_mask
 from .errors import GeohazardError
 from .geodesy import check_north_up, row_metres, true_north_azimuth
+from .input_checks import dem_valid, require_valid_data
+from .output_files import check_free_space
 from .progress import Reporter
-from .raster_io import Grid, RasterWriter, check_output_path, inspect_raster, open_band
+from .raster_io import (
+    Grid,
+    RasterWriter,
+    check_output_path,
+    inspect_raster,
+    open_band,
+    planned_raster,
+)
 from .sar_geometry import (
     CLASS_NAMES,
     NODATA_CLASS,
@@ -61,6 +71,7 @@ def _elevation_range(reader, grid: Grid, rep: Reporter) -> tuple[float, float]: 
     for r0 in range(0, grid.height, step):
         rep.check_cancel()
         z = reader.read(Window(0, r0, grid.width, min(step, grid.height - r0)))
+        z[impossible_mask(z)] = np.nan  # issue 14: values no DEM can hold are nodata
         if np.isfinite(z).any():
             lo, hi = min(lo, float(np.nanmin(z))), max(hi, float(np.nanmax(z)))
         rep.report((r0 + step) / grid.height)
@@ -93,6 +104,10 @@ def sar_distortion(
         raise GeohazardError(f"'{name}' has {info.count} bands; a DEM must have one band.")
     grid = info.grid
     check_north_up(grid, name)
+    # issue 14: the output must fit on the disk; a DEM without a valid elevation is refused
+    check_free_space([planned_raster(output_path, grid, 1, "uint8")], rep)
+    require_valid_data(info, 1, "DEM", rep, dem_valid)
+    guard = ElevationGuard.for_path(dem_path)
     rotation = true_north_azimuth(grid)
     look = geometry.look_vector(rotation)
     all_rows = np.arange(grid.height)
@@ -152,7 +167,10 @@ def sar_distortion(
                 else:
                     win = Window(0, h0, grid.width, h1 - h0)
                     rows = all_rows[h0:h1]
-                z = reader.read(win)
+                own = slice(a0 - h0, a1 - h0)  # issue 14: counted once, in the strip's core
+                z = guard.clean(
+                    reader.read(win), (slice(None), own) if frame.transpose else (own, slice(None))
+                )
                 col_m, row_m = row_metres(grid, rows)
                 cls = classify(
                     z,
@@ -173,6 +191,7 @@ def sar_distortion(
                 writer.write(cls, out_win)
                 work.report(a1 / across_len)
             work.check_cancel()
+    guard.warn(rep)
     total = max(int(counts.sum()), 1)
     result = {f"{CLASS_NAMES[k]}_percent": 100.0 * counts[k] / total for k in range(4)}
     result["halo_m"] = float(halo_m)

@@ -12,6 +12,7 @@ are checked between batches.
 
 from __future__ import annotations
 
+import math
 import os
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -21,14 +22,30 @@ from affine import Affine
 from rasterio.enums import Resampling
 from rasterio.windows import Window
 
+from .dem_values import ElevationGuard, impossible_mask, unseen
 from .device import autocast, run_scope
 from .errors import GeohazardError
+from .input_checks import any_valid, dem_valid, require_valid_data
 from .model_task import ModelTask, Tile
-from .oom import run_with_oom_retry
+from .oom import is_out_of_memory, run_with_oom_retry
+from .output_files import check_free_space
 from .progress import Reporter
-from .raster_io import BandReader, Grid, RasterWriter, check_output_path, inspect_raster, open_bands
+from .raster_io import (
+    BandReader,
+    Grid,
+    RasterInfo,
+    RasterWriter,
+    check_output_path,
+    inspect_raster,
+    open_bands,
+    planned_raster,
+)
+from .run_estimate import announce_time, check_memory, measure_seconds
 from .run_options import RunOptions
 from .tiling import fit_tile, tile_starts, tile_weight
+
+SAMPLE_TILE = 64  # input pixels per side of the tile timed for the estimate
+ACTIVATION_BYTES = 600 * 1024**2  # a 256 px tile through the bundled DEM models (CPU, measured)
 
 if TYPE_CHECKING:
     import torch
@@ -45,6 +62,8 @@ class RasterInput:
         bands: 1-based bands to read, in the order the task wants them (None: all).
         role: how messages name it (``DEM``, ``reference``, ``secondary``, ``SAR``).
         resampling: used when the raster is not on the first input's grid.
+        elevations: the raster holds elevations; values no DEM can hold (see
+            :mod:`.dem_values`) become nodata and the user is told how many there were.
         announce: say in the log when it is resampled (False for an input the engine made on
             purpose on another grid, e.g. a coarse grid to be interpolated).
     """
@@ -54,6 +73,7 @@ class RasterInput:
     role: str = "input"
     resampling: Resampling = Resampling.bilinear
     announce: bool = True
+    elevations: bool = False  # a DEM: values no DEM can hold become nodata, counted (issue 14)
 
 
 @dataclass(frozen=True)
@@ -164,6 +184,7 @@ def run_tiled(
     card = model.card
     out_grid = output_grid(grid, card.scale)
     summary: dict[str, Any] = {"model": card.name, "output": output_path}
+    guards = check_before_compute(inputs, infos, output_path, out_grid, task, card, settings, rep)
     with run_scope(options, rep) as device:
         summary["device"] = str(device)
         model.net.to(device)
@@ -179,18 +200,112 @@ def run_tiled(
             for k, (info, inp) in enumerate(zip(infos, inputs))
         ]
         try:
+            estimate_time(task, model, readers, grid, settings, device, options, rep, guards)
             with RasterWriter(output_path, out_grid, task.output_bands(card), tags=tags) as writer:
 
                 def run(tile: int) -> int:
+                    for g in guards:
+                        if g is not None:
+                            g.reset()  # a retry with smaller tiles reads every pixel again
                     return _run_tiles(
-                        task, model, readers, writer, grid, settings, tile, device, options, rep
+                        task,
+                        model,
+                        readers,
+                        writer,
+                        grid,
+                        settings,
+                        tile,
+                        device,
+                        options,
+                        rep,
+                        guards,
                     )
 
                 summary["tiles"] = run_with_oom_retry(run, settings.tile_size, task.min_tile, rep)
         finally:
             for r in readers:
                 r.close()
+    for g in guards:
+        if g is not None:
+            g.warn(rep)
     return summary
+
+
+# --- issue 14: what a run will need, said and checked before it computes ----------------------
+
+
+def check_before_compute(
+    inputs: list[RasterInput],
+    infos: list[RasterInfo],
+    output_path: str,
+    out_grid: Grid,
+    task: ModelTask,
+    card: Any,
+    settings: TileSettings,
+    rep: Reporter,
+) -> list[ElevationGuard | None]:
+    """Refuse, before any compute, an output that cannot fit on the disk, a row of tiles that
+    cannot fit in memory, and inputs without a valid pixel; returns one elevation guard per
+    input (None where the input is not a DEM)."""
+    nb = len(task.output_bands(card))
+    check_free_space([planned_raster(output_path, out_grid, nb)], rep)
+    tile_h = min(settings.tile_size, infos[0].grid.height)
+    check_memory(
+        3 * nb * tile_h * card.scale * out_grid.width * 4 + ACTIVATION_BYTES,
+        "one row of tiles of the output",
+        "use a smaller TILE_SIZE, or clip the inputs to the area of interest.",
+        rep,
+    )
+    for info, inp in zip(infos, inputs):
+        if not inp.announce:
+            continue  # made by the engine on purpose (e.g. a prior), not the user's input
+        for band in inp.bands or range(1, info.count + 1):
+            require_valid_data(
+                info, band, inp.role, rep, dem_valid if inp.elevations else any_valid
+            )
+    return [ElevationGuard.for_path(inp.path) if inp.elevations else None for inp in inputs]
+
+
+def estimate_time(
+    task: ModelTask,
+    model: LoadedModel,
+    readers: list[BandReader],
+    grid: Grid,
+    settings: TileSettings,
+    device: torch.device,
+    options: RunOptions,
+    rep: Reporter,
+    guards: list[ElevationGuard | None] | None = None,
+) -> None:
+    """Log the expected compute time from the rate of the model measured just now on one small
+    tile of the inputs (the centre of the raster) on the run's device."""
+    side = min(SAMPLE_TILE, grid.width, grid.height)
+    window = Window((grid.width - side) // 2, (grid.height - side) // 2, side, side)
+    sample = _read_tile(readers, window)
+    for a, g in zip(sample, guards or []):
+        if g is not None:
+            a[impossible_mask(a)] = np.nan  # as in the run, without counting
+    if task.prepare([sample], model.card).keep == []:  # nodata there: a ramp of the same shape
+        ramp = np.linspace(1.0, 100.0, side * side, dtype=np.float32).reshape(side, side)
+        sample = tuple(np.broadcast_to(ramp, a.shape).copy() for a in sample)
+    try:
+        seconds = measure_seconds(
+            lambda: run_batch(task, model, [sample], device, options, [window]), 1
+        )
+    except Exception as exc:  # noqa: BLE001 (an estimate must never stop a run)
+        if not is_out_of_memory(exc):
+            raise
+        rep.info("Estimated compute time: unknown (a sample tile did not fit in memory).")
+        return
+    tile = min(settings.tile_size, max(grid.width, grid.height))
+    step = max(1, tile - settings.overlap)
+    pixels = math.ceil(grid.width / step) * math.ceil(grid.height / step) * tile * tile
+    pixels = min(pixels, (grid.width + settings.overlap) * (grid.height + settings.overlap) * 2)
+    announce_time(
+        rep,
+        seconds / (side * side) * pixels,
+        f"rate of the model measured just now on a {side} x {side} px tile on {device}",
+    )
 
 
 def _read_tile(readers: list[BandReader], window: Window) -> Tile:
@@ -212,6 +327,7 @@ def _run_tiles(
     device: torch.device,
     options: RunOptions,
     rep: Reporter,
+    guards: list[ElevationGuard | None] | None = None,
 ) -> int:
     s = model.card.scale
     nb = len(writer.descriptions)
@@ -235,6 +351,14 @@ def _run_tiles(
             js = list(range(b0, min(b0 + batch, len(cols))))
             windows = [Window(cols[j], r0, tile_w, tile_h) for j in js]
             tiles = [_read_tile(readers, w) for w in windows]
+            if guards and any(g is not None for g in guards):  # issue 14: counted once per pixel
+                counted = [
+                    (slice(None), unseen(rows, i, tile_h), unseen(cols, j, tile_w)) for j in js
+                ]
+                tiles = [
+                    tuple(a if g is None else g.clean(a, c) for a, g in zip(t, guards))
+                    for t, c in zip(tiles, counted)
+                ]
             for j, out in zip(js, run_batch(task, model, tiles, device, options, windows)):
                 if out is None:
                     continue

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any, Callable, TypeVar
 
 from qgis.core import (
@@ -31,6 +33,48 @@ def plugin_icon_path() -> str:
     return os.path.join(plugin_dir(), "icons", "geohazard.svg")
 
 
+@contextmanager
+def gdal_pam_disabled() -> Iterator[None]:
+    """GDAL's auxiliary files (``.aux.xml``) off in this thread, for QGIS's own GDAL.
+
+    A raster layer computes statistics for its default renderer when it is created, and GDAL
+    saves them as ``<input>.aux.xml`` beside the input when the layer is closed. Datasets opened
+    meanwhile never write one; other threads and the user's own layers are unaffected.
+    """
+    try:
+        from osgeo import gdal
+    except ImportError:  # QGIS always ships GDAL's bindings; without them nothing changes
+        yield
+        return
+    key = "GDAL_PAM_ENABLED"
+    before = gdal.GetThreadLocalConfigOption(key, None)
+    gdal.SetThreadLocalConfigOption(key, "NO")
+    try:
+        yield
+    finally:
+        gdal.SetThreadLocalConfigOption(key, before)
+
+
+def load_input_raster(source: str, context: QgsProcessingContext) -> QgsRasterLayer | None:
+    """Load an input raster given as a file path without writing anything beside it.
+
+    The layer goes to the context's temporary layer store, where QGIS's parameter checks and
+    ``parameterAsRasterLayer`` find it by its source, so QGIS does not load it a second time
+    (with GDAL's auxiliary files on). Returns None when the file is not a readable raster.
+    """
+    store = context.temporaryLayerStore()
+    for layer in store.mapLayers().values():
+        if isinstance(layer, QgsRasterLayer) and layer.source() == source:
+            return layer if layer.isValid() else None
+    name = os.path.splitext(os.path.basename(source.split("|")[0]))[0]
+    with gdal_pam_disabled():
+        layer = QgsRasterLayer(source, name, "gdal")
+    if not layer.isValid():
+        return None
+    store.addMapLayer(layer)
+    return layer
+
+
 class GeohazardAlgorithm(QgsProcessingAlgorithm):
     """Base class: subclasses set the class attributes and implement initAlgorithm/process."""
 
@@ -41,6 +85,8 @@ class GeohazardAlgorithm(QgsProcessingAlgorithm):
     HELP = ""
     # Python modules the algorithm imports when it runs; checked (not imported) by canExecute.
     REQUIRES: tuple[str, ...] = DEFAULT_MODULES
+    # What to change when a run runs out of memory, in this algorithm's own parameters.
+    MEMORY_ADVICE = "clip the inputs to the area of interest"
 
     def tr(self, text: str) -> str:
         return QCoreApplication.translate(type(self).__name__, text)
@@ -138,14 +184,20 @@ class GeohazardAlgorithm(QgsProcessingAlgorithm):
         return path
 
     def checkParameterValues(self, parameters: dict, context: QgsProcessingContext):  # noqa: N802
-        """Say "corrupt or unsupported" rather than QGIS's "not found" for unreadable files."""
+        """Say "corrupt or unsupported" rather than QGIS's "not found" for unreadable files.
+
+        Raster inputs given as file paths are loaded here, once, without GDAL's auxiliary
+        ``.aux.xml`` files (see :func:`load_input_raster`), and kept in the context so that
+        QGIS's own checks and ``parameterAsRasterLayer`` reuse them instead of loading them
+        again (which would write statistics beside the user's inputs).
+        """
         for definition in self.parameterDefinitions():
             if definition.type() != "raster":
                 continue
             value = parameters.get(definition.name())
             if isinstance(value, str) and os.path.isfile(value.split("|")[0]):
-                layer = QgsRasterLayer(value, "check", "gdal")
-                if not layer.isValid():
+                layer = load_input_raster(value, context)
+                if layer is None:
                     return False, self.tr(
                         "{name}: '{file}' exists but could not be read as a raster (corrupt file "
                         "or unsupported format)."
@@ -175,7 +227,7 @@ class GeohazardAlgorithm(QgsProcessingAlgorithm):
             raise QgsProcessingException(str(exc)) from exc
         except MemoryError as exc:
             raise QgsProcessingException(
-                self.tr("Out of memory; try a smaller area, smaller windows or a larger step.")
+                self.tr("Out of memory; {advice}.").format(advice=self.tr(self.MEMORY_ADVICE))
             ) from exc
 
     def processAlgorithm(  # noqa: N802 (QGIS API name)

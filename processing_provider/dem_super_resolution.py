@@ -62,6 +62,7 @@ class DemSuperResolutionAlgorithm(ModelAlgorithm):
     TASK = DEM_SR_TASK
 
     REQUIRES = ("numpy", "torch", "rasterio", "safetensors", "scipy")
+    MEMORY_ADVICE = "use a smaller TILE_SIZE, or clip the DEM to the area of interest"
 
     INPUT = "INPUT"
     SCALE = "SCALE"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from functools import partial
 from typing import Any
 
@@ -42,6 +43,7 @@ class EvaluateDemAlgorithm(GeohazardAlgorithm):
     REPORT = "REPORT"
     METRICS = ("PSNR", "SSIM", "RMSE", "MAE", "BIAS", "SLOPE_RMSE")
     REQUIRES = ("numpy", "rasterio", "scipy")
+    MEMORY_ADVICE = "clip both DEMs to the area of interest"
 
     def initAlgorithm(self, config: Any = None) -> None:  # noqa: N802 (QGIS API name)
         self.addParameter(QgsProcessingParameterRasterLayer(self.INPUT, self.tr("DEM to evaluate")))
@@ -85,9 +87,14 @@ class EvaluateDemAlgorithm(GeohazardAlgorithm):
         output = self.parameterAsOutputLayer(parameters, self.OUTPUT, context)
         report = self.parameterAsFileOutput(parameters, self.REPORT, context) or None
         m = evaluate_dem(dem, reference, output, report, self.reporter(feedback))
+
+        def shown(value: float, fmt: str) -> str:
+            return "undefined" if math.isnan(value) else format(value, fmt)
+
         feedback.pushInfo(
-            f"PSNR {m.psnr_db:.2f} dB, SSIM {m.ssim:.4f}, RMSE {m.rmse_m:.3f} m, "
-            f"slope RMSE {m.slope_rmse_deg:.3f} deg over {m.valid_pixels} pixels."
+            f"PSNR {shown(m.psnr_db, '.2f')} dB, SSIM {shown(m.ssim, '.4f')}, RMSE "
+            f"{m.rmse_m:.3f} m, slope RMSE {shown(m.slope_rmse_deg, '.3f')} deg over "
+            f"{m.valid_pixels} pixels."
         )
         LayerStyle.attach(
             context,

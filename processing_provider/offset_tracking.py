@@ -102,6 +102,10 @@ class OffsetTrackingAlgorithm(GeohazardAlgorithm):
     GROUP = "Displacement"
     GROUP_ID = "displacement"
     HELP = HELP
+    MEMORY_ADVICE = (
+        "use a larger STEP, fewer or smaller window sizes, or clip the images to the area "
+        "of interest"
+    )
 
     REFERENCE = "REFERENCE"
     SECONDARY = "SECONDARY"

@@ -60,6 +60,7 @@ class TopographicPhaseAlgorithm(GeohazardAlgorithm):
         "incidence_deg": 39.0,
     }
     REQUIRES = ("numpy", "rasterio")
+    MEMORY_ADVICE = "clip the DEM to the area of interest"
 
     def initAlgorithm(self, config: Any = None) -> None:  # noqa: N802 (QGIS API name)
         d = self.DEFAULTS

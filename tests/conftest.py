@@ -36,3 +36,14 @@ def plugin(qgis_app, qgis_iface, qgis_processing):  # type: ignore[no-untyped-de
     plug.initProcessing()
     yield plug
     plug.unload()
+
+
+@pytest.fixture
+def small_disk(tmp_path):  # type: ignore[no-untyped-def]
+    """``small_disk("64k")`` mounts a tmpfs of that size (a disk about to be full) and returns
+    its folder; skipped with the reason when not root. Unmounted after the test."""
+    from run_checks import SmallDisks
+
+    disks = SmallDisks(tmp_path)
+    yield disks
+    disks.unmount_all()

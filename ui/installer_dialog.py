@@ -7,9 +7,7 @@ runs in QProcess (``pip_process.PipProcess``), so the QGIS window stays responsi
 
 from __future__ import annotations
 
-import os
 import sys
-import tempfile
 from collections.abc import Sequence
 from importlib import metadata
 
@@ -31,7 +29,12 @@ from qgis.PyQt.QtWidgets import (
 
 from ..dependencies.install_run import InstallResult
 from ..dependencies.managed_folder import activate
-from ..dependencies.pip_command import build_plan, constraints_text
+from ..dependencies.pip_command import (
+    build_plan,
+    constraints_text,
+    remove_quietly,
+    write_constraints_file,
+)
 from ..dependencies.python_finder import find_qgis_python, rejection, running_interpreter
 from ..dependencies.requirements import REQUIREMENTS, Requirement, is_available
 from ..dependencies.torch_build import BUILD_CHOICES, TorchBuild, choose_build, query_gpu
@@ -81,6 +84,7 @@ class InstallerDialog(QDialog):
         self.gpu = query_gpu(timeout=10.0)
         self.runner: PipProcess | None = None
         self.result: InstallResult | None = None
+        self.constraints_file: str | None = None  # unique per run, deleted when pip is done
 
         self.packages = QLabel(self)
         self.packages.setTextFormat(Qt.TextFormat.RichText)
@@ -224,9 +228,8 @@ class InstallerDialog(QDialog):
         pending = self.to_install()
         if not pending or self.python is None:
             return
-        constraints = os.path.join(tempfile.gettempdir(), "geohazard-pip-constraints.txt")
-        with open(constraints, "w", encoding="utf-8") as f:
-            f.write(constraints_text())
+        remove_quietly(self.constraints_file)
+        self.constraints_file = constraints = write_constraints_file(constraints_text())
         torch = self.torch_build() if any(r.module == "torch" for r in pending) else None
         steps = build_plan(
             self.python, self.target, pending, torch, constraints, self.extra_pip_args
@@ -258,6 +261,8 @@ class InstallerDialog(QDialog):
 
     def finished(self, result: InstallResult) -> None:
         self.result = result
+        remove_quietly(self.constraints_file)
+        self.constraints_file = None
         self.cancel_button.setEnabled(False)
         for w in (self.build, self.reinstall, self.close_button, self.choose_python):
             w.setEnabled(True)

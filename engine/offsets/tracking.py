@@ -19,10 +19,22 @@ from rasterio.windows import Window
 
 from ..device import run_scope
 from ..errors import GeohazardError
+from ..input_checks import refuse_identical, require_valid_data
 from ..oom import run_with_oom_retry
+from ..output_files import StagedOutput, check_free_space, commit_all, discard_all
 from ..parallel import batch_workers, run_batches
 from ..progress import Reporter
-from ..raster_io import BandReader, Grid, RasterWriter, check_output_path, inspect_raster, open_band
+from ..raster_io import (
+    BandReader,
+    Grid,
+    RasterWriter,
+    check_band,
+    check_output_path,
+    inspect_raster,
+    open_band,
+    planned_raster,
+)
+from ..run_estimate import announce_time, check_memory, measure_seconds
 from ..run_options import RunOptions
 from .bands import OUTPUT_BANDS, VELOCITY_BANDS
 from .combine import combine_sizes
@@ -283,6 +295,7 @@ def correlate(
     centres_per_strip = max(1, (strip_pixels // max(image.width, 1) - 2 * reach) // step)
     with batch_workers(device) as pool:
         for i0 in range(0, grid.rows, centres_per_strip):
+            reporter.check_cancel()  # before reading a strip, which can take seconds and GBs
             i1 = min(grid.rows, i0 + centres_per_strip)
             top = max(0, grid.first_row + i0 * step - reach)
             bottom = min(image.height, grid.first_row + (i1 - 1) * step + reach)
@@ -372,6 +385,41 @@ def _usable_sizes(
     return usable
 
 
+def _working_memory(centres: CentreGrid, sizes: tuple[int, ...]) -> int:
+    """Peak bytes of a run: float32 offset grids (3 per size, combined grids, the outlier
+    filter's 3 x 3 neighbourhoods, output bands) plus the strips of both images (about 0.5 GB)."""
+    cells = centres.rows * centres.cols
+    return cells * 4 * (3 * len(sizes) + 36) + 512 * 1024**2
+
+
+def _estimate_time(
+    centres: CentreGrid, sizes: tuple[int, ...], image: Grid, device: torch.device, rep: Reporter
+) -> None:
+    """Log the expected time from the NCC rate measured just now on this device, per size."""
+    total, n = 0.0, 64
+    for size in sizes:
+        (ra, rb) = centres.valid_range(centres.rows, centres.first_row, size, image.height)
+        (ca, cb) = centres.valid_range(centres.cols, centres.first_col, size, image.width)
+        count = (rb - ra) * (cb - ca)
+        if not count:
+            continue
+        gen = torch.Generator().manual_seed(0)
+        s = centres.search
+        t = torch.rand((n, size, size), generator=gen).to(device)
+        a = torch.rand((n, size + 2 * s, size + 2 * s), generator=gen).to(device)
+
+        def run(t: torch.Tensor = t, a: torch.Tensor = a) -> None:
+            ncc_offsets(t, a).dy.cpu()
+
+        total += measure_seconds(run, repeats=1) / n * count
+    announce_time(
+        rep,
+        total,
+        f"NCC rate measured just now on {n} windows of each size on {device}; reading and "
+        "writing come on top",
+    )
+
+
 def track_offsets(
     reference: str,
     secondary: str,
@@ -415,7 +463,27 @@ def track_offsets(
         )
     image = ref_info.grid
     sizes = _usable_sizes(sizes, cfg.search, image, rep)
+    check_band(ref_info, cfg.band)
+    check_band(sec_info, cfg.band)
+    refuse_identical(ref_info, sec_info, cfg.band, rep)
     centres = CentreGrid.for_image(image.height, image.width, sizes[0], cfg.step, cfg.search)
+    out_grid = centres.output_grid(image)
+    planned = [planned_raster(output, out_grid, len(OUTPUT_BANDS))]
+    if per_size_output:
+        planned.append(planned_raster(per_size_output, out_grid, 3 * len(sizes)))
+    if velocity_output:
+        planned.append(planned_raster(velocity_output, out_grid, len(VELOCITY_BANDS)))
+    check_free_space(planned, rep)
+    check_memory(
+        _working_memory(centres, sizes),
+        f"the offsets of {len(sizes)} window size(s) on a {out_grid.width} x "
+        f"{out_grid.height} grid of window centres",
+        "use a larger STEP (the output has one pixel per STEP x STEP input pixels), fewer "
+        "window sizes, or clip the images to the area of interest.",
+        rep,
+    )
+    require_valid_data(ref_info, cfg.band, "reference", rep)
+    require_valid_data(sec_info, cfg.band, "secondary", rep)
     prior = None
     if cfg.prior_offsets:
         py, px = prior_pixels(cfg.prior_offsets, image, centres.output_grid(image))
@@ -426,6 +494,7 @@ def track_offsets(
             f"{int(np.abs(prior[1]).max(initial=0))} px in columns)."
         )
     with run_scope(options or RunOptions(device=cfg.device), rep) as device:
+        _estimate_time(centres, sizes, image, device, rep)
         with (
             open_band(ref_info, cfg.band, None, rep, role="reference") as ref_reader,
             open_band(sec_info, cfg.band, image, rep, role="secondary") as sec_reader,
@@ -476,7 +545,6 @@ def track_offsets(
         ry, rx = (dy - prior[0], dx - prior[1]) if prior is not None else (dy, dx)
         _warn_if_unreliable(ry, rx, quality, matched, removed, cfg.search, rep)
         sig_y, sig_x = combined_sigma(pixel, dy, dx)
-        out_grid = pixel.grid.output_grid(image)
         east, north = pixel_offsets_to_metres(dy, dx, image, out_grid, rep)
         sig_e, sig_n = pixel_sigmas_to_metres(sig_y, sig_x, image, out_grid)
         bands = np.stack([east, north, np.hypot(east, north), quality, sig_e, sig_n])
@@ -506,14 +574,28 @@ def track_offsets(
             tags["STABLE_SHIFT_NORTH_M"] = f"{stable.north:.4f}"
             tags["STABLE_RMSE_M"] = f"{stable.rmse:.4f}"
         rep.check_cancel()
-        if per_size_output:
-            _write_per_size(per_size_output, pixel, image, out_grid, tags)
+        staged = []  # the outputs of a run are written all or none
+        try:
+            if per_size_output:
+                staged.append(_write_per_size(per_size_output, pixel, image, out_grid, tags))
+            if velocity_output and days is not None:
+                with RasterWriter(
+                    velocity_output, out_grid, VELOCITY_BANDS, tags=tags, defer_commit=True
+                ) as writer:
+                    writer.write(velocity_bands(bands, days))
+                staged.append(writer.verified_output())
+            with RasterWriter(
+                output, out_grid, OUTPUT_BANDS, tags=tags, defer_commit=True
+            ) as writer:
+                writer.write(bands)
+            staged.append(writer.verified_output())
+            rep.check_cancel()
+            commit_all(staged)
+            staged.clear()
+        finally:
+            discard_all(staged)
         if velocity_output and days is not None:
-            with RasterWriter(velocity_output, out_grid, VELOCITY_BANDS, tags=tags) as writer:
-                writer.write(velocity_bands(bands, days))
             rep.info(f"Velocities over {days:.0f} days written (offsets x 365.25 / days).")
-        with RasterWriter(output, out_grid, OUTPUT_BANDS, tags=tags) as writer:
-            writer.write(bands)
         valid = float(np.isfinite(east).mean()) if east.size else 0.0
         rep.report(1.0)
         rep.info(
@@ -536,7 +618,8 @@ def track_offsets(
 
 def _write_per_size(
     path: str, pixel: PixelOffsets, image: Grid, grid: Grid, tags: dict[str, str]
-) -> None:
+) -> StagedOutput:
+    """Write the per-size offsets, verified but not yet renamed (see :func:`commit_all`)."""
     arrays, names = [], []
     for size in pixel.sizes:
         east, north = pixel_offsets_to_metres(pixel.dy[size], pixel.dx[size], image, grid)
@@ -546,5 +629,6 @@ def _write_per_size(
             f"north offset (m), {size} px window",
             f"quality, {size} px window",
         ]
-    with RasterWriter(path, grid, names, tags=tags) as writer:
+    with RasterWriter(path, grid, names, tags=tags, defer_commit=True) as writer:
         writer.write(np.stack(arrays).astype(np.float32))
+    return writer.verified_output()

@@ -172,7 +172,7 @@ def super_resolve_dem(
     return run_tiled(
         TASK,
         loaded,
-        [RasterInput(input_path, (1,), "DEM")],
+        [RasterInput(input_path, (1,), "DEM", elevations=True)],
         output_path,
         settings,
         options or RunOptions(),

@@ -227,7 +227,7 @@ def translate_sar_to_optical(
     task = replace(TASK, sar_units=units, enhance=config.enhance)
     inputs = [RasterInput(sar_path, (1, 2), "SAR")]
     if with_dem and dem_path:
-        inputs.append(RasterInput(dem_path, (1,), "DEM"))
+        inputs.append(RasterInput(dem_path, (1,), "DEM", elevations=True))
     rep.info(
         f"Translating {info.grid.width}x{info.grid.height} px of SAR ({units}) with {card.name} "
         f"({fusion} fusion), enhancement {config.enhance}."
