@@ -104,7 +104,13 @@ def topographic_phase(
                 f"'{os.path.basename(compare_path)}' has {other_info.count} bands; a DEM must have one band."
             )
         other = open_band(
-            other_info, 1, info.grid, rep, role="comparison", resampling=Resampling.cubic
+            other_info,
+            1,
+            info.grid,
+            rep,
+            role="comparison",
+            resampling=Resampling.cubic,
+            grid_role="DEM",
         )
         names += [
             "residual phase DEM - comparison, unwrapped (rad)",

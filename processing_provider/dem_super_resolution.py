@@ -15,7 +15,9 @@ from qgis.core import (
 )
 
 from .base_algorithm import GeohazardAlgorithm
+from .citations import ESRGAN, ESRGAN_DEM
 from .dem_styling import hillshade
+from .parameter_checks import set_unit
 from .styling import LayerStyle
 
 DEFAULT_MODEL = "default"
@@ -63,6 +65,22 @@ class DemSuperResolutionAlgorithm(GeohazardAlgorithm):
     GROUP = "DEM"
     GROUP_ID = "dem"
     HELP = HELP
+    TAGS = (
+        "DEM",
+        "elevation",
+        "terrain",
+        "super-resolution",
+        "upsampling",
+        "resolution",
+        "ESRGAN",
+        "deep learning",
+        "SRTM",
+        "InSAR",
+        "landslide",
+        "hillshade",
+    )
+    CITATIONS = (ESRGAN_DEM, ESRGAN)
+    HELP_ANCHOR = "dem-super-resolution-geohazarddemsuperresolution-evaluatedem-topographicphase"
 
     REQUIRES = ("numpy", "torch", "rasterio", "safetensors", "scipy")
 
@@ -74,8 +92,8 @@ class DemSuperResolutionAlgorithm(GeohazardAlgorithm):
     DEVICE = "DEVICE"
     OUTPUT = "OUTPUT"
 
-    def shortHelpString(self) -> str:  # noqa: N802 (QGIS API name)
-        return self.tr(HELP.replace("{models}", _bundled_names()))
+    def help_body(self) -> str:
+        return self.tr(HELP).replace("{models}", _bundled_names())
 
     def initAlgorithm(self, config: Any = None) -> None:  # noqa: N802 (QGIS API name)
         self.addParameter(
@@ -118,17 +136,20 @@ class DemSuperResolutionAlgorithm(GeohazardAlgorithm):
         )
         for p in (tile, overlap):
             p.setFlags(p.flags() | QgsProcessingParameterDefinition.FlagAdvanced)
-            self.addParameter(p)
+            self.addParameter(set_unit(p, "px"))
         self.add_device_parameter(self.DEVICE)
         self.addParameter(
             QgsProcessingParameterRasterDestination(self.OUTPUT, self.tr("Super-resolved DEM"))
         )
 
     def checkParameterValues(self, parameters: dict, context: QgsProcessingContext):  # noqa: N802 (QGIS API name)
+        ok, message = super().checkParameterValues(parameters, context)
+        if not ok:
+            return ok, message
         scale = self.parameterAsInt(parameters, self.SCALE, context)
         if scale not in (2, 4):
-            return False, self.tr(f"SCALE must be 2 or 4, not {scale}.")
-        return super().checkParameterValues(parameters, context)
+            return False, self.tr("SCALE must be 2 or 4, not {scale}.").format(scale=scale)
+        return True, ""
 
     def process(
         self, parameters: dict, context: QgsProcessingContext, feedback: QgsProcessingFeedback

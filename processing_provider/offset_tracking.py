@@ -18,7 +18,9 @@ from qgis.core import (
 )
 
 from .base_algorithm import GeohazardAlgorithm
-from .styling import LayerStyle, pseudocolor
+from .citations import AUTORIFT, CC_RESSIAMNET, COSI_CORR
+from .parameter_checks import set_unit
+from .styling import LayerStyle, pseudocolor, symmetric_pseudocolor
 
 OUTLIER_OPTIONS = ["none", "2-sigma", "median", "2-sigma + median"]
 
@@ -28,7 +30,7 @@ glaciers, landslides and co-seismic ruptures.
 
 <b>Reference</b> and <b>secondary</b>: two acquisitions of the same area, ideally on the same grid. \
 A secondary on another grid or CRS is resampled (bilinear) onto the reference grid, with a \
-warning in the log.
+warning in the log. <b>Band</b>: the band of both images to correlate, 1 for the first band.
 
 <b>Window sizes</b> (pixels, comma-separated, even, e.g. 32,64,128): each size is correlated on \
 the same grid of window centres and, per point, the smallest window that gives a trustworthy \
@@ -45,7 +47,8 @@ magnitude (m), quality (peak NCC, 0-1). Offsets are those of the secondary relat
 reference, positive east and north (the COSI-Corr/autoRIFT convention), NaN where no reliable \
 match was found. Geographic (degree) grids are converted to metres locally. The optional \
 per-size output holds east, north and quality of every window size before combination and \
-outlier removal (the "multi-kernel" offsets of the CC-ResSiamNet paper).
+outlier removal (the "multi-kernel" offsets of the CC-ResSiamNet paper); it loads showing the \
+east offset of the smallest window.
 
 Outlier filter: 2-sigma drops points whose offset differs from their 3x3 neighbourhood median by \
 more than twice the robust standard deviation (and at least half a pixel); median smooths with a \
@@ -58,6 +61,31 @@ class OffsetTrackingAlgorithm(GeohazardAlgorithm):
     GROUP = "Displacement"
     GROUP_ID = "displacement"
     HELP = HELP
+    TAGS = (
+        "landslide",
+        "glacier",
+        "ice flow",
+        "earthquake",
+        "coseismic",
+        "volcano",
+        "displacement",
+        "deformation",
+        "velocity",
+        "offset tracking",
+        "pixel tracking",
+        "feature tracking",
+        "correlation",
+        "cross-correlation",
+        "NCC",
+        "sub-pixel",
+        "SAR",
+        "Sentinel-1",
+        "amplitude",
+        "COSI-Corr",
+        "autoRIFT",
+    )
+    CITATIONS = (CC_RESSIAMNET, AUTORIFT, COSI_CORR)
+    HELP_ANCHOR = "offset-tracking-geohazardoffsettracking"
 
     REFERENCE = "REFERENCE"
     SECONDARY = "SECONDARY"
@@ -92,24 +120,24 @@ class OffsetTrackingAlgorithm(GeohazardAlgorithm):
                 self.WINDOW_SIZES, self.tr("Window sizes (pixels, comma-separated)"), "32,64,128"
             )
         )
-        self.addParameter(
-            QgsProcessingParameterNumber(
-                self.STEP,
-                self.tr("Step between window centres (pixels)"),
-                QgsProcessingParameterNumber.Integer,
-                16,
-                minValue=1,
-            )
+        step = QgsProcessingParameterNumber(
+            self.STEP,
+            self.tr("Step between window centres (pixels)"),
+            QgsProcessingParameterNumber.Integer,
+            16,
+            minValue=1,
+            maxValue=4096,
         )
-        self.addParameter(
-            QgsProcessingParameterNumber(
-                self.SEARCH,
-                self.tr("Search distance (pixels, each direction)"),
-                QgsProcessingParameterNumber.Integer,
-                16,
-                minValue=1,
-            )
+        search = QgsProcessingParameterNumber(
+            self.SEARCH,
+            self.tr("Search distance (pixels, each direction)"),
+            QgsProcessingParameterNumber.Integer,
+            16,
+            minValue=1,
+            maxValue=512,
         )
+        for p in (step, search):
+            self.addParameter(set_unit(p, "px"))
         self.add_device_parameter(self.DEVICE)
         quality = QgsProcessingParameterNumber(
             self.MIN_QUALITY,
@@ -165,16 +193,24 @@ class OffsetTrackingAlgorithm(GeohazardAlgorithm):
             ],
             device=self.device_choice(parameters, context, self.DEVICE),
         )
-        track_offsets(
+        result = track_offsets(
             reference, secondary, output, config, self.reporter(feedback), per_size_output=per_size
         )
         LayerStyle.attach(
             context,
             output,
             self.tr("Offset magnitude (m)"),
-            partial(pseudocolor, band=3, ramp_name="Magma", lo=0.0),
+            partial(pseudocolor, band=3, ramp_name="Magma", lo=0.0, unit="m"),
         )
         results = {self.OUTPUT: output}
         if per_size:
+            LayerStyle.attach(
+                context,
+                per_size,
+                self.tr("Offsets per window size: east, {size} px window (m)").format(
+                    size=result.window_sizes[0]
+                ),
+                partial(symmetric_pseudocolor, band=1, ramp_name="RdBu", unit="m"),
+            )
             results[self.PER_SIZE_OUTPUT] = per_size
         return results
