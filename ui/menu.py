@@ -7,7 +7,7 @@ from typing import Callable
 from qgis.core import Qgis
 from qgis.PyQt.QtWidgets import QAction, QPushButton
 
-from ..dependencies.requirements import DEFAULT_MODULES, missing_modules
+from ..dependencies.requirements import PLUGIN_MODULES, join_names, missing_modules
 
 
 def add_menu(iface, menu: str, install: Callable[[], None], settings: Callable[[], None]) -> list:  # type: ignore[no-untyped-def]
@@ -41,14 +41,15 @@ def unregister_options_page(iface, factory) -> None:  # type: ignore[no-untyped-
 
 
 def offer_install_if_missing(iface, install: Callable[[], None]) -> list[str]:  # type: ignore[no-untyped-def]
-    """A message bar naming the missing packages, with an Install button; returns them."""
-    missing = missing_modules(DEFAULT_MODULES)
+    """A message bar naming the missing packages (the same the installer lists), with an
+    Install button; returns them."""
+    missing = missing_modules(PLUGIN_MODULES)
     if not missing:
         return missing
     bar = iface.messageBar()
-    verb = "is" if len(missing) == 1 else "are"
+    names, verb = join_names(missing)
     text = (
-        f"{' and '.join(missing)} {verb} not installed for QGIS's Python; "
+        f"{names} {verb} not installed for QGIS's Python; "
         "Geohazard's algorithms need them to run."
     )
     if hasattr(bar, "createMessage") and hasattr(bar, "pushWidget"):
