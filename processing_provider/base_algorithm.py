@@ -143,15 +143,15 @@ class GeohazardAlgorithm(QgsProcessingAlgorithm):
         if layer is None or not isinstance(layer, QgsRasterLayer) or not layer.isValid():
             raise QgsProcessingException(
                 self.tr(
-                    f"{name}: could not load the raster (missing, corrupt or unsupported file)."
-                )
+                    "{name}: could not load the raster (missing, corrupt or unsupported file)."
+                ).format(name=name)
             )
         if layer.providerType() != "gdal":
             raise QgsProcessingException(
                 self.tr(
-                    f"{name}: '{layer.name()}' is not a file-based raster (provider "
-                    f"{layer.providerType()}); save it as a GeoTIFF first."
-                )
+                    "{name}: '{layer}' is not a file-based raster (provider {provider}); save it "
+                    "as a GeoTIFF first."
+                ).format(name=name, layer=layer.name(), provider=layer.providerType())
             )
         path = layer.source().split("|")[0]
         return path
@@ -222,16 +222,16 @@ class GeohazardAlgorithm(QgsProcessingAlgorithm):
             if clash:
                 raise QgsProcessingException(
                     self.tr(
-                        f"{name} would overwrite the input {clash[0]} ('{os.path.basename(path)}'); "
-                        "choose another output file. Inputs are never modified."
-                    )
+                        "{name} would overwrite the input {input} ('{file}'); choose another "
+                        "output file. Inputs are never modified."
+                    ).format(name=name, input=clash[0], file=os.path.basename(path))
                 )
             if path in seen:
                 raise QgsProcessingException(
                     self.tr(
-                        f"{name} and {seen[path]} are the same file ('{os.path.basename(path)}'); "
-                        "give each output its own file name."
-                    )
+                        "{name} and {other} are the same file ('{file}'); give each output its "
+                        "own file name."
+                    ).format(name=name, other=seen[path], file=os.path.basename(path))
                 )
             seen[path] = name
 

@@ -167,5 +167,7 @@ class DemSuperResolutionAlgorithm(GeohazardAlgorithm):
             device=self.device_choice(parameters, context, self.DEVICE),
         )
         super_resolve_dem(dem, output, config, self.reporter(feedback))
-        LayerStyle.attach(context, output, self.tr(f"DEM x{config.scale}"), hillshade)
+        LayerStyle.attach(
+            context, output, self.tr("DEM x{scale}").format(scale=config.scale), hillshade
+        )
         return {self.OUTPUT: output}

@@ -123,7 +123,7 @@ class OffsetTrackingAlgorithm(GeohazardAlgorithm):
         step = QgsProcessingParameterNumber(
             self.STEP,
             self.tr("Step between window centres (pixels)"),
-            QgsProcessingParameterNumber.Integer,
+            QgsProcessingParameterNumber.Type.Integer,
             16,
             minValue=1,
             maxValue=4096,
@@ -131,7 +131,7 @@ class OffsetTrackingAlgorithm(GeohazardAlgorithm):
         search = QgsProcessingParameterNumber(
             self.SEARCH,
             self.tr("Search distance (pixels, each direction)"),
-            QgsProcessingParameterNumber.Integer,
+            QgsProcessingParameterNumber.Type.Integer,
             16,
             minValue=1,
             maxValue=512,
@@ -142,7 +142,7 @@ class OffsetTrackingAlgorithm(GeohazardAlgorithm):
         quality = QgsProcessingParameterNumber(
             self.MIN_QUALITY,
             self.tr("Minimum peak NCC to accept a match (0-1)"),
-            QgsProcessingParameterNumber.Double,
+            QgsProcessingParameterNumber.Type.Double,
             0.1,
             minValue=-1.0,
             maxValue=1.0,
@@ -151,7 +151,7 @@ class OffsetTrackingAlgorithm(GeohazardAlgorithm):
             self.OUTLIER_FILTER, self.tr("Outlier filter"), OUTLIER_OPTIONS, defaultValue=1
         )
         for p in (quality, outliers):
-            p.setFlags(p.flags() | QgsProcessingParameterDefinition.FlagAdvanced)
+            p.setFlags(p.flags() | QgsProcessingParameterDefinition.Flag.FlagAdvanced)
             self.addParameter(p)
         self.addParameter(
             QgsProcessingParameterRasterDestination(

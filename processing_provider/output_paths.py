@@ -33,7 +33,7 @@ def explicit_destination(
     if isinstance(value, QgsProcessingOutputLayerDefinition):
         value = value.sink
     if isinstance(value, QgsProperty):
-        if value.propertyType() == QgsProperty.StaticProperty:
+        if value.propertyType() == QgsProperty.Type.StaticProperty:
             value = value.staticValue()
         else:
             value, _ok = value.valueAsString(context.expressionContext())

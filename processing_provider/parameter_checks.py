@@ -109,7 +109,7 @@ def _check_number(
         return tr("{name} must be a finite number ({range}), not {value}.").format(
             name=name, range=range_text(definition), value=value
         )
-    if definition.dataType() == QgsProcessingParameterNumber.Integer and number != int(number):
+    if definition.dataType() == QgsProcessingParameterNumber.Type.Integer and number != int(number):
         return tr("{name} must be a whole number ({range}), not {value}.").format(
             name=name, range=range_text(definition), value=format_number(number)
         )
@@ -214,7 +214,7 @@ def check_values(
         if isinstance(value, QgsProperty):
             continue  # data-defined (models): evaluated by QGIS at run time
         if _is_unset(value):
-            if not (definition.flags() & QgsProcessingParameterDefinition.FlagOptional) and (
+            if not (definition.flags() & QgsProcessingParameterDefinition.Flag.FlagOptional) and (
                 definition.defaultValue() is None and not definition.isDestination()
             ):
                 return tr("{name} is required: {description}.").format(

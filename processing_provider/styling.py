@@ -50,7 +50,9 @@ def robust_limits(
     provider = layer.dataProvider()
     lo, hi = provider.cumulativeCut(band, cut, 1.0 - cut)
     if not (math.isfinite(lo) and math.isfinite(hi)) or hi < lo:
-        stats = provider.bandStatistics(band, QgsRasterBandStats.Min | QgsRasterBandStats.Max)
+        stats = provider.bandStatistics(
+            band, QgsRasterBandStats.Stats.Min | QgsRasterBandStats.Stats.Max
+        )
         lo, hi = stats.minimumValue, stats.maximumValue
     return lo, hi
 
@@ -90,7 +92,7 @@ def pseudocolor(
         hi = lo + 1.0
     ramp = QgsStyle.defaultStyle().colorRamp(ramp_name)
     fcn = QgsColorRampShader(lo, hi, ramp)
-    fcn.setColorRampType(QgsColorRampShader.Interpolated)
+    fcn.setColorRampType(QgsColorRampShader.Type.Interpolated)
     fcn.classifyColorRamp(classes, band, layer.extent(), provider)
     decimals = label_decimals(lo, hi)
     items = []
@@ -132,7 +134,7 @@ class LayerStyle(QgsProcessingLayerPostProcessorInterface):
     object alive (the last 16 are kept).
     """
 
-    _alive: list["LayerStyle"] = []
+    _alive: list[LayerStyle] = []
 
     def __init__(self, apply: Callable[[QgsRasterLayer], None]) -> None:
         super().__init__()

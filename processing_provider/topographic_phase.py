@@ -87,7 +87,7 @@ class TopographicPhaseAlgorithm(GeohazardAlgorithm):
 
     def initAlgorithm(self, config: Any = None) -> None:  # noqa: N802 (QGIS API name)
         d = self.DEFAULTS
-        dbl = QgsProcessingParameterNumber.Double
+        dbl = QgsProcessingParameterNumber.Type.Double
         self.addParameter(
             QgsProcessingParameterRasterLayer(self.INPUT, self.tr("DEM (elevations in metres)"))
         )
@@ -117,7 +117,7 @@ class TopographicPhaseAlgorithm(GeohazardAlgorithm):
             maxValue=3_000_000.0,
         )
         for p in (wavelength, slant):
-            p.setFlags(p.flags() | QgsProcessingParameterDefinition.FlagAdvanced)
+            p.setFlags(p.flags() | QgsProcessingParameterDefinition.Flag.FlagAdvanced)
             self.addParameter(set_unit(p, "m"))
         incidence = QgsProcessingParameterNumber(
             self.INCIDENCE,
