@@ -81,3 +81,10 @@ def qgis_proxy_url() -> str | None:
 
     auth = f"{quote(user, safe='')}:{quote(password, safe='')}@" if user else ""
     return f"http://{auth}{host}" + (f":{port}" if port else "")
+
+
+def user_models_folder() -> str:
+    """``<QGIS profile>/geohazard/models``: the user's own models (training writes there)."""
+    import os
+
+    return os.path.join(QgsApplication.qgisSettingsDirPath(), "geohazard", "models")

@@ -2,7 +2,7 @@
 
 Measured, each in a fresh subprocess so peak RSS is the run's own:
   1. output megapixels/s of the bundled x2 and x4 models, end to end through
-     engine.superres.inference.super_resolve_dem (read GeoTIFF, tiles, blend, write), default
+     engine.tasks.dem_superres.super_resolve_dem (shared tiled runner) (read GeoTIFF, tiles, blend, write), default
      tile size and overlap;
   2. the same for the paper-size generator (23 RRDB blocks, 64 features, growth 32; random
      weights, which do not change its speed);
@@ -35,8 +35,10 @@ from affine import Affine
 from rasterio.crs import CRS
 from geohazard.engine.raster_io import Grid, write_raster
 from geohazard.engine.terrain import fractal_terrain, TerrainConfig
-from geohazard.engine.superres.inference import SuperResolutionConfig, super_resolve_dem
-from geohazard.engine.superres.model_store import load_model, bundled_models
+from geohazard.engine.tasks.dem_superres import TASK, SuperResolutionConfig, super_resolve_dem
+from geohazard.engine.model_store import LoadedModel, ModelStore
+from geohazard.engine.run_options import RunOptions
+from geohazard.engine.superres.card import draft_card
 from geohazard.engine.archs.registry import build_network
 args = json.loads({args!r})
 src = os.path.join(args["dir"], "in.tif")
@@ -48,13 +50,13 @@ if args["model"] == "paper":
     torch.manual_seed(0)
     cfgd = dict(type="RRDBNet", scale=args["scale"], num_feat=64, num_block=23, num_grow_ch=32,
                 cubic_skip=True, back_projection=True)
-    network = (build_network(cfgd).eval(), dict(name="paper-size", scale=args["scale"]))
+    network = LoadedModel(build_network(cfgd).eval(), draft_card(cfgd, args["scale"], "paper-size"), "")
 else:
-    network = load_model(bundled_models()[args["model"]])
+    network = ModelStore().load(TASK, args["model"], "")
 rss0 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-cfg = SuperResolutionConfig(scale=args["scale"], tile_size=args["tile"], overlap=args["overlap"], device="cpu")
+cfg = SuperResolutionConfig(scale=args["scale"], tile_size=args["tile"], overlap=args["overlap"])
 t0 = time.perf_counter()
-summary = super_resolve_dem(src, os.path.join(args["dir"], "out.tif"), cfg, network=network)
+summary = super_resolve_dem(src, os.path.join(args["dir"], "out.tif"), cfg, RunOptions(device="cpu"), model=network)
 dt = time.perf_counter() - t0
 print(json.dumps(dict(seconds=dt, out_mp=(n * args["scale"]) ** 2 / 1e6, tiles=summary["tiles"],
                       peak_rss_mib=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
@@ -81,7 +83,7 @@ def run(model: str, scale: int, size: int, tile: int, overlap: int, threads: int
 
 
 def main() -> None:
-    from geohazard.engine.superres.inference import SuperResolutionConfig
+    from geohazard.engine.tasks.dem_superres import SuperResolutionConfig
 
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter

@@ -1,8 +1,11 @@
-"""Choice of the torch device, with a visible note saying which one runs and why.
+"""Choice of the torch device, with a visible note saying which one runs and why, and the
+per-run scopes that apply a run's options: mixed precision, GPU memory cap and thread count.
 
-Also the run options every algorithm shares (set from the plugin's device settings page, or by a
-command-line caller): mixed precision and a cap on the GPU memory this process may take. The cap
-is per process in torch (``set_per_process_memory_fraction``), so these options are process-wide.
+Every function takes the run's :class:`~.run_options.RunOptions`; nothing here is a process-wide
+setting that one run could change under another. The GPU memory cap is the one exception torch
+imposes (``set_per_process_memory_fraction`` is per process): while several runs with caps are
+active on a card, the smallest cap applies, and the card returns to its previous limit when the
+last of them ends.
 """
 
 from __future__ import annotations
@@ -10,54 +13,31 @@ from __future__ import annotations
 import contextlib
 import re
 import shutil
-from contextlib import AbstractContextManager
-from dataclasses import dataclass
+import threading
+from collections.abc import Iterator
+from contextlib import AbstractContextManager, contextmanager
 
 import torch
 
 from .errors import GeohazardError
 from .memory_cap import GIB, MemoryCap, parse_memory_cap
 from .progress import Reporter
-
-DEVICE_CHOICES = ("auto", "cpu", "cuda", "mps")
+from .run_options import DEVICE_CHOICES, RunOptions
 
 __all__ = [
     "DEVICE_CHOICES",
     "MemoryCap",
     "RunOptions",
     "autocast",
+    "memory_cap_scope",
     "parse_memory_cap",
     "resolve_device",
-    "run_options",
-    "set_run_options",
+    "run_scope",
+    "thread_scope",
 ]
 
-
-@dataclass(frozen=True)
-class RunOptions:
-    """Options shared by every algorithm's run.
-
-    Args:
-        mixed_precision: run networks under float16/bfloat16 autocast on CUDA and MPS.
-        memory_cap: the most GPU memory this process may use; None for no cap.
-    """
-
-    mixed_precision: bool = False
-    memory_cap: MemoryCap | None = None
-
-
-_options = RunOptions()
-_capped: dict[int, float] = {}
-
-
-def set_run_options(options: RunOptions) -> None:
-    """Set the process-wide run options (the plugin does this before each algorithm runs)."""
-    global _options
-    _options = options
-
-
-def run_options() -> RunOptions:
-    return _options
+_cap_lock = threading.Lock()
+_active_caps: dict[int, list[float]] = {}  # CUDA index -> fractions of the runs active on it
 
 
 def _mps_available() -> bool:
@@ -87,7 +67,7 @@ def resolve_device(requested: str = "auto", reporter: Reporter | None = None) ->
     Returns:
         The device to run on. A GPU asked for on a machine without it falls back to the CPU
         with a warning saying why, rather than failing; a CUDA index that does not exist is
-        an error. The GPU memory cap of :func:`set_run_options` is applied to a CUDA device.
+        an error.
     """
     rep = reporter or Reporter()
     name = (requested or "auto").strip().lower()
@@ -95,7 +75,6 @@ def resolve_device(requested: str = "auto", reporter: Reporter | None = None) ->
         if torch.cuda.is_available():
             dev = torch.device("cuda")
             rep.info(f"Device: auto chose CUDA ({torch.cuda.get_device_name(dev)}).")
-            _apply_memory_cap(dev, rep)
             return dev
         if _mps_available():
             rep.info("Device: auto chose Apple MPS (the Mac's GPU).")
@@ -127,36 +106,71 @@ def resolve_device(requested: str = "auto", reporter: Reporter | None = None) ->
                 f"(cuda:0 to cuda:{count - 1}); choose another in the device settings."
             )
         rep.info(f"Device: cuda:{index} ({torch.cuda.get_device_name(index)}), as requested.")
-        _apply_memory_cap(dev, rep)
         return dev
     raise GeohazardError(
         f"Unknown device '{requested}'; use one of auto, cpu, cuda, cuda:N or mps."
     )
 
 
-def _apply_memory_cap(device: torch.device, rep: Reporter) -> None:
-    cap = _options.memory_cap
-    index = device.index if device.index is not None else torch.cuda.current_device()
-    if cap is None:
-        if index in _capped:
-            torch.cuda.set_per_process_memory_fraction(1.0, index)
-            del _capped[index]
+@contextmanager
+def memory_cap_scope(
+    device: torch.device, cap: MemoryCap | None, reporter: Reporter | None = None
+) -> Iterator[None]:
+    """Cap this run's GPU memory on a CUDA ``device`` while the block runs (no-op elsewhere)."""
+    if device.type != "cuda" or cap is None:
+        yield
         return
+    rep = reporter or Reporter()
+    index = device.index if device.index is not None else torch.cuda.current_device()
     total = int(torch.cuda.get_device_properties(index).total_memory)
     fraction = cap.as_fraction(total)
-    if _capped.get(index) != fraction:
-        torch.cuda.set_per_process_memory_fraction(fraction, index)
-        _capped[index] = fraction
+    with _cap_lock:
+        active = _active_caps.setdefault(index, [])
+        active.append(fraction)
+        torch.cuda.set_per_process_memory_fraction(min(active), index)
     rep.info(f"GPU memory capped at {cap} ({fraction * total / GIB:.1f} of {total / GIB:.1f} GiB).")
+    try:
+        yield
+    finally:
+        with _cap_lock:
+            active.remove(fraction)
+            torch.cuda.set_per_process_memory_fraction(min(active) if active else 1.0, index)
+            if not active:
+                del _active_caps[index]
 
 
-def autocast(device: torch.device) -> AbstractContextManager[object]:
-    """Mixed-precision autocast for ``device`` when the run options ask for it, else a no-op.
+@contextmanager
+def thread_scope(threads: int) -> Iterator[None]:
+    """Run the block with ``threads`` torch CPU threads in the calling thread (0: unchanged).
+
+    torch's OpenMP thread count is kept per thread, so this changes nothing for other runs.
+    """
+    if threads <= 0:
+        yield
+        return
+    before = torch.get_num_threads()
+    torch.set_num_threads(threads)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
+
+
+@contextmanager
+def run_scope(options: RunOptions, reporter: Reporter | None = None) -> Iterator[torch.device]:
+    """Resolve the run's device and apply its memory cap and thread count while the block runs."""
+    device = resolve_device(options.device, reporter)
+    with thread_scope(options.threads), memory_cap_scope(device, options.memory_cap, reporter):
+        yield device
+
+
+def autocast(device: torch.device, options: RunOptions) -> AbstractContextManager[object]:
+    """Mixed-precision autocast for ``device`` when the run's options ask for it, else a no-op.
 
     CUDA uses bfloat16 where the card supports it (no overflow risk), else float16; MPS float16;
     the CPU always runs in float32 (autocast there is slower on most CPUs).
     """
-    if not _options.mixed_precision:
+    if not options.mixed_precision:
         return contextlib.nullcontext()
     if device.type == "cuda":
         dtype = torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16

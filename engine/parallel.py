@@ -9,9 +9,10 @@ same speed on an idle machine and degrades gracefully on a busy one (torch relea
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor, as_completed, wait
 from contextlib import contextmanager
-from typing import Callable, Iterator, Sequence
+from typing import Callable
 
 import torch
 

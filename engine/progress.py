@@ -45,7 +45,7 @@ class Reporter:
         if self.is_canceled():
             raise Cancelled()
 
-    def step(self, start: float, end: float) -> "Reporter":
+    def step(self, start: float, end: float) -> Reporter:
         """A reporter for a sub-step covering [start, end] of this reporter's range."""
         return Reporter(
             progress=self.progress,

@@ -9,9 +9,9 @@ from __future__ import annotations
 import math
 import os
 import uuid
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Iterator, Sequence
 
 import numpy as np
 import rasterio
@@ -52,7 +52,7 @@ class Grid:
         t = self.transform
         return math.hypot(t.a, t.d), math.hypot(t.b, t.e)
 
-    def same_as(self, other: "Grid", rel_tol: float = 1e-6) -> bool:
+    def same_as(self, other: Grid, rel_tol: float = 1e-6) -> bool:
         """True when both grids have the same CRS, size and (almost) the same transform."""
         if (self.width, self.height) != (other.width, other.height):
             return False
@@ -115,17 +115,21 @@ def _masked_to_float(data: np.ma.MaskedArray) -> np.ndarray:
 
 
 class BandReader:
-    """Reads windows of one band as float32 with NaN for nodata, optionally warped to a grid.
+    """Reads windows of one band (an int) or several (a list: arrays are (bands, rows, cols)) as
+    float32 with NaN for nodata, optionally warped to a grid.
 
-    Use through :func:`open_band`, which decides whether warping is needed and says so.
+    Use through :func:`open_band` or :func:`open_bands`, which decide whether warping is needed
+    and say so.
     """
 
-    def __init__(self, path: str, band: int, target: Grid | None, resampling: Resampling) -> None:
+    def __init__(
+        self, path: str, band: int | Sequence[int], target: Grid | None, resampling: Resampling
+    ) -> None:
         try:
             self._src = rasterio.open(path)
         except RasterioIOError as exc:
             raise GeohazardError(f"'{os.path.basename(path)}' could not be read: {exc}") from exc
-        self._band = band
+        self._band = band if isinstance(band, int) else list(band)
         self._vrt: WarpedVRT | None = None
         if target is not None:
             self._vrt = WarpedVRT(
@@ -159,7 +163,7 @@ class BandReader:
             self._vrt.close()
         self._src.close()
 
-    def __enter__(self) -> "BandReader":
+    def __enter__(self) -> BandReader:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -180,9 +184,24 @@ def overlap_fraction(reference: Grid, other: Grid) -> float:
     return (w * h) / ((rb[2] - rb[0]) * (rb[3] - rb[1]))
 
 
+def open_bands(
+    info: RasterInfo,
+    bands: Sequence[int] | None,
+    reference: Grid | None = None,
+    reporter: Reporter | None = None,
+    role: str = "secondary",
+    resampling: Resampling = Resampling.bilinear,
+) -> BandReader:
+    """Like :func:`open_band` for several bands (None: all); windows read as (bands, rows, cols)."""
+    chosen = list(bands) if bands is not None else list(range(1, info.count + 1))
+    for b in chosen:
+        check_band(info, b)
+    return open_band(info, chosen, reference, reporter, role, resampling)
+
+
 def open_band(
     info: RasterInfo,
-    band: int,
+    band: int | Sequence[int],
     reference: Grid | None = None,
     reporter: Reporter | None = None,
     role: str = "secondary",
@@ -198,7 +217,8 @@ def open_band(
     user knows them (e.g. "comparison" onto "DEM").
     """
     rep = reporter or Reporter()
-    check_band(info, band)
+    for b in [band] if isinstance(band, int) else band:
+        check_band(info, b)
     if reference is None or info.grid.same_as(reference):
         return BandReader(info.path, band, None, resampling)
     name = os.path.basename(info.path)
@@ -288,7 +308,7 @@ class RasterWriter:
         self._ctx = atomic_path(path)
         self._dst: rasterio.io.DatasetWriter | None = None
 
-    def __enter__(self) -> "RasterWriter":
+    def __enter__(self) -> RasterWriter:
         tmp = self._ctx.__enter__()
         big = self.grid.width * self.grid.height > 4_000_000
         profile = dict(

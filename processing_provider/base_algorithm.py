@@ -18,14 +18,13 @@ from qgis.PyQt.QtCore import QCoreApplication
 from qgis.PyQt.QtGui import QIcon
 
 from ..dependencies.requirements import DEFAULT_MODULES, missing_message, missing_modules
+from ..engine.run_options import DEVICE_CHOICES, RunOptions
 from .citations import Citation
 from .help_text import compose_help, help_url
 from .output_paths import explicit_destination
 from .parameter_checks import check_values
 
 T = TypeVar("T")
-
-DEVICE_OPTIONS = ["auto", "cpu", "cuda"]
 
 
 def plugin_dir() -> str:
@@ -56,7 +55,7 @@ class GeohazardAlgorithm(QgsProcessingAlgorithm):
     def tr(self, text: str) -> str:
         return QCoreApplication.translate(type(self).__name__, text)
 
-    def createInstance(self) -> "GeohazardAlgorithm":  # noqa: N802 (QGIS API name)
+    def createInstance(self) -> GeohazardAlgorithm:  # noqa: N802 (QGIS API name)
         return type(self)()
 
     def name(self) -> str:
@@ -101,41 +100,44 @@ class GeohazardAlgorithm(QgsProcessingAlgorithm):
                 "Device (auto: as set in Plugins > Geohazard > Device settings; by default a "
                 "CUDA GPU when torch sees one, else the CPU)"
             ),
-            options=DEVICE_OPTIONS,
+            options=list(DEVICE_CHOICES),
             defaultValue=0,
         )
         param.setFlags(param.flags() | QgsProcessingParameterDefinition.FlagAdvanced)
         self.addParameter(param)
 
-    def device_choice(
-        self, parameters: dict, context: QgsProcessingContext, name: str = "DEVICE"
-    ) -> str:
-        """The DEVICE parameter; ``auto`` defers to the plugin's device settings page."""
-        choice = DEVICE_OPTIONS[self.parameterAsEnum(parameters, name, context)]
-        if choice == "auto":
-            from ..settings import load_device_settings
-
-            return load_device_settings().device or "auto"
-        return choice
-
-    def apply_device_settings(self, feedback: QgsProcessingFeedback) -> None:
-        """Pass mixed precision and the GPU memory cap from the settings page to the engine."""
-        from ..engine.device import RunOptions, parse_memory_cap, set_run_options
+    def run_options(
+        self,
+        parameters: dict,
+        context: QgsProcessingContext,
+        feedback: QgsProcessingFeedback,
+        name: str = "DEVICE",
+    ) -> RunOptions:
+        """This run's options: the DEVICE parameter (``auto`` defers to the device settings
+        page), and mixed precision and the GPU memory cap from that page."""
         from ..engine.errors import GeohazardError
+        from ..engine.memory_cap import parse_memory_cap
         from ..settings import load_device_settings
 
         settings = load_device_settings()
         try:
             cap = parse_memory_cap(settings.memory_cap)
         except GeohazardError as exc:
-            feedback.reportError(f"{exc} Running without a cap.", False)
+            feedback.reportError(self.tr("{error} Running without a cap.").format(error=exc), False)
             cap = None
-        set_run_options(RunOptions(settings.mixed_precision, cap))
+        choice = DEVICE_CHOICES[self.parameterAsEnum(parameters, name, context)]
+        device = (settings.device or "auto") if choice == "auto" else choice
         feedback.pushInfo(
-            f"Device settings: device {settings.device} (used when DEVICE is auto), mixed "
-            f"precision {'on' if settings.mixed_precision else 'off'}, GPU memory cap "
-            f"{cap if cap is not None else 'none'}."
+            self.tr(
+                "Device settings: device {device} (used when DEVICE is auto), mixed precision "
+                "{mp}, GPU memory cap {cap}."
+            ).format(
+                device=settings.device,
+                mp=self.tr("on") if settings.mixed_precision else self.tr("off"),
+                cap=cap if cap is not None else self.tr("none"),
+            )
         )
+        return RunOptions(device=device, mixed_precision=settings.mixed_precision, memory_cap=cap)
 
     def raster_file(self, parameters: dict, name: str, context: QgsProcessingContext) -> str:
         """The file path behind a raster parameter; refuses layers that are not local files."""
@@ -196,8 +198,6 @@ class GeohazardAlgorithm(QgsProcessingAlgorithm):
         if not ok:
             raise QgsProcessingException(message)
         self.check_outputs_distinct(parameters, context)
-        if "torch" in self.REQUIRES:
-            self.apply_device_settings(feedback)
         return self.run_engine(lambda: self.process(parameters, context, feedback))
 
     def check_outputs_distinct(self, parameters: dict, context: QgsProcessingContext) -> None:

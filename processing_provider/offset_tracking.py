@@ -17,12 +17,11 @@ from qgis.core import (
     QgsProcessingParameterString,
 )
 
+from ..engine.offsets.outliers import FILTERS
 from .base_algorithm import GeohazardAlgorithm
 from .citations import AUTORIFT, CC_RESSIAMNET, COSI_CORR
 from .parameter_checks import set_unit
 from .styling import LayerStyle, pseudocolor, symmetric_pseudocolor
-
-OUTLIER_OPTIONS = ["none", "2-sigma", "median", "2-sigma + median"]
 
 HELP = """Measures ground displacement between two SAR amplitude images (or any two co-registered \
 images) by normalized cross-correlation (NCC) of windows, as in pixel offset tracking of \
@@ -148,7 +147,7 @@ class OffsetTrackingAlgorithm(GeohazardAlgorithm):
             maxValue=1.0,
         )
         outliers = QgsProcessingParameterEnum(
-            self.OUTLIER_FILTER, self.tr("Outlier filter"), OUTLIER_OPTIONS, defaultValue=1
+            self.OUTLIER_FILTER, self.tr("Outlier filter"), list(FILTERS), defaultValue=1
         )
         for p in (quality, outliers):
             p.setFlags(p.flags() | QgsProcessingParameterDefinition.Flag.FlagAdvanced)
@@ -188,13 +187,18 @@ class OffsetTrackingAlgorithm(GeohazardAlgorithm):
             search=self.parameterAsInt(parameters, self.SEARCH, context),
             band=self.parameterAsInt(parameters, self.BAND, context) or 1,
             min_quality=self.parameterAsDouble(parameters, self.MIN_QUALITY, context),
-            outlier_filter=OUTLIER_OPTIONS[
+            outlier_filter=list(FILTERS)[
                 self.parameterAsEnum(parameters, self.OUTLIER_FILTER, context)
             ],
-            device=self.device_choice(parameters, context, self.DEVICE),
         )
         result = track_offsets(
-            reference, secondary, output, config, self.reporter(feedback), per_size_output=per_size
+            reference,
+            secondary,
+            output,
+            config,
+            self.reporter(feedback),
+            per_size_output=per_size,
+            options=self.run_options(parameters, context, feedback, self.DEVICE),
         )
         LayerStyle.attach(
             context,

@@ -65,9 +65,10 @@ def main() -> int:
     torch.set_num_threads(args.threads)
     from geohazard.engine.raster_io import inspect_raster, open_band
     from geohazard.engine.superres import recipe
-    from geohazard.engine.superres.model_store import MODELS_DIR, TASK, save_model
+    from geohazard.engine.model_store import BUNDLED_DIR, ModelStore
+    from geohazard.engine.superres.card import dem_sr_card
     from geohazard.engine.superres.natural_images import folder_image_paths, installed_image_paths
-    from geohazard.engine.superres.training import TrainConfig, Trainer
+    from geohazard.engine.superres.training import TrainConfig, make_trainer
 
     hr_patch = 64 if args.scale == 4 else 48
     cfg = TrainConfig(scale=args.scale, hr_patch=hr_patch, seed=args.seed, threads=args.threads)
@@ -108,7 +109,7 @@ def main() -> int:
 
     under_torchrun = int(os.environ.get("WORLD_SIZE", "1")) > 1
     device = None if under_torchrun and args.device != "cpu" else resolve_device(args.device)
-    trainer = Trainer(
+    trainer = make_trainer(
         cfg,
         recipe.samplers(images, hr_patch, args.scale, cfg.elevation_bins, extra, args.seed),
         recipe.validation_set(),
@@ -126,56 +127,53 @@ def main() -> int:
     net = net.cpu()
     metrics = recipe.held_out_metrics(net, args.scale)
     log(f"held-out test metrics {json.dumps(metrics)}")
-    beats = (
-        metrics["model"]["rmse_m"] < metrics["bicubic"]["rmse_m"]
-        and metrics["model"]["psnr_db"] > metrics["bicubic"]["psnr_db"]
-    )
     name = f"dem_sr_x{args.scale}"
     n_params = sum(p.numel() for p in net.parameters())
-    card = {
-        "name": name,
-        "task": TASK,
-        "description": f"DEM super-resolution x{args.scale}: small RRDB generator (ESRGAN family), two-stage training on CPU.",
-        "architecture": cfg.generator,
-        "parameters": n_params,
-        "scale": args.scale,
-        "band_order": ["elevation (m)"],
-        "input": "one-band DEM in metres, nodata as NaN; low-resolution pixels are treated as block means of the output pixels",
-        "normalisation": {
-            "kind": "per tile",
-            "offset": "mean of the tile's valid low-resolution elevations",
-            "scale": "their standard deviation, at least 0.01 m",
-            "restore": "metres = normalised * scale + offset (float64)",
-            "note": "the generator is affine-equivariant (no biases, zero-mean first kernels with replicate padding), so the result does not depend on the normalisation except for rounding",
-        },
-        "context_lr_px": "outputs depend on about 12 input pixels on each side (tile-border effects below 1e-5 of the tile relief beyond that); the default OVERLAP of 32 covers it",
-        "training": {
-            "script": f"scripts/train_dem_sr.py --scale {args.scale} --out-dir out/train_x{args.scale}",
-            "config": asdict(cfg),
-            "stage_1_data": [os.path.basename(p) for p in images],
-            "stage_2_data": "Jacksboro fault DEM (USGS, matplotlib sample data, 3 arc-second) outside the held-out test and validation blocks (4 px buffer); topobathy.npz (2 arc-minute); 16 seeded fractal terrains 256x256 (engine/terrain.py)"
-            + (f"; user DEMs {args.dem}" if args.dem else ""),
-            "pairs": f"LR = mean of each {args.scale}x{args.scale} block of the HR patch (not bicubic downsampling)",
-            "sampling": f"sources weighted (Jacksboro 0.45, topobathy 0.10, fractal 0.45 in total); within a source, {cfg.elevation_bins} equal-width bins of patch mean elevation drawn uniformly (oversamples high terrain); random flips/rotations",
-            "losses": "stage 1: L1. stage 2a (finetune): w_l1*L1 + w_gradient*slope-gradient L1. stage 2b (gan): + w_feature*discriminator feature matching + w_adversarial*GAN loss. Feature matching and slope L1 replace the VGG perceptual loss (no VGG weights offline).",
-            "selection": "the generator with the lowest validation elevation RMSE over all validation points (every validate_every steps) is kept",
-            "best_validation": trainer.best,
-            "validation_history": trainer.history,
-            "device": f"{trainer.device}, {trainer.world} process(es), {args.threads} CPU thread(s) each",
-            "minutes": round(minutes, 1),
-        },
-        "held_out_test": {
-            "region": "Jacksboro rows 216:344, cols 0:160 (rugged south-west block), never seen in training or selection",
-            "hr_pixel": "3 arc-second (about 74 m x 93 m)",
-            "metrics": metrics,
-            "ssim_note": "SSIM: 7x7 uniform window, K1 0.01, K2 0.03, mean over pixels whose window lies inside the block (scikit-image convention)",
-            "beats_bicubic_on_rmse_and_psnr": beats,
-        },
-        "limitations": "Trained on one real DEM type (Appalachian ridge-and-valley, 90 m) plus synthetic fractal terrain; gains over bicubic are smaller on gentle terrain and unknown on very different landscapes. Fine-tune on your own DEMs for best results.",
+    training = {
+        "script": f"scripts/train_dem_sr.py --scale {args.scale} --out-dir out/train_x{args.scale}",
+        "config": asdict(cfg),
+        "stage_1_data": [os.path.basename(p) for p in images],
+        "stage_2_data": "Jacksboro fault DEM (USGS, matplotlib sample data, 3 arc-second) outside "
+        "the held-out test and validation blocks (4 px buffer); topobathy.npz (2 arc-minute); 16 "
+        "seeded fractal terrains 256x256 (engine/terrain.py)"
+        + (f"; user DEMs {args.dem}" if args.dem else ""),
+        "pairs": f"LR = mean of each {args.scale}x{args.scale} block of the HR patch (not bicubic "
+        "downsampling)",
+        "sampling": f"sources weighted (Jacksboro 0.45, topobathy 0.10, fractal 0.45 in total); "
+        f"within a source, {cfg.elevation_bins} equal-width bins of patch mean elevation drawn "
+        "uniformly (oversamples high terrain); random flips/rotations",
+        "losses": "stage 1: L1. stage 2a (finetune): w_l1*L1 + w_gradient*slope-gradient L1. "
+        "stage 2b (gan): + w_feature*discriminator feature matching + w_adversarial*GAN loss. "
+        "Feature matching and slope L1 replace the VGG perceptual loss (no VGG weights offline).",
+        "selection": "the generator with the lowest validation elevation RMSE over all validation "
+        "points (every validate_every steps) is kept",
+        "best_validation": trainer.best,
+        "validation_history": trainer.history,
+        "device": f"{trainer.device}, {trainer.world} process(es), {args.threads} CPU thread(s) each",
+        "minutes": round(minutes, 1),
+        "input": "one-band DEM in metres, nodata as NaN; low-resolution pixels are treated as "
+        "block means of the output pixels",
     }
-    out = args.models_dir or MODELS_DIR
-    os.makedirs(out, exist_ok=True)
-    save_model(os.path.join(out, f"{name}.safetensors"), net, card)
+    card = dem_sr_card(
+        name,
+        args.scale,
+        cfg.generator,
+        n_params,
+        f"DEM super-resolution x{args.scale}: small RRDB generator (ESRGAN family), two-stage "
+        "training on CPU.",
+        training,
+        "Jacksboro rows 216:344, cols 0:160 (rugged south-west block), never seen in training or "
+        "selection; HR pixel 3 arc-second (about 74 m x 93 m); LR = block mean of HR",
+        metrics,
+        "SSIM: 7x7 uniform window, K1 0.01, K2 0.03, mean over pixels whose window lies inside "
+        "the block (scikit-image convention)",
+        "Trained on one real DEM type (Appalachian ridge-and-valley, 90 m) plus synthetic fractal "
+        "terrain; gains over bicubic are smaller on gentle terrain and unknown on very different "
+        "landscapes. Fine-tune on your own DEMs for best results.",
+    )
+    beats = card.held_out.model_beats_baseline if card.held_out else False
+    out = args.models_dir or BUNDLED_DIR
+    ModelStore().save(net, card, out)
     log(f"wrote {name} to {out}; beats bicubic: {beats}")
     return 0
 

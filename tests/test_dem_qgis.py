@@ -17,7 +17,7 @@ import rasterio
 from affine import Affine
 from dem_rasters import read, utm_dem
 from geohazard.engine.raster_io import Grid, write_raster
-from geohazard.engine.superres.model_store import bundled_models
+from geohazard.engine.model_store import BUNDLED_DIR
 from qgis.core import QgsProcessingException, QgsProcessingFeedback, QgsProject, QgsRasterLayer
 from rasterio.crs import CRS
 
@@ -76,7 +76,7 @@ def test_algorithms_registered_with_contract_parameters(plugin) -> None:
 
     reg = QgsApplication.processingRegistry()
     expected = {
-        SR: ["INPUT", "SCALE", "MODEL", "TILE_SIZE", "OVERLAP", "DEVICE", "OUTPUT"],
+        SR: ["INPUT", "SCALE", "MODEL", "TILE_SIZE", "OVERLAP", "BATCH", "DEVICE", "OUTPUT"],
         EVAL: ["INPUT", "REFERENCE", "OUTPUT", "REPORT"],
         PHASE: [
             "INPUT",
@@ -166,7 +166,7 @@ def test_all_nodata_is_refused(plugin, tmp_path, out_dir) -> None:
         str(tmp_path / "nodata.tif"), np.full((1, 32, 32), np.nan, np.float32), grid, ["e"]
     )
     _expect_failure(
-        SR, {"INPUT": src, "OUTPUT": str(out_dir / "o.tif")}, "no valid elevation", (src,), out_dir
+        SR, {"INPUT": src, "OUTPUT": str(out_dir / "o.tif")}, "no valid pixel", (src,), out_dir
     )
 
 
@@ -190,14 +190,14 @@ def test_unknown_model_is_refused(plugin, dem, out_dir) -> None:
     _expect_failure(
         SR,
         {"INPUT": dem, "MODEL": "srgan_9000", "OUTPUT": str(out_dir / "o.tif")},
-        "Unknown model 'srgan_9000'. Bundled models: dem_sr_x2, dem_sr_x4",
+        "Unknown model 'srgan_9000'. Models for this task: dem_sr_x2, dem_sr_x4",
         (dem,),
         out_dir,
     )
 
 
 def test_corrupt_weights_file_is_refused(plugin, dem, tmp_path, out_dir) -> None:
-    src = Path(bundled_models()["dem_sr_x4"])
+    src = Path(BUNDLED_DIR) / "dem_sr_x4.safetensors"
     weights = tmp_path / "mine.safetensors"
     weights.write_bytes(src.read_bytes()[:5000])
     shutil.copy(src.with_suffix(".json"), weights.with_suffix(".json"))
@@ -211,7 +211,7 @@ def test_corrupt_weights_file_is_refused(plugin, dem, tmp_path, out_dir) -> None
 
 
 def test_weights_mismatching_card_are_refused(plugin, dem, tmp_path, out_dir) -> None:
-    src = Path(bundled_models()["dem_sr_x4"])
+    src = Path(BUNDLED_DIR) / "dem_sr_x4.safetensors"
     weights = tmp_path / "mine.safetensors"
     shutil.copy(src, weights)
     card = json.loads(src.with_suffix(".json").read_text())

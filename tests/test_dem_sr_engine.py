@@ -16,17 +16,27 @@ from dem_rasters import geographic_dem, read, utm_dem
 from geohazard.engine.errors import Cancelled, GeohazardError
 from geohazard.engine.progress import Reporter
 from geohazard.engine.raster_io import Grid, write_raster
-from geohazard.engine.superres.inference import SuperResolutionConfig, super_resolve_dem
-from geohazard.engine.superres.model_store import bundled_models, load_model
+from geohazard.engine.model_store import LoadedModel, ModelStore
+from geohazard.engine.run_options import RunOptions
+from geohazard.engine.superres.card import super_resolve_array
 from geohazard.engine.superres.normalise import TileNorm
-from geohazard.engine.superres.tile_model import super_resolve_array
+from geohazard.engine.tasks.dem_superres import TASK, SuperResolutionConfig, super_resolve_dem
 
-CPU = dict(device="cpu")
+CPU = RunOptions(device="cpu")
+STORE = ModelStore()
+
+
+def bundled_models() -> dict[str, str]:
+    return {e.name: e.path for e in STORE.list(TASK.name)}
+
+
+def load_model(path: str) -> LoadedModel:
+    return STORE.load(TASK, str(path), "")
 
 
 def _sr(src: str, dst: str, **kw) -> dict:
-    cfg = SuperResolutionConfig(**{"scale": 4, **CPU, **kw})
-    return super_resolve_dem(src, dst, cfg)
+    cfg = SuperResolutionConfig(**{"scale": 4, **kw})
+    return super_resolve_dem(src, dst, cfg, CPU)
 
 
 def test_normalisation_round_trip_is_exact_to_float32() -> None:
@@ -45,10 +55,10 @@ def test_bundled_models_for_both_scales() -> None:
     models = bundled_models()
     assert {"dem_sr_x2", "dem_sr_x4"} <= set(models)
     for name, path in models.items():
-        net, card = load_model(path)
-        assert card["name"] == name and card["scale"] in (2, 4)
-        assert card["architecture"]["scale"] == card["scale"]
-        assert card["held_out_test"]["beats_bicubic_on_rmse_and_psnr"] is True
+        card = load_model(path).card
+        assert card.name == name and card.scale in (2, 4)
+        assert card.architecture["scale"] == card.scale
+        assert card.held_out is not None and card.held_out.model_beats_baseline is True
 
 
 @pytest.mark.parametrize("scale", [2, 4])
@@ -131,7 +141,7 @@ def test_raster_smaller_than_a_tile_runs_as_one_tile(tmp_path: Path) -> None:
 def test_whole_array_and_raster_paths_agree(tmp_path: Path) -> None:
     src = utm_dem(tmp_path / "dem.tif", shape=(32, 32))
     _sr(src, str(tmp_path / "o.tif"), scale=2)
-    net, _ = load_model(bundled_models()["dem_sr_x2"])
+    net = load_model(bundled_models()["dem_sr_x2"]).net
     direct = super_resolve_array(net, read(src)[0], 2)
     np.testing.assert_allclose(read(str(tmp_path / "o.tif"))[0], direct, atol=1e-4)
 
@@ -158,7 +168,7 @@ def test_all_nodata_is_refused_and_leaves_nothing(tmp_path: Path) -> None:
     src = write_raster(
         str(tmp_path / "empty.tif"), np.full((1, 40, 40), np.nan, np.float32), grid, ["e"]
     )
-    with pytest.raises(GeohazardError, match="no valid elevation"):
+    with pytest.raises(GeohazardError, match="no valid pixel"):
         _sr(src, str(tmp_path / "o.tif"), tile_size=16, overlap=4)
     _no_output(tmp_path, {"empty.tif"})
 
@@ -255,7 +265,8 @@ def test_cancel_mid_run_leaves_nothing(tmp_path: Path) -> None:
         super_resolve_dem(
             src,
             str(tmp_path / "o.tif"),
-            SuperResolutionConfig(scale=2, tile_size=16, overlap=4, batch_size=1, device="cpu"),
+            SuperResolutionConfig(scale=2, tile_size=16, overlap=4, batch_size=1),
+            CPU,
             rep,
         )
     assert Path(src).read_bytes() == before
@@ -277,21 +288,20 @@ class _SmallMemory(torch.nn.Module):
 
 
 def test_out_of_memory_retries_with_smaller_tiles(tmp_path: Path) -> None:
-    net, card = load_model(bundled_models()["dem_sr_x2"])
+    loaded = load_model(bundled_models()["dem_sr_x2"])
     src = utm_dem(tmp_path / "dem.tif", shape=(64, 64))
     warnings: list[str] = []
-    cfg = SuperResolutionConfig(scale=2, tile_size=64, overlap=8, device="cpu")
+    cfg = SuperResolutionConfig(scale=2, tile_size=64, overlap=8)
     summary = super_resolve_dem(
         src,
         str(tmp_path / "o.tif"),
         cfg,
+        CPU,
         Reporter(warning=warnings.append),
-        network=(_SmallMemory(net), card),
+        model=LoadedModel(_SmallMemory(loaded.net), loaded.card, loaded.path),
     )
     assert summary["tiles"] > 1 and any("retrying with 32" in w for w in warnings)
     reference = str(tmp_path / "ref.tif")
-    super_resolve_dem(
-        src, reference, SuperResolutionConfig(scale=2, tile_size=32, overlap=8, device="cpu")
-    )
+    super_resolve_dem(src, reference, SuperResolutionConfig(scale=2, tile_size=32, overlap=8), CPU)
     np.testing.assert_allclose(read(str(tmp_path / "o.tif"))[0], read(reference)[0], atol=1e-4)
     _no_output(tmp_path, {"dem.tif", "o.tif", "ref.tif"})

@@ -14,7 +14,9 @@ from geohazard.engine.insar_phase import PhaseGeometry, wrap
 from geohazard.engine.sample_data import JACKSBORO_TEST, jacksboro_dem
 from geohazard.engine.superres.degrade import block_mean, upsample
 from geohazard.engine.superres.patches import PatchSampler, PatchSource
-from geohazard.engine.superres.training import TrainConfig, Trainer, ValidationSet
+from geohazard.engine.errors import Cancelled
+from geohazard.engine.progress import Reporter
+from geohazard.engine.superres.training import TrainConfig, ValidationSet, make_trainer
 from geohazard.engine.terrain import fractal_terrain, random_terrain
 
 TINY_G = {
@@ -90,24 +92,36 @@ def test_two_stage_training_checkpoints_and_resumes(tmp_path: Path) -> None:
         gan_steps=2,
         validate_every=2,
     )
-    full = Trainer(cfg, samplers, val, str(tmp_path / "a"), log=lambda m: None)
-    full.run()
+    full = make_trainer(cfg, samplers, val, str(tmp_path / "a"), log=lambda m: None)
+    g_full = full.run()
     assert [h["stage"] for h in full.history] == ["pretrain", "finetune", "gan"]
     assert {"rmse_m", "psnr_db", "bicubic_rmse_m"} <= set(full.history[0])
-    # interrupted after the pretraining stage, resumed from its checkpoint
-    cfg_short = TrainConfig(**{**cfg.__dict__, "finetune_steps": 2, "gan_steps": 2})
-    first = Trainer(cfg_short, samplers, val, str(tmp_path / "b"), log=lambda m: None)
-    first.cfg.finetune_steps = 0
-    first.cfg.gan_steps = 0
-    first.run()
-    assert (tmp_path / "b" / "checkpoint.safetensors").exists()
-    second = Trainer(cfg_short, samplers, val, str(tmp_path / "b"), log=lambda m: None)
-    second.cfg.finetune_steps = 2
-    second.cfg.gan_steps = 2
-    assert second.resume() and second.stage == "pretrain" and second.step == 2
-    second.run()
+    # the same run cancelled after 3 steps (inside the finetune stage), then resumed
+    calls = [0]
+
+    def cancel_after_three() -> bool:
+        calls[0] += 1
+        return calls[0] > 3
+
+    first = make_trainer(
+        cfg,
+        samplers,
+        val,
+        str(tmp_path / "b"),
+        Reporter(is_canceled=cancel_after_three),
+        log=lambda m: None,
+    )
+    with pytest.raises(Cancelled):
+        first.run()
+    second = make_trainer(cfg, samplers, val, str(tmp_path / "b"), log=lambda m: None)
+    assert second.resume() and second.stage.name == "finetune" and second.step == 1
+    g_resumed = second.run()
+    assert second.steps_done == full.steps_done == 6
     assert [h["stage"] for h in second.history] == ["pretrain", "finetune", "gan"]
-    assert second.opt_g.state_dict()["state"], "optimizer state restored and advanced"
+    for k, v in g_full.state_dict().items():
+        assert torch.equal(v, g_resumed.state_dict()[k]), k
+    for name in ("generator", "discriminator"):
+        assert second.optimizers[name].state_dict()["state"], "optimiser state restored"
 
 
 def test_metrics_on_known_cases() -> None:
@@ -209,14 +223,15 @@ def test_training_script_writes_weights_and_card(tmp_path: Path) -> None:
     assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
     card = json.loads((tmp_path / "models" / "dem_sr_x2.json").read_text())
     assert card["scale"] == 2 and card["architecture"]["type"] == "RRDBNet"
-    assert set(card["held_out_test"]["metrics"]) == {"model", "bicubic", "nearest"}
+    assert set(card["held_out"]["metrics"]) == {"model", "bicubic", "nearest"}
     assert (tmp_path / "run" / "checkpoint.safetensors").exists() and (
         tmp_path / "run" / "train.log"
     ).exists()
-    from geohazard.engine.superres.model_store import load_model
+    from geohazard.engine.model_store import ModelStore
+    from geohazard.engine.tasks.dem_superres import TASK
 
-    net, loaded = load_model(str(tmp_path / "models" / "dem_sr_x2.safetensors"))
-    assert loaded["name"] == "dem_sr_x2"
+    loaded = ModelStore().load(TASK, str(tmp_path / "models" / "dem_sr_x2.safetensors"), "")
+    assert loaded.card.name == "dem_sr_x2"
 
 
 def test_training_runs_distributed_under_torchrun(tmp_path: Path) -> None:

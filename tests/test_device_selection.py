@@ -14,9 +14,9 @@ from geohazard.engine.device import (
     MemoryCap,
     RunOptions,
     autocast,
+    memory_cap_scope,
     parse_memory_cap,
     resolve_device,
-    set_run_options,
 )
 from geohazard.engine.errors import GeohazardError
 from geohazard.engine.oom import run_with_oom_retry
@@ -33,12 +33,10 @@ class Log:
 
 
 @pytest.fixture(autouse=True)
-def _reset_options():
-    set_run_options(RunOptions())
-    device_mod._capped.clear()
+def _no_active_caps():
+    device_mod._active_caps.clear()
     yield
-    set_run_options(RunOptions())
-    device_mod._capped.clear()
+    device_mod._active_caps.clear()
 
 
 @pytest.fixture
@@ -119,18 +117,19 @@ def test_cuda_index_selection_and_bad_index(fake_gpus):
         resolve_device("tpu")
 
 
-def test_memory_cap_applied_to_the_chosen_gpu(fake_gpus):
-    set_run_options(RunOptions(memory_cap=parse_memory_cap("6 GiB")))
+def test_memory_cap_applies_while_a_run_lasts_on_its_gpu(fake_gpus):
     log = Log()
-    resolve_device("cuda:1", log.reporter())
-    assert fake_gpus == [(0.75, 1)]
+    with memory_cap_scope(torch.device("cuda", 1), parse_memory_cap("6 GiB"), log.reporter()):
+        assert fake_gpus == [(0.75, 1)]
+        # a second run with a tighter cap on the same card: the tighter one holds meanwhile
+        with memory_cap_scope(torch.device("cuda", 1), parse_memory_cap("50%")):
+            assert fake_gpus[-1] == (0.5, 1)
+        assert fake_gpus[-1] == (0.75, 1)
+    assert fake_gpus[-1] == (1.0, 1)  # the last run ended: the whole card again
     assert any("GPU memory capped at 6 GiB (6.0 of 8.0 GiB)" in m for m in log.infos)
-    set_run_options(RunOptions(memory_cap=parse_memory_cap("50%")))
-    resolve_device("auto")
-    assert fake_gpus[-1] == (0.5, 0)
-    set_run_options(RunOptions())  # cap removed: back to the whole card
-    resolve_device("auto")
-    assert fake_gpus[-1] == (1.0, 0)
+    with memory_cap_scope(torch.device("cuda"), None):
+        pass  # no cap asked for: nothing set
+    assert len(fake_gpus) == 4
 
 
 @pytest.mark.parametrize(
@@ -156,10 +155,9 @@ def test_parse_memory_cap_refuses_nonsense(text):
 
 def test_autocast_only_when_asked_and_not_on_cpu():
     cpu = torch.device("cpu")
-    with autocast(cpu):
+    with autocast(cpu, RunOptions()):
         assert torch.ones(2).dtype == torch.float32
-    set_run_options(RunOptions(mixed_precision=True))
-    with autocast(cpu):  # the CPU stays float32 even with mixed precision on
+    with autocast(cpu, RunOptions(mixed_precision=True)):  # the CPU stays float32
         assert (torch.ones(2, 2) @ torch.ones(2, 2)).dtype == torch.float32
 
 

@@ -121,15 +121,18 @@ def test_device_settings_round_trip(qgis_app):
 def test_auto_device_parameter_defers_to_settings(qgis_app):
     from geohazard.processing_provider.offset_tracking import OffsetTrackingAlgorithm
     from geohazard.settings import DeviceSettings, load_device_settings, save_device_settings
-    from qgis.core import QgsProcessingContext
+    from geohazard.engine.memory_cap import MemoryCap
+    from qgis.core import QgsProcessingContext, QgsProcessingFeedback
 
     alg = OffsetTrackingAlgorithm().create()
     before = load_device_settings()
     try:
-        save_device_settings(DeviceSettings("mps", False, ""))
-        ctx = QgsProcessingContext()
-        assert alg.device_choice({"DEVICE": 0}, ctx) == "mps"  # auto -> the settings page
-        assert alg.device_choice({"DEVICE": 1}, ctx) == "cpu"  # an explicit choice wins
+        save_device_settings(DeviceSettings("mps", True, "50%"))
+        ctx, fb = QgsProcessingContext(), QgsProcessingFeedback()
+        auto = alg.run_options({"DEVICE": 0}, ctx, fb)
+        assert auto.device == "mps"  # auto -> the settings page
+        assert auto.mixed_precision and auto.memory_cap == MemoryCap(fraction=0.5)
+        assert alg.run_options({"DEVICE": 1}, ctx, fb).device == "cpu"  # explicit choice wins
         assert alg.canExecute() == (True, "")
     finally:
         save_device_settings(before)

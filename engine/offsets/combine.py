@@ -25,7 +25,7 @@ if TYPE_CHECKING:
 AGREE_PX = 1.0
 
 
-def combine_sizes(pixel: "PixelOffsets") -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def combine_sizes(pixel: PixelOffsets) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(dy, dx, quality) grids combined over window sizes; NaN where no size is valid."""
     shape = pixel.dy[pixel.sizes[0]].shape
     dy = np.full(shape, np.nan, np.float32)

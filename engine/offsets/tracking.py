@@ -16,12 +16,13 @@ import numpy as np
 import torch
 from rasterio.windows import Window
 
-from ..device import resolve_device
+from ..device import run_scope
 from ..errors import GeohazardError
 from ..oom import run_with_oom_retry
 from ..parallel import batch_workers, run_batches
 from ..progress import Reporter
 from ..raster_io import BandReader, Grid, RasterWriter, check_output_path, inspect_raster, open_band
+from ..run_options import RunOptions
 from .combine import combine_sizes
 from .ncc import local_energy, ncc_offsets
 from .outliers import FILTERS, apply_filter
@@ -308,13 +309,15 @@ def track_offsets(
     config: OffsetTrackingConfig | None = None,
     reporter: Reporter | None = None,
     per_size_output: str | None = None,
+    options: RunOptions | None = None,
 ) -> OffsetTrackingResult:
     """Offset tracking of ``secondary`` against ``reference``; writes a 4-band GeoTIFF.
 
     Bands: east offset (m), north offset (m), magnitude (m), quality (peak NCC, 0-1), on the grid
     of window centres (pixel size = STEP reference pixels), NaN where no reliable match was
     found. ``per_size_output``, when given, receives east/north/quality per window size before
-    combination and outlier removal (the "multi-kernel" offsets).
+    combination and outlier removal (the "multi-kernel" offsets). ``options``: this run's
+    device and thread count (default: ``config.device``, threads unchanged).
     """
     cfg = config or OffsetTrackingConfig()
     rep = reporter or Reporter()
@@ -331,70 +334,72 @@ def track_offsets(
         )
     image = ref_info.grid
     sizes = _usable_sizes(sizes, cfg.search, image, rep)
-    device = resolve_device(cfg.device, rep)
-    with (
-        open_band(ref_info, cfg.band, None, rep, role="reference") as ref_reader,
-        open_band(sec_info, cfg.band, image, rep, role="secondary") as sec_reader,
-    ):
-        work = rep.step(0.0, 0.95)
-        pixel = run_with_oom_retry(
-            lambda chunk: correlate(
-                ref_reader, sec_reader, image, sizes, cfg.step, cfg.search, device, chunk, work
-            ),
-            cfg.chunk_size,
-            8,
-            rep,
-            what="batch of windows",
-        )
-    for role, path in (("reference", reference), ("secondary", secondary)):
-        if pixel.valid_pixels[role] == 0:
-            raise GeohazardError(
-                f"The {role} raster '{os.path.basename(path)}' is all nodata in band {cfg.band}"
-                + (" over the reference area." if role == "secondary" else ".")
+    with run_scope(options or RunOptions(device=cfg.device), rep) as device:
+        with (
+            open_band(ref_info, cfg.band, None, rep, role="reference") as ref_reader,
+            open_band(sec_info, cfg.band, image, rep, role="secondary") as sec_reader,
+        ):
+            work = rep.step(0.0, 0.95)
+            pixel = run_with_oom_retry(
+                lambda chunk: correlate(
+                    ref_reader, sec_reader, image, sizes, cfg.step, cfg.search, device, chunk, work
+                ),
+                cfg.chunk_size,
+                8,
+                rep,
+                what="batch of windows",
             )
-    for size in sizes:
-        low = pixel.quality[size] < cfg.min_quality
-        for arr in (pixel.dy[size], pixel.dx[size], pixel.quality[size]):
-            arr[low] = np.nan
-    if all(not np.isfinite(pixel.quality[w]).any() for w in sizes):
-        raise GeohazardError(
-            "No window found a reliable match: the inputs may be mostly nodata, featureless, "
-            "or displaced by more than the search distance "
-            f"({cfg.search} px). Check the bands and try a larger SEARCH."
+        for role, path in (("reference", reference), ("secondary", secondary)):
+            if pixel.valid_pixels[role] == 0:
+                raise GeohazardError(
+                    f"The {role} raster '{os.path.basename(path)}' is all nodata in band {cfg.band}"
+                    + (" over the reference area." if role == "secondary" else ".")
+                )
+        for size in sizes:
+            low = pixel.quality[size] < cfg.min_quality
+            for arr in (pixel.dy[size], pixel.dx[size], pixel.quality[size]):
+                arr[low] = np.nan
+        if all(not np.isfinite(pixel.quality[w]).any() for w in sizes):
+            raise GeohazardError(
+                "No window found a reliable match: the inputs may be mostly nodata, featureless, "
+                "or displaced by more than the search distance "
+                f"({cfg.search} px). Check the bands and try a larger SEARCH."
+            )
+        dy, dx, quality = combine_sizes(pixel)
+        matched = int(np.isfinite(dy).sum())
+        removed = apply_filter(dy, dx, quality, cfg.outlier_filter)
+        if removed:
+            rep.info(
+                f"Outlier filter ({cfg.outlier_filter}) removed {removed} of {dy.size} points."
+            )
+        _warn_if_unreliable(dy, dx, quality, matched, removed, cfg.search, rep)
+        out_grid = pixel.grid.output_grid(image)
+        east, north = pixel_offsets_to_metres(dy, dx, image, out_grid, rep)
+        bands = np.stack([east, north, np.hypot(east, north), quality]).astype(np.float32)
+        tags = {
+            "GEOHAZARD_ALGORITHM": "offsettracking",
+            "WINDOW_SIZES": ",".join(map(str, sizes)),
+            "STEP_PX": str(cfg.step),
+            "SEARCH_PX": str(cfg.search),
+            "OUTLIER_FILTER": cfg.outlier_filter,
+            "CONVENTION": "offset of the secondary relative to the reference; east and north positive",
+            "REFERENCE": os.path.basename(reference),
+            "SECONDARY": os.path.basename(secondary),
+        }
+        rep.check_cancel()
+        if per_size_output:
+            _write_per_size(per_size_output, pixel, image, out_grid, tags)
+        with RasterWriter(output, out_grid, OUTPUT_BANDS, tags=tags) as writer:
+            writer.write(bands)
+        valid = float(np.isfinite(east).mean()) if east.size else 0.0
+        rep.report(1.0)
+        rep.info(
+            f"Offsets on a {out_grid.width} x {out_grid.height} grid of window centres "
+            f"({cfg.step} px apart), window sizes {list(sizes)}; {100 * valid:.1f}% of points valid."
         )
-    dy, dx, quality = combine_sizes(pixel)
-    matched = int(np.isfinite(dy).sum())
-    removed = apply_filter(dy, dx, quality, cfg.outlier_filter)
-    if removed:
-        rep.info(f"Outlier filter ({cfg.outlier_filter}) removed {removed} of {dy.size} points.")
-    _warn_if_unreliable(dy, dx, quality, matched, removed, cfg.search, rep)
-    out_grid = pixel.grid.output_grid(image)
-    east, north = pixel_offsets_to_metres(dy, dx, image, out_grid, rep)
-    bands = np.stack([east, north, np.hypot(east, north), quality]).astype(np.float32)
-    tags = {
-        "GEOHAZARD_ALGORITHM": "offsettracking",
-        "WINDOW_SIZES": ",".join(map(str, sizes)),
-        "STEP_PX": str(cfg.step),
-        "SEARCH_PX": str(cfg.search),
-        "OUTLIER_FILTER": cfg.outlier_filter,
-        "CONVENTION": "offset of the secondary relative to the reference; east and north positive",
-        "REFERENCE": os.path.basename(reference),
-        "SECONDARY": os.path.basename(secondary),
-    }
-    rep.check_cancel()
-    if per_size_output:
-        _write_per_size(per_size_output, pixel, image, out_grid, tags)
-    with RasterWriter(output, out_grid, OUTPUT_BANDS, tags=tags) as writer:
-        writer.write(bands)
-    valid = float(np.isfinite(east).mean()) if east.size else 0.0
-    rep.report(1.0)
-    rep.info(
-        f"Offsets on a {out_grid.width} x {out_grid.height} grid of window centres "
-        f"({cfg.step} px apart), window sizes {list(sizes)}; {100 * valid:.1f}% of points valid."
-    )
-    return OffsetTrackingResult(
-        output, per_size_output, out_grid, sizes, valid, removed, str(device)
-    )
+        return OffsetTrackingResult(
+            output, per_size_output, out_grid, sizes, valid, removed, str(device)
+        )
 
 
 def _write_per_size(

@@ -28,7 +28,7 @@ class CentreGrid:
     @classmethod
     def for_image(
         cls, height: int, width: int, smallest: int, step: int, search: int
-    ) -> "CentreGrid":
+    ) -> CentreGrid:
         margin = smallest // 2 + search
         rows = (height - 2 * margin) // step + 1
         cols = (width - 2 * margin) // step + 1

@@ -16,10 +16,10 @@ from ..dem_metrics import compare_dems, metres_per_pixel
 from ..raster_io import Grid
 from ..sample_data import JACKSBORO_TEST, JACKSBORO_VALIDATION, block, jacksboro_dem, topobathy_dem
 from ..terrain import random_terrain
+from .card import super_resolve_array
 from .degrade import block_mean, upsample
 from .natural_images import load_gray
 from .patches import PatchSampler, PatchSource
-from .tile_model import super_resolve_array
 from .training import ValidationSet
 
 BUFFER_PX = 4

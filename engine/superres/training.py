@@ -1,39 +1,32 @@
-"""Two-stage training of the DEM super-resolution generator, as in the paper, on the CPU or GPU.
+"""Two-stage training of the DEM super-resolution generator, as hooks of the shared loop.
 
 Stage 1 (``pretrain``): L1 on natural grayscale images. Stage 2 fine-tunes on DEMs, first with
 L1 + slope-gradient L1 (``finetune``), then with the adversarial terms added (``gan``):
 L1 + slope-gradient + feature matching (or a user feature network) + adversarial. Each stage
-halves its learning rate at 50% and 75% of its steps. Validation metrics (elevation RMSE and
-PSNR against the HR truth, with bicubic for comparison) are computed every ``validate_every``
-steps (an "epoch" here) and the generator with the lowest validation RMSE is kept as the result.
-Checkpoints (safetensors + JSON, no pickle) let an interrupted run resume where it stopped.
-
-Under ``torchrun`` (``WORLD_SIZE`` > 1) the same recipe runs with DistributedDataParallel: one
-process per GPU (NCCL) or per CPU process (gloo), each drawing its own patches, gradients
-averaged; rank 0 validates, logs and writes checkpoints.
+starts fresh Adam optimisers and halves its learning rate at 50% and 75% of its steps (torch's
+``MultiStepLR``). Validation metrics (elevation RMSE and PSNR against the HR truth, with bicubic
+for comparison) are computed every ``validate_every`` steps and the generator with the lowest
+validation RMSE is kept. Checkpoints, resume, DDP and the divergence stop are the shared
+loop's (:mod:`..training.loop`).
 """
 
 from __future__ import annotations
 
-import json
-import os
-import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any, Callable
 
 import numpy as np
 import torch
-from safetensors.torch import load_file, save_file
 from torch import nn
 
 from ..archs.registry import build_network
 from ..dem_metrics import compare_dems
 from ..progress import Reporter
+from ..training.loop import LoopConfig, Stage, TrainingHooks, TrainingLoop
+from .card import super_resolve_array
 from .degrade import block_mean, upsample
 from .losses import adversarial_d, adversarial_g, feature_matching, gradient_l1, user_feature_loss
-from .model_store import from_float_dict, to_float_dict
 from .patches import PatchSampler
-from .tile_model import super_resolve_array
 
 STAGES = ("pretrain", "finetune", "gan")
 
@@ -100,10 +93,8 @@ class TrainConfig:
     def steps(self, stage: str) -> int:
         return int(getattr(self, f"{stage}_steps"))
 
-    def lr(self, stage: str, step: int) -> float:
-        base = float(getattr(self, f"{stage}_lr"))
-        n = max(self.steps(stage), 1)
-        return base * (0.5 ** (int(step >= n // 2) + int(step >= (3 * n) // 4)))
+    def base_lr(self, stage: str) -> float:
+        return float(getattr(self, f"{stage}_lr"))
 
 
 @dataclass
@@ -112,18 +103,6 @@ class ValidationSet:
 
     arrays: list[np.ndarray]
     pixel_m: list[tuple[float, float]]
-
-
-def distributed_rank() -> tuple[int, int]:
-    """(rank, world size); starts the process group when launched by torchrun."""
-    world = int(os.environ.get("WORLD_SIZE", "1"))
-    if world <= 1:
-        return 0, 1
-    import torch.distributed as dist
-
-    if not dist.is_initialized():
-        dist.init_process_group("nccl" if torch.cuda.is_available() else "gloo")
-    return dist.get_rank(), dist.get_world_size()
 
 
 def validate(
@@ -149,208 +128,154 @@ def validate(
     return {k: float(np.mean([r[k] for r in rows])) for k in rows[0]}
 
 
-class Trainer:
-    """Runs the stages with checkpoints in ``out_dir``; see the module docstring."""
+class DemSrHooks(TrainingHooks):
+    """The DEM recipe as training hooks: data, the three stages' losses, validation."""
+
+    primary = "generator"
 
     def __init__(
         self,
         config: TrainConfig,
         samplers: dict[str, Callable[[int], PatchSampler]],
         validation: ValidationSet,
-        out_dir: str,
-        reporter: Reporter | None = None,
         feature_net: nn.Module | None = None,
-        log: Callable[[str], None] = print,
-        device: torch.device | None = None,
     ) -> None:
-        self.cfg, self.samplers, self.val, self.out_dir = config, samplers, validation, out_dir
-        self.rep = reporter or Reporter()
-        self.rank, self.world = distributed_rank()
-        self.log = log if self.rank == 0 else (lambda _msg: None)
-        if device is None and self.world > 1 and torch.cuda.is_available():
-            device = torch.device("cuda", int(os.environ.get("LOCAL_RANK", "0")))
-        self.device = device or torch.device("cpu")
-        self.feature_net = feature_net.eval().to(self.device) if feature_net is not None else None
-        os.makedirs(out_dir, exist_ok=True)
-        torch.manual_seed(config.seed)
-        self.G = build_network(config.generator).to(self.device)
-        self.D = build_network(config.discriminator).to(self.device)
-        self.G_train: nn.Module = self.G
-        self.D_train: nn.Module = self.D
-        if self.world > 1:
-            from torch.nn.parallel import DistributedDataParallel as DDP
+        self.cfg, self.samplers, self.val = config, samplers, validation
+        self.feature_net = feature_net.eval() if feature_net is not None else None
+        self.sampler: PatchSampler | None = None
+        self._sampler_state: dict[str, Any] | None = None
+        self.device = torch.device("cpu")
 
-            ids = [self.device.index] if self.device.type == "cuda" else None
-            self.G_train = DDP(self.G, device_ids=ids)
-            self.D_train = DDP(self.D, device_ids=ids)
-        self.stage, self.step = STAGES[0], 0
-        self.history: list[dict[str, Any]] = []
-        self.best: dict[str, Any] = {"rmse_m": float("inf")}
-        self.best_state: dict[str, torch.Tensor] | None = None
-        self._new_optimisers()
-
-    def _new_optimisers(self) -> None:
-        betas = self.cfg.adam_betas
-        self.opt_g = torch.optim.Adam(
-            self.G.parameters(), lr=self.cfg.lr(self.stage, 0), betas=betas
-        )
-        self.opt_d = torch.optim.Adam(
-            self.D.parameters(), lr=self.cfg.lr(self.stage, 0), betas=betas
-        )
-
-    # --- checkpoints -----------------------------------------------------------------
-
-    @property
-    def checkpoint_path(self) -> str:
-        return os.path.join(self.out_dir, "checkpoint.safetensors")
-
-    def save_checkpoint(self) -> None:
-        if self.rank != 0:
-            return
-        tensors = {f"G.{k}": v.detach().cpu().clone() for k, v in self.G.state_dict().items()}
-        tensors.update({f"D.{k}": v.detach().cpu().clone() for k, v in self.D.state_dict().items()})
-        if self.best_state is not None:
-            tensors.update({f"best.{k}": v.cpu() for k, v in self.best_state.items()})
-        tg, mg = to_float_dict(self.opt_g.state_dict(), "opt_g")
-        td, md = to_float_dict(self.opt_d.state_dict(), "opt_d")
-        tensors.update(tg)
-        tensors.update(td)
-        meta = {
-            "stage": self.stage,
-            "step": self.step,
-            "history": self.history,
-            "best": self.best,
-            "opt_g": mg,
-            "opt_d": md,
-            "config": asdict(self.cfg),
-        }
-        tmp = self.checkpoint_path + ".tmp"
-        save_file(
-            {k: v.contiguous() for k, v in tensors.items()},
-            tmp,
-            metadata={"state": json.dumps(meta)},
-        )
-        os.replace(tmp, self.checkpoint_path)
-
-    def resume(self) -> bool:
-        """Load the checkpoint in ``out_dir`` if there is one; True when resumed."""
-        if not os.path.exists(self.checkpoint_path):
-            return False
-        from safetensors import safe_open
-
-        with safe_open(self.checkpoint_path, framework="pt") as fh:
-            meta = json.loads(fh.metadata()["state"])
-        tensors = load_file(self.checkpoint_path)
-        self.G.load_state_dict({k[2:]: v for k, v in tensors.items() if k.startswith("G.")})
-        self.D.load_state_dict({k[2:]: v for k, v in tensors.items() if k.startswith("D.")})
-        best = {k[5:]: v for k, v in tensors.items() if k.startswith("best.")}
-        self.best_state = best or None
-        self.stage, self.step = meta["stage"], meta["step"]
-        self.history, self.best = meta["history"], meta["best"]
-        self._new_optimisers()
-        self.opt_g.load_state_dict(from_float_dict(tensors, meta["opt_g"], "opt_g"))
-        self.opt_d.load_state_dict(from_float_dict(tensors, meta["opt_d"], "opt_d"))
-        self.log(f"resumed at stage {self.stage}, step {self.step}")
-        return True
-
-    # --- training --------------------------------------------------------------------
-
-    def _g_loss(self, lr: torch.Tensor, hr: torch.Tensor) -> tuple[torch.Tensor, dict[str, float]]:
+    def loop_config(self) -> LoopConfig:
         cfg = self.cfg
-        sr = self.G_train(lr)
+        return LoopConfig(
+            stages=[Stage(s, cfg.steps(s)) for s in STAGES],
+            validate_every=cfg.validate_every,
+            seed=cfg.seed,
+        )
+
+    def models(self) -> dict[str, nn.Module]:
+        return {
+            "generator": build_network(self.cfg.generator),
+            "discriminator": build_network(self.cfg.discriminator),
+        }
+
+    def optimizers(
+        self, stage: str, models: dict[str, nn.Module]
+    ) -> dict[str, torch.optim.Optimizer]:
+        self.device = next(models["generator"].parameters()).device
+        if self.feature_net is not None:
+            self.feature_net.to(self.device)
+        lr, betas = self.cfg.base_lr(stage), self.cfg.adam_betas
+        return {
+            name: torch.optim.Adam(models[name].parameters(), lr=lr, betas=betas)
+            for name in ("generator", "discriminator")
+        }
+
+    def schedulers(
+        self, stage: str, optimizers: dict[str, torch.optim.Optimizer], steps: int
+    ) -> list[torch.optim.lr_scheduler.LRScheduler]:
+        milestones = [max(steps, 1) // 2, (3 * max(steps, 1)) // 4]
+        stepped = ("generator", "discriminator") if stage == "gan" else ("generator",)
+        return [
+            torch.optim.lr_scheduler.MultiStepLR(optimizers[name], milestones, gamma=0.5)
+            for name in stepped
+        ]
+
+    def start_stage(self, stage: str, step: int, rank: int) -> None:
+        cfg = self.cfg
+        seed = cfg.seed * 1000 + STAGES.index(stage) * 100_003 + 7919 * rank
+        self.sampler = self.samplers["images" if stage == "pretrain" else "dems"](seed)
+        if step > 0 and self._sampler_state is not None:
+            self.sampler.rng.bit_generator.state = self._sampler_state
+        self._sampler_state = None
+
+    def batch(self, stage: str, step: int) -> tuple[torch.Tensor, torch.Tensor]:
+        assert self.sampler is not None
+        lr, hr = self.sampler.batch(self.cfg.batch_size)
+        return lr.to(self.device), hr.to(self.device)
+
+    def train_step(
+        self,
+        stage: str,
+        batch: tuple[torch.Tensor, torch.Tensor],
+        models: dict[str, nn.Module],
+        optimizers: dict[str, torch.optim.Optimizer],
+    ) -> dict[str, float]:
+        cfg = self.cfg
+        lr, hr = batch
+        g, d = models["generator"], models["discriminator"]
+        d_raw = d.module if hasattr(d, "module") else d
+        for p in d_raw.parameters():
+            p.requires_grad_(False)
+        sr = g(lr)
         l1 = (sr - hr).abs().mean()
         parts = {"l1": float(l1.detach())}
         loss = cfg.w_l1 * l1
-        if self.stage == "pretrain":
-            return loss, parts
-        grad = gradient_l1(sr, hr)
-        loss = loss + cfg.w_gradient * grad
-        parts["grad"] = float(grad.detach())
-        if self.stage == "gan":
+        if stage != "pretrain":
+            grad = gradient_l1(sr, hr)
+            loss = loss + cfg.w_gradient * grad
+            parts["grad"] = float(grad.detach())
+        if stage == "gan":
             if self.feature_net is not None:
                 feat = user_feature_loss(self.feature_net, sr, hr)
             else:
-                feat = feature_matching(self.D.feature_maps(sr), self.D.feature_maps(hr))
-            adv = adversarial_g(self.D_train(sr))
+                feat = feature_matching(d_raw.feature_maps(sr), d_raw.feature_maps(hr))
+            adv = adversarial_g(d(sr))
             loss = loss + cfg.w_feature * feat + cfg.w_adversarial * adv
             parts.update(feat=float(feat.detach()), adv=float(adv.detach()))
-            self._last_sr = sr.detach()
-        return loss, parts
-
-    def _d_step(self, hr: torch.Tensor) -> float:
-        for p in self.D.parameters():
-            p.requires_grad_(True)
-        if self.world > 1:
-            # DDP allows one forward per backward: real and generated patches in one batch.
-            real, fake = self.D_train(torch.cat([hr, self._last_sr])).split(len(hr))
-        else:
-            real, fake = self.D(hr), self.D(self._last_sr)
-        loss = adversarial_d(real, fake)
-        self.opt_d.zero_grad()
+        optimizers["generator"].zero_grad()
         loss.backward()
-        self.opt_d.step()
+        optimizers["generator"].step()
+        parts["loss"] = float(loss.detach())
+        if stage == "gan":
+            parts["d"] = self._d_step(d, d_raw, hr, sr.detach(), optimizers["discriminator"])
+        return parts
+
+    def _d_step(
+        self,
+        d: nn.Module,
+        d_raw: nn.Module,
+        hr: torch.Tensor,
+        sr: torch.Tensor,
+        opt: torch.optim.Optimizer,
+    ) -> float:
+        for p in d_raw.parameters():
+            p.requires_grad_(True)
+        if d is not d_raw:
+            # DDP allows one forward per backward: real and generated patches in one batch.
+            real, fake = d(torch.cat([hr, sr])).split(len(hr))
+        else:
+            real, fake = d(hr), d(sr)
+        loss = adversarial_d(real, fake)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
         return float(loss.detach())
 
-    def _validate(self) -> None:
-        if self.rank != 0:
-            return
-        metrics = validate(self.G, self.val, self.cfg.scale, self.device)
-        entry = {
-            "stage": self.stage,
-            "step": self.step,
-            **{k: round(v, 4) for k, v in metrics.items()},
-        }
-        self.history.append(entry)
-        self.log("validation " + json.dumps(entry))
-        if metrics["rmse_m"] < self.best["rmse_m"]:
-            self.best = dict(entry)
-            self.best_state = {k: v.detach().clone() for k, v in self.G.state_dict().items()}
+    def validate(self, models: dict[str, nn.Module]) -> dict[str, float]:
+        return validate(models["generator"], self.val, self.cfg.scale, self.device)
 
-    def run(self) -> nn.Module:
-        """Train through all stages (from the checkpoint, if resumed); returns the best generator."""
-        cfg = self.cfg
-        total = sum(cfg.steps(s) for s in STAGES) or 1
-        self.G.train()
-        self.D.train()
-        for stage in STAGES[STAGES.index(self.stage) :]:
-            if stage != self.stage:
-                self.stage, self.step = stage, 0
-                self._new_optimisers()
-            n = cfg.steps(stage)
-            if n == 0:
-                continue
-            sampler = self.samplers["images" if stage == "pretrain" else "dems"](
-                cfg.seed * 1000 + STAGES.index(stage) * 100_003 + self.step + 7919 * self.rank
-            )
-            t0, done_before = time.time(), sum(cfg.steps(s) for s in STAGES[: STAGES.index(stage)])
-            while self.step < n:
-                self.rep.check_cancel()
-                for group in self.opt_g.param_groups + self.opt_d.param_groups:
-                    group["lr"] = cfg.lr(stage, self.step)
-                lr, hr = sampler.batch(cfg.batch_size)
-                lr, hr = lr.to(self.device), hr.to(self.device)
-                for p in self.D.parameters():
-                    p.requires_grad_(False)
-                loss, parts = self._g_loss(lr, hr)
-                self.opt_g.zero_grad()
-                loss.backward()
-                self.opt_g.step()
-                if stage == "gan":
-                    parts["d"] = self._d_step(hr)
-                self.step += 1
-                self.rep.report((done_before + self.step) / total)
-                if self.step % 25 == 0:
-                    rate = (time.time() - t0) / 25
-                    t0 = time.time()
-                    self.log(
-                        f"{stage} {self.step}/{n} "
-                        + " ".join(f"{k}={v:.4f}" for k, v in parts.items())
-                        + f" ({rate:.2f} s/step)"
-                    )
-                if self.step % cfg.validate_every == 0 or self.step == n:
-                    self._validate()
-                    self.save_checkpoint()
-        if self.best_state is not None:
-            self.G.load_state_dict(self.best_state)
-        self.G.eval()
-        return self.G
+    def score(self, metrics: dict[str, float]) -> float:
+        return float(metrics["rmse_m"])
+
+    def state_dict(self) -> dict[str, Any]:
+        return {"sampler": self.sampler.rng.bit_generator.state if self.sampler else None}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        self._sampler_state = state.get("sampler")
+
+
+def make_trainer(
+    config: TrainConfig,
+    samplers: dict[str, Callable[[int], PatchSampler]],
+    validation: ValidationSet,
+    out_dir: str,
+    reporter: Reporter | None = None,
+    feature_net: nn.Module | None = None,
+    log: Callable[[str], None] = print,
+    device: torch.device | None = None,
+) -> TrainingLoop:
+    """The shared training loop running the DEM recipe."""
+    hooks = DemSrHooks(config, samplers, validation, feature_net)
+    return TrainingLoop(hooks, hooks.loop_config(), out_dir, reporter, device, log)

@@ -1,0 +1,1 @@
+"""The shared training loop (hooks, schedulers, checkpoints, DDP, divergence stop)."""

@@ -1,0 +1,121 @@
+"""Shared base of the algorithms that run a model: MODEL, TILE_SIZE, OVERLAP, BATCH, DEVICE.
+
+Defaults and option lists come from the engine task (``TASK``) and the model store, so none is
+copied here by hand. Listing the models reads their JSON cards only (no torch), so the dialog
+and the help open fast.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from qgis.core import (
+    QgsProcessingContext,
+    QgsProcessingFeedback,
+    QgsProcessingParameterDefinition,
+    QgsProcessingParameterNumber,
+    QgsProcessingParameterString,
+)
+
+from .base_algorithm import GeohazardAlgorithm
+from .parameter_checks import set_unit
+
+if TYPE_CHECKING:
+    from ..engine.model_store import ModelStore
+    from ..engine.tasks.base import ModelTask
+    from ..engine.tiled_runner import TileSettings
+
+MAX_TILE = 8192
+MAX_BATCH = 256
+
+
+class ModelAlgorithm(GeohazardAlgorithm):
+    """Base for model algorithms; subclasses set ``TASK`` and call :meth:`add_model_parameters`."""
+
+    TASK: ModelTask
+    MODEL = "MODEL"
+    TILE_SIZE = "TILE_SIZE"
+    OVERLAP = "OVERLAP"
+    BATCH = "BATCH"
+    DEVICE = "DEVICE"
+
+    @staticmethod
+    def store() -> ModelStore:
+        """The model store: bundled models and the user's models folder in the QGIS profile."""
+        from ..engine.model_store import ModelStore
+        from ..settings import user_models_folder
+
+        return ModelStore(user_models_folder())
+
+    def model_names(self) -> list[str]:
+        """Names of the task's bundled and user models (cards only; no torch)."""
+        return self.store().names(self.TASK.name)
+
+    def models_help(self) -> str:
+        names = self.model_names()
+        return ", ".join(names) if names else self.tr("none installed")
+
+    def add_model_parameters(self) -> None:
+        """MODEL, then the advanced TILE_SIZE, OVERLAP, BATCH and DEVICE."""
+        self.addParameter(
+            QgsProcessingParameterString(
+                self.MODEL,
+                self.tr(
+                    "Model: 'default', the name of a bundled or user model, or a .safetensors "
+                    "file"
+                ),
+                "default",
+            )
+        )
+        task = self.TASK
+        advanced = [
+            QgsProcessingParameterNumber(
+                self.TILE_SIZE,
+                self.tr("Tile size (input pixels)"),
+                QgsProcessingParameterNumber.Integer,
+                task.tile_size,
+                minValue=task.min_tile,
+                maxValue=MAX_TILE,
+            ),
+            QgsProcessingParameterNumber(
+                self.OVERLAP,
+                self.tr("Tile overlap (input pixels)"),
+                QgsProcessingParameterNumber.Integer,
+                task.overlap,
+                minValue=0,
+                maxValue=MAX_TILE // 2,
+            ),
+            QgsProcessingParameterNumber(
+                self.BATCH,
+                self.tr(
+                    "Tiles per batch (0: automatic, {cpu} on the CPU and {gpu} on a GPU)"
+                ).format(cpu=task.batch_cpu, gpu=task.batch_gpu),
+                QgsProcessingParameterNumber.Integer,
+                0,
+                minValue=0,
+                maxValue=MAX_BATCH,
+            ),
+        ]
+        for p, unit in zip(advanced, ("px", "px", "tiles")):
+            p.setFlags(p.flags() | QgsProcessingParameterDefinition.FlagAdvanced)
+            self.addParameter(set_unit(p, unit))
+        self.add_device_parameter(self.DEVICE)
+
+    def model_choice(self, parameters: dict, context: QgsProcessingContext) -> str:
+        return self.parameterAsString(parameters, self.MODEL, context).strip()
+
+    def tile_settings(self, parameters: dict, context: QgsProcessingContext) -> TileSettings:
+        from ..engine.tiled_runner import TileSettings
+
+        return TileSettings(
+            tile_size=self.parameterAsInt(parameters, self.TILE_SIZE, context),
+            overlap=self.parameterAsInt(parameters, self.OVERLAP, context),
+            batch_size=self.parameterAsInt(parameters, self.BATCH, context),
+        )
+
+    def model_summary(self, summary: dict[str, Any], feedback: QgsProcessingFeedback) -> None:
+        feedback.pushInfo(
+            self.tr("Model {model} ran on {device} in {tiles} tile(s).").format(
+                model=summary.get("model"), device=summary.get("device"), tiles=summary.get("tiles")
+            )
+        )
