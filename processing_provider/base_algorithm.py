@@ -20,15 +20,11 @@ from qgis.PyQt.QtGui import QIcon
 from ..dependencies.requirements import DEFAULT_MODULES, missing_message, missing_modules
 from ..engine.run_options import DEVICE_CHOICES, RunOptions
 from .citations import Citation
-from .help_text import compose_help, help_url
+from .help_text import compose_help, help_url, plugin_dir
 from .output_paths import explicit_destination
 from .parameter_checks import check_values
 
 T = TypeVar("T")
-
-
-def plugin_dir() -> str:
-    return os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 def plugin_icon_path() -> str:

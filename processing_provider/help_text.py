@@ -15,6 +15,7 @@ from .parameter_checks import Translate, ranges_help
 
 
 def plugin_dir() -> str:
+    """The plugin's folder (the repository root; ``geohazard`` when installed)."""
     return os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 

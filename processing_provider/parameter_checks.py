@@ -61,18 +61,19 @@ def has_full_range(definition: QgsProcessingParameterDefinition) -> bool:
     return lo > -UNBOUNDED and hi < UNBOUNDED
 
 
-def range_text(definition: QgsProcessingParameterDefinition) -> str:
+def range_text(definition: QgsProcessingParameterDefinition, tr: Translate = str) -> str:
     """``-20 000 to 20 000 m`` (or ``at least 1 px`` when only one side is limited)."""
     lo, hi = number_bounds(definition)
     unit = unit_of(definition)
     tail = f" {unit}" if unit else ""
+    low, high = format_number(lo), format_number(hi)
     if lo > -UNBOUNDED and hi < UNBOUNDED:
-        return f"{format_number(lo)} to {format_number(hi)}{tail}"
+        return tr("{low} to {high}").format(low=low, high=high) + tail
     if lo > -UNBOUNDED:
-        return f"at least {format_number(lo)}{tail}"
+        return tr("at least {low}").format(low=low) + tail
     if hi < UNBOUNDED:
-        return f"at most {format_number(hi)}{tail}"
-    return f"any finite number{tail}"
+        return tr("at most {high}").format(high=high) + tail
+    return tr("any finite number") + tail
 
 
 def ranges_help(definitions: list[QgsProcessingParameterDefinition], tr: Translate) -> str:
@@ -82,7 +83,7 @@ def ranges_help(definitions: list[QgsProcessingParameterDefinition], tr: Transla
         if d.type() != "number":
             continue
         default = d.defaultValue()
-        text = f"<code>{d.name()}</code> ({d.description()}): {range_text(d)}"
+        text = f"<code>{d.name()}</code> ({d.description()}): {range_text(d, tr)}"
         if default is not None:
             text += tr(", default {value}").format(value=format_number(float(default)))
         rows.append(text)
@@ -103,15 +104,15 @@ def _check_number(
         number = float(str(value).strip()) if not isinstance(value, (int, float)) else value
     except ValueError:
         return tr("{name} must be a number ({range}), not '{value}'.").format(
-            name=name, range=range_text(definition), value=value
+            name=name, range=range_text(definition, tr), value=value
         )
     if not math.isfinite(number):
         return tr("{name} must be a finite number ({range}), not {value}.").format(
-            name=name, range=range_text(definition), value=value
+            name=name, range=range_text(definition, tr), value=value
         )
     if definition.dataType() == QgsProcessingParameterNumber.Type.Integer and number != int(number):
         return tr("{name} must be a whole number ({range}), not {value}.").format(
-            name=name, range=range_text(definition), value=format_number(number)
+            name=name, range=range_text(definition, tr), value=format_number(number)
         )
     lo, hi = number_bounds(definition)
     if number < lo or number > hi:
@@ -119,7 +120,7 @@ def _check_number(
         allowed = (
             tr("between {lo} and {hi}").format(lo=format_number(lo), hi=format_number(hi)) + tail
             if has_full_range(definition)
-            else range_text(definition)
+            else range_text(definition, tr)
         )
         return tr("{name} must be {allowed}, not {value}.").format(
             name=name, allowed=allowed, value=format_number(number) + tail

@@ -25,14 +25,16 @@ from qgis.core import (
     QgsRasterBandStats,
     QgsRasterLayer,
     QgsRasterShader,
+    QgsRectangle,
     QgsSingleBandPseudoColorRenderer,
     QgsStyle,
 )
 
 from .output_paths import layer_name
 
-# Share of pixels left out at each end of a colour stretch.
+# Share of pixels left out at each end of a colour stretch, and how many pixels are sampled.
 STRETCH_CUT = 0.02
+STRETCH_SAMPLE = 250_000
 
 
 def smooth_resampling(layer: QgsRasterLayer) -> None:
@@ -48,7 +50,8 @@ def robust_limits(
 ) -> tuple[float, float]:
     """The ``cut`` and ``1 - cut`` quantiles of a band (min/max when the histogram fails)."""
     provider = layer.dataProvider()
-    lo, hi = provider.cumulativeCut(band, cut, 1.0 - cut)
+    # A sample keeps styling quick on large outputs (it runs in QGIS's main thread).
+    lo, hi = provider.cumulativeCut(band, cut, 1.0 - cut, QgsRectangle(), STRETCH_SAMPLE)
     if not (math.isfinite(lo) and math.isfinite(hi)) or hi < lo:
         stats = provider.bandStatistics(
             band, QgsRasterBandStats.Stats.Min | QgsRasterBandStats.Stats.Max
