@@ -26,6 +26,18 @@ if TYPE_CHECKING:
     from ..engine.tiled_runner import TileSettings
 
 MAX_TILE = 8192
+
+
+def widget_wrapper() -> Any:
+    """The MODEL widget class, or None where Processing's GUI is not importable (the widget is
+    only a convenience: the parameter stays a string everywhere)."""
+    try:
+        from .model_widget import ModelWidgetWrapper
+    except ImportError:
+        return None
+    return ModelWidgetWrapper
+
+
 MAX_BATCH = 256
 
 
@@ -57,16 +69,17 @@ class ModelAlgorithm(GeohazardAlgorithm):
 
     def add_model_parameters(self) -> None:
         """MODEL, then the advanced TILE_SIZE, OVERLAP, BATCH and DEVICE."""
-        self.addParameter(
-            QgsProcessingParameterString(
-                self.MODEL,
-                self.tr(
-                    "Model: 'default', the name of a bundled or user model, or a .safetensors "
-                    "file"
-                ),
-                "default",
-            )
+        model = QgsProcessingParameterString(
+            self.MODEL,
+            self.tr(
+                "Model: 'default', the name of a bundled or user model, or a .safetensors file"
+            ),
+            "default",
         )
+        wrapper = widget_wrapper()
+        if wrapper is not None:
+            model.setMetadata({"widget_wrapper": {"class": wrapper, "models": self.model_names()}})
+        self.addParameter(model)
         task = self.TASK
         advanced = [
             QgsProcessingParameterNumber(

@@ -433,3 +433,20 @@ def test_hillshade_of_a_geographic_dem_converts_degrees_to_metres(
     expected = 1 / (111_320 * math.sqrt(math.cos(math.radians(layer.extent().center().y()))))
     assert renderer.zFactor() == pytest.approx(expected, rel=1e-6)
     QgsProject.instance().removeAllMapLayers()
+
+
+def test_model_widget_offers_the_task_models_and_a_file(plugin, qgis_app) -> None:
+    from geohazard.processing_provider.model_widget import ModelWidgetWrapper
+    from processing.gui.wrappers import DIALOG_STANDARD
+    from qgis.core import QgsApplication
+
+    alg = QgsApplication.processingRegistry().algorithmById(SR)
+    param = alg.parameterDefinition("MODEL")
+    meta = param.metadata()["widget_wrapper"]
+    assert meta["class"] is ModelWidgetWrapper and {"dem_sr_x2", "dem_sr_x4"} <= set(meta["models"])
+    wrapper = ModelWidgetWrapper(param, DIALOG_STANDARD)
+    items = [wrapper.combo.itemText(i) for i in range(wrapper.combo.count())]
+    assert items[0] == "default" and "dem_sr_x4" in items
+    assert wrapper.value() == "default"
+    wrapper.setValue("/data/mine.safetensors")
+    assert wrapper.value() == "/data/mine.safetensors"

@@ -8,7 +8,7 @@ read a task's defaults to build their parameters, and that must stay fast withou
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -59,7 +59,6 @@ class ModelTask:
     min_tile: int = 16
     batch_cpu: int = 1
     batch_gpu: int = 4
-    extra: dict[str, Any] = field(default_factory=dict)
 
     def check_card(self, card: ModelCard) -> None:
         """Task rules on a card beyond the shared ones (e.g. the scale agrees with the network)."""
