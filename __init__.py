@@ -2,7 +2,10 @@
 
 
 def classFactory(iface):  # noqa: N802 (QGIS API name)
-    """Create the plugin; heavy imports (torch, rasterio) happen only when an algorithm runs."""
+    """Create the plugin; heavy imports (torch, rasterio) happen only when an algorithm runs.
+
+    ``iface`` is the same object as ``qgis.utils.iface``, where the plugin reads it.
+    """
     from .plugin import GeohazardPlugin
 
-    return GeohazardPlugin(iface)
+    return GeohazardPlugin()

@@ -14,7 +14,9 @@ MENU = "&Geohazard"
 class GeohazardPlugin:
     """Registers the ``geohazard`` Processing provider in QGIS and in qgis_process."""
 
-    def __init__(self, iface) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self) -> None:
+        from qgis.utils import iface  # set by QGIS before plugins load; None in qgis_process
+
         from .settings import activate_dependencies_folder
 
         self.iface = iface
@@ -37,9 +39,9 @@ class GeohazardPlugin:
         self.initProcessing()
         from .ui.menu import add_menu, offer_install_if_missing, register_options_page
 
-        self.actions = add_menu(self.iface, MENU, self.show_installer, self.show_device_settings)
-        self.options_factory = register_options_page(self.iface)
-        offer_install_if_missing(self.iface, self.show_installer)
+        self.actions = add_menu(MENU, self.show_installer, self.show_device_settings)
+        self.options_factory = register_options_page()
+        offer_install_if_missing(self.show_installer)
 
     def show_installer(self) -> None:
         from .ui.installer_dialog import InstallerDialog
@@ -55,10 +57,10 @@ class GeohazardPlugin:
         from .ui.menu import remove_menu, unregister_options_page
 
         if self.actions:
-            remove_menu(self.iface, MENU, self.actions)
+            remove_menu(MENU, self.actions)
             self.actions = []
         if self.options_factory is not None:
-            unregister_options_page(self.iface, self.options_factory)
+            unregister_options_page(self.options_factory)
             self.options_factory = None
         if self.provider is not None:
             try:

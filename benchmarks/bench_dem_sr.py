@@ -2,7 +2,8 @@
 
 Measured, each in a fresh subprocess so peak RSS is the run's own:
   1. output megapixels/s of the bundled x2 and x4 models, end to end through
-     engine.tasks.dem_superres.super_resolve_dem (shared tiled runner) (read GeoTIFF, tiles, blend, write), default
+     engine.tasks.dem_superres.super_resolve_dem on the shared tiled runner (read GeoTIFF,
+     tiles, blend, write), default
      tile size and overlap;
   2. the same for the paper-size generator (23 RRDB blocks, 64 features, growth 32; random
      weights, which do not change its speed);
@@ -44,19 +45,22 @@ args = json.loads({args!r})
 src = os.path.join(args["dir"], "in.tif")
 n = args["size"]
 dem = fractal_terrain((n, n), 7, TerrainConfig(relief_m=1500.0, base_m=300.0))
-write_raster(src, dem[None], Grid(CRS.from_epsg(32633), Affine(30, 0, 4e5, 0, -30, 5e6), n, n), ["e"])
+grid = Grid(CRS.from_epsg(32633), Affine(30, 0, 4e5, 0, -30, 5e6), n, n)
+write_raster(src, dem[None], grid, ["e"])
 del dem
 if args["model"] == "paper":
     torch.manual_seed(0)
     cfgd = dict(type="RRDBNet", scale=args["scale"], num_feat=64, num_block=23, num_grow_ch=32,
                 cubic_skip=True, back_projection=True)
-    network = LoadedModel(build_network(cfgd).eval(), draft_card(cfgd, args["scale"], "paper-size"), "")
+    card = draft_card(cfgd, args["scale"], "paper-size")
+    network = LoadedModel(build_network(cfgd).eval(), card, "")
 else:
     network = ModelStore().load(TASK, args["model"], "")
 rss0 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 cfg = SuperResolutionConfig(scale=args["scale"], tile_size=args["tile"], overlap=args["overlap"])
 t0 = time.perf_counter()
-summary = super_resolve_dem(src, os.path.join(args["dir"], "out.tif"), cfg, RunOptions(device="cpu"), model=network)
+out = os.path.join(args["dir"], "out.tif")
+summary = super_resolve_dem(src, out, cfg, RunOptions(device="cpu"), model=network)
 dt = time.perf_counter() - t0
 print(json.dumps(dict(seconds=dt, out_mp=(n * args["scale"]) ** 2 / 1e6, tiles=summary["tiles"],
                       peak_rss_mib=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,

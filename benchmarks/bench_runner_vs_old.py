@@ -37,7 +37,8 @@ src = os.path.join(a["dir"], "in.tif")
 if not os.path.exists(src):
     n = a["size"]
     dem = fractal_terrain((n, n), 7, TerrainConfig(relief_m=1500.0, base_m=300.0))
-    write_raster(src, dem[None], Grid(CRS.from_epsg(32633), Affine(30, 0, 4e5, 0, -30, 5e6), n, n), ["e"])
+    grid = Grid(CRS.from_epsg(32633), Affine(30, 0, 4e5, 0, -30, 5e6), n, n)
+    write_raster(src, dem[None], grid, ["e"])
 out = os.path.join(a["dir"], a["which"] + ".tif")
 if a["which"] == "old":
     from geohazard.engine.superres.inference import SuperResolutionConfig, super_resolve_dem
@@ -45,7 +46,8 @@ if a["which"] == "old":
 else:
     from geohazard.engine.tasks.dem_superres import SuperResolutionConfig, super_resolve_dem
     from geohazard.engine.run_options import RunOptions
-    run = lambda: super_resolve_dem(src, out, SuperResolutionConfig(scale=a["scale"]), RunOptions(device="cpu"))
+    cpu = RunOptions(device="cpu")
+    run = lambda: super_resolve_dem(src, out, SuperResolutionConfig(scale=a["scale"]), cpu)
 t0 = time.perf_counter()
 run()
 print(json.dumps({{"seconds": time.perf_counter() - t0}}))

@@ -29,8 +29,6 @@ import numpy as np  # noqa: E402
 import rasterio  # noqa: E402
 import torch  # noqa: E402
 from affine import Affine  # noqa: E402
-from rasterio.crs import CRS  # noqa: E402
-
 from geohazard.engine.archs.registry import build_network  # noqa: E402
 from geohazard.engine.device import memory_cap_scope  # noqa: E402
 from geohazard.engine.memory_cap import parse_memory_cap  # noqa: E402
@@ -39,8 +37,13 @@ from geohazard.engine.progress import Reporter  # noqa: E402
 from geohazard.engine.raster_io import Grid, write_raster  # noqa: E402
 from geohazard.engine.run_options import RunOptions  # noqa: E402
 from geohazard.engine.superres.card import draft_card  # noqa: E402
-from geohazard.engine.tasks.dem_superres import TASK, SuperResolutionConfig, super_resolve_dem  # noqa: E402
+from geohazard.engine.tasks.dem_superres import (  # noqa: E402
+    TASK,
+    SuperResolutionConfig,
+    super_resolve_dem,
+)
 from geohazard.engine.terrain import TerrainConfig, fractal_terrain  # noqa: E402
+from rasterio.crs import CRS  # noqa: E402
 
 
 def emit(**kw: object) -> None:
@@ -81,7 +84,6 @@ def main() -> None:
             device=s["device"],
             max_abs_diff_m=float(np.nanmax(np.abs(read(out) - read(cpu_out)))),
         )
-    big = dem(tmp, 2048)
     paper_arch = dict(
         type="RRDBNet",
         scale=4,

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import shlex
-import subprocess
+import subprocess  # nosec B404  # the installer runs pip; argv lists, never a shell
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Callable
@@ -161,6 +161,12 @@ class PlanRun:
     def cancel(self) -> None:
         self.result = InstallResult(False, "Cancelled; packages already installed stay in place.")
 
+    def final(self) -> InstallResult:
+        """The result of a run that has ended (done, failed or cancelled)."""
+        if self.result is None:
+            raise RuntimeError("the install has not ended yet")
+        return self.result
+
 
 def describe_command(step: InstallStep) -> str:
     """The command as a user can paste it into a terminal (the import check abbreviated)."""
@@ -219,7 +225,7 @@ def run_plan(
     run = PlanRun(steps)
     while True:
         cmd = run.start_step()
-        proc = subprocess.Popen(
+        proc = subprocess.Popen(  # nosec B603  # argv of the plan shown to the user; no shell
             cmd,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
@@ -229,7 +235,8 @@ def run_plan(
             env=child_environment(),
             creationflags=NO_WINDOW,
         )
-        assert proc.stdout is not None
+        if proc.stdout is None:  # never with stdout=PIPE; checked so that -O keeps the check
+            raise RuntimeError("pip's output could not be read")
         for text in proc.stdout:
             line(text.rstrip("\r\n"))
             progress(run.feed(text))
@@ -237,8 +244,7 @@ def run_plan(
                 proc.kill()
                 proc.wait()
                 run.cancel()
-                assert run.result is not None
-                return run.result
+                return run.final()
         if not run.finish_step(proc.wait()):
             break
     progress(
@@ -246,5 +252,4 @@ def run_plan(
         if run.result and run.result.ok
         else plan_progress(steps, run.index, run.parser.fraction)
     )
-    assert run.result is not None
-    return run.result
+    return run.final()

@@ -22,7 +22,7 @@ Nothing is guessed; when no candidate passes, the error lists what was tried and
 from __future__ import annotations
 
 import os
-import subprocess
+import subprocess  # nosec B404  # asks candidate interpreters their version; no shell
 import sys
 from dataclasses import dataclass, field
 from typing import Callable
@@ -92,7 +92,7 @@ def candidates(
 
 def probe(executable: str, timeout: float = 30.0) -> InterpreterInfo:
     """Ask ``executable`` for its version and exec_prefix (raises OSError/ValueError)."""
-    proc = subprocess.run(
+    proc = subprocess.run(  # nosec B603  # fixed probe code, argv list, no shell
         [executable, "-c", _PROBE],
         capture_output=True,
         text=True,

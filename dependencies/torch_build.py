@@ -14,7 +14,7 @@ import os
 import platform as _platform
 import re
 import shutil
-import subprocess
+import subprocess  # nosec B404  # runs nvidia-smi to pick the torch build; no shell
 import sys
 from dataclasses import dataclass
 
@@ -100,10 +100,10 @@ def query_gpu(timeout: float = 15.0) -> GpuReport | None:
     if exe is None:
         return None
     try:
-        header = subprocess.run(
+        header = subprocess.run(  # nosec B603  # nvidia-smi found on PATH, fixed argv
             [exe], capture_output=True, text=True, timeout=timeout, creationflags=NO_WINDOW
         )
-        names = subprocess.run(
+        names = subprocess.run(  # nosec B603  # nvidia-smi found on PATH, fixed argv
             [exe, "--query-gpu=name,memory.total", "--format=csv,noheader"],
             capture_output=True,
             text=True,

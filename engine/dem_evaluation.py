@@ -47,14 +47,16 @@ def _histogram_svg(diff: np.ndarray, bins: int = 60, width: int = 640, height: i
         for x, p in zip(xs, pdf)
     )
     ticks = "".join(
-        f'<text x="{pad + cw * (t - lo) / (hi - lo):.1f}" y="{height - 12}" font-size="11" text-anchor="middle">{t:.3g}</text>'
+        f'<text x="{pad + cw * (t - lo) / (hi - lo):.1f}" y="{height - 12}" font-size="11" '
+        f'text-anchor="middle">{t:.3g}</text>'
         for t in np.linspace(lo, hi, 7)
     )
     return (
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}">'
         f'<rect width="100%" height="100%" fill="white"/>{bars}'
         f'<polyline points="{pts}" fill="none" stroke="#c0392b" stroke-width="2"/>{ticks}'
-        f'<text x="{width / 2}" y="20" font-size="13" text-anchor="middle">DEM - reference (m); red: normal fit, mean {mu:.3f} m, sd {sd:.3f} m</text>'
+        f'<text x="{width / 2}" y="20" font-size="13" text-anchor="middle">DEM - reference (m); '
+        f"red: normal fit, mean {mu:.3f} m, sd {sd:.3f} m</text>"
         "</svg>"
     )
 
@@ -74,15 +76,18 @@ def write_report(
     path: str, metrics: DemMetrics, diff: np.ndarray, dem_name: str, ref_name: str
 ) -> None:
     rows = "".join(
-        f"<tr><td>{html.escape(REPORT_LABELS.get(k, k))}</td><td>{v if isinstance(v, int) else f'{v:.4g}'}</td></tr>"
+        f"<tr><td>{html.escape(REPORT_LABELS.get(k, k))}</td>"
+        f"<td>{v if isinstance(v, int) else f'{v:.4g}'}</td></tr>"
         for k, v in metrics.as_dict().items()
     )
     text = (
-        "<!DOCTYPE html><html><head><meta charset='utf-8'><title>DEM evaluation</title></head><body>"
-        f"<h2>DEM evaluation</h2><p>DEM: {html.escape(dem_name)}<br>Reference: {html.escape(ref_name)}</p>"
+        "<!DOCTYPE html><html><head><meta charset='utf-8'><title>DEM evaluation</title></head>"
+        f"<body><h2>DEM evaluation</h2><p>DEM: {html.escape(dem_name)}<br>"
+        f"Reference: {html.escape(ref_name)}</p>"
         "<table border='1' cellpadding='4'><tr><th>metric</th><th>value</th></tr>"
         f"{rows}</table><h3>Difference histogram</h3>{_histogram_svg(diff)}"
-        "<p>PSNR uses the reference's elevation range as peak; slope by central differences in degrees.</p>"
+        "<p>PSNR uses the reference's elevation range as peak; slope by central differences in "
+        "degrees.</p>"
         "</body></html>"
     )
     tmp = path + ".partial"

@@ -101,7 +101,8 @@ def topographic_phase(
         other_info = inspect_raster(compare_path)
         if other_info.count != 1:
             raise GeohazardError(
-                f"'{os.path.basename(compare_path)}' has {other_info.count} bands; a DEM must have one band."
+                f"'{os.path.basename(compare_path)}' has {other_info.count} bands; "
+                "a DEM must have one band."
             )
         other = open_band(
             other_info,

@@ -22,7 +22,8 @@ class MemoryCap:
     def as_fraction(self, total_bytes: int) -> float:
         if self.fraction is not None:
             return self.fraction
-        assert self.gib is not None
+        if self.gib is None:
+            raise ValueError("a GPU memory cap needs a fraction or an amount in GiB")
         return min(1.0, self.gib * GIB / max(total_bytes, 1))
 
     def __str__(self) -> str:

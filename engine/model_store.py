@@ -12,6 +12,7 @@ against the header. Only then is the network built and the weights read.
 
 from __future__ import annotations
 
+import builtins
 import json
 import os
 import struct
@@ -33,7 +34,7 @@ DEFAULT = "default"
 
 
 class TaskRules(Protocol):
-    """What the store needs to know of a task (every :class:`~.tasks.base.ModelTask` has it)."""
+    """What the store needs to know of a task (every :class:`~.model_task.ModelTask` has it)."""
 
     name: str
     architectures: tuple[str, ...]
@@ -127,9 +128,9 @@ class ModelStore:
 
     # --- listing (no torch) --------------------------------------------------------------
 
-    def list(self, task: str) -> list[ModelEntry]:
+    def list(self, task: str) -> builtins.list[ModelEntry]:
         """Models of ``task``: bundled first, then the user's; unreadable cards are skipped."""
-        found: list[ModelEntry] = []
+        found: builtins.list[ModelEntry] = []
         names: set[str] = set()
         for folder, source in ((self.bundled_dir, "bundled"), (self.user_dir, "user")):
             if not folder or not os.path.isdir(folder):
@@ -147,7 +148,7 @@ class ModelStore:
                     found.append(ModelEntry(card.name, path, card, source))
         return found
 
-    def names(self, task: str) -> list[str]:
+    def names(self, task: str) -> builtins.list[str]:
         return [e.name for e in self.list(task)]
 
     def resolve(self, task: str, ref: str, default: str) -> ModelEntry | str:

@@ -12,6 +12,7 @@ import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from types import TracebackType
 
 import numpy as np
 import rasterio
@@ -108,9 +109,8 @@ def check_band(info: RasterInfo, band: int) -> None:
 
 
 def _masked_to_float(data: np.ma.MaskedArray) -> np.ndarray:
-    out = np.asarray(
-        data.filled(np.nan) if data.dtype.kind == "f" else data.astype("float32").filled(np.nan)
-    )
+    values = data if data.dtype.kind == "f" else data.astype("float32")
+    out = np.asarray(np.ma.filled(values, np.nan))
     return out.astype(np.float32, copy=False)
 
 
@@ -343,11 +343,17 @@ class RasterWriter:
 
     def write(self, bands: np.ndarray, window: Window | None = None) -> None:
         """Write a (bands, rows, cols) array, or (rows, cols) for one band, at ``window``."""
-        assert self._dst is not None, "use RasterWriter as a context manager"
+        if self._dst is None:
+            raise RuntimeError("use RasterWriter as a context manager")
         arr = bands if bands.ndim == 3 else bands[None]
         self._dst.write(arr.astype(self.dtype, copy=False), window=window)
 
-    def __exit__(self, exc_type, exc, tb) -> bool:  # type: ignore[no-untyped-def]
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
         if self._dst is not None:
             self._dst.close()
         if exc_type is None:
@@ -355,9 +361,8 @@ class RasterWriter:
         else:
             try:
                 self._ctx.__exit__(exc_type, exc, tb)
-            except BaseException:
+            except BaseException:  # the original error is the one to report
                 pass
-        return False
 
 
 def write_raster(

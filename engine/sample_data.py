@@ -85,28 +85,3 @@ def write_jacksboro(path: str, rows_cols: tuple[int, int, int, int] | None = Non
     if rows_cols is not None:
         dem, grid = block(dem, grid, rows_cols)
     return write_raster(path, dem[None], grid, ["elevation (m)"])
-
-
-def write_held_out_pair(folder: str, scale: int) -> dict[str, str]:
-    """Write the held-out Jacksboro block as HR truth, its block-mean LR version and the bicubic
-    and nearest upsamplings of that LR (for comparisons), as GeoTIFFs in ``folder``."""
-    from affine import Affine as _Affine
-
-    from .superres.degrade import block_mean, upsample
-
-    os.makedirs(folder, exist_ok=True)
-    dem, grid = jacksboro_dem()
-    hr, hr_grid = block(dem, grid, JACKSBORO_TEST)
-    lr = block_mean(hr, scale)
-    lr_grid = Grid(hr_grid.crs, hr_grid.transform * _Affine.scale(scale), lr.shape[1], lr.shape[0])
-    paths = {
-        "hr": os.path.join(folder, "jacksboro_heldout_hr.tif"),
-        "lr": os.path.join(folder, f"jacksboro_heldout_lr_x{scale}.tif"),
-        "bicubic": os.path.join(folder, f"jacksboro_heldout_bicubic_x{scale}.tif"),
-        "nearest": os.path.join(folder, f"jacksboro_heldout_nearest_x{scale}.tif"),
-    }
-    write_raster(paths["hr"], hr[None], hr_grid, ["elevation (m)"])
-    write_raster(paths["lr"], lr[None], lr_grid, ["elevation (m)"])
-    write_raster(paths["bicubic"], upsample(lr, scale, "bicubic")[None], hr_grid, ["elevation (m)"])
-    write_raster(paths["nearest"], upsample(lr, scale, "nearest")[None], hr_grid, ["elevation (m)"])
-    return paths

@@ -34,8 +34,8 @@ class TerrainConfig:
 
 def _spectral_field(rng: np.random.Generator, shape: tuple[int, int], beta: float) -> np.ndarray:
     rows, cols = shape
-    ky = np.fft.fftfreq(rows)[:, None]
-    kx = np.fft.rfftfreq(cols)[None, :]
+    ky = np.fft.fftfreq(rows, d=1.0)[:, None]
+    kx = np.fft.rfftfreq(cols, d=1.0)[None, :]
     k = np.hypot(kx, ky)
     k[0, 0] = 1.0
     amplitude = k ** (-beta / 2.0)

@@ -23,11 +23,11 @@ from rasterio.windows import Window
 
 from .device import autocast, run_scope
 from .errors import GeohazardError
+from .model_task import ModelTask, Tile
 from .oom import run_with_oom_retry
 from .progress import Reporter
 from .raster_io import BandReader, Grid, RasterWriter, check_output_path, inspect_raster, open_bands
 from .run_options import RunOptions
-from .tasks.base import ModelTask, Tile
 from .tiling import fit_tile, tile_starts, tile_weight
 
 if TYPE_CHECKING:

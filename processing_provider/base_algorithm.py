@@ -10,7 +10,6 @@ from qgis.core import (
     QgsProcessingContext,
     QgsProcessingException,
     QgsProcessingFeedback,
-    QgsProcessingParameterDefinition,
     QgsProcessingParameterEnum,
     QgsRasterLayer,
 )
@@ -23,6 +22,7 @@ from .citations import Citation
 from .help_text import compose_help, help_url, plugin_dir
 from .output_paths import explicit_destination
 from .parameter_checks import check_values
+from .qgis_compat import set_advanced
 
 T = TypeVar("T")
 
@@ -99,8 +99,7 @@ class GeohazardAlgorithm(QgsProcessingAlgorithm):
             options=list(DEVICE_CHOICES),
             defaultValue=0,
         )
-        param.setFlags(param.flags() | QgsProcessingParameterDefinition.FlagAdvanced)
-        self.addParameter(param)
+        self.addParameter(set_advanced(param))
 
     def run_options(
         self,
@@ -218,16 +217,16 @@ class GeohazardAlgorithm(QgsProcessingAlgorithm):
             if clash:
                 raise QgsProcessingException(
                     self.tr(
-                        "{name} would overwrite the input {input} ('{file}'); choose another "
+                        "{output} would overwrite the input {input} ('{file}'); choose another "
                         "output file. Inputs are never modified."
-                    ).format(name=name, input=clash[0], file=os.path.basename(path))
+                    ).format(output=name, input=clash[0], file=os.path.basename(path))
                 )
             if path in seen:
                 raise QgsProcessingException(
                     self.tr(
-                        "{name} and {other} are the same file ('{file}'); give each output its "
+                        "{output} and {other} are the same file ('{file}'); give each output its "
                         "own file name."
-                    ).format(name=name, other=seen[path], file=os.path.basename(path))
+                    ).format(output=name, other=seen[path], file=os.path.basename(path))
                 )
             seen[path] = name
 

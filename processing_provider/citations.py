@@ -110,6 +110,28 @@ HANSSEN = Citation(
     "Kluwer Academic Publishers",
     used_for="topographic phase and height of ambiguity",
 )
+SARDINET = Citation(
+    "Bralet, A., Atto, A. M., Chanussot, J., Trouvé, E.",
+    2022,
+    "Deep learning of radiometrical and geometrical SAR distorsions for image modality "
+    "translations",
+    "IEEE International Conference on Image Processing (ICIP), 1766-1770",
+    used_for="the SARDINet architecture (reference [10] of the 2024 paper)",
+)
+KROPATSCH_STROBL = Citation(
+    "Kropatsch, W. G., Strobl, D.",
+    1990,
+    "The generation of SAR layover and shadow maps from digital elevation models",
+    "IEEE Transactions on Geoscience and Remote Sensing 28(1)",
+    used_for="layover and shadow from the local slope along range",
+)
+MEIER_FREI_NUESCH = Citation(
+    "Meier, E., Frei, U., Nüesch, D.",
+    1993,
+    "Precise terrain corrected geocoded images",
+    "In: SAR Geocoding: Data and Systems",
+    used_for="foreshortening, layover and shadow along range lines",
+)
 SARDINET_DEM = Citation(
     "Bralet, A., Ngo, T. N., Trouvé, E., Chanussot, J., Atto, A. M.",
     2024,

@@ -18,6 +18,7 @@ from qgis.core import (
 )
 from qgis.PyQt.QtGui import QColor
 
+from .qgis_compat import DISTANCE_METERS, RAMP_INTERPOLATED
 from .styling import format_value, smooth_resampling
 
 
@@ -27,9 +28,7 @@ def metres_per_map_unit(layer: QgsRasterLayer) -> float:
     if crs.isGeographic():
         lat = layer.extent().center().y()
         return 111_320.0 * math.sqrt(max(math.cos(math.radians(lat)), 1e-6))
-    factor = QgsUnitTypes.fromUnitToUnitFactor(
-        crs.mapUnits(), QgsUnitTypes.DistanceUnit.DistanceMeters
-    )
+    factor = QgsUnitTypes.fromUnitToUnitFactor(crs.mapUnits(), DISTANCE_METERS)
     return factor if factor > 0 else 1.0
 
 
@@ -50,7 +49,7 @@ def cyclic_phase(layer: QgsRasterLayer, band: int) -> None:
     stops = [QgsGradientStop((i + 1) / len(colours), QColor(c)) for i, c in enumerate(colours[1:])]
     ramp = QgsGradientColorRamp(QColor(colours[0]), QColor(colours[0]), False, stops)
     fcn = QgsColorRampShader(-math.pi, math.pi, ramp)
-    fcn.setColorRampType(QgsColorRampShader.Type.Interpolated)
+    fcn.setColorRampType(RAMP_INTERPOLATED)
     fcn.classifyColorRamp(12, band, layer.extent(), layer.dataProvider())
     items = []
     for item in fcn.colorRampItemList():

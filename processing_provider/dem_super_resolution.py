@@ -17,10 +17,12 @@ from ..engine.tasks.dem_superres import TASK as DEM_SR_TASK
 from .citations import ESRGAN, ESRGAN_DEM
 from .dem_styling import hillshade
 from .model_algorithm import ModelAlgorithm
+from .qgis_compat import INTEGER
 from .styling import LayerStyle
 
-HELP = """Sharpens a DEM (e.g. a 30 or 90 m SRTM) by a factor of 2 or 4 with a residual-in-residual \
-dense network (ESRGAN generator) trained in two stages: natural grayscale images, then DEMs. \
+HELP = """Sharpens a DEM (e.g. a 30 or 90 m SRTM) by a factor of 2 or 4 with a \
+residual-in-residual dense network (ESRGAN generator) trained in two stages: natural grayscale \
+images, then DEMs. \
 The bundled models learned from 3 arc-second (about 90 m) ridge-and-valley terrain and simulated \
 fractal terrain; on other landscapes or resolutions, check them with "Evaluate DEM" where a \
 reference exists, or fine-tune on your own DEMs. Like bicubic interpolation, whose correction \
@@ -41,9 +43,12 @@ Pickle-based weights (.pth, .pt) are refused because loading them can run code.
 
 <b>Tile size</b> and <b>overlap</b> (input pixels, advanced): the DEM is processed in \
 overlapping tiles of this size, blended so that no seam shows, so a raster of any size runs in \
-bounded memory. Defaults {tile} and {overlap} (the bundled models need 12 pixels of context on each side; the rest leaves room for blending). {tile} was the fastest tile size on a CPU; on a GPU larger tiles (512-1024) repeat less work in the overlaps. On a GPU that runs out of memory, the tile size is halved \
-automatically. <b>Tiles per batch</b> (advanced): 0 runs one tile at a time on the CPU and \
-four on a GPU. <b>Device</b>: auto uses a CUDA GPU when available, else the CPU; mixed precision (bf16/fp16) is switched on in Plugins > Geohazard > Device settings.
+bounded memory. Defaults {tile} and {overlap} (the bundled models need 12 pixels of context on \
+each side; the rest leaves room for blending). {tile} was the fastest tile size on a CPU; on a \
+GPU larger tiles (512-1024) repeat less work in the overlaps. On a GPU that runs out of memory, \
+the tile size is halved automatically. <b>Tiles per batch</b> (advanced): 0 runs one tile at a \
+time on the CPU and four on a GPU. <b>Device</b>: auto uses a CUDA GPU when available, else the \
+CPU; mixed precision (bf16/fp16) is switched on in Plugins > Geohazard > Device settings.
 
 The bundled models were trained on offline data only; their model cards (models/*.json) give \
 their accuracy on a held-out real DEM against bicubic and nearest-neighbour interpolation."""
@@ -97,7 +102,7 @@ class DemSuperResolutionAlgorithm(ModelAlgorithm):
             QgsProcessingParameterNumber(
                 self.SCALE,
                 self.tr("Scale factor (2 or 4)"),
-                QgsProcessingParameterNumber.Integer,
+                INTEGER,
                 4,
                 minValue=min(SCALES),
                 maxValue=max(SCALES),

@@ -12,17 +12,17 @@ from typing import TYPE_CHECKING, Any
 from qgis.core import (
     QgsProcessingContext,
     QgsProcessingFeedback,
-    QgsProcessingParameterDefinition,
     QgsProcessingParameterNumber,
     QgsProcessingParameterString,
 )
 
 from .base_algorithm import GeohazardAlgorithm
 from .parameter_checks import set_unit
+from .qgis_compat import INTEGER, set_advanced
 
 if TYPE_CHECKING:
     from ..engine.model_store import ModelStore
-    from ..engine.tasks.base import ModelTask
+    from ..engine.model_task import ModelTask
     from ..engine.tiled_runner import TileSettings
 
 MAX_TILE = 8192
@@ -85,7 +85,7 @@ class ModelAlgorithm(GeohazardAlgorithm):
             QgsProcessingParameterNumber(
                 self.TILE_SIZE,
                 self.tr("Tile size (input pixels)"),
-                QgsProcessingParameterNumber.Integer,
+                INTEGER,
                 task.tile_size,
                 minValue=task.min_tile,
                 maxValue=MAX_TILE,
@@ -93,7 +93,7 @@ class ModelAlgorithm(GeohazardAlgorithm):
             QgsProcessingParameterNumber(
                 self.OVERLAP,
                 self.tr("Tile overlap (input pixels)"),
-                QgsProcessingParameterNumber.Integer,
+                INTEGER,
                 task.overlap,
                 minValue=0,
                 maxValue=MAX_TILE // 2,
@@ -103,15 +103,14 @@ class ModelAlgorithm(GeohazardAlgorithm):
                 self.tr(
                     "Tiles per batch (0: automatic, {cpu} on the CPU and {gpu} on a GPU)"
                 ).format(cpu=task.batch_cpu, gpu=task.batch_gpu),
-                QgsProcessingParameterNumber.Integer,
+                INTEGER,
                 0,
                 minValue=0,
                 maxValue=MAX_BATCH,
             ),
         ]
         for p, unit in zip(advanced, ("px", "px", "tiles")):
-            p.setFlags(p.flags() | QgsProcessingParameterDefinition.FlagAdvanced)
-            self.addParameter(set_unit(p, unit))
+            self.addParameter(set_unit(set_advanced(p), unit))
         self.add_device_parameter(self.DEVICE)
 
     def model_choice(self, parameters: dict, context: QgsProcessingContext) -> str:

@@ -9,7 +9,6 @@ from qgis.core import (
     QgsProcessingContext,
     QgsProcessingFeedback,
     QgsProcessingParameterBand,
-    QgsProcessingParameterDefinition,
     QgsProcessingParameterEnum,
     QgsProcessingParameterNumber,
     QgsProcessingParameterRasterDestination,
@@ -21,14 +20,15 @@ from ..engine.offsets.outliers import FILTERS
 from .base_algorithm import GeohazardAlgorithm
 from .citations import AUTORIFT, CC_RESSIAMNET, COSI_CORR
 from .parameter_checks import set_unit
+from .qgis_compat import DOUBLE, INTEGER, set_advanced
 from .styling import LayerStyle, pseudocolor, symmetric_pseudocolor
 
 HELP = """Measures ground displacement between two SAR amplitude images (or any two co-registered \
 images) by normalized cross-correlation (NCC) of windows, as in pixel offset tracking of \
 glaciers, landslides and co-seismic ruptures.
 
-<b>Reference</b> and <b>secondary</b>: two acquisitions of the same area, ideally on the same grid. \
-A secondary on another grid or CRS is resampled (bilinear) onto the reference grid, with a \
+<b>Reference</b> and <b>secondary</b>: two acquisitions of the same area, ideally on the same \
+grid. A secondary on another grid or CRS is resampled (bilinear) onto the reference grid, with a \
 warning in the log. <b>Band</b>: the band of both images to correlate, 1 for the first band.
 
 <b>Window sizes</b> (pixels, comma-separated, even, e.g. 32,64,128): each size is correlated on \
@@ -122,7 +122,7 @@ class OffsetTrackingAlgorithm(GeohazardAlgorithm):
         step = QgsProcessingParameterNumber(
             self.STEP,
             self.tr("Step between window centres (pixels)"),
-            QgsProcessingParameterNumber.Type.Integer,
+            INTEGER,
             16,
             minValue=1,
             maxValue=4096,
@@ -130,7 +130,7 @@ class OffsetTrackingAlgorithm(GeohazardAlgorithm):
         search = QgsProcessingParameterNumber(
             self.SEARCH,
             self.tr("Search distance (pixels, each direction)"),
-            QgsProcessingParameterNumber.Type.Integer,
+            INTEGER,
             16,
             minValue=1,
             maxValue=512,
@@ -141,7 +141,7 @@ class OffsetTrackingAlgorithm(GeohazardAlgorithm):
         quality = QgsProcessingParameterNumber(
             self.MIN_QUALITY,
             self.tr("Minimum peak NCC to accept a match (0-1)"),
-            QgsProcessingParameterNumber.Type.Double,
+            DOUBLE,
             0.1,
             minValue=-1.0,
             maxValue=1.0,
@@ -150,8 +150,7 @@ class OffsetTrackingAlgorithm(GeohazardAlgorithm):
             self.OUTLIER_FILTER, self.tr("Outlier filter"), list(FILTERS), defaultValue=1
         )
         for p in (quality, outliers):
-            p.setFlags(p.flags() | QgsProcessingParameterDefinition.Flag.FlagAdvanced)
-            self.addParameter(p)
+            self.addParameter(set_advanced(p))
         self.addParameter(
             QgsProcessingParameterRasterDestination(
                 self.OUTPUT, self.tr("Offsets (east, north, magnitude in m; quality)")

@@ -32,11 +32,8 @@ def explicit_destination(
     """
     if isinstance(value, QgsProcessingOutputLayerDefinition):
         value = value.sink
-    if isinstance(value, QgsProperty):
-        if value.propertyType() == QgsProperty.Type.StaticProperty:
-            value = value.staticValue()
-        else:
-            value, _ok = value.valueAsString(context.expressionContext())
+    if isinstance(value, QgsProperty):  # a static value, or an expression (models)
+        value, _ok = value.valueAsString(context.expressionContext())
     if value is None:
         return None
     text = str(value).strip()

@@ -16,11 +16,12 @@ from typing import Any, Callable
 from qgis.core import (
     QgsProcessingContext,
     QgsProcessingParameterDefinition,
-    QgsProcessingParameterNumber,
     QgsProcessingUtils,
     QgsProperty,
     QgsRasterLayer,
 )
+
+from .qgis_compat import INTEGER, OPTIONAL
 
 UNIT_KEY = "geohazard_unit"
 # QGIS's "no limit" is +-DBL_MAX; anything beyond this counts as unbounded.
@@ -110,7 +111,7 @@ def _check_number(
         return tr("{name} must be a finite number ({range}), not {value}.").format(
             name=name, range=range_text(definition, tr), value=value
         )
-    if definition.dataType() == QgsProcessingParameterNumber.Type.Integer and number != int(number):
+    if definition.dataType() == INTEGER and number != int(number):
         return tr("{name} must be a whole number ({range}), not {value}.").format(
             name=name, range=range_text(definition, tr), value=format_number(number)
         )
@@ -215,7 +216,7 @@ def check_values(
         if isinstance(value, QgsProperty):
             continue  # data-defined (models): evaluated by QGIS at run time
         if _is_unset(value):
-            if not (definition.flags() & QgsProcessingParameterDefinition.Flag.FlagOptional) and (
+            if not (definition.flags() & OPTIONAL) and (
                 definition.defaultValue() is None and not definition.isDestination()
             ):
                 return tr("{name} is required: {description}.").format(

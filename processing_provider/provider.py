@@ -13,6 +13,8 @@ class GeohazardProvider(QgsProcessingProvider):
         from .dem_super_resolution import DemSuperResolutionAlgorithm
         from .evaluate_dem import EvaluateDemAlgorithm
         from .offset_tracking import OffsetTrackingAlgorithm
+        from .sar_distortion import SarDistortionAlgorithm
+        from .sar_to_optical import SarToOpticalAlgorithm
         from .topographic_phase import TopographicPhaseAlgorithm
 
         for alg in (
@@ -20,6 +22,8 @@ class GeohazardProvider(QgsProcessingProvider):
             DemSuperResolutionAlgorithm(),
             EvaluateDemAlgorithm(),
             TopographicPhaseAlgorithm(),
+            SarDistortionAlgorithm(),
+            SarToOpticalAlgorithm(),
         ):
             self.addAlgorithm(alg)
 

@@ -19,18 +19,20 @@ from qgis.core import (
     QgsColorRampShader,
     QgsCubicRasterResampler,
     QgsMapLayer,
+    QgsPalettedRasterRenderer,
     QgsProcessingContext,
     QgsProcessingFeedback,
     QgsProcessingLayerPostProcessorInterface,
-    QgsRasterBandStats,
     QgsRasterLayer,
     QgsRasterShader,
     QgsRectangle,
     QgsSingleBandPseudoColorRenderer,
     QgsStyle,
 )
+from qgis.PyQt.QtGui import QColor
 
 from .output_paths import layer_name
+from .qgis_compat import RAMP_INTERPOLATED, STATS_MAX, STATS_MIN
 
 # Share of pixels left out at each end of a colour stretch, and how many pixels are sampled.
 STRETCH_CUT = 0.02
@@ -53,9 +55,7 @@ def robust_limits(
     # A sample keeps styling quick on large outputs (it runs in QGIS's main thread).
     lo, hi = provider.cumulativeCut(band, cut, 1.0 - cut, QgsRectangle(), STRETCH_SAMPLE)
     if not (math.isfinite(lo) and math.isfinite(hi)) or hi < lo:
-        stats = provider.bandStatistics(
-            band, QgsRasterBandStats.Stats.Min | QgsRasterBandStats.Stats.Max
-        )
+        stats = provider.bandStatistics(band, STATS_MIN | STATS_MAX)
         lo, hi = stats.minimumValue, stats.maximumValue
     return lo, hi
 
@@ -95,7 +95,7 @@ def pseudocolor(
         hi = lo + 1.0
     ramp = QgsStyle.defaultStyle().colorRamp(ramp_name)
     fcn = QgsColorRampShader(lo, hi, ramp)
-    fcn.setColorRampType(QgsColorRampShader.Type.Interpolated)
+    fcn.setColorRampType(RAMP_INTERPOLATED)
     fcn.classifyColorRamp(classes, band, layer.extent(), provider)
     decimals = label_decimals(lo, hi)
     items = []
@@ -119,6 +119,22 @@ def pseudocolor(
     renderer.setClassificationMax(hi)
     layer.setRenderer(renderer)
     smooth_resampling(layer)
+    layer.triggerRepaint()
+
+
+def paletted_classes(layer: QgsRasterLayer, band: int, classes: list[tuple[int, str, str]]) -> None:
+    """A categorical (paletted) renderer: one colour and label per class value.
+
+    Args:
+        layer: the raster layer to style.
+        band: the band holding the class values.
+        classes: (value, colour as '#rrggbb', label) for each class.
+    """
+    items = [
+        QgsPalettedRasterRenderer.Class(value, QColor(colour), label)
+        for value, colour, label in classes
+    ]
+    layer.setRenderer(QgsPalettedRasterRenderer(layer.dataProvider(), band, items))
     layer.triggerRepaint()
 
 

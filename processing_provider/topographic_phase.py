@@ -9,7 +9,6 @@ from qgis.core import (
     QgsProcessingContext,
     QgsProcessingFeedback,
     QgsProcessingOutputNumber,
-    QgsProcessingParameterDefinition,
     QgsProcessingParameterNumber,
     QgsProcessingParameterRasterDestination,
     QgsProcessingParameterRasterLayer,
@@ -19,6 +18,7 @@ from .base_algorithm import GeohazardAlgorithm
 from .citations import ESRGAN_DEM, HANSSEN
 from .dem_styling import cyclic_phase
 from .parameter_checks import set_unit
+from .qgis_compat import DOUBLE, set_advanced
 from .styling import LayerStyle, symmetric_pseudocolor
 
 HELP = """Simulates the topographic phase that a DEM produces in a repeat-pass interferogram: \
@@ -87,7 +87,7 @@ class TopographicPhaseAlgorithm(GeohazardAlgorithm):
 
     def initAlgorithm(self, config: Any = None) -> None:  # noqa: N802 (QGIS API name)
         d = self.DEFAULTS
-        dbl = QgsProcessingParameterNumber.Type.Double
+        dbl = DOUBLE
         self.addParameter(
             QgsProcessingParameterRasterLayer(self.INPUT, self.tr("DEM (elevations in metres)"))
         )
@@ -117,8 +117,7 @@ class TopographicPhaseAlgorithm(GeohazardAlgorithm):
             maxValue=3_000_000.0,
         )
         for p in (wavelength, slant):
-            p.setFlags(p.flags() | QgsProcessingParameterDefinition.Flag.FlagAdvanced)
-            self.addParameter(set_unit(p, "m"))
+            self.addParameter(set_unit(set_advanced(p), "m"))
         incidence = QgsProcessingParameterNumber(
             self.INCIDENCE,
             self.tr("Incidence angle (degrees)"),

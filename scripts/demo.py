@@ -45,8 +45,8 @@ def main() -> None:
     out = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else os.path.join(ROOT, "demo_output"))
     os.makedirs(out, exist_ok=True)
     print(
-        f"[demo] sample data: real Jacksboro DEM (matplotlib sample data) -> SAR-like amplitude pair "
-        f"with 4-look speckle and a known landslide motion, in {out}",
+        "[demo] sample data: real Jacksboro DEM (matplotlib sample data) -> SAR-like amplitude "
+        f"pair with 4-look speckle and a known landslide motion, in {out}",
         flush=True,
     )
     paths = write_landslide_scene(os.path.join(out, "sample"))

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what the project needs on Debian 12, idempotently, and fast when nothing changed:
 #   - QGIS 3.22 LTR with its Python bindings, Xvfb (apt, only when missing);
-#   - .venv made with Debian's Python (sees qgis, PyQt5, numpy) and the pinned requirements.
+#   - .venv made with Debian's Python (sees qgis, PyQt5, numpy) and the pinned requirements
+#     (requirements.txt: the plugin and its tests; requirements-dev.txt: the lint gate).
 # Usage: scripts/setup.sh   (as root, or with sudo available)
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -26,10 +27,11 @@ if [ ! -x .venv/bin/python ]; then
 fi
 
 stamp=.venv/.requirements.sha256
-want=$(cat requirements.txt constraints.txt | sha256sum | cut -d' ' -f1)
+want=$(cat requirements.txt requirements-dev.txt constraints.txt | sha256sum | cut -d' ' -f1)
 if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
   echo "[setup] installing pinned Python packages into .venv..."
-  .venv/bin/pip install -q --disable-pip-version-check -r requirements.txt -c constraints.txt
+  .venv/bin/pip install -q --disable-pip-version-check \
+    -r requirements.txt -r requirements-dev.txt -c constraints.txt
   echo "$want" > "$stamp"
 fi
 echo "[setup] ready: $(.venv/bin/python -c 'import torch, rasterio; from qgis.core import Qgis; print("QGIS", Qgis.QGIS_VERSION, "| torch", torch.__version__, "| rasterio", rasterio.__version__)' 2>/dev/null)"

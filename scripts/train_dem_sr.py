@@ -63,9 +63,9 @@ def main() -> int:
     import torch
 
     torch.set_num_threads(args.threads)
+    from geohazard.engine.model_store import BUNDLED_DIR, ModelStore
     from geohazard.engine.raster_io import inspect_raster, open_band
     from geohazard.engine.superres import recipe
-    from geohazard.engine.model_store import BUNDLED_DIR, ModelStore
     from geohazard.engine.superres.card import dem_sr_card
     from geohazard.engine.superres.natural_images import folder_image_paths, installed_image_paths
     from geohazard.engine.superres.training import TrainConfig, make_trainer
@@ -149,7 +149,9 @@ def main() -> int:
         "points (every validate_every steps) is kept",
         "best_validation": trainer.best,
         "validation_history": trainer.history,
-        "device": f"{trainer.device}, {trainer.world} process(es), {args.threads} CPU thread(s) each",
+        "device": (
+            f"{trainer.device}, {trainer.world} process(es), {args.threads} CPU thread(s) each"
+        ),
         "minutes": round(minutes, 1),
         "input": "one-band DEM in metres, nodata as NaN; low-resolution pixels are treated as "
         "block means of the output pixels",

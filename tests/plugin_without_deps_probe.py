@@ -9,6 +9,7 @@ import sys
 import tempfile
 from unittest import mock
 
+import qgis.utils
 from qgis.core import QgsApplication
 
 app = QgsApplication([], False)
@@ -33,6 +34,7 @@ bar = Bar()
 iface = mock.MagicMock()
 iface.messageBar.return_value = bar
 iface.mainWindow.return_value = None
+qgis.utils.iface = iface  # where the plugin reads the interface, as in QGIS
 
 report: dict = {"blocked_import": None}
 try:

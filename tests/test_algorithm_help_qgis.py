@@ -12,7 +12,10 @@ import pytest
 from qgis.core import QgsApplication
 
 ROOT = Path(__file__).resolve().parents[1]
-ALGORITHMS = ("offsettracking", "demsuperresolution", "evaluatedem", "topographicphase")
+
+
+def _algorithms() -> list:  # type: ignore[type-arg]
+    return QgsApplication.processingRegistry().providerById("geohazard").algorithms()
 
 
 def _geohazard_hits(search: str) -> set[str]:
@@ -46,9 +49,11 @@ def _geohazard_hits(search: str) -> set[str]:
         ("earthquake", {"offsettracking"}),
         ("volcano", {"offsettracking", "topographicphase"}),
         ("correlation", {"offsettracking"}),
-        ("SAR", {"offsettracking", "topographicphase"}),
+        ("SAR", {"offsettracking", "topographicphase", "sardistortion", "sartooptical"}),
+        ("layover", {"sardistortion"}),
+        ("optical", {"sartooptical"}),
         ("InSAR", {"topographicphase", "demsuperresolution"}),
-        ("DEM", {"demsuperresolution", "evaluatedem", "topographicphase"}),
+        ("DEM", {"demsuperresolution", "evaluatedem", "topographicphase", "sardistortion"}),
     ],
 )
 def test_toolbox_search_finds_algorithms_by_tag(plugin, search, expected) -> None:
@@ -75,6 +80,11 @@ def test_toolbox_search_finds_algorithms_by_tag(plugin, search, expected) -> Non
         ),
         ("evaluatedem", ["doi.org/10.1109/TIP.2003.819861", "Wang, Z., Bovik, A. C."]),
         ("topographicphase", ["Hanssen, R. F. (2001)", "Lantau Island"]),
+        (
+            "sartooptical",
+            ["doi.org/10.1109/IGARSS53475.2024.10641788", "Bralet, A., Atto, A. M.", "(2022)"],
+        ),
+        ("sardistortion", ["Kropatsch, W. G., Strobl, D. (1990)", "Meier, E., Frei, U."]),
     ],
 )
 def test_help_cites_papers_and_methods(plugin, alg_id, references) -> None:
@@ -101,10 +111,24 @@ def test_every_algorithm_has_a_help_url_to_its_readme_section(plugin) -> None:
     home = meta["general"]["homepage"]
     assert meta["general"]["repository"] == home  # one address for the project
     anchors = _readme_anchors()
-    for name in ALGORITHMS:
-        url = QgsApplication.processingRegistry().algorithmById(f"geohazard:{name}").helpUrl()
-        assert url.startswith(home + "#"), url
-        assert url.split("#", 1)[1] in anchors, f"{name}: no README heading for {url}"
+    for alg in _algorithms():
+        url = alg.helpUrl()
+        assert url.startswith(home + "#"), (alg.id(), url)
+        assert url.split("#", 1)[1] in anchors, f"{alg.id()}: no README heading for {url}"
+
+
+def test_every_algorithm_has_tags_and_references(plugin) -> None:
+    for alg in _algorithms():
+        assert len(alg.tags()) >= 5, alg.id()
+        assert "<b>References</b>" in alg.shortHelpString(), alg.id()
+
+
+def test_the_installer_offers_everything_an_algorithm_needs(plugin) -> None:
+    """So the message bar, the installer and the toolbox can only name the same packages."""
+    from geohazard.dependencies.requirements import PLUGIN_MODULES
+
+    for alg in _algorithms():
+        assert set(alg.REQUIRES) <= set(PLUGIN_MODULES), alg.id()
 
 
 def test_algorithm_dialog_has_a_help_button(plugin, qgis_iface, monkeypatch) -> None:
@@ -129,6 +153,7 @@ CAPABILITIES = {
     "evaluation": "evaluatedem",
     "topographic phase": "topographicphase",
     "sar-to-optical": "sartooptical",
+    "distortion": "sardistortion",
     "translation": "sartooptical",
     "landslide areas": "landslideareas",
     "training": "traindemsuperresolution",
@@ -147,5 +172,5 @@ def test_plugin_description_promises_only_what_exists(plugin) -> None:
             if phrase in text:
                 assert alg_id in registered, f"metadata {key} promises '{phrase}'"
     description = meta["general"]["description"].lower()
-    for phrase in ("offset tracking", "super-resolution", "topographic phase"):
+    for phrase in ("offset tracking", "super-resolution", "topographic phase", "sar-to-optical"):
         assert phrase in description  # and says what does exist

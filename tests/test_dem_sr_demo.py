@@ -1,4 +1,5 @@
-"""The demo's DEM part: the bundled x4 model beats bicubic on the held-out block, via qgis_process."""
+"""The demo's DEM part: the bundled x4 model beats bicubic on the held-out block, through
+qgis_process."""
 
 from __future__ import annotations
 

@@ -14,13 +14,13 @@ import torch
 from affine import Affine
 from dem_rasters import geographic_dem, read, utm_dem
 from geohazard.engine.errors import Cancelled, GeohazardError
+from geohazard.engine.model_store import LoadedModel, ModelStore
 from geohazard.engine.progress import Reporter
 from geohazard.engine.raster_io import Grid, write_raster
-from geohazard.engine.model_store import LoadedModel, ModelStore
 from geohazard.engine.run_options import RunOptions
 from geohazard.engine.superres.card import super_resolve_array
-from geohazard.engine.superres.normalise import TileNorm
 from geohazard.engine.tasks.dem_superres import TASK, SuperResolutionConfig, super_resolve_dem
+from geohazard.engine.tile_norm import TileNorm
 
 CPU = RunOptions(device="cpu")
 STORE = ModelStore()

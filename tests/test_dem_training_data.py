@@ -10,12 +10,12 @@ import numpy as np
 import pytest
 import torch
 from geohazard.engine.dem_metrics import compare_dems, metres_per_pixel, slope_degrees
+from geohazard.engine.errors import Cancelled
 from geohazard.engine.insar_phase import PhaseGeometry, wrap
+from geohazard.engine.progress import Reporter
 from geohazard.engine.sample_data import JACKSBORO_TEST, jacksboro_dem
 from geohazard.engine.superres.degrade import block_mean, upsample
 from geohazard.engine.superres.patches import PatchSampler, PatchSource
-from geohazard.engine.errors import Cancelled
-from geohazard.engine.progress import Reporter
 from geohazard.engine.superres.training import TrainConfig, ValidationSet, make_trainer
 from geohazard.engine.terrain import fractal_terrain, random_terrain
 

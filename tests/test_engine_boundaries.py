@@ -28,12 +28,12 @@ def test_engine_never_imports_qgis_or_qt() -> None:
     offenders = [str(p) for p in (ROOT / "engine").rglob("*.py") if pattern.search(p.read_text())]
     assert offenders == []
     code = (
-        "import sys, pkgutil, importlib; sys.path.insert(0, %r)\n"
+        f"import sys, pkgutil, importlib; sys.path.insert(0, {str(PLUGINS)!r})\n"
         "import geohazard.engine as e\n"
         "for m in pkgutil.walk_packages(e.__path__, 'geohazard.engine.'):\n"
         "    importlib.import_module(m.name)\n"
         "bad = [m for m in sys.modules if m.split('.')[0] in ('qgis', 'PyQt5', 'PyQt6')]\n"
-        "print(bad); sys.exit(1 if bad else 0)\n" % str(PLUGINS)
+        "print(bad); sys.exit(1 if bad else 0)\n"
     )
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert proc.returncode == 0, proc.stdout + proc.stderr

@@ -31,6 +31,8 @@ def test_metadata_is_complete() -> None:
     ):
         assert general.get(key), key
     assert general["qgisMinimumVersion"] == "3.22"
+    assert general["qgisMaximumVersion"] == "4.99"  # QGIS 4 (Qt6) loads it
+    assert "supportsQt6" not in general  # obsolete key: QGIS 4 reads qgisMaximumVersion
     assert general["hasProcessingProvider"] == "yes"
     assert (ROOT / general["icon"]).exists()
 

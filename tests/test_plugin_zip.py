@@ -7,6 +7,7 @@ import json
 import os
 import subprocess
 import sys
+import textwrap
 import zipfile
 from pathlib import Path
 
@@ -17,6 +18,22 @@ import rasterio
 ROOT = Path(__file__).resolve().parents[1]
 QGIS_PROCESS = "/usr/bin/qgis_process.bin"
 sys.path.insert(0, str(ROOT / "scripts"))
+ZIP_LIMIT_BYTES = 25_000_000  # plugins.qgis.org's upload limit (25 MB)
+# Demo and training-data code left out of the zip (export-ignore in .gitattributes).
+DEMO_ONLY = (
+    "engine/sample_data.py",
+    "engine/superres/recipe.py",
+    "engine/superres/natural_images.py",
+    "engine/superres/held_out.py",
+    "engine/simulate/real_dem.py",
+    "engine/simulate/landslide_scene.py",
+)
+# The training code itself ships: fine-tuning from QGIS uses it.
+TRAINING_CODE = (
+    "engine/superres/training.py",
+    "engine/superres/patches.py",
+    "engine/superres/losses.py",
+)
 
 _IN_GIT = (
     subprocess.run(
@@ -86,6 +103,7 @@ def test_zip_layout_and_version(plugin_zip):
     assert all(n.startswith("geohazard/") for n in names)
     for required in (
         "metadata.txt",
+        "LICENSE",
         "__init__.py",
         "plugin.py",
         "icons/geohazard.svg",
@@ -111,6 +129,87 @@ def test_zip_layout_and_version(plugin_zip):
     ).stdout.split()
     for path in tracked:  # bundled weights, model cards and styles go in
         assert f"geohazard/{path}" in names, path
+    for demo in DEMO_ONLY:
+        assert f"geohazard/{demo}" not in names, demo
+    for needed in TRAINING_CODE:  # fine-tuning from QGIS needs these
+        assert f"geohazard/{needed}" in names, needed
+
+
+def test_zip_stays_under_the_plugin_repository_limit(plugin_zip):
+    """plugins.qgis.org refuses uploads over 25 MB."""
+    assert plugin_zip.stat().st_size < ZIP_LIMIT_BYTES, plugin_zip.stat().st_size
+
+
+def test_gate_lints_exactly_the_zip_contents(plugin_zip):
+    """scripts/plugin_files.py (what lint.sh scans) lists what the zip holds, plus untracked
+    files that git would add (the zip is built from tracked files only)."""
+    import plugin_files
+
+    with zipfile.ZipFile(plugin_zip) as zf:
+        zipped = {n[len("geohazard/") :] for n in zf.namelist() if not n.endswith("/")}
+    listed = set(plugin_files.plugin_files())
+    untracked = set(
+        subprocess.run(
+            ["git", "ls-files", "--others", "--exclude-standard"],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+        ).stdout.split()
+    )
+    assert zipped <= listed
+    assert listed - zipped <= untracked
+
+
+def test_shipped_modules_import_only_shipped_modules(installed_profile):
+    """Read with ast: no module in the zip imports one left out of it (also lazily, inside a
+    function), so the demo and training-data code can stay out."""
+    from import_graph import import_graph, plugin_modules
+
+    source = plugin_modules(ROOT)
+    shipped_dir = installed_profile / "profiles" / "default" / "python" / "plugins" / "geohazard"
+    shipped = plugin_modules(
+        shipped_dir, [p.relative_to(shipped_dir) for p in shipped_dir.rglob("*.py")]
+    )
+    assert "engine.sample_data" in source and "engine.sample_data" not in shipped
+    graph = import_graph({**source, **shipped})  # imports resolved against the whole tree
+    missing = {
+        f"{name} -> {target}" for name in shipped for target in graph[name] if target not in shipped
+    }
+    assert missing == set()
+
+
+def test_every_shipped_module_imports(installed_profile):
+    """Each module of the unpacked zip imports in a Python with QGIS and the venv's packages."""
+    plugins = installed_profile / "profiles" / "default" / "python" / "plugins"
+    code = textwrap.dedent(
+        f"""
+        import importlib, pathlib, sys
+        root = pathlib.Path({str(plugins / "geohazard")!r})
+        sys.path.insert(0, {str(plugins)!r})
+        names = sorted(
+            ".".join(("geohazard",) + p.relative_to(root).with_suffix("").parts)
+            .removesuffix(".__init__")
+            for p in root.rglob("*.py")
+        )
+        for name in names:
+            importlib.import_module(name)
+        outside = [
+            m for m, mod in sys.modules.items()
+            if m.startswith("geohazard") and not str(getattr(mod, "__file__", "")).startswith(
+                str(root)
+            )
+        ]
+        print(len(names), "modules imported; from outside the zip:", outside)
+        sys.exit(1 if outside else 0)
+        """
+    )
+    env = {k: v for k, v in os.environ.items() if k not in ("QGIS_PLUGINPATH", "PYTHONPATH")}
+    env["QT_QPA_PLATFORM"] = "offscreen"
+    proc = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=300
+    )
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    assert "modules imported" in proc.stdout
 
 
 def test_algorithm_runs_from_installed_zip(installed_profile, tmp_path):

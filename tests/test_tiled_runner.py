@@ -18,10 +18,10 @@ from geohazard.engine.archs.registry import register_arch
 from geohazard.engine.errors import Cancelled
 from geohazard.engine.model_card import BandSet, ModelCard, Normalisation
 from geohazard.engine.model_store import LoadedModel, ModelStore
+from geohazard.engine.model_task import ModelTask, PreparedBatch, Tile, check_bands
 from geohazard.engine.progress import Reporter
 from geohazard.engine.raster_io import Grid, write_raster
 from geohazard.engine.run_options import RunOptions
-from geohazard.engine.tasks.base import ModelTask, PreparedBatch, Tile, check_bands
 from geohazard.engine.tiled_runner import RasterInput, TileSettings, run_tiled, run_untiled
 from rasterio.crs import CRS
 from torch import nn
@@ -154,7 +154,7 @@ def test_cancel_leaves_nothing(tmp_path: Path) -> None:
 
 
 class _SmallGpu(nn.Module):
-    """Runs out of memory on tiles over 24 px, as a small GPU would (raised with torch's message)."""
+    """Runs out of memory on tiles over 24 px, as a small GPU would (torch's message)."""
 
     def __init__(self, net: nn.Module) -> None:
         super().__init__()

@@ -25,6 +25,7 @@ from qgis.PyQt.QtWidgets import (
 from ..dependencies.torch_build import GpuReport, query_gpu
 from ..engine.errors import GeohazardError
 from ..engine.memory_cap import parse_memory_cap
+from ..icons import plugin_icon_path
 from ..settings import DeviceSettings, load_device_settings, save_device_settings
 
 PAGE_TITLE = "Geohazard"
@@ -190,10 +191,7 @@ class DeviceOptionsPage(QgsOptionsPageWidget):
 
 class DeviceOptionsFactory(QgsOptionsWidgetFactory):
     def __init__(self) -> None:
-        super().__init__(PAGE_TITLE, QIcon())
-        from ..processing_provider.base_algorithm import plugin_icon_path
-
-        self.setIcon(QIcon(plugin_icon_path()))
+        super().__init__(PAGE_TITLE, QIcon(plugin_icon_path()))
 
     def createWidget(self, parent: QWidget | None = None) -> DeviceOptionsPage:  # noqa: N802
         return DeviceOptionsPage(parent)

@@ -1,17 +1,27 @@
-"""The plugin's menu entries, the options page registration, and the "missing packages" offer."""
+"""The plugin's menu entries, the options page registration, and the "missing packages" offer.
+
+The QGIS interface is read from ``qgis.utils.iface`` when each function runs (QGIS sets it
+before plugins load; tests set their own).
+"""
 
 from __future__ import annotations
 
-from typing import Callable
+from typing import Any, Callable
 
+from qgis import utils
 from qgis.core import Qgis
 from qgis.PyQt.QtWidgets import QAction, QPushButton
 
 from ..dependencies.requirements import PLUGIN_MODULES, join_names, missing_modules
 
 
-def add_menu(iface, menu: str, install: Callable[[], None], settings: Callable[[], None]) -> list:  # type: ignore[no-untyped-def]
+def _iface() -> Any:
+    return utils.iface
+
+
+def add_menu(menu: str, install: Callable[[], None], settings: Callable[[], None]) -> list[Any]:
     """Plugins > Geohazard > Install dependencies... / Device settings..."""
+    iface = _iface()
     actions = []
     for text, slot in (("Install dependencies…", install), ("Device settings…", settings)):
         action = QAction(text, iface.mainWindow())
@@ -21,32 +31,33 @@ def add_menu(iface, menu: str, install: Callable[[], None], settings: Callable[[
     return actions
 
 
-def remove_menu(iface, menu: str, actions: list) -> None:  # type: ignore[no-untyped-def]
+def remove_menu(menu: str, actions: list[Any]) -> None:
+    iface = _iface()
     for action in actions:
         iface.removePluginMenu(menu, action)
         action.deleteLater()
 
 
-def register_options_page(iface):  # type: ignore[no-untyped-def]
+def register_options_page() -> Any:
     """Settings > Options > Geohazard (device, mixed precision, GPU memory cap)."""
     from .device_settings import DeviceOptionsFactory
 
     factory = DeviceOptionsFactory()
-    iface.registerOptionsWidgetFactory(factory)
+    _iface().registerOptionsWidgetFactory(factory)
     return factory
 
 
-def unregister_options_page(iface, factory) -> None:  # type: ignore[no-untyped-def]
-    iface.unregisterOptionsWidgetFactory(factory)
+def unregister_options_page(factory: Any) -> None:
+    _iface().unregisterOptionsWidgetFactory(factory)
 
 
-def offer_install_if_missing(iface, install: Callable[[], None]) -> list[str]:  # type: ignore[no-untyped-def]
+def offer_install_if_missing(install: Callable[[], None]) -> list[str]:
     """A message bar naming the missing packages (the same the installer lists), with an
     Install button; returns them."""
     missing = missing_modules(PLUGIN_MODULES)
     if not missing:
         return missing
-    bar = iface.messageBar()
+    bar = _iface().messageBar()
     names, verb = join_names(missing)
     text = (
         f"{names} {verb} not installed for QGIS's Python; "

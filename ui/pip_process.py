@@ -62,7 +62,8 @@ class PipProcess(QObject):
         proc.start(command[0], command[1:])
 
     def _read(self) -> None:
-        assert self.process is not None
+        if self.process is None:  # output signalled after the process was dropped
+            return
         data = bytes(self.process.readAllStandardOutput()).decode("utf-8", errors="replace")
         self._buffer += data.replace("\r\n", "\n").replace("\r", "\n")
         *lines, self._buffer = self._buffer.split("\n")

@@ -15,12 +15,9 @@ blurred the demo landslide: 1.57 m RMSE against 0.83 m for the 32 px windows alo
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import numpy as np
 
-if TYPE_CHECKING:
-    from .tracking import PixelOffsets
+from .pixel_offsets import PixelOffsets
 
 AGREE_PX = 1.0
 

@@ -22,9 +22,10 @@ class OffsetErrors:
 
     def line(self) -> str:
         return (
-            f"offset tracking vs known field: RMSE {self.rmse_m:.2f} m ({self.rmse_px:.3f} px) over "
-            f"{self.points} points; on the landslide {self.moving_rmse_m:.2f} m over {self.moving_points} "
-            f"points; peak motion {self.max_measured_m:.1f} m measured vs {self.max_true_m:.1f} m true"
+            f"offset tracking vs known field: RMSE {self.rmse_m:.2f} m ({self.rmse_px:.3f} px) "
+            f"over {self.points} points; on the landslide {self.moving_rmse_m:.2f} m over "
+            f"{self.moving_points} points; peak motion {self.max_measured_m:.1f} m measured vs "
+            f"{self.max_true_m:.1f} m true"
         )
 
 

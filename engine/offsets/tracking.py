@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import partial
 
 import numpy as np
@@ -26,6 +26,7 @@ from ..run_options import RunOptions
 from .combine import combine_sizes
 from .ncc import local_energy, ncc_offsets
 from .outliers import FILTERS, apply_filter
+from .pixel_offsets import PixelOffsets
 from .units import pixel_offsets_to_metres
 from .window_grid import CentreGrid, windows
 
@@ -56,18 +57,6 @@ class OffsetTrackingConfig:
     outlier_filter: str = "2-sigma"
     device: str = "auto"
     chunk_size: int = 128
-
-
-@dataclass
-class PixelOffsets:
-    """Offsets in pixels on the centre grid, per window size, before combination."""
-
-    grid: CentreGrid
-    sizes: tuple[int, ...]
-    dy: dict[int, np.ndarray] = field(default_factory=dict)
-    dx: dict[int, np.ndarray] = field(default_factory=dict)
-    quality: dict[int, np.ndarray] = field(default_factory=dict)
-    valid_pixels: dict[str, int] = field(default_factory=lambda: {"reference": 0, "secondary": 0})
 
 
 @dataclass
@@ -278,8 +267,8 @@ def _warn_if_unreliable(
         rep.warning(
             "The offsets look unreliable: "
             + "; ".join(problems)
-            + ". Check that both images show the "
-            "same ground in the same band, that the motion is smaller than SEARCH, or try larger windows."
+            + ". Check that both images show the same ground in the same band, that the motion "
+            "is smaller than SEARCH, or try larger windows."
         )
 
 
@@ -297,7 +286,8 @@ def _usable_sizes(
     dropped = [w for w in sizes if w not in usable]
     if dropped:
         rep.warning(
-            f"Window sizes {dropped} do not fit in the {image.width} x {image.height} px raster and were skipped."
+            f"Window sizes {dropped} do not fit in the {image.width} x {image.height} px raster "
+            "and were skipped."
         )
     return usable
 
@@ -382,7 +372,9 @@ def track_offsets(
             "STEP_PX": str(cfg.step),
             "SEARCH_PX": str(cfg.search),
             "OUTLIER_FILTER": cfg.outlier_filter,
-            "CONVENTION": "offset of the secondary relative to the reference; east and north positive",
+            "CONVENTION": (
+                "offset of the secondary relative to the reference; east and north positive"
+            ),
             "REFERENCE": os.path.basename(reference),
             "SECONDARY": os.path.basename(secondary),
         }
@@ -395,7 +387,8 @@ def track_offsets(
         rep.report(1.0)
         rep.info(
             f"Offsets on a {out_grid.width} x {out_grid.height} grid of window centres "
-            f"({cfg.step} px apart), window sizes {list(sizes)}; {100 * valid:.1f}% of points valid."
+            f"({cfg.step} px apart), window sizes {list(sizes)}; "
+            f"{100 * valid:.1f}% of points valid."
         )
         return OffsetTrackingResult(
             output, per_size_output, out_grid, sizes, valid, removed, str(device)

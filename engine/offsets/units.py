@@ -4,16 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..geodesy import metres_per_degree
 from ..progress import Reporter
 from ..raster_io import Grid
-
-
-def _metres_per_degree(lat_deg: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Metres per degree of longitude and latitude on the WGS84 ellipsoid (series expansion)."""
-    phi = np.deg2rad(lat_deg)
-    per_lat = 111132.92 - 559.82 * np.cos(2 * phi) + 1.175 * np.cos(4 * phi)
-    per_lon = 111412.84 * np.cos(phi) - 93.5 * np.cos(3 * phi)
-    return per_lon, per_lat
 
 
 def pixel_offsets_to_metres(
@@ -34,7 +27,7 @@ def pixel_offsets_to_metres(
     if crs is not None and crs.is_geographic:
         rows, cols = np.mgrid[0 : dy.shape[0], 0 : dy.shape[1]]
         _, lat = centres.transform * (cols + 0.5, rows + 0.5)
-        per_lon, per_lat = _metres_per_degree(np.asarray(lat))
+        per_lon, per_lat = metres_per_degree(np.asarray(lat))
         east, north = east * per_lon, north * per_lat
         if reporter is not None:
             reporter.info(

@@ -45,7 +45,7 @@ def landslide_scene(seed: int = 7, pixel_size: float = 30.0, max_px: float = 2.0
     # downslope azimuth (clockwise from north); rows grow southwards so north gradient is -gy
     downslope = float(np.rad2deg(np.arctan2(-gx[r, c], gy[r, c])) % 360)
     dy, dx = displacement.landslide_field(
-        dem.shape, (float(r), float(c)), (110.0, 70.0), downslope, max_px
+        (dem.shape[0], dem.shape[1]), (float(r), float(c)), (110.0, 70.0), downslope, max_px
     )
     refl = sar_amplitude.backscatter(dem, pixel_size, seed)
     ref, sec = sar_amplitude.speckled_pair(refl, dy, dx, looks=4, coherence=0.9, seed=seed)

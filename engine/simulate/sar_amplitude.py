@@ -13,21 +13,17 @@ from __future__ import annotations
 import numpy as np
 from scipy import ndimage
 
+from .. import sar_geometry
+from ..sar_geometry import AcquisitionGeometry
+
 
 def local_incidence_cos(
     dem: np.ndarray, pixel_size: float, incidence_deg: float = 39.0, heading_deg: float = 190.0
 ) -> np.ndarray:
     """cos(local incidence angle) of a right-looking radar over a north-up DEM (metres)."""
-    gy, gx = np.gradient(dem.astype(np.float64), pixel_size)
-    # surface normal (east, north, up); image rows grow southwards so north slope is -gy
-    n = np.stack([-gx, gy, np.ones_like(gx)])
-    n /= np.linalg.norm(n, axis=0)
-    look_az = np.deg2rad(heading_deg + 90.0)  # right-looking: look direction = heading + 90
-    inc = np.deg2rad(incidence_deg)
-    to_sensor = np.array(
-        [-np.sin(look_az) * np.sin(inc), -np.cos(look_az) * np.sin(inc), np.cos(inc)]
-    )
-    return np.tensordot(to_sensor, n, axes=1)
+    rows = np.ones(dem.shape[0])
+    geometry = AcquisitionGeometry(incidence_deg=incidence_deg, heading_deg=heading_deg)
+    return sar_geometry.local_incidence_cos(dem, pixel_size * rows, -pixel_size * rows, geometry)
 
 
 def backscatter(
@@ -42,7 +38,7 @@ def backscatter(
 
 
 def _speckle_intensity(
-    shape: tuple[int, int], rng: np.random.Generator, psf_sigma: float
+    shape: tuple[int, ...], rng: np.random.Generator, psf_sigma: float
 ) -> np.ndarray:
     z = rng.standard_normal(shape) + 1j * rng.standard_normal(shape)
     z = ndimage.gaussian_filter(z.real, psf_sigma) + 1j * ndimage.gaussian_filter(z.imag, psf_sigma)

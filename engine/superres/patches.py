@@ -11,8 +11,8 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from ..tile_norm import TileNorm
 from .degrade import block_mean
-from .normalise import TileNorm
 
 
 @dataclass

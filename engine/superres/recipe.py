@@ -58,7 +58,12 @@ def dem_sources(
 
 
 def samplers(
-    image_paths: list[str], hr_patch: int, scale: int, bins: int, extra=None, seed: int = 0
+    image_paths: list[str],
+    hr_patch: int,
+    scale: int,
+    bins: int,
+    extra: list[tuple[np.ndarray, str]] | None = None,
+    seed: int = 0,
 ) -> dict[str, Any]:
     images = image_sources(image_paths)
     dems = dem_sources(extra, seed)

@@ -21,6 +21,7 @@ from torch import nn
 
 from ..archs.registry import build_network
 from ..dem_metrics import compare_dems
+from ..errors import GeohazardError
 from ..progress import Reporter
 from ..training.loop import LoopConfig, Stage, TrainingHooks, TrainingLoop
 from .card import super_resolve_array
@@ -191,7 +192,8 @@ class DemSrHooks(TrainingHooks):
         self._sampler_state = None
 
     def batch(self, stage: str, step: int) -> tuple[torch.Tensor, torch.Tensor]:
-        assert self.sampler is not None
+        if self.sampler is None:
+            raise GeohazardError("The training stage was not started (no data sampler).")
         lr, hr = self.sampler.batch(self.cfg.batch_size)
         return lr.to(self.device), hr.to(self.device)
 
@@ -205,7 +207,7 @@ class DemSrHooks(TrainingHooks):
         cfg = self.cfg
         lr, hr = batch
         g, d = models["generator"], models["discriminator"]
-        d_raw = d.module if hasattr(d, "module") else d
+        d_raw = unwrap(d)
         for p in d_raw.parameters():
             p.requires_grad_(False)
         sr = g(lr)
@@ -220,7 +222,8 @@ class DemSrHooks(TrainingHooks):
             if self.feature_net is not None:
                 feat = user_feature_loss(self.feature_net, sr, hr)
             else:
-                feat = feature_matching(d_raw.feature_maps(sr), d_raw.feature_maps(hr))
+                maps = getattr(d_raw, "feature_maps")  # noqa: B009 (typed as Any on purpose)
+                feat = feature_matching(maps(sr), maps(hr))
             adv = adversarial_g(d(sr))
             loss = loss + cfg.w_feature * feat + cfg.w_adversarial * adv
             parts.update(feat=float(feat.detach()), adv=float(adv.detach()))
@@ -264,6 +267,12 @@ class DemSrHooks(TrainingHooks):
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         self._sampler_state = state.get("sampler")
+
+
+def unwrap(model: nn.Module) -> nn.Module:
+    """The model inside a DistributedDataParallel wrapper, or the model itself."""
+    inner = getattr(model, "module", model)
+    return inner if isinstance(inner, nn.Module) else model
 
 
 def make_trainer(

@@ -2,7 +2,7 @@
 
 A tile's nodata (NaN) pixels are filled from their nearest valid neighbour before the network
 sees them (so holes do not drag nearby elevations towards zero), the tile is normalised with
-:class:`~..superres.normalise.TileNorm` (the same in training), and every output pixel whose
+:class:`~..tile_norm.TileNorm` (the same in training), and every output pixel whose
 low-resolution parent was nodata is set back to NaN.
 """
 
@@ -16,10 +16,10 @@ import numpy as np
 
 from ..errors import GeohazardError
 from ..model_card import ModelCard
+from ..model_task import ModelTask, PreparedBatch, Tile, check_bands
 from ..progress import Reporter
 from ..run_options import RunOptions
-from ..superres.normalise import TileNorm
-from .base import ModelTask, PreparedBatch, Tile, check_bands
+from ..tile_norm import TileNorm
 
 MIN_INPUT_PX = 4
 SCALES = (2, 4)

@@ -2,7 +2,8 @@
 runner (commit d7b3383), so tests/test_dem_sr_runner_equivalence.py can show that the new
 runner gives the same metres within 1e-4 m. Run once from the repository root with the old code:
 
-    git worktree add /tmp/old d7b3383 && .venv/bin/python tests/data/make_dem_sr_reference.py /tmp/old
+    git worktree add /tmp/old d7b3383
+    .venv/bin/python tests/data/make_dem_sr_reference.py /tmp/old
 """
 
 from __future__ import annotations

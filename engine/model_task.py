@@ -13,8 +13,8 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import GeohazardError
-from ..model_card import ModelCard
+from .errors import GeohazardError
+from .model_card import ModelCard
 
 Tile = tuple[np.ndarray, ...]
 """One tile: an array (bands, rows, cols) per input raster, float32, NaN for nodata."""

@@ -1,0 +1,1 @@
+"""SAR-to-optical translation (SARDINet): enhancement, metrics, card, training hooks."""
