@@ -19,7 +19,7 @@ from ..engine.tasks.sar_to_optical import ENHANCEMENTS, FUSIONS
 from ..engine.tasks.sar_to_optical import TASK as SAR_TO_OPTICAL_TASK
 from .citations import SARDINET, SARDINET_DEM
 from .model_algorithm import ModelAlgorithm
-from .styling import LayerStyle
+from .styling import LayerStyle, smooth_resampling
 
 HELP = """Predicts an optical-like RGB image of the ground from a Sentinel-1 image, for example \
 when clouds hide the optical images after a rainstorm, with SARDINet (Bralet et al., ICIP \
@@ -69,6 +69,7 @@ def rgb_style(layer: QgsRasterLayer) -> None:
         ce.setMaximumValue(255.0)
         setter(ce)
     layer.setRenderer(renderer)
+    smooth_resampling(layer)  # an image, not classes: no nearest-neighbour blocks
     layer.triggerRepaint()
 
 

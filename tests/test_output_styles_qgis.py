@@ -168,3 +168,23 @@ def test_layer_names_keep_the_file_name_the_user_gave(plugin, dem, tmp_path):
     params = {"INPUT": dem, "COMPARE_DEM": other, "OUTPUT": to_load()}
     results, _, _ = run_and_load(_alg("topographicphase"), params)
     assert loaded_layer(results["OUTPUT"]).name() == "Residual phase DEM - comparison (rad)"
+
+
+def test_sar_to_optical_image_is_resampled_smoothly(plugin, tmp_path):
+    from test_sar_to_optical import save_tiny_model, write_inputs
+
+    sar, dem = write_inputs(tmp_path / "in")
+    model = save_tiny_model(tmp_path / "models", "late")
+    out = to_load(str(tmp_path / "rgb.tif"))
+    params = {"SAR": sar, "DEM": dem, "MODEL": model, "DEVICE": 1, "OUTPUT": out}
+    results, _, _ = run_and_load(_alg("sartooptical"), params)
+    _assert_smooth(loaded_layer(results["OUTPUT"]))
+
+
+def test_distortion_classes_stay_sharp(plugin, dem, tmp_path):
+    """Classes are not continuous: no interpolation between class colours."""
+    out = to_load(str(tmp_path / "classes.tif"))
+    results, _, _ = run_and_load(_alg("sardistortion"), {"DEM": dem, "OUTPUT": out})
+    layer = loaded_layer(results["OUTPUT"])
+    assert layer.renderer().type() == "paletted"
+    assert layer.resampleFilter().zoomedInResampler() is None  # nearest neighbour

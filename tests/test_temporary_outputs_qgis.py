@@ -135,3 +135,20 @@ def test_model_chaining_two_algorithms_with_temporary_outputs(plugin, project, d
     params = {"dem": dem, "sr:sr_dem": to_load(), "phase:residue": to_load()}
     results, registered, _ = run_and_load(model, params)
     _check_loaded(results, registered, ("sr:sr_dem", "phase:residue"))
+
+
+def test_sar_distortion_with_temporary_output(plugin, project, dem):
+    alg = QgsApplication.processingRegistry().createAlgorithmById("geohazard:sardistortion")
+    results, registered, _ = run_and_load(alg, {"DEM": dem, "OUTPUT": to_load()})
+    _check_loaded(results, registered, ("OUTPUT",))
+
+
+def test_sar_to_optical_with_temporary_output(plugin, project, tmp_path):
+    from test_sar_to_optical import save_tiny_model, write_inputs
+
+    sar, dem = write_inputs(tmp_path / "in")
+    model = save_tiny_model(tmp_path / "models", "late")
+    alg = QgsApplication.processingRegistry().createAlgorithmById("geohazard:sartooptical")
+    params = {"SAR": sar, "DEM": dem, "MODEL": model, "DEVICE": 1, "OUTPUT": to_load()}
+    results, registered, _ = run_and_load(alg, params)
+    _check_loaded(results, registered, ("OUTPUT",))
