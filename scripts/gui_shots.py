@@ -51,6 +51,7 @@ def zoom() -> None:
         os.environ["SHOT_ALG"], json.loads(os.environ.get("SHOT_PARAMS", "{}"))
     )
     print("result", result, file=log)
+
     def zoom_in() -> None:  # once QGIS has set the canvas to the new layer
         canvas = iface.mapCanvas()
         canvas.zoomToFullExtent()
