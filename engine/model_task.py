@@ -29,11 +29,14 @@ class PreparedBatch:
         keep: index in the batch of each tile that was prepared; the others (e.g. all
             nodata) come back as nodata without running the network.
         state: whatever :meth:`ModelTask.restore` needs (normalisation, masks).
+        windows: where each tile of the batch lies in the first input's grid (rasterio
+            ``Window``s), set by the runner before ``restore``; None outside the runner.
     """
 
     inputs: tuple[np.ndarray, ...]
     keep: list[int]
     state: Any = None
+    windows: list[Any] | None = None
 
 
 @dataclass

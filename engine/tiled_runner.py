@@ -45,12 +45,15 @@ class RasterInput:
         bands: 1-based bands to read, in the order the task wants them (None: all).
         role: how messages name it (``DEM``, ``reference``, ``secondary``, ``SAR``).
         resampling: used when the raster is not on the first input's grid.
+        announce: say in the log when it is resampled (False for an input the engine made on
+            purpose on another grid, e.g. a coarse grid to be interpolated).
     """
 
     path: str
     bands: tuple[int, ...] | None = None
     role: str = "input"
     resampling: Resampling = Resampling.bilinear
+    announce: bool = True
 
 
 @dataclass(frozen=True)
@@ -94,11 +97,17 @@ def run_batch(
     tiles: list[Tile],
     device: torch.device,
     options: RunOptions,
+    windows: list[Window] | None = None,
 ) -> list[np.ndarray | None]:
-    """Prepare, run and restore a batch of equally shaped tiles; None for skipped tiles."""
+    """Prepare, run and restore a batch of equally shaped tiles; None for skipped tiles.
+
+    ``windows`` (where each tile lies in the first input's grid) is handed to the task's
+    ``restore`` as ``batch.windows``, for tasks whose units depend on the position.
+    """
     import torch
 
     prepared = task.prepare(tiles, model.card)
+    prepared.windows = windows
     out: list[np.ndarray | None] = [None] * len(tiles)
     if not prepared.keep:
         return out
@@ -118,7 +127,8 @@ def run_untiled(
     opts = options or RunOptions(device="cpu")
     with run_scope(opts) as device:
         model.net.to(device)
-        (result,) = run_batch(task, model, [tile], device, opts)
+        rows, cols = tile[0].shape[-2:]
+        (result,) = run_batch(task, model, [tile], device, opts, [Window(0, 0, cols, rows)])
     if result is None:
         rows, cols = tile[0].shape[-2:]
         s = model.card.scale
@@ -158,7 +168,14 @@ def run_tiled(
         summary["device"] = str(device)
         model.net.to(device)
         readers = [
-            open_bands(info, inp.bands, None if k == 0 else grid, rep, inp.role, inp.resampling)
+            open_bands(
+                info,
+                inp.bands,
+                None if k == 0 else grid,
+                rep if inp.announce else None,
+                inp.role,
+                inp.resampling,
+            )
             for k, (info, inp) in enumerate(zip(infos, inputs))
         ]
         try:
@@ -216,8 +233,9 @@ def _run_tiles(
         for b0 in range(0, len(cols), batch):
             rep.check_cancel()
             js = list(range(b0, min(b0 + batch, len(cols))))
-            tiles = [_read_tile(readers, Window(cols[j], r0, tile_w, tile_h)) for j in js]
-            for j, out in zip(js, run_batch(task, model, tiles, device, options)):
+            windows = [Window(cols[j], r0, tile_w, tile_h) for j in js]
+            tiles = [_read_tile(readers, w) for w in windows]
+            for j, out in zip(js, run_batch(task, model, tiles, device, options, windows)):
                 if out is None:
                     continue
                 w = tile_weight(rows, cols, i, j, tile_h, tile_w, s)

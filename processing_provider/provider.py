@@ -10,6 +10,7 @@ from .base_algorithm import plugin_icon_path
 
 class GeohazardProvider(QgsProcessingProvider):
     def loadAlgorithms(self) -> None:  # noqa: N802 (QGIS API name)
+        from .deep_offset_tracking import DeepOffsetTrackingAlgorithm
         from .dem_super_resolution import DemSuperResolutionAlgorithm
         from .evaluate_dem import EvaluateDemAlgorithm
         from .offset_tracking import OffsetTrackingAlgorithm
@@ -19,6 +20,7 @@ class GeohazardProvider(QgsProcessingProvider):
 
         for alg in (
             OffsetTrackingAlgorithm(),
+            DeepOffsetTrackingAlgorithm(),
             DemSuperResolutionAlgorithm(),
             EvaluateDemAlgorithm(),
             TopographicPhaseAlgorithm(),

@@ -61,7 +61,24 @@ def main() -> None:
         OUTPUT=offsets,
         PER_SIZE_OUTPUT=os.path.join(out, "offsets_per_window.tif"),
     )
-    print("[demo] " + compare_with_truth(offsets, paths["true_displacement"]).line(), flush=True)
+    classical = compare_with_truth(offsets, paths["true_displacement"])
+    print("[demo] " + classical.line(), flush=True)
+    deep = os.path.join(out, "deep_offsets.tif")
+    qgis_process(
+        "geohazard:deepoffsettracking",
+        REFERENCE=paths["reference"],
+        SECONDARY=paths["secondary"],
+        OUTPUT=deep,
+    )
+    dense = compare_with_truth(deep, paths["true_displacement"])
+    print("[demo] " + dense.line("deep offset tracking (every pixel)"), flush=True)
+    same = compare_with_truth(deep, paths["true_displacement"], grid_of=offsets)
+    print(
+        f"[demo] at the classical tracker's {same.points} window cells: deep RMSE "
+        f"{same.rmse_m:.2f} m (landslide {same.moving_rmse_m:.2f} m) vs classical "
+        f"{classical.rmse_m:.2f} m (landslide {classical.moving_rmse_m:.2f} m)",
+        flush=True,
+    )
     from demo_dem_sr import run_dem_sr_demo
 
     print("[demo] " + run_dem_sr_demo(out, qgis_process), flush=True)

@@ -27,7 +27,11 @@ def test_demo_runs_and_recovers_the_landslide(tmp_path) -> None:
     assert rmse_px < 0.05
     assert moving_m < 7.5  # a quarter of a 30 m pixel where the ground moves
     assert abs(peak_measured - peak_true) < 0.1 * peak_true
+    deep = next(ln for ln in proc.stdout.splitlines() if "deep offset tracking" in ln)
+    assert float(re.search(r"\(([\d.]+) px\)", deep).group(1)) < 0.2
+    assert any("at the classical tracker's" in ln for ln in proc.stdout.splitlines())
     for name in (
+        "deep_offsets.tif",
         "offsets.tif",
         "offsets_per_window.tif",
         "sample/reference.tif",

@@ -12,12 +12,12 @@ import torch
 from affine import Affine
 from geohazard.engine.archs.registry import build_network
 from geohazard.engine.errors import Cancelled, GeohazardError
+from geohazard.engine.image_enhance import gaussian_kernel, laplacian_sharpen, wiener_deblur
 from geohazard.engine.model_store import ModelStore
 from geohazard.engine.progress import Reporter
 from geohazard.engine.raster_io import Grid, write_raster
 from geohazard.engine.run_options import RunOptions
 from geohazard.engine.sar2opt.card import draft_card
-from geohazard.engine.sar2opt.enhance import gaussian_kernel, laplacian_sharpen, wiener_deblur
 from geohazard.engine.sar2opt.metrics import RegionScores
 from geohazard.engine.sar2opt.training import SardinetHooks, SardinetTrainConfig, masked_mae
 from geohazard.engine.sar_optical_data import PrepConfig

@@ -5,11 +5,10 @@ from __future__ import annotations
 import numpy as np
 from affine import Affine
 from rasterio.crs import CRS
-from rasterio.enums import Resampling
-from rasterio.warp import calculate_default_transform, reproject
 
 from ..raster_io import Grid
 from ..sample_data import jacksboro_dem
+from .utm import to_utm
 
 
 def jacksboro_dem_utm(pixel_size: float = 30.0) -> tuple[np.ndarray, Grid]:
@@ -19,21 +18,9 @@ def jacksboro_dem_utm(pixel_size: float = 30.0) -> tuple[np.ndarray, Grid]:
     returned pixel is valid.
     """
     z, grid = jacksboro_dem()
-    dst_crs = CRS.from_epsg(32616)
-    transform, width, height = calculate_default_transform(
-        grid.crs, dst_crs, grid.width, grid.height, *grid.bounds, resolution=pixel_size
-    )
-    out = np.full((height, width), np.nan, dtype=np.float32)
-    reproject(
-        z,
-        out,
-        src_transform=grid.transform,
-        src_crs=grid.crs,
-        dst_transform=transform,
-        dst_crs=dst_crs,
-        resampling=Resampling.cubic,
-        dst_nodata=np.nan,
-    )
+    out, out_grid = to_utm(z, grid, pixel_size, CRS.from_epsg(32616))
+    transform, height, width = out_grid.transform, out_grid.height, out_grid.width
+    dst_crs = out_grid.crs
     r0, r1, c0, c1 = 0, height, 0, width
     while r1 - r0 > 2 and c1 - c0 > 2:  # peel the edge with most invalid pixels until none
         crop = out[r0:r1, c0:c1]

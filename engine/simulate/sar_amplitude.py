@@ -15,6 +15,7 @@ from scipy import ndimage
 
 from .. import sar_geometry
 from ..sar_geometry import AcquisitionGeometry
+from .warp import inverse_map
 
 
 def local_incidence_cos(
@@ -27,13 +28,29 @@ def local_incidence_cos(
 
 
 def backscatter(
-    dem: np.ndarray, pixel_size: float, seed: int, incidence_deg: float = 39.0
+    dem: np.ndarray,
+    pixel_size: float,
+    seed: int,
+    incidence_deg: float = 39.0,
+    heading_deg: float = 190.0,
+    texture_scale_px: float = 6.0,
+    texture_strength: float = 0.6,
 ) -> np.ndarray:
-    """Mean radar brightness (linear intensity) of a DEM with a land-cover texture."""
+    """Mean radar brightness (linear intensity) of a DEM with a land-cover texture.
+
+    Args:
+        dem: elevations in metres on a north-up grid of square pixels.
+        pixel_size: pixel size in metres.
+        seed: seed of the land-cover texture.
+        incidence_deg: radar incidence angle on flat ground, degrees.
+        heading_deg: flight direction, degrees clockwise from north (190: descending pass).
+        texture_scale_px: correlation length of the land-cover texture, pixels.
+        texture_strength: standard deviation of the log land-cover brightness.
+    """
     rng = np.random.default_rng(seed)
-    cos_loc = np.clip(local_incidence_cos(dem, pixel_size, incidence_deg), 0.02, 1.0)
-    texture = ndimage.gaussian_filter(rng.standard_normal(dem.shape), 6.0)
-    texture = np.exp(0.6 * texture / (texture.std() + 1e-12))
+    cos_loc = np.clip(local_incidence_cos(dem, pixel_size, incidence_deg, heading_deg), 0.02, 1.0)
+    texture = ndimage.gaussian_filter(rng.standard_normal(dem.shape), texture_scale_px)
+    texture = np.exp(texture_strength * texture / (texture.std() + 1e-12))
     return (cos_loc**2 * texture).astype(np.float32)
 
 
@@ -44,19 +61,6 @@ def _speckle_intensity(
     z = ndimage.gaussian_filter(z.real, psf_sigma) + 1j * ndimage.gaussian_filter(z.imag, psf_sigma)
     inten = np.abs(z) ** 2
     return inten / inten.mean()
-
-
-def _inverse_map(
-    dy: np.ndarray, dx: np.ndarray, iterations: int = 6
-) -> tuple[np.ndarray, np.ndarray]:
-    """For every secondary pixel q, the reference position p with p + d(p) = q (fixed point)."""
-    rows, cols = np.mgrid[0 : dy.shape[0], 0 : dy.shape[1]].astype(np.float64)
-    pr, pc = rows - dy, cols - dx
-    for _ in range(iterations):
-        ddy = ndimage.map_coordinates(dy, [pr, pc], order=1, mode="nearest")
-        ddx = ndimage.map_coordinates(dx, [pr, pc], order=1, mode="nearest")
-        pr, pc = rows - ddy, cols - ddx
-    return pr, pc
 
 
 def speckled_pair(
@@ -83,7 +87,7 @@ def speckled_pair(
         (reference, secondary) amplitude (square root of multi-looked intensity), float32.
     """
     rng = np.random.default_rng(seed)
-    pr, pc = _inverse_map(dy.astype(np.float64), dx.astype(np.float64))
+    pr, pc = inverse_map(dy, dx, iterations=6)
     moved_refl = ndimage.map_coordinates(
         reflectivity.astype(np.float64), [pr, pc], order=3, mode="reflect"
     )

@@ -4,7 +4,7 @@ Inputs: a Sentinel-1 raster with VV and VH sigma0 (linear or dB) and, for the DE
 variants, a DEM in metres, resampled onto the SAR grid. Each tile is transformed as in training
 (engine/sar_optical_data.py): SAR log-compressed over the card's dB range, DEM divided by the
 card's maximum elevation, nodata set to 0. The output is RGB in 0..255 on the SAR grid, NaN
-where the SAR (or DEM) has no data, optionally sharpened (engine/sar2opt/enhance.py).
+where the SAR (or DEM) has no data, optionally sharpened (engine/image_enhance.py).
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import GeohazardError
+from ..image_enhance import ENHANCEMENTS
 from ..model_card import ModelCard
 from ..model_task import ModelTask, PreparedBatch, Tile, check_bands
 from ..progress import Reporter
@@ -24,7 +25,6 @@ from ..run_options import RunOptions
 FUSIONS = ("sar-only", "early", "late", "intermediate")
 NORMALISATION_KIND = "sardinet-log-sar-dem-max"
 OUTPUT_BANDS = ["red (0-255)", "green (0-255)", "blue (0-255)"]
-ENHANCEMENTS = ("none", "laplacian", "wiener")  # engine/sar2opt/enhance.py
 
 
 def default_model_name(fusion: str) -> str:
@@ -110,7 +110,7 @@ class SarToOpticalTask(ModelTask):
     def restore(
         self, output: np.ndarray, batch: PreparedBatch, tiles: list[Tile], card: ModelCard
     ) -> list[np.ndarray]:
-        from ..sar2opt.enhance import enhance
+        from ..image_enhance import enhance
 
         method = self.enhance
         restored = []

@@ -1,4 +1,4 @@
-"""The paper's contrast enhancement of translated images: Laplacian sharpening, Wiener filter.
+"""Contrast enhancement of translated images (SAR-to-optical paper): Laplacian, Wiener.
 
 Bralet et al. (IGARSS 2024, section 4.2.3) sharpen the blurry translations by convolving them
 with the Laplacian filter, or by Wiener deconvolution with a 9 x 9 Gaussian kernel of standard
@@ -9,9 +9,8 @@ that range. The Wiener filter's noise-to-signal ratio is not given; 0.01 is ours
 from __future__ import annotations
 
 import numpy as np
-from scipy import ndimage
 
-from ..tasks.sar_to_optical import ENHANCEMENTS
+ENHANCEMENTS = ("none", "laplacian", "wiener")
 
 WIENER_SIZE = 9
 WIENER_SIGMA = 29.0
@@ -21,6 +20,8 @@ PAD = 16  # reflected margin before the FFT, against wrap-around at tile borders
 
 def laplacian_sharpen(image: np.ndarray, strength: float = 1.0) -> np.ndarray:
     """``image - strength * Laplacian(image)`` per band (4-neighbour kernel), clipped 0..255."""
+    from scipy import ndimage
+
     out = np.empty_like(image, dtype=np.float32)
     for i, band in enumerate(image):
         out[i] = band - strength * ndimage.laplace(band.astype(np.float64), mode="reflect")

@@ -1,0 +1,1 @@
+"""Deep offset tracking (CC-ResSiamNet): augmentation, training data, inference helpers."""
