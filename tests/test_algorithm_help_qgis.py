@@ -45,10 +45,10 @@ def _geohazard_hits(search: str) -> set[str]:
     "search, expected",
     [
         ("landslide", {"offsettracking", "demsuperresolution", "topographicphase"}),
-        ("glacier", {"offsettracking"}),
+        ("glacier", {"offsettracking", "deepoffsettracking"}),
         ("earthquake", {"offsettracking"}),
         ("volcano", {"offsettracking", "topographicphase"}),
-        ("correlation", {"offsettracking"}),
+        ("correlation", {"offsettracking", "deepoffsettracking"}),
         ("SAR", {"offsettracking", "topographicphase", "sardistortion", "sartooptical"}),
         ("layover", {"sardistortion"}),
         ("optical", {"sartooptical"}),
@@ -85,6 +85,7 @@ def test_toolbox_search_finds_algorithms_by_tag(plugin, search, expected) -> Non
             ["doi.org/10.1109/IGARSS53475.2024.10641788", "Bralet, A., Atto, A. M.", "(2022)"],
         ),
         ("sardistortion", ["Kropatsch, W. G., Strobl, D. (1990)", "Meier, E., Frei, U."]),
+        ("deepoffsettracking", ["doi.org/10.1016/j.rse.2024.114577"]),
     ],
 )
 def test_help_cites_papers_and_methods(plugin, alg_id, references) -> None:
@@ -153,6 +154,8 @@ CAPABILITIES = {
     "evaluation": "evaluatedem",
     "topographic phase": "topographicphase",
     "sar-to-optical": "sartooptical",
+    "deep offset tracking": "deepoffsettracking",
+    "cc-ressiamnet": "deepoffsettracking",
     "distortion": "sardistortion",
     "translation": "sartooptical",
     "landslide areas": "landslideareas",

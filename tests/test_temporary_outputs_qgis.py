@@ -152,3 +152,15 @@ def test_sar_to_optical_with_temporary_output(plugin, project, tmp_path):
     params = {"SAR": sar, "DEM": dem, "MODEL": model, "DEVICE": 1, "OUTPUT": to_load()}
     results, registered, _ = run_and_load(alg, params)
     _check_loaded(results, registered, ("OUTPUT",))
+
+
+def test_deep_offset_tracking_with_temporary_output(plugin, project, tmp_path):
+    from deep_offset_models import save_tiny_model
+
+    zero = np.zeros((128, 128), np.float32)
+    ref, sec = write_pair(tmp_path, zero, zero)
+    model = save_tiny_model(tmp_path / "models", "tiny_zero", "zero")
+    alg = QgsApplication.processingRegistry().createAlgorithmById("geohazard:deepoffsettracking")
+    params = {"REFERENCE": ref, "SECONDARY": sec, "MODEL": model, "DEVICE": 1, "OUTPUT": to_load()}
+    results, registered, _ = run_and_load(alg, params)
+    _check_loaded(results, registered, ("OUTPUT",))
