@@ -17,6 +17,7 @@ class GeohazardProvider(QgsProcessingProvider):
         from .sar_distortion import SarDistortionAlgorithm
         from .sar_to_optical import SarToOpticalAlgorithm
         from .topographic_phase import TopographicPhaseAlgorithm
+        from .train_dem_super_resolution import TrainDemSuperResolutionAlgorithm
 
         for alg in (
             OffsetTrackingAlgorithm(),
@@ -26,6 +27,7 @@ class GeohazardProvider(QgsProcessingProvider):
             TopographicPhaseAlgorithm(),
             SarDistortionAlgorithm(),
             SarToOpticalAlgorithm(),
+            TrainDemSuperResolutionAlgorithm(),
         ):
             self.addAlgorithm(alg)
 

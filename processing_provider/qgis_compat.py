@@ -22,7 +22,10 @@ from typing import Any
 from qgis.core import (
     Qgis,
     QgsColorRampShader,
+    QgsProcessing,
+    QgsProcessingParameterDateTime,
     QgsProcessingParameterDefinition,
+    QgsProcessingParameterFile,
     QgsProcessingParameterNumber,
     QgsRasterBandStats,
     QgsUnitTypes,
@@ -84,6 +87,30 @@ DOUBLE = _first(
     (QgsProcessingParameterNumber, "Type.Double"),
 )
 
+# Date-only parameters and polygon layer inputs.
+DATE = _first(
+    "the date-only parameter type",
+    (Qgis, "ProcessingDateTimeParameterDataType.Date"),
+    (QgsProcessingParameterDateTime, "Type.Date"),
+)
+VECTOR_POLYGON = _first(
+    "the polygon layer source type",
+    (Qgis, "ProcessingSourceType.VectorPolygon"),
+    (QgsProcessing, "SourceType.TypeVectorPolygon"),
+)
+
+# Layer type of a multiple-layers parameter, and the folder behaviour of a file parameter.
+LAYER_RASTER = _first(
+    "the raster layer type",
+    (Qgis, "ProcessingSourceType.Raster"),
+    (QgsProcessing, "SourceType.TypeRaster"),
+)
+FILE_FOLDER = _first(
+    "the folder behaviour of a file parameter",
+    (Qgis, "ProcessingFileParameterBehavior.Folder"),
+    (QgsProcessingParameterFile, "Behavior.Folder"),
+)
+
 # Units, raster statistics and colour ramps used by the output styles.
 DISTANCE_METERS = _first(
     "the metre distance unit",
@@ -131,8 +158,10 @@ __all__ = [
     "ADVANCED",
     "DISTANCE_METERS",
     "DOUBLE",
+    "FILE_FOLDER",
     "HIDDEN",
     "INTEGER",
+    "LAYER_RASTER",
     "MESSAGE_CRITICAL",
     "MESSAGE_INFO",
     "MESSAGE_SUCCESS",

@@ -80,8 +80,10 @@ def main() -> None:
         flush=True,
     )
     from demo_dem_sr import run_dem_sr_demo
+    from demo_sar import run_sar_demo
 
     print("[demo] " + run_dem_sr_demo(out, qgis_process), flush=True)
+    print("[demo] " + run_sar_demo(out, qgis_process, paths["dem"]), flush=True)
     print(f"[demo] outputs in {out}")
 
 

@@ -30,7 +30,12 @@ def test_demo_runs_and_recovers_the_landslide(tmp_path) -> None:
     deep = next(ln for ln in proc.stdout.splitlines() if "deep offset tracking" in ln)
     assert float(re.search(r"\(([\d.]+) px\)", deep).group(1)) < 0.2
     assert any("at the classical tracker's" in ln for ln in proc.stdout.splitlines())
+    sar = next(ln for ln in proc.stdout.splitlines() if "SAR distortion classes" in ln)
+    assert "SIMULATED Sentinel-1" in sar
+    assert float(re.search(r"([\d.]+)% of pixels agree", sar).group(1)) > 95.0
     for name in (
+        "sar_distortion.tif",
+        "optical_like.tif",
         "deep_offsets.tif",
         "offsets.tif",
         "offsets_per_window.tif",

@@ -57,7 +57,7 @@ def test_output_georeferencing_follows_reference_grid(tmp_path) -> None:
             Affine(160.0, 0, 600000.0 + 10 * (24 - 8), 0, -160.0, 5000000.0 - 10 * (24 - 8))
         )
         assert (src.width, src.height) == ((352 - 48) // 16 + 1, (320 - 48) // 16 + 1)
-        assert src.count == 4 and src.dtypes[0] == "float32"
+        assert src.count == 6 and src.dtypes[0] == "float32"
         assert np.isnan(src.nodata)
         east, north, mag = src.read(1), src.read(2), src.read(3)
     # 2 px right = 20 m east; 1 px down = 10 m south

@@ -123,6 +123,8 @@ def test_multi_window_combination_is_as_good_as_best_single_size(tmp_path) -> No
             "north offset (m)",
             "magnitude (m)",
             "quality (peak NCC)",
+            "east 1-sigma uncertainty (m)",
+            "north 1-sigma uncertainty (m)",
         )
     with rasterio.open(per) as src:
         assert src.count == 9

@@ -99,9 +99,15 @@ def test_processing_run_end_to_end(plugin, pair, tmp_path) -> None:
     assert res["OUTPUT"] == str(out)
     assert _digest(ref, sec) == before
     with rasterio.open(out) as src:
-        assert src.count == 4
+        assert src.count == 6
         assert src.descriptions[0] == "east offset (m)"
+        assert src.descriptions[4] == "east 1-sigma uncertainty (m)"
         east, north = src.read(1), src.read(2)
+        sig_e, sig_n = src.read(5), src.read(6)
+    # NaN in the same places in every band, sigmas positive and small on this clean pair
+    assert np.array_equal(np.isfinite(sig_e), np.isfinite(east))
+    assert np.array_equal(np.isfinite(sig_n), np.isfinite(north))
+    assert 0 < np.nanmedian(sig_e) < 2.0 and 0 < np.nanmedian(sig_n) < 2.0
     assert np.nanmedian(east) == pytest.approx(-15.0, abs=0.5)
     assert np.nanmedian(north) == pytest.approx(-5.0, abs=0.5)
     assert any("Device" in m for m in fb.messages)
@@ -150,7 +156,7 @@ def test_qgis_process_runs_end_to_end(pair, tmp_path) -> None:
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     with rasterio.open(out) as src:
-        assert src.count == 4
+        assert src.count == 6
         assert np.nanmedian(src.read(1)) == pytest.approx(-15.0, abs=0.5)
 
 

@@ -5,9 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from ..model_card import BandSet, HeldOut, ModelCard, Normalisation
+from ..offsets.bands import OUTPUT_BANDS
 from ..offsets.dense_prior import PriorConfig, channel_names
-from ..tasks.deep_offsets import OUTPUT_BANDS, TASK
-from .inputs import AMPLITUDE_KIND
+from ..offsets.network_inputs import AMPLITUDE_KIND
+from ..tasks.deep_offsets import TASK
 
 CONTEXT_PX = 24  # beyond 24 px a tile edge changes the offsets by < 0.01 px (measured)
 BASELINE = "classical multi-window NCC offset tracking"

@@ -18,10 +18,10 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..offsets.dense_prior import PriorConfig, dense_prior, vector_channel_pairs
+from ..offsets.network_inputs import normalise_amplitude
 from ..simulate.pair_sampler import SamplerConfig, draw_pair
 from ..simulate.textures import TextureSource
 from .augment import dihedral
-from .inputs import normalise_amplitude
 
 
 @dataclass

@@ -24,11 +24,11 @@ from torch import nn
 from ..archs.registry import build_network
 from ..errors import GeohazardError
 from ..offsets.dense_prior import PriorConfig, channel_names
+from ..offsets.network_inputs import normalise_amplitude, pad_to_multiple
 from ..progress import Reporter
 from ..simulate.pair_sampler import SamplerConfig
 from ..training.loop import LoopConfig, Stage, TrainingHooks, TrainingLoop
 from .dataset import BatchSampler, Scene
-from .inputs import normalise_amplitude, pad_to_multiple
 
 
 def small_architecture(num_prior_ch: int) -> dict[str, Any]:

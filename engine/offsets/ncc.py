@@ -22,6 +22,26 @@ class PeakResult:
     dx: torch.Tensor  # column offset in pixels, positive right
     peak: torch.Tensor  # peak normalized cross-correlation in [-1, 1]
     valid: torch.Tensor  # bool: peak inside the search area (not on its border), finite
+    sigma_y: torch.Tensor | None = None  # raw 1-sigma of dy in pixels (uncalibrated, see below)
+    sigma_x: torch.Tensor | None = None  # raw 1-sigma of dx in pixels
+
+
+def peak_sigma(
+    cm: torch.Tensor, c0: torch.Tensor, cp: torch.Tensor, noise: torch.Tensor, w: int
+) -> torch.Tensor:
+    """Raw 1-sigma (pixels) of a sub-pixel peak along one axis, before calibration.
+
+    The Cramer-Rao form used by ampcor's covariance and in speckle tracking: the variance grows
+    with the decorrelated share of the signal (1 - c0^2) and shrinks with the peak's sharpness
+    (its normalised curvature) and the number of pixels in the window (w^2). The noise of the
+    surface away from the peak (its standard deviation, COSI-Corr's SNR in reverse) raises it
+    further where a false peak could compete. Calibrated in engine/offsets/uncertainty.py.
+    """
+    curv = (2 * c0 - cm - cp).clamp_min(1e-3)
+    rho = c0.clamp(1e-3, 0.999)
+    snr_term = 1.0 + (noise / rho).square()
+    var = (1 - rho.square()) / (rho * curv * w * w) * snr_term
+    return var.sqrt()
 
 
 def _box_sums(x: torch.Tensor, w: int) -> torch.Tensor:
@@ -96,7 +116,7 @@ def _gaussian_or_parabolic(cm: torch.Tensor, c0: torch.Tensor, cp: torch.Tensor)
     return delta.clamp(-1.0, 1.0)
 
 
-def peak_offsets(surface: torch.Tensor) -> PeakResult:
+def peak_offsets(surface: torch.Tensor, window: int = 0) -> PeakResult:
     """Integer peak of each NCC surface refined to sub-pixel with separable 3-point fits.
 
     The offset is returned relative to the centre lag, in pixels (rows down, columns right).
@@ -118,11 +138,15 @@ def peak_offsets(surface: torch.Tensor) -> PeakResult:
     dx = _gaussian_or_parabolic(surface[b, iyc, ixc - 1], c0, surface[b, iyc, ixc + 1])
     offy = (iy - s).to(surface.dtype) + torch.where(inner, dy, torch.zeros_like(dy))
     offx = (ix - s).to(surface.dtype) + torch.where(inner, dx, torch.zeros_like(dx))
-    return PeakResult(dy=offy, dx=offx, peak=peak, valid=inner)
+    noise = surface.reshape(n, -1).std(dim=1)
+    w = window if window else 1
+    sy = peak_sigma(surface[b, iyc - 1, ixc], c0, surface[b, iyc + 1, ixc], noise, w)
+    sx = peak_sigma(surface[b, iyc, ixc - 1], c0, surface[b, iyc, ixc + 1], noise, w)
+    return PeakResult(dy=offy, dx=offx, peak=peak, valid=inner, sigma_y=sy, sigma_x=sx)
 
 
 def ncc_offsets(
     templates: torch.Tensor, search: torch.Tensor, energy: torch.Tensor | None = None
 ) -> PeakResult:
     """Sub-pixel offsets of a batch of templates in their search areas (see module doc)."""
-    return peak_offsets(ncc_surface(templates, search, energy))
+    return peak_offsets(ncc_surface(templates, search, energy), templates.shape[-1])

@@ -18,4 +18,6 @@ class PixelOffsets:
     dy: dict[int, np.ndarray] = field(default_factory=dict)
     dx: dict[int, np.ndarray] = field(default_factory=dict)
     quality: dict[int, np.ndarray] = field(default_factory=dict)
+    sigma_y: dict[int, np.ndarray] = field(default_factory=dict)  # raw 1-sigma of dy, pixels
+    sigma_x: dict[int, np.ndarray] = field(default_factory=dict)  # raw 1-sigma of dx, pixels
     valid_pixels: dict[str, int] = field(default_factory=lambda: {"reference": 0, "secondary": 0})

@@ -7,6 +7,7 @@ combines the sizes, removes outliers and writes east/north/magnitude/quality in 
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -23,14 +24,17 @@ from ..parallel import batch_workers, run_batches
 from ..progress import Reporter
 from ..raster_io import BandReader, Grid, RasterWriter, check_output_path, inspect_raster, open_band
 from ..run_options import RunOptions
+from .bands import OUTPUT_BANDS, VELOCITY_BANDS
 from .combine import combine_sizes
+from .extras import StableCorrection, correct_stable, interval_days, prior_pixels, velocity_bands
 from .ncc import local_energy, ncc_offsets
 from .outliers import FILTERS, apply_filter
 from .pixel_offsets import PixelOffsets
-from .units import pixel_offsets_to_metres
+from .prefilter import PREFILTERS, apply_prefilter
+from .uncertainty import combined_sigma
+from .units import pixel_offsets_to_metres, pixel_sigmas_to_metres
 from .window_grid import CentreGrid, windows
 
-OUTPUT_BANDS = ("east offset (m)", "north offset (m)", "magnitude (m)", "quality (peak NCC)")
 MAX_NODATA_FRACTION = 0.05
 
 
@@ -47,6 +51,11 @@ class OffsetTrackingConfig:
         outlier_filter: one of ``none``, ``2-sigma``, ``median``, ``2-sigma + median``.
         device: ``auto``, ``cpu``, ``cuda`` or ``cuda:N``.
         chunk_size: windows correlated per batch (128 was fastest on the 2-core CPU; halved on OOM).
+        prefilter: ``none``, ``wallis`` or ``log`` (engine/offsets/prefilter.py).
+        reference_date, secondary_date: acquisition dates; with both, velocities can be written.
+        stable_areas: GeoJSON geometries (in the reference CRS) of ground known not to move.
+        prior_offsets: raster of expected east, north offsets (m) in the reference CRS; each
+            window searches around its prior.
     """
 
     window_sizes: tuple[int, ...] = (32, 64, 128)
@@ -57,6 +66,11 @@ class OffsetTrackingConfig:
     outlier_filter: str = "2-sigma"
     device: str = "auto"
     chunk_size: int = 128
+    prefilter: str = "none"
+    reference_date: dt.date | None = None
+    secondary_date: dt.date | None = None
+    stable_areas: list[dict] | None = None
+    prior_offsets: str | None = None
 
 
 @dataclass
@@ -68,6 +82,8 @@ class OffsetTrackingResult:
     valid_fraction: float
     outliers_removed: int
     device: str
+    velocity_output: str | None = None
+    stable: StableCorrection | None = None
 
 
 def parse_window_sizes(text: str | tuple[int, ...] | list[int]) -> tuple[int, ...]:
@@ -99,6 +115,10 @@ def _validate(config: OffsetTrackingConfig) -> None:
         raise GeohazardError("STEP must be at least 1 pixel.")
     if config.search < 1:
         raise GeohazardError("SEARCH must be at least 1 pixel.")
+    if config.prefilter not in PREFILTERS:
+        raise GeohazardError(
+            f"Unknown pre-filter '{config.prefilter}'; use one of {', '.join(PREFILTERS)}."
+        )
     if config.outlier_filter not in FILTERS:
         raise GeohazardError(
             f"Unknown outlier filter '{config.outlier_filter}'; use one of {FILTERS}."
@@ -136,10 +156,13 @@ def _correlate_strip(
     done: list[int],
     total: int,
     pool: ThreadPoolExecutor | None,
+    prior: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> None:
     """Correlate one window size for centre rows [rows) and columns [cols) of a strip.
 
     ``ref`` and ``sec`` are (image with nodata filled, nodata mask) pairs of the strip.
+    ``prior``: whole-pixel (rows, columns) shifts on the centre grid; each search area is moved
+    by its window's shift (kept inside the strip) and the shift is added to the offset found.
     """
     (i0, i1), (j0, j1) = rows, cols
     if i1 <= i0 or j1 <= j0:
@@ -153,27 +176,61 @@ def _correlate_strip(
     s_view = windows(sec_f, r_first - h - s, c_first - h - s, size + 2 * s, step, ni, nj)
     t_bad = _bad_fraction(ref_bad, r_first - h, c_first - h, size, step, ni, nj)
     s_bad = _bad_fraction(sec_bad, r_first - h - s, c_first - h - s, size + 2 * s, step, ni, nj)
-    e_view = windows(
-        local_energy(sec_f, size), r_first - h - s, c_first - h - s, 2 * s + 1, step, ni, nj
-    )
+    energy = local_energy(sec_f, size)
+    e_view = windows(energy, r_first - h - s, c_first - h - s, 2 * s + 1, step, ni, nj)
     rows_per_chunk = max(1, chunk // nj)
+    span = size + 2 * s
+
+    def shifted(a: int, b: int) -> tuple[torch.Tensor, ...]:
+        """Search areas, energies and nodata shares moved by the prior, with the shifts used."""
+        if prior is None:
+            raise ValueError("shifted windows need a prior")
+        py = torch.from_numpy(prior[0][i0 + a : i0 + b, j0:j1]).to(sec_f.device).long()
+        px = torch.from_numpy(prior[1][i0 + a : i0 + b, j0:j1]).to(sec_f.device).long()
+        base_r = (r_first - h - s + torch.arange(a, b, device=py.device) * step)[:, None]
+        base_c = (c_first - h - s + torch.arange(nj, device=py.device) * step)[None, :]
+        want_r, want_c = (base_r + py).reshape(-1), (base_c + px).reshape(-1)
+        tops = want_r.clamp(0, sec_f.shape[0] - span)
+        lefts = want_c.clamp(0, sec_f.shape[1] - span)
+        used_y = tops - base_r.expand(b - a, nj).reshape(-1)
+        used_x = lefts - base_c.expand(b - a, nj).reshape(-1)
+        ar = torch.arange(span, device=py.device)
+        rr, cc = tops[:, None, None] + ar[None, :, None], lefts[:, None, None] + ar[None, None, :]
+        lag = torch.arange(2 * s + 1, device=py.device)
+        er = tops[:, None, None] + lag[None, :, None]
+        ec = lefts[:, None, None] + lag[None, None, :]
+        # a search area the prior moves off the image has no data there: the window is dropped
+        bad = torch.where(
+            (tops == want_r) & (lefts == want_c),
+            sec_bad[rr, cc].mean(dim=(1, 2)),
+            torch.ones_like(tops, dtype=sec_bad.dtype),
+        )
+        return sec_f[rr, cc], energy[er, ec], bad, used_y, used_x
 
     def job(a: int, b: int) -> int:
-        res = ncc_offsets(
-            t_view[a:b].reshape(-1, size, size),
-            s_view[a:b].reshape(-1, size + 2 * s, size + 2 * s),
-            e_view[a:b].reshape(-1, 2 * s + 1, 2 * s + 1),
-        )
+        if prior is None:
+            search_areas = s_view[a:b].reshape(-1, span, span)
+            energies = e_view[a:b].reshape(-1, 2 * s + 1, 2 * s + 1)
+            sec_share = s_bad[a:b].reshape(-1)
+        else:
+            search_areas, energies, sec_share, used_y, used_x = shifted(a, b)
+        res = ncc_offsets(t_view[a:b].reshape(-1, size, size), search_areas, energies)
+        if prior is not None:
+            res.dy = res.dy + used_y.to(res.dy.dtype)
+            res.dx = res.dx + used_x.to(res.dx.dtype)
         ok = (
             res.valid
             & (t_bad[a:b].reshape(-1) <= MAX_NODATA_FRACTION)
-            & (s_bad[a:b].reshape(-1) <= MAX_NODATA_FRACTION)
+            & (sec_share <= MAX_NODATA_FRACTION)
         )
         nan = torch.full_like(res.dy, float("nan"))
         block = (slice(i0 + a, i0 + b), slice(j0, j1))
         out.dy[size][block] = torch.where(ok, res.dy, nan).reshape(b - a, nj).cpu().numpy()
         out.dx[size][block] = torch.where(ok, res.dx, nan).reshape(b - a, nj).cpu().numpy()
         out.quality[size][block] = torch.where(ok, res.peak, nan).reshape(b - a, nj).cpu().numpy()
+        if res.sigma_y is not None and res.sigma_x is not None:
+            out.sigma_y[size][block] = res.sigma_y.reshape(b - a, nj).cpu().numpy()
+            out.sigma_x[size][block] = res.sigma_x.reshape(b - a, nj).cpu().numpy()
         return (b - a) * nj
 
     def on_done(units: int) -> None:
@@ -195,16 +252,20 @@ def correlate(
     chunk: int,
     reporter: Reporter,
     strip_pixels: int = 8_000_000,
+    prefilter: str = "none",
+    prior: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> PixelOffsets:
     """Pixel offsets for every window size on one centre grid, reading strips of rows.
 
     Each strip holds about ``strip_pixels`` pixels of each image (plus the windows' reach above
     and below), about 0.5 GB of working memory at the default whatever the raster's size.
+    ``prefilter`` is applied to both strips; ``prior`` gives whole-pixel (rows, columns)
+    shifts on the centre grid around which each window searches.
     """
     grid = CentreGrid.for_image(image.height, image.width, sizes[0], step, search)
     out = PixelOffsets(grid, sizes)
     for size in sizes:
-        for arr in (out.dy, out.dx, out.quality):
+        for arr in (out.dy, out.dx, out.quality, out.sigma_y, out.sigma_x):
             arr[size] = np.full((grid.rows, grid.cols), np.nan, np.float32)
     ranges = {
         size: (
@@ -216,6 +277,8 @@ def correlate(
     total = sum((r[1] - r[0]) * (c[1] - c[0]) for r, c in ranges.values())
     done = [0]
     reach = sizes[-1] // 2 + search
+    if prior is not None:
+        reach += int(np.abs(prior[0]).max(initial=0))
     # strips of about strip_pixels pixels, so memory is bounded whatever the raster's width
     centres_per_strip = max(1, (strip_pixels // max(image.width, 1) - 2 * reach) // step)
     with batch_workers(device) as pool:
@@ -228,12 +291,29 @@ def correlate(
             sec = torch.from_numpy(sec_reader.read(win)).to(device)
             out.valid_pixels["reference"] += int(torch.isfinite(ref).sum())
             out.valid_pixels["secondary"] += int(torch.isfinite(sec).sum())
-            filled = _fill_nan(ref), _fill_nan(sec)  # once per strip, shared by all sizes
+            # once per strip, shared by all sizes
+            ref_img, ref_bad = _fill_nan(ref)
+            sec_img, sec_bad = _fill_nan(sec)
+            ref_pair = apply_prefilter(ref_img, prefilter), ref_bad
+            sec_pair = apply_prefilter(sec_img, prefilter), sec_bad
             for size in sizes:
                 (ra, rb), cols = ranges[size]
                 rows = (max(i0, ra), min(i1, rb))
                 _correlate_strip(
-                    *filled, top, rows, grid, size, cols, chunk, out, reporter, done, total, pool
+                    ref_pair,
+                    sec_pair,
+                    top,
+                    rows,
+                    grid,
+                    size,
+                    cols,
+                    chunk,
+                    out,
+                    reporter,
+                    done,
+                    total,
+                    pool,
+                    prior,
                 )
     return out
 
@@ -300,6 +380,7 @@ def track_offsets(
     reporter: Reporter | None = None,
     per_size_output: str | None = None,
     options: RunOptions | None = None,
+    velocity_output: str | None = None,
 ) -> OffsetTrackingResult:
     """Offset tracking of ``secondary`` against ``reference``; writes a 4-band GeoTIFF.
 
@@ -308,6 +389,9 @@ def track_offsets(
     found. ``per_size_output``, when given, receives east/north/quality per window size before
     combination and outlier removal (the "multi-kernel" offsets). ``options``: this run's
     device and thread count (default: ``config.device``, threads unchanged).
+    ``velocity_output``, when given, receives the same six bands in m/yr (needs both dates).
+    Bands 5-6 are the calibrated east/north 1-sigma (engine/offsets/uncertainty.py); with
+    ``config.stable_areas`` the median offset over stable ground is removed first.
     """
     cfg = config or OffsetTrackingConfig()
     rep = reporter or Reporter()
@@ -316,6 +400,13 @@ def track_offsets(
     check_output_path(output)
     if per_size_output:
         check_output_path(per_size_output)
+    days = interval_days(cfg.reference_date, cfg.secondary_date)
+    if velocity_output:
+        if days is None:
+            raise GeohazardError(
+                "Velocities need both REFERENCE_DATE and SECONDARY_DATE (the acquisition dates)."
+            )
+        check_output_path(velocity_output)
     ref_info = inspect_raster(reference)
     sec_info = inspect_raster(secondary)
     if os.path.abspath(output) in (os.path.abspath(reference), os.path.abspath(secondary)):
@@ -324,6 +415,16 @@ def track_offsets(
         )
     image = ref_info.grid
     sizes = _usable_sizes(sizes, cfg.search, image, rep)
+    centres = CentreGrid.for_image(image.height, image.width, sizes[0], cfg.step, cfg.search)
+    prior = None
+    if cfg.prior_offsets:
+        py, px = prior_pixels(cfg.prior_offsets, image, centres.output_grid(image))
+        prior = np.rint(py).astype(np.int64), np.rint(px).astype(np.int64)
+        rep.info(
+            f"Prior offsets: each window searches around its prior (up to "
+            f"{int(np.abs(prior[0]).max(initial=0))} px in rows, "
+            f"{int(np.abs(prior[1]).max(initial=0))} px in columns)."
+        )
     with run_scope(options or RunOptions(device=cfg.device), rep) as device:
         with (
             open_band(ref_info, cfg.band, None, rep, role="reference") as ref_reader,
@@ -332,7 +433,17 @@ def track_offsets(
             work = rep.step(0.0, 0.95)
             pixel = run_with_oom_retry(
                 lambda chunk: correlate(
-                    ref_reader, sec_reader, image, sizes, cfg.step, cfg.search, device, chunk, work
+                    ref_reader,
+                    sec_reader,
+                    image,
+                    sizes,
+                    cfg.step,
+                    cfg.search,
+                    device,
+                    chunk,
+                    work,
+                    prefilter=cfg.prefilter,
+                    prior=prior,
                 ),
                 cfg.chunk_size,
                 8,
@@ -362,10 +473,18 @@ def track_offsets(
             rep.info(
                 f"Outlier filter ({cfg.outlier_filter}) removed {removed} of {dy.size} points."
             )
-        _warn_if_unreliable(dy, dx, quality, matched, removed, cfg.search, rep)
+        ry, rx = (dy - prior[0], dx - prior[1]) if prior is not None else (dy, dx)
+        _warn_if_unreliable(ry, rx, quality, matched, removed, cfg.search, rep)
+        sig_y, sig_x = combined_sigma(pixel, dy, dx)
         out_grid = pixel.grid.output_grid(image)
         east, north = pixel_offsets_to_metres(dy, dx, image, out_grid, rep)
-        bands = np.stack([east, north, np.hypot(east, north), quality]).astype(np.float32)
+        sig_e, sig_n = pixel_sigmas_to_metres(sig_y, sig_x, image, out_grid)
+        bands = np.stack([east, north, np.hypot(east, north), quality, sig_e, sig_n])
+        bands[:, ~(np.isfinite(east) & np.isfinite(north))] = np.nan
+        bands = bands.astype(np.float32)
+        stable = None
+        if cfg.stable_areas:
+            stable = correct_stable(bands, cfg.stable_areas, out_grid, rep)
         tags = {
             "GEOHAZARD_ALGORITHM": "offsettracking",
             "WINDOW_SIZES": ",".join(map(str, sizes)),
@@ -377,10 +496,22 @@ def track_offsets(
             ),
             "REFERENCE": os.path.basename(reference),
             "SECONDARY": os.path.basename(secondary),
+            "PREFILTER": cfg.prefilter,
         }
+        if cfg.reference_date and cfg.secondary_date:
+            tags["REFERENCE_DATE"] = cfg.reference_date.isoformat()
+            tags["SECONDARY_DATE"] = cfg.secondary_date.isoformat()
+        if stable is not None and stable.rmse is not None:
+            tags["STABLE_SHIFT_EAST_M"] = f"{stable.east:.4f}"
+            tags["STABLE_SHIFT_NORTH_M"] = f"{stable.north:.4f}"
+            tags["STABLE_RMSE_M"] = f"{stable.rmse:.4f}"
         rep.check_cancel()
         if per_size_output:
             _write_per_size(per_size_output, pixel, image, out_grid, tags)
+        if velocity_output and days is not None:
+            with RasterWriter(velocity_output, out_grid, VELOCITY_BANDS, tags=tags) as writer:
+                writer.write(velocity_bands(bands, days))
+            rep.info(f"Velocities over {days:.0f} days written (offsets x 365.25 / days).")
         with RasterWriter(output, out_grid, OUTPUT_BANDS, tags=tags) as writer:
             writer.write(bands)
         valid = float(np.isfinite(east).mean()) if east.size else 0.0
@@ -391,7 +522,15 @@ def track_offsets(
             f"{100 * valid:.1f}% of points valid."
         )
         return OffsetTrackingResult(
-            output, per_size_output, out_grid, sizes, valid, removed, str(device)
+            output,
+            per_size_output,
+            out_grid,
+            sizes,
+            valid,
+            removed,
+            str(device),
+            velocity_output,
+            stable,
         )
 
 

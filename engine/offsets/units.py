@@ -37,3 +37,17 @@ def pixel_offsets_to_metres(
         factor = crs.linear_units_factor[1]
         east, north = east * factor, north * factor
     return np.asarray(east, np.float32), np.asarray(north, np.float32)
+
+
+def pixel_sigmas_to_metres(
+    sy: np.ndarray, sx: np.ndarray, image: Grid, centres: Grid
+) -> tuple[np.ndarray, np.ndarray]:
+    """1-sigma uncertainties in pixels (rows, columns) to east and north 1-sigma in metres.
+
+    The two pixel axes are taken as independent, so each map axis gets the root sum of squares
+    of both pixel axes' contributions (exact for north-up grids, where one term is zero).
+    """
+    zeros = np.zeros_like(sx)
+    e1, n1 = pixel_offsets_to_metres(zeros, sx, image, centres)
+    e2, n2 = pixel_offsets_to_metres(sy, zeros, image, centres)
+    return np.hypot(e1, e2).astype(np.float32), np.hypot(n1, n2).astype(np.float32)

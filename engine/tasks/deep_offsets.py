@@ -28,17 +28,10 @@ import numpy as np
 from ..errors import GeohazardError
 from ..model_card import ModelCard
 from ..model_task import ModelTask, PreparedBatch, Tile, check_bands
+from ..offsets.bands import OUTPUT_BANDS
 from ..progress import Reporter
 from ..run_options import RunOptions
 
-OUTPUT_BANDS = (
-    "east offset (m)",
-    "north offset (m)",
-    "magnitude (m)",
-    "quality (peak NCC)",
-    "east 1-sigma uncertainty (m)",
-    "north 1-sigma uncertainty (m)",
-)
 OUT_OF_RANGE_SIGMA = 0.1  # sigma floor, as a fraction of the motion, beyond the trained range
 
 
@@ -101,7 +94,7 @@ class DeepOffsetTask(ModelTask):
         return list(OUTPUT_BANDS)
 
     def prepare(self, tiles: list[Tile], card: ModelCard) -> PreparedBatch:
-        from ..deep_offsets.inputs import fill_nearest, normalise_amplitude, pad_to_multiple
+        from ..offsets.network_inputs import fill_nearest, normalise_amplitude, pad_to_multiple
 
         levels = int(card.architecture.get("levels", 4))
         multiple = 2 ** (levels - 1)
@@ -169,16 +162,14 @@ def _to_metres(
         return dx, -dy, sx, sy
     from affine import Affine
 
-    from ..offsets.units import pixel_offsets_to_metres
+    from ..offsets.units import pixel_offsets_to_metres, pixel_sigmas_to_metres
     from ..raster_io import Grid
 
     r0, c0 = (int(window.row_off), int(window.col_off)) if window is not None else (0, 0)
     here = Grid(grid.crs, grid.transform * Affine.translation(c0, r0), dx.shape[1], dx.shape[0])
     east, north = pixel_offsets_to_metres(dy, dx, grid, here)
-    zeros = np.zeros_like(sx)
-    e1, n1 = pixel_offsets_to_metres(zeros, sx, grid, here)
-    e2, n2 = pixel_offsets_to_metres(sy, zeros, grid, here)
-    return east, north, np.hypot(e1, e2), np.hypot(n1, n2)
+    sigma_east, sigma_north = pixel_sigmas_to_metres(sy, sx, grid, here)
+    return east, north, sigma_east, sigma_north
 
 
 def _write_memory_raster(path: str, data: np.ndarray, grid: Any, names: list[str]) -> None:
