@@ -44,6 +44,7 @@ REQUIREMENTS: tuple[Requirement, ...] = (
     ),
     Requirement("safetensors", "safetensors>=0.4", "loading model weights safely"),
     Requirement("scipy", "scipy", "image filters (DEM nodata filling, SSIM, simulators)"),
+    Requirement("matplotlib", "matplotlib", "training curves (QGIS normally ships it)"),
 )
 
 BY_MODULE = {r.module: r for r in REQUIREMENTS}

@@ -133,7 +133,14 @@ def test_qgis_process_refuses_nan_baseline(plugin, dem, tmp_path):
 
 
 @pytest.mark.parametrize(
-    "alg_id", ALGORITHMS + ("sardistortion", "sartooptical", "deepoffsettracking")
+    "alg_id",
+    ALGORITHMS
+    + (
+        "sardistortion",
+        "sartooptical",
+        "deepoffsettracking",
+        "traindemsuperresolution",
+    ),
 )
 def test_every_number_has_a_range_in_its_definition_and_help(plugin, alg_id):
     from geohazard.processing_provider.parameter_checks import format_number

@@ -11,9 +11,12 @@
 
 from __future__ import annotations
 
-import torch
+from typing import TYPE_CHECKING
 
 from ..errors import GeohazardError
+
+if TYPE_CHECKING:  # imported where used: the algorithm lists PREFILTERS without torch installed
+    import torch
 
 PREFILTERS = ("none", "wallis", "log")
 WALLIS_PX = 21
@@ -21,6 +24,8 @@ WALLIS_PX = 21
 
 def _box_mean(x: torch.Tensor, w: int) -> torch.Tensor:
     """Mean over a w x w square centred on each pixel (edges replicated), same shape as x."""
+    import torch
+
     pad = w // 2
     xp = torch.nn.functional.pad(x[None, None], (pad, pad, pad, pad), mode="replicate")
     return torch.nn.functional.avg_pool2d(xp, w, stride=1)[0, 0]
@@ -28,6 +33,8 @@ def _box_mean(x: torch.Tensor, w: int) -> torch.Tensor:
 
 def apply_prefilter(image: torch.Tensor, name: str) -> torch.Tensor:
     """The filtered image (float32, same shape); ``image`` has its nodata already filled."""
+    import torch
+
     if name == "none":
         return image
     if name == "log":
