@@ -44,12 +44,15 @@ REQUIREMENTS: tuple[Requirement, ...] = (
     ),
     Requirement("safetensors", "safetensors>=0.4", "loading model weights safely"),
     Requirement("scipy", "scipy", "image filters (DEM nodata filling, SSIM, simulators)"),
+    Requirement("matplotlib", "matplotlib", "training curves (QGIS normally ships it)"),
 )
 
 BY_MODULE = {r.module: r for r in REQUIREMENTS}
 
 # What an algorithm needs unless it says otherwise.
 DEFAULT_MODULES: tuple[str, ...] = ("numpy", "torch", "rasterio")
+# Everything some part of the plugin imports: what the message bar and the installer name.
+PLUGIN_MODULES: tuple[str, ...] = tuple(r.module for r in REQUIREMENTS)
 
 
 def is_available(module: str) -> bool:
@@ -61,8 +64,13 @@ def is_available(module: str) -> bool:
         return False
 
 
-def missing_modules(modules: Iterable[str] = DEFAULT_MODULES) -> list[str]:
-    """The modules among ``modules`` that cannot be imported, in the order given."""
+def missing_modules(modules: Iterable[str] = PLUGIN_MODULES) -> list[str]:
+    """The modules among ``modules`` that cannot be imported, in the order given.
+
+    The one answer to "what is missing?": the message bar and the installer ask it about
+    everything the plugin uses, each algorithm about what it imports (a subset), so they can
+    never name different packages.
+    """
     importlib.invalidate_caches()
     return [m for m in modules if not is_available(m)]
 
@@ -72,14 +80,18 @@ def requirements_for(modules: Sequence[str]) -> list[Requirement]:
     return [BY_MODULE.get(m, Requirement(m, m, "")) for m in modules]
 
 
+def join_names(names: Sequence[str]) -> tuple[str, str]:
+    """("a, b and c", "are") or ("a", "is"), for a sentence naming packages."""
+    if len(names) == 1:
+        return names[0], "is"
+    return ", ".join(names[:-1]) + " and " + names[-1], "are"
+
+
 def missing_message(missing: Sequence[str]) -> str:
     """One sentence for canExecute and the log, naming what is missing and the fix."""
     if not missing:
         return ""
-    if len(missing) == 1:
-        names, verb = missing[0], "is"
-    else:
-        names, verb = ", ".join(missing[:-1]) + " and " + missing[-1], "are"
+    names, verb = join_names(missing)
     return (
         f"{names} {verb} not installed for the Python that QGIS runs, so this algorithm cannot "
         "run. In QGIS, use Plugins > Geohazard > Install dependencies... (the README describes "

@@ -137,7 +137,13 @@ def topographic_phase(
     try:
         if other_info is not None:
             other = open_band(
-                other_info, 1, grid, rep, role="comparison", resampling=Resampling.cubic
+                other_info,
+                1,
+                grid,
+                rep,
+                role="comparison",
+                resampling=Resampling.cubic,
+                grid_role="DEM",
             )
         with open_band(info, 1) as reader:
 

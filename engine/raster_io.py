@@ -207,12 +207,15 @@ def open_band(
     reporter: Reporter | None = None,
     role: str = "secondary",
     resampling: Resampling = Resampling.bilinear,
+    grid_role: str = "reference",
 ) -> BandReader:
     """Open ``band`` of a raster for windowed reading on the ``reference`` grid.
 
     When the raster is on another grid (other CRS, pixel size or origin) it is resampled onto
     the reference grid with rasterio's warper and the reporter says so; disjoint rasters and
     rasters that cannot be related (one without a CRS) are refused with a clear message.
+    ``role`` names this raster and ``grid_role`` the raster whose grid it is read on, as the
+    user knows them (e.g. "comparison" onto "DEM").
     """
     rep = reporter or Reporter()
     for b in [band] if isinstance(band, int) else band:
@@ -222,22 +225,22 @@ def open_band(
     name = os.path.basename(info.path)
     if (info.grid.crs is None) != (reference.crs is None):
         raise GeohazardError(
-            f"The {role} raster '{name}' and the reference are on different grids and only one "
+            f"The {role} raster '{name}' and the {grid_role} are on different grids and only one "
             "of them has a CRS, so they cannot be aligned. Assign the missing CRS first."
         )
     frac = overlap_fraction(reference, info.grid)
     if frac <= 0.0:
         raise GeohazardError(
-            f"The {role} raster '{name}' does not overlap the reference raster "
+            f"The {role} raster '{name}' does not overlap the {grid_role} raster "
             f"({_describe_crs(info.grid.crs)} vs {_describe_crs(reference.crs)})."
         )
     rep.warning(
         f"The {role} raster '{name}' is on a different grid "
         f"({_describe_crs(info.grid.crs)}, {info.grid.width}x{info.grid.height} px, "
-        f"pixel {info.grid.pixel_size[0]:.6g}) than the reference "
+        f"pixel {info.grid.pixel_size[0]:.6g}) than the {grid_role} "
         f"({_describe_crs(reference.crs)}, {reference.width}x{reference.height} px, "
-        f"pixel {reference.pixel_size[0]:.6g}); it was resampled onto the reference grid "
-        f"({resampling.name}). It covers {100 * min(frac, 1.0):.0f}% of the reference."
+        f"pixel {reference.pixel_size[0]:.6g}); it was resampled onto the {grid_role} grid "
+        f"({resampling.name}). It covers {100 * min(frac, 1.0):.0f}% of the {grid_role}."
     )
     return BandReader(info.path, band, reference, resampling)
 

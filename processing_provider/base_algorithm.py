@@ -20,13 +20,13 @@ from qgis.PyQt.QtGui import QIcon
 
 from ..dependencies.requirements import DEFAULT_MODULES, missing_message, missing_modules
 from ..engine.run_options import DEVICE_CHOICES, RunOptions
+from .citations import Citation
+from .help_text import compose_help, help_url, plugin_dir
+from .output_paths import explicit_destination
+from .parameter_checks import check_values
 from .qgis_compat import set_advanced
 
 T = TypeVar("T")
-
-
-def plugin_dir() -> str:
-    return os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 def plugin_icon_path() -> str:
@@ -83,6 +83,12 @@ class GeohazardAlgorithm(QgsProcessingAlgorithm):
     GROUP = ""
     GROUP_ID = ""
     HELP = ""
+    # Words the toolbox search matches (besides the name): hazards, data and methods.
+    TAGS: tuple[str, ...] = ()
+    # Papers and methods the algorithm follows, listed under "References" in its help.
+    CITATIONS: tuple[Citation, ...] = ()
+    # Section of the README (GitHub heading anchor) behind the dialog's Help button.
+    HELP_ANCHOR = ""
     # Python modules the algorithm imports when it runs; checked (not imported) by canExecute.
     REQUIRES: tuple[str, ...] = DEFAULT_MODULES
     # What to change when a run runs out of memory, in this algorithm's own parameters.
@@ -106,8 +112,18 @@ class GeohazardAlgorithm(QgsProcessingAlgorithm):
     def groupId(self) -> str:  # noqa: N802 (QGIS API name)
         return self.GROUP_ID
 
-    def shortHelpString(self) -> str:  # noqa: N802 (QGIS API name)
+    def help_body(self) -> str:
+        """The algorithm's own help text (subclasses may fill in live values)."""
         return self.tr(self.HELP)
+
+    def shortHelpString(self) -> str:  # noqa: N802 (QGIS API name)
+        return compose_help(self.help_body(), self.parameterDefinitions(), self.CITATIONS, self.tr)
+
+    def tags(self) -> list[str]:
+        return [self.tr(t) for t in self.TAGS]
+
+    def helpUrl(self) -> str:  # noqa: N802 (QGIS API name)
+        return help_url(self.HELP_ANCHOR)
 
     def icon(self) -> QIcon:
         return QIcon(plugin_icon_path())
@@ -184,7 +200,8 @@ class GeohazardAlgorithm(QgsProcessingAlgorithm):
         return path
 
     def checkParameterValues(self, parameters: dict, context: QgsProcessingContext):  # noqa: N802
-        """Say "corrupt or unsupported" rather than QGIS's "not found" for unreadable files.
+        """Readable rasters, then one clear sentence for a bad value (see parameter_checks),
+        before QGIS's own check.
 
         Raster inputs given as file paths are loaded here, once, without GDAL's auxiliary
         ``.aux.xml`` files (see :func:`load_input_raster`), and kept in the context so that
@@ -202,6 +219,9 @@ class GeohazardAlgorithm(QgsProcessingAlgorithm):
                         "{name}: '{file}' exists but could not be read as a raster (corrupt file "
                         "or unsupported format)."
                     ).format(name=definition.name(), file=os.path.basename(value))
+        message = check_values(self, parameters, context, self.tr)
+        if message:
+            return False, message
         return super().checkParameterValues(parameters, context)
 
     # --- running the engine ----------------------------------------------------------
@@ -246,10 +266,9 @@ class GeohazardAlgorithm(QgsProcessingAlgorithm):
         for definition in self.parameterDefinitions():
             name = definition.name()
             if definition.isDestination():
-                if definition.type() == "fileDestination":
-                    path = self.parameterAsFileOutput(parameters, name, context)
-                else:
-                    path = self.parameterAsOutputLayer(parameters, name, context)
+                # Only paths the user named: asking QGIS for a temporary output's path makes a
+                # new one each time and registers it for loading (see output_paths).
+                path = explicit_destination(definition, parameters.get(name), context)
                 if path:
                     outputs[name] = os.path.realpath(path)
             elif definition.type() == "raster" and parameters.get(name) is not None:

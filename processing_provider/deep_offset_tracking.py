@@ -14,6 +14,7 @@ from qgis.core import (
 )
 
 from ..engine.tasks.deep_offsets import TASK as DEEP_OFFSET_TASK
+from .citations import AUTORIFT, CC_RESSIAMNET, COSI_CORR
 from .model_algorithm import ModelAlgorithm
 from .styling import LayerStyle, pseudocolor
 
@@ -61,6 +62,26 @@ class DeepOffsetTrackingAlgorithm(ModelAlgorithm):
     GROUP_ID = "displacement"
     HELP = HELP
     TASK = DEEP_OFFSET_TASK
+    TAGS = (
+        "landslide",
+        "glacier",
+        "ice flow",
+        "earthquake",
+        "coseismic",
+        "volcano",
+        "displacement",
+        "deformation",
+        "offset tracking",
+        "pixel tracking",
+        "correlation",
+        "SAR",
+        "Sentinel-1",
+        "amplitude",
+        "deep learning",
+        "CC-ResSiamNet",
+    )
+    CITATIONS = (CC_RESSIAMNET, COSI_CORR, AUTORIFT)
+    HELP_ANCHOR = "deep-offset-tracking-geohazarddeepoffsettracking"
 
     REQUIRES = ("numpy", "torch", "rasterio", "safetensors", "scipy")
 
@@ -69,7 +90,7 @@ class DeepOffsetTrackingAlgorithm(ModelAlgorithm):
     BAND = "BAND"
     OUTPUT = "OUTPUT"
 
-    def shortHelpString(self) -> str:  # noqa: N802 (QGIS API name)
+    def help_body(self) -> str:
         return (
             self.tr(HELP)
             .replace("{models}", self.models_help())
@@ -140,6 +161,6 @@ class DeepOffsetTrackingAlgorithm(ModelAlgorithm):
             context,
             output,
             self.tr("Deep offset magnitude (m)"),
-            partial(pseudocolor, band=3, ramp_name="Magma", lo=0.0),
+            partial(pseudocolor, band=3, ramp_name="Magma", lo=0.0, unit="m"),
         )
         return {self.OUTPUT: output}

@@ -1,10 +1,12 @@
-"""Styles for DEM outputs: multidirectional hillshade for elevations, cyclic colours for phase."""
+"""Styles for DEM outputs: multidirectional hillshade for elevations, cyclic colours for phase
+(both drawn with smooth resampling: they are continuous fields)."""
 
 from __future__ import annotations
 
 import math
 
 from qgis.core import (
+    QgsBilinearRasterResampler,
     QgsColorRampShader,
     QgsGradientColorRamp,
     QgsGradientStop,
@@ -17,6 +19,7 @@ from qgis.core import (
 from qgis.PyQt.QtGui import QColor
 
 from .qgis_compat import DISTANCE_METERS, RAMP_INTERPOLATED
+from .styling import format_value, smooth_resampling
 
 
 def metres_per_map_unit(layer: QgsRasterLayer) -> float:
@@ -36,6 +39,7 @@ def hillshade(layer: QgsRasterLayer, band: int = 1) -> None:
     renderer.setMultiDirectional(True)
     renderer.setZFactor(1.0 / metres_per_map_unit(layer))
     layer.setRenderer(renderer)
+    smooth_resampling(layer)
     layer.triggerRepaint()
 
 
@@ -47,10 +51,19 @@ def cyclic_phase(layer: QgsRasterLayer, band: int) -> None:
     fcn = QgsColorRampShader(-math.pi, math.pi, ramp)
     fcn.setColorRampType(RAMP_INTERPOLATED)
     fcn.classifyColorRamp(12, band, layer.extent(), layer.dataProvider())
+    items = []
+    for item in fcn.colorRampItemList():
+        item.label = format_value(item.value, 2, "rad")
+        items.append(item)
+    fcn.setColorRampItemList(items)
     shader = QgsRasterShader()
     shader.setRasterShaderFunction(fcn)
     renderer = QgsSingleBandPseudoColorRenderer(layer.dataProvider(), band, shader)
     renderer.setClassificationMin(-math.pi)
     renderer.setClassificationMax(math.pi)
     layer.setRenderer(renderer)
+    # Bilinear both ways: cubic would ring at the sharp colour jump of each fringe.
+    resampler = layer.resampleFilter()
+    resampler.setZoomedInResampler(QgsBilinearRasterResampler())
+    resampler.setZoomedOutResampler(QgsBilinearRasterResampler())
     layer.triggerRepaint()

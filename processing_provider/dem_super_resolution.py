@@ -14,6 +14,7 @@ from qgis.core import (
 
 from ..engine.tasks.dem_superres import SCALES
 from ..engine.tasks.dem_superres import TASK as DEM_SR_TASK
+from .citations import ESRGAN, ESRGAN_DEM
 from .dem_styling import hillshade
 from .model_algorithm import ModelAlgorithm
 from .qgis_compat import INTEGER
@@ -60,6 +61,22 @@ class DemSuperResolutionAlgorithm(ModelAlgorithm):
     GROUP_ID = "dem"
     HELP = HELP
     TASK = DEM_SR_TASK
+    TAGS = (
+        "DEM",
+        "elevation",
+        "terrain",
+        "super-resolution",
+        "upsampling",
+        "resolution",
+        "ESRGAN",
+        "deep learning",
+        "SRTM",
+        "InSAR",
+        "landslide",
+        "hillshade",
+    )
+    CITATIONS = (ESRGAN_DEM, ESRGAN)
+    HELP_ANCHOR = "dem-super-resolution-geohazarddemsuperresolution-evaluatedem-topographicphase"
 
     REQUIRES = ("numpy", "torch", "rasterio", "safetensors", "scipy")
     MEMORY_ADVICE = "use a smaller TILE_SIZE, or clip the DEM to the area of interest"
@@ -68,7 +85,7 @@ class DemSuperResolutionAlgorithm(ModelAlgorithm):
     SCALE = "SCALE"
     OUTPUT = "OUTPUT"
 
-    def shortHelpString(self) -> str:  # noqa: N802 (QGIS API name)
+    def help_body(self) -> str:
         return (
             self.tr(HELP)
             .replace("{models}", self.models_help())
@@ -98,10 +115,13 @@ class DemSuperResolutionAlgorithm(ModelAlgorithm):
         )
 
     def checkParameterValues(self, parameters: dict, context: QgsProcessingContext):  # noqa: N802 (QGIS API name)
+        ok, message = super().checkParameterValues(parameters, context)
+        if not ok:  # NaN, out of range, missing input: the shared sentence first
+            return ok, message
         scale = self.parameterAsInt(parameters, self.SCALE, context)
         if scale not in SCALES:
             return False, self.tr("SCALE must be 2 or 4, not {scale}.").format(scale=scale)
-        return super().checkParameterValues(parameters, context)
+        return True, ""
 
     def process(
         self, parameters: dict, context: QgsProcessingContext, feedback: QgsProcessingFeedback

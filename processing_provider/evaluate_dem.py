@@ -16,6 +16,7 @@ from qgis.core import (
 )
 
 from .base_algorithm import GeohazardAlgorithm
+from .citations import ESRGAN_DEM, SSIM
 from .styling import LayerStyle, symmetric_pseudocolor
 
 HELP = """Compares a DEM (for instance a super-resolved or resampled one) with a reference DEM \
@@ -26,8 +27,10 @@ Reported: PSNR (dB, peak = the reference's elevation range), SSIM (0-1), elevati
 and mean bias (m, DEM minus reference), and RMSE of slope (degrees, central differences on the \
 pixel size in metres; degrees of latitude/longitude converted at the grid's latitude).
 
-Outputs: the difference raster DEM - reference (m), styled with a diverging ramp, and an HTML \
-report with the metrics and the histogram of differences with a fitted normal curve."""
+Outputs: the difference raster DEM - reference (m), styled with a diverging ramp centred on zero \
+and stretched over the 2nd-98th percentiles of the differences (so a few spikes do not wash it \
+out), and an HTML report with the metrics and the histogram of differences with a fitted normal \
+curve. The metrics are those the DEM super-resolution paper reports."""
 
 
 class EvaluateDemAlgorithm(GeohazardAlgorithm):
@@ -36,6 +39,22 @@ class EvaluateDemAlgorithm(GeohazardAlgorithm):
     GROUP = "DEM"
     GROUP_ID = "dem"
     HELP = HELP
+    TAGS = (
+        "DEM",
+        "elevation",
+        "accuracy",
+        "validation",
+        "comparison",
+        "difference",
+        "error",
+        "RMSE",
+        "PSNR",
+        "SSIM",
+        "slope",
+        "super-resolution",
+    )
+    CITATIONS = (SSIM, ESRGAN_DEM)
+    HELP_ANCHOR = "dem-super-resolution-geohazarddemsuperresolution-evaluatedem-topographicphase"
 
     INPUT = "INPUT"
     REFERENCE = "REFERENCE"
@@ -100,7 +119,7 @@ class EvaluateDemAlgorithm(GeohazardAlgorithm):
             context,
             output,
             self.tr("DEM difference (m)"),
-            partial(symmetric_pseudocolor, band=1, ramp_name="RdBu"),
+            partial(symmetric_pseudocolor, band=1, ramp_name="RdBu", unit="m"),
         )
         values = (m.psnr_db, m.ssim, m.rmse_m, m.mae_m, m.bias_m, m.slope_rmse_deg)
         results = {self.OUTPUT: output, **dict(zip(self.METRICS, values))}

@@ -17,6 +17,7 @@ from qgis.core import (
 )
 
 from .base_algorithm import GeohazardAlgorithm
+from .parameter_checks import set_unit
 from .qgis_compat import INTEGER, set_advanced
 
 if TYPE_CHECKING:
@@ -108,8 +109,8 @@ class ModelAlgorithm(GeohazardAlgorithm):
                 maxValue=MAX_BATCH,
             ),
         ]
-        for p in advanced:
-            self.addParameter(set_advanced(p))
+        for p, unit in zip(advanced, ("px", "px", "tiles")):
+            self.addParameter(set_unit(set_advanced(p), unit))
         self.add_device_parameter(self.DEVICE)
 
     def model_choice(self, parameters: dict, context: QgsProcessingContext) -> str:

@@ -26,8 +26,10 @@ from qgis.core import (
 from ..engine.offsets.outliers import FILTERS
 from ..engine.offsets.prefilter import PREFILTERS
 from .base_algorithm import GeohazardAlgorithm
+from .citations import AUTORIFT, CC_RESSIAMNET, COSI_CORR
+from .parameter_checks import set_unit
 from .qgis_compat import DATE, DOUBLE, INTEGER, VECTOR_POLYGON, set_advanced
-from .styling import LayerStyle, pseudocolor
+from .styling import LayerStyle, pseudocolor, symmetric_pseudocolor
 
 HELP = """Measures ground displacement between two SAR amplitude images (or any two co-registered \
 images) by normalized cross-correlation (NCC) of windows, as in pixel offset tracking of \
@@ -35,7 +37,7 @@ glaciers, landslides and co-seismic ruptures.
 
 <b>Reference</b> and <b>secondary</b>: two acquisitions of the same area, ideally on the same \
 grid. A secondary on another grid or CRS is resampled (bilinear) onto the reference grid, with a \
-warning in the log.
+warning in the log. <b>Band</b>: the band of both images to correlate, 1 for the first band.
 
 <b>Window sizes</b> (pixels, comma-separated, even, e.g. 32,64,128): each size is correlated on \
 the same grid of window centres and, per point, the smallest window that gives a trustworthy \
@@ -52,7 +54,8 @@ magnitude (m), 4 quality (peak NCC, 0-1), 5 east and 6 north 1-sigma uncertainty
 those of the secondary relative to the reference, positive east and north (the COSI-Corr/autoRIFT \
 convention), NaN where no reliable match was found. Geographic (degree) grids are converted to \
 metres locally. The optional per-size output holds east, north and quality of every window size \
-before combination and outlier removal (the "multi-kernel" offsets of the CC-ResSiamNet paper).
+before combination and outlier removal (the "multi-kernel" offsets of the CC-ResSiamNet \
+paper); it loads showing the east offset of the smallest window.
 
 Outlier filter: 2-sigma drops points whose offset differs from their 3x3 neighbourhood median by \
 more than twice the robust standard deviation (and at least half a pixel); median smooths with a \
@@ -106,6 +109,31 @@ class OffsetTrackingAlgorithm(GeohazardAlgorithm):
         "use a larger STEP, fewer or smaller window sizes, or clip the images to the area "
         "of interest"
     )
+    TAGS = (
+        "landslide",
+        "glacier",
+        "ice flow",
+        "earthquake",
+        "coseismic",
+        "volcano",
+        "displacement",
+        "deformation",
+        "velocity",
+        "offset tracking",
+        "pixel tracking",
+        "feature tracking",
+        "correlation",
+        "cross-correlation",
+        "NCC",
+        "sub-pixel",
+        "SAR",
+        "Sentinel-1",
+        "amplitude",
+        "COSI-Corr",
+        "autoRIFT",
+    )
+    CITATIONS = (CC_RESSIAMNET, AUTORIFT, COSI_CORR)
+    HELP_ANCHOR = "offset-tracking-geohazardoffsettracking"
 
     REFERENCE = "REFERENCE"
     SECONDARY = "SECONDARY"
@@ -149,24 +177,24 @@ class OffsetTrackingAlgorithm(GeohazardAlgorithm):
                 self.WINDOW_SIZES, self.tr("Window sizes (pixels, comma-separated)"), "32,64,128"
             )
         )
-        self.addParameter(
-            QgsProcessingParameterNumber(
-                self.STEP,
-                self.tr("Step between window centres (pixels)"),
-                INTEGER,
-                16,
-                minValue=1,
-            )
+        step = QgsProcessingParameterNumber(
+            self.STEP,
+            self.tr("Step between window centres (pixels)"),
+            INTEGER,
+            16,
+            minValue=1,
+            maxValue=4096,
         )
-        self.addParameter(
-            QgsProcessingParameterNumber(
-                self.SEARCH,
-                self.tr("Search distance (pixels, each direction)"),
-                INTEGER,
-                16,
-                minValue=1,
-            )
+        search = QgsProcessingParameterNumber(
+            self.SEARCH,
+            self.tr("Search distance (pixels, each direction)"),
+            INTEGER,
+            16,
+            minValue=1,
+            maxValue=512,
         )
+        for p in (step, search):
+            self.addParameter(set_unit(p, "px"))
         self.addParameter(
             QgsProcessingParameterEnum(
                 self.PREFILTER,
@@ -286,12 +314,26 @@ class OffsetTrackingAlgorithm(GeohazardAlgorithm):
             context,
             output,
             self.tr("Offset magnitude (m)"),
-            partial(pseudocolor, band=3, ramp_name="Magma", lo=0.0),
+            partial(pseudocolor, band=3, ramp_name="Magma", lo=0.0, unit="m"),
         )
         results: dict[str, Any] = {self.OUTPUT: output}
         if per_size:
+            LayerStyle.attach(
+                context,
+                per_size,
+                self.tr("Offsets per window size: east, {size} px window (m)").format(
+                    size=result.window_sizes[0]
+                ),
+                partial(symmetric_pseudocolor, band=1, ramp_name="RdBu", unit="m"),
+            )
             results[self.PER_SIZE_OUTPUT] = per_size
         if velocity:
+            LayerStyle.attach(
+                context,
+                velocity,
+                self.tr("Velocity magnitude (m/yr)"),
+                partial(pseudocolor, band=3, ramp_name="Magma", lo=0.0, unit="m/yr"),
+            )
             results[self.VELOCITY_OUTPUT] = velocity
         stable = result.stable
         if stable is not None and stable.rmse is not None:

@@ -18,6 +18,8 @@ from qgis.core import (
 )
 
 from .base_algorithm import GeohazardAlgorithm
+from .citations import KROPATSCH_STROBL, MEIER_FREI_NUESCH, SARDINET_DEM
+from .parameter_checks import set_unit
 from .styling import LayerStyle, paletted_classes
 
 LOOK_OPTIONS = ["right", "left"]
@@ -47,12 +49,7 @@ facing the sensor undistorted.
 
 One incidence angle applies to the whole DEM and the Earth is taken as flat over it (fine for \
 DEMs up to a few tens of kilometres across range). Large DEMs are read in strips with a margin \
-as long as the longest shadow or layover their relief allows.
-
-References: Kropatsch and Strobl (1990), The generation of SAR layover and shadow maps from \
-digital elevation models, IEEE TGRS 28(1); Meier, Frei and Nuesch (1993), Precise terrain \
-corrected geocoded images, in SAR Geocoding: Data and Systems; Bralet et al. (2024), \
-DEM-assisted neural network for SAR-to-optical image translation, IGARSS."""
+as long as the longest shadow or layover their relief allows."""
 
 # class value -> colour (grey undistorted, orange foreshortening, red layover, dark blue shadow)
 CLASS_COLOURS = {0: "#e0e0e0", 1: "#fdae61", 2: "#d7191c", 3: "#253494"}
@@ -64,6 +61,22 @@ class SarDistortionAlgorithm(GeohazardAlgorithm):
     GROUP = "SAR"
     GROUP_ID = "sar"
     HELP = HELP
+    TAGS = (
+        "SAR",
+        "Sentinel-1",
+        "radar geometry",
+        "layover",
+        "shadow",
+        "foreshortening",
+        "distortion",
+        "DEM",
+        "InSAR",
+        "landslide",
+        "steep slopes",
+        "mountains",
+    )
+    CITATIONS = (KROPATSCH_STROBL, MEIER_FREI_NUESCH, SARDINET_DEM)
+    HELP_ANCHOR = "sar-distortion-and-sar-to-optical-geohazardsardistortion-geohazardsartooptical"
     REQUIRES = ("numpy", "rasterio")
 
     DEM = "DEM"
@@ -89,23 +102,29 @@ class SarDistortionAlgorithm(GeohazardAlgorithm):
             QgsProcessingParameterRasterLayer(self.DEM, self.tr("DEM (elevations in metres)"))
         )
         self.addParameter(
-            QgsProcessingParameterNumber(
-                self.INCIDENCE,
-                self.tr("Incidence angle (degrees from vertical)"),
-                dbl,
-                self.DEFAULT_INCIDENCE,
-                minValue=5.0,
-                maxValue=80.0,
+            set_unit(
+                QgsProcessingParameterNumber(
+                    self.INCIDENCE,
+                    self.tr("Incidence angle (degrees from vertical)"),
+                    dbl,
+                    self.DEFAULT_INCIDENCE,
+                    minValue=5.0,
+                    maxValue=80.0,
+                ),
+                "degrees",
             )
         )
         self.addParameter(
-            QgsProcessingParameterNumber(
-                self.HEADING,
-                self.tr("Satellite heading (degrees clockwise from north; -168 descending)"),
-                dbl,
-                self.DEFAULT_HEADING,
-                minValue=-360.0,
-                maxValue=360.0,
+            set_unit(
+                QgsProcessingParameterNumber(
+                    self.HEADING,
+                    self.tr("Satellite heading (degrees clockwise from north; -168 descending)"),
+                    dbl,
+                    self.DEFAULT_HEADING,
+                    minValue=-360.0,
+                    maxValue=360.0,
+                ),
+                "degrees",
             )
         )
         self.addParameter(
@@ -126,6 +145,7 @@ class SarDistortionAlgorithm(GeohazardAlgorithm):
             minValue=0.0,
             maxValue=89.0,
         )
+        set_unit(min_fore, "degrees")
         for p in (along, min_fore):
             p.setFlags(p.flags() | QgsProcessingParameterDefinition.Flag.FlagAdvanced)
             self.addParameter(p)

@@ -17,8 +17,9 @@ from qgis.core import (
 
 from ..engine.tasks.sar_to_optical import ENHANCEMENTS, FUSIONS
 from ..engine.tasks.sar_to_optical import TASK as SAR_TO_OPTICAL_TASK
+from .citations import SARDINET, SARDINET_DEM
 from .model_algorithm import ModelAlgorithm
-from .styling import LayerStyle
+from .styling import LayerStyle, smooth_resampling
 
 HELP = """Predicts an optical-like RGB image of the ground from a Sentinel-1 image, for example \
 when clouds hide the optical images after a rainstorm, with SARDINet (Bralet et al., ICIP \
@@ -68,6 +69,7 @@ def rgb_style(layer: QgsRasterLayer) -> None:
         ce.setMaximumValue(255.0)
         setter(ce)
     layer.setRenderer(renderer)
+    smooth_resampling(layer)  # an image, not classes: no nearest-neighbour blocks
     layer.triggerRepaint()
 
 
@@ -78,7 +80,25 @@ class SarToOpticalAlgorithm(ModelAlgorithm):
     GROUP_ID = "sar"
     HELP = HELP
     TASK = SAR_TO_OPTICAL_TASK
-    REQUIRES = ("numpy", "torch", "rasterio", "safetensors", "scipy", "skimage")
+    TAGS = (
+        "SAR",
+        "Sentinel-1",
+        "optical",
+        "SAR-to-optical",
+        "translation",
+        "SARDINet",
+        "deep learning",
+        "clouds",
+        "DEM",
+        "landslide",
+        "flood",
+        "RGB",
+    )
+    CITATIONS = (SARDINET_DEM, SARDINET)
+    HELP_ANCHOR = "sar-distortion-and-sar-to-optical-geohazardsardistortion-geohazardsartooptical"
+    # What a run imports (scikit-image is only used by the training metrics, not here); every
+    # name must be one the installer offers (dependencies.requirements.PLUGIN_MODULES).
+    REQUIRES = ("numpy", "torch", "rasterio", "safetensors", "scipy")
 
     SAR = "SAR"
     DEM = "DEM"
@@ -87,7 +107,7 @@ class SarToOpticalAlgorithm(ModelAlgorithm):
     OUTPUT = "OUTPUT"
     DEFAULT_FUSION = 2  # late
 
-    def shortHelpString(self) -> str:  # noqa: N802 (QGIS API name)
+    def help_body(self) -> str:
         return (
             self.tr(HELP)
             .replace("{models}", self.models_help())

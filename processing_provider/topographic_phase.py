@@ -15,9 +15,11 @@ from qgis.core import (
 )
 
 from .base_algorithm import GeohazardAlgorithm
+from .citations import ESRGAN_DEM, HANSSEN
 from .dem_styling import cyclic_phase
+from .parameter_checks import set_unit
 from .qgis_compat import DOUBLE, set_advanced
-from .styling import LayerStyle
+from .styling import LayerStyle, symmetric_pseudocolor
 
 HELP = """Simulates the topographic phase that a DEM produces in a repeat-pass interferogram: \
 phase = 4 pi B_perp h / (lambda R sin(theta)) radians, for elevation h (m above the DEM's datum).
@@ -27,11 +29,14 @@ C band), <b>slant range</b> (m, default 880 000, Sentinel-1 IW mid-swath) and <b
 angle</b> (degrees, default 39). One fringe corresponds to the height of ambiguity \
 lambda R sin(theta) / (2 B_perp), written in the log and as an output.
 
-Output bands: 1 unwrapped phase (rad), 2 wrapped phase (rad, -pi..pi, shown with a cyclic ramp). \
+The baseline may be negative (the sign flips the phase) but not zero.
+
+Output bands: 1 unwrapped phase (rad), 2 wrapped phase (rad, -pi..pi), shown with a cyclic ramp. \
 With a <b>comparison DEM</b> (optional; for instance the coarse DEM against a super-resolved or \
 reference one), it is resampled onto the DEM's grid (cubic) and bands 3-4 hold the residual \
 phase DEM - comparison, unwrapped and wrapped: the DEM phase residues a coarse DEM leaves in \
-differential InSAR. Their RMS is an output."""
+differential InSAR. Their RMS is an output, and the layer then shows band 3, the unwrapped \
+residual (rad, diverging colours around zero), since that is what the comparison is for."""
 
 
 class TopographicPhaseAlgorithm(GeohazardAlgorithm):
@@ -40,6 +45,25 @@ class TopographicPhaseAlgorithm(GeohazardAlgorithm):
     GROUP = "DEM"
     GROUP_ID = "dem"
     HELP = HELP
+    TAGS = (
+        "InSAR",
+        "interferometry",
+        "interferogram",
+        "SAR",
+        "Sentinel-1",
+        "phase",
+        "fringes",
+        "height of ambiguity",
+        "baseline",
+        "DEM",
+        "DEM error",
+        "elevation",
+        "landslide",
+        "volcano",
+        "deformation",
+    )
+    CITATIONS = (HANSSEN, ESRGAN_DEM)
+    HELP_ANCHOR = "dem-super-resolution-geohazarddemsuperresolution-evaluatedem-topographicphase"
 
     INPUT = "INPUT"
     BASELINE = "BASELINE"
@@ -68,29 +92,42 @@ class TopographicPhaseAlgorithm(GeohazardAlgorithm):
         self.addParameter(
             QgsProcessingParameterRasterLayer(self.INPUT, self.tr("DEM (elevations in metres)"))
         )
-        self.addParameter(
-            QgsProcessingParameterNumber(
-                self.BASELINE, self.tr("Perpendicular baseline (m)"), dbl, d["baseline_m"]
-            )
+        baseline = QgsProcessingParameterNumber(
+            self.BASELINE,
+            self.tr("Perpendicular baseline (m)"),
+            dbl,
+            d["baseline_m"],
+            minValue=-10_000.0,
+            maxValue=10_000.0,
         )
+        self.addParameter(set_unit(baseline, "m"))
         wavelength = QgsProcessingParameterNumber(
-            self.WAVELENGTH, self.tr("Radar wavelength (m)"), dbl, d["wavelength_m"], minValue=1e-4
+            self.WAVELENGTH,
+            self.tr("Radar wavelength (m)"),
+            dbl,
+            d["wavelength_m"],
+            minValue=0.001,
+            maxValue=2.0,
         )
         slant = QgsProcessingParameterNumber(
-            self.SLANT_RANGE, self.tr("Slant range (m)"), dbl, d["slant_range_m"], minValue=1.0
+            self.SLANT_RANGE,
+            self.tr("Slant range (m)"),
+            dbl,
+            d["slant_range_m"],
+            minValue=100.0,
+            maxValue=3_000_000.0,
         )
         for p in (wavelength, slant):
-            self.addParameter(set_advanced(p))
-        self.addParameter(
-            QgsProcessingParameterNumber(
-                self.INCIDENCE,
-                self.tr("Incidence angle (degrees)"),
-                dbl,
-                d["incidence_deg"],
-                minValue=0.1,
-                maxValue=89.9,
-            )
+            self.addParameter(set_unit(set_advanced(p), "m"))
+        incidence = QgsProcessingParameterNumber(
+            self.INCIDENCE,
+            self.tr("Incidence angle (degrees)"),
+            dbl,
+            d["incidence_deg"],
+            minValue=0.1,
+            maxValue=89.9,
         )
+        self.addParameter(set_unit(incidence, "degrees"))
         self.addParameter(
             QgsProcessingParameterRasterLayer(
                 self.COMPARE_DEM, self.tr("Comparison DEM for phase residues"), optional=True
@@ -128,12 +165,20 @@ class TopographicPhaseAlgorithm(GeohazardAlgorithm):
             feedback.pushInfo(
                 f"RMS residual phase DEM - comparison: {res['residual_phase_rms_rad']:.4f} rad."
             )
-        LayerStyle.attach(
-            context,
-            output,
-            self.tr("Topographic phase, wrapped (rad)"),
-            partial(cyclic_phase, band=2),
-        )
+        if compare is None:
+            LayerStyle.attach(
+                context,
+                output,
+                self.tr("Topographic phase, wrapped (rad)"),
+                partial(cyclic_phase, band=2),
+            )
+        else:
+            LayerStyle.attach(
+                context,
+                output,
+                self.tr("Residual phase DEM - comparison (rad)"),
+                partial(symmetric_pseudocolor, band=3, ramp_name="RdBu", unit="rad"),
+            )
         return {
             self.OUTPUT: output,
             self.HEIGHT_OF_AMBIGUITY: res["height_of_ambiguity_m"],

@@ -17,6 +17,7 @@ from qgis.core import (
 
 from ..engine.tasks.dem_superres import SCALES
 from ..engine.tasks.dem_superres import TASK as DEM_SR_TASK
+from .citations import ESRGAN, ESRGAN_DEM
 from .qgis_compat import DOUBLE, FILE_FOLDER, INTEGER, LAYER_RASTER, set_advanced
 from .training_algorithm import TrainingAlgorithm
 
@@ -66,12 +67,26 @@ class TrainDemSuperResolutionAlgorithm(TrainingAlgorithm):
     TASK = DEM_SR_TASK
     REQUIRES = ("numpy", "torch", "rasterio", "safetensors", "scipy", "matplotlib")
     DEFAULT_OUTPUT = "my_dem_sr"
+    TAGS = (
+        "training",
+        "fine-tuning",
+        "deep learning",
+        "DEM",
+        "elevation",
+        "super-resolution",
+        "ESRGAN",
+        "model",
+        "LiDAR",
+        "SRTM",
+    )
+    CITATIONS = (ESRGAN_DEM, ESRGAN)
+    HELP_ANCHOR = "dem-super-resolution-geohazarddemsuperresolution-evaluatedem-topographicphase"
 
     INPUT = "INPUT"
     FOLDER = "FOLDER"
     SCALE = "SCALE"
 
-    def shortHelpString(self) -> str:  # noqa: N802 (QGIS API name)
+    def help_body(self) -> str:
         return self.tr(HELP).replace("{models}", self.models_help())
 
     def initAlgorithm(self, config: Any = None) -> None:  # noqa: N802 (QGIS API name)

@@ -58,6 +58,15 @@ report["requires"] = (
 )
 report["menu_entries"] = [c.args[1].text() for c in iface.addPluginToMenu.call_args_list]
 report["message_bar"] = bar.messages
+# The installer the message bar's button opens: what it will install, as the user reads it.
+from geohazard.ui.installer_dialog import InstallerDialog  # noqa: E402
+from qgis.PyQt.QtGui import QTextDocument  # noqa: E402
+
+installer = InstallerDialog(None, target=tempfile.mkdtemp())
+report["installer_pending"] = [r.module for r in installer.to_install()]
+rendered = QTextDocument()
+rendered.setHtml(installer.packages.text())
+report["installer_text"] = rendered.toPlainText()
 out = os.path.join(tempfile.mkdtemp(), "const.tif")
 res = processing.run(
     "native:createconstantrasterlayer",

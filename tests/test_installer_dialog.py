@@ -261,3 +261,84 @@ def test_dialog_suggests_cuda_build_when_gpu_unused(qgis_app, tmp_path, monkeypa
     assert "torch is the CPU build, but an NVIDIA GPU is present" in dialog.packages.text()
     dialog.reinstall.setChecked(True)
     assert "the cu128 build" in dialog.build_reason.text()
+
+
+def _rendered(label) -> str:  # type: ignore[no-untyped-def]
+    """What a rich-text label shows on screen (tags interpreted)."""
+    from qgis.PyQt.QtGui import QTextDocument
+
+    doc = QTextDocument()
+    doc.setHtml(label.text())
+    return doc.toPlainText()
+
+
+def test_plan_shows_every_pin_as_written(qgis_app, tmp_path):
+    """ "<1.5, safetensors>" in the plan used to be swallowed as a rich-text tag."""
+    from geohazard.dependencies.requirements import REQUIREMENTS
+    from geohazard.ui.installer_dialog import InstallerDialog
+
+    dialog = InstallerDialog(None, target=str(tmp_path / "deps"))
+    dialog.reinstall.setChecked(True)
+    plan = ", ".join(r.pip for r in REQUIREMENTS)
+    assert "rasterio>=1.4,<1.5, safetensors>=0.4" in plan
+    assert f"Will install: {plan}" in _rendered(dialog.packages)
+
+
+def test_everything_installed_says_what_torch_is_there(qgis_app, tmp_path):
+    from geohazard.ui.installer_dialog import InstallerDialog, _installed_version
+
+    dialog = InstallerDialog(None, target=str(tmp_path / "deps"))  # this venv has everything
+    assert "Will install: nothing (all present)" in _rendered(dialog.packages)
+    assert not dialog.install_button.isEnabled()
+    reason = dialog.build_reason.text()
+    assert "not part of this installation" not in reason
+    assert f"torch {_installed_version('torch')}" in reason and "is installed" in reason
+
+
+def test_device_list_shows_what_this_machine_has(qgis_app, monkeypatch):
+    from geohazard.dependencies.torch_build import parse_nvidia_smi
+    from geohazard.ui import device_settings
+
+    values = [v for v, _label in device_settings.device_entries(None, "linux")]
+    assert values == ["auto", "cpu"]  # no GPU, not a Mac: no mps, no cuda:0/cuda:1
+    assert [v for v, _l in device_settings.device_entries(None, "darwin")] == ["auto", "cpu", "mps"]
+    header = "| NVIDIA-SMI 570.86   Driver Version: 570.86   CUDA Version: 12.8 |"
+    two = parse_nvidia_smi(header, "RTX 3060, 12288 MiB\nRTX A4000, 16376 MiB")
+    entries = device_settings.device_entries(two, "linux")
+    assert [v for v, _l in entries] == ["auto", "cpu", "cuda", "cuda:0", "cuda:1"]
+    assert entries[-1][1] == "cuda:1 (RTX A4000)"
+    # On this machine (what the widget lists when it opens):
+    widget = device_settings.DeviceSettingsWidget()
+    listed = [widget.device.itemData(i) for i in range(widget.device.count())]
+    gpu = device_settings.query_gpu(timeout=5.0)
+    if gpu is None or not gpu.gpus:
+        assert listed == ["auto", "cpu"] if sys.platform != "darwin" else ["auto", "cpu", "mps"]
+
+
+@pytest.mark.parametrize("page_kind", ["dialog", "options page"])
+def test_memory_cap_error_wraps_and_is_not_clipped(qgis_app, page_kind):
+    from geohazard.ui.device_settings import DeviceOptionsPage, DeviceSettingsDialog
+    from qgis.PyQt.QtWidgets import QApplication
+
+    page = DeviceSettingsDialog(None) if page_kind == "dialog" else DeviceOptionsPage(None)
+    page.show()
+    page.resize(420, page.sizeHint().height())  # a narrow Options dialog
+    widget = page.widget
+    widget.cap.setText("lots of memory please, as much as you have")
+    for _ in range(10):
+        QApplication.processEvents()
+    error = widget.error
+    assert "not understood" in error.text()
+    assert page.width() <= 420  # long device labels no longer force the page wider
+    assert error.wordWrap()
+    assert error.height() >= error.heightForWidth(error.width())  # every line is shown
+    assert widget.rect().contains(error.geometry())
+    # nothing drawn over it: the next row starts below the message
+    from qgis.PyQt.QtWidgets import QWidget
+
+    below = [w for w in widget.findChildren(QWidget) if w.parent() is widget and w is not error]
+    for other in below:
+        geo = other.geometry()
+        if other.isVisible() and geo.top() > error.geometry().top():
+            assert geo.top() >= error.geometry().bottom(), other
+    page.close()

@@ -25,7 +25,7 @@ def _child_env(blocked: str) -> dict[str, str]:
     return env
 
 
-@pytest.mark.parametrize("blocked", ["torch", "torch,rasterio"])
+@pytest.mark.parametrize("blocked", ["torch", "torch,rasterio", "torch,scipy"])
 def test_plugin_loads_and_reports_missing_dependency(blocked, tmp_path):
     env = _child_env(blocked)
     env["QGIS_CUSTOM_CONFIG_PATH"] = str(tmp_path / "profile")  # a fresh profile
@@ -53,6 +53,18 @@ def test_plugin_loads_and_reports_missing_dependency(blocked, tmp_path):
     assert report["can_execute"]["geohazard:offsettracking"][0] is False
     assert report["menu_entries"] == ["Install dependencies…", "Device settings…"]
     assert len(report["message_bar"]) == 1 and "torch" in report["message_bar"][0]
+    # The message bar, the installer and the toolbox name the same missing packages.
+    from geohazard.dependencies.requirements import PLUGIN_MODULES
+
+    for module in PLUGIN_MODULES:
+        assert (module in report["message_bar"][0]) is (module in blocked_set), module
+    assert report["installer_pending"] == [m for m in PLUGIN_MODULES if m in blocked_set]
+    named_by_toolbox = {
+        m for ok, message in report["can_execute"].values() for m in PLUGIN_MODULES if m in message
+    }
+    assert named_by_toolbox == blocked_set
+    for module in blocked_set:
+        assert f"{module}: missing" in report["installer_text"]
     assert "torch" in report["run_error"] and "not installed" in report["run_error"]
     assert report["native_ok"] is True  # QGIS's own algorithms still run
     assert report["heavy_modules_loaded"] == []  # nothing tried to import torch or rasterio

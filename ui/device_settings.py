@@ -6,8 +6,10 @@ listed from ``nvidia-smi`` and the memory cap is checked with the torch-free par
 
 from __future__ import annotations
 
+import sys
+
 from qgis.gui import QgsOptionsPageWidget, QgsOptionsWidgetFactory
-from qgis.PyQt.QtGui import QIcon
+from qgis.PyQt.QtGui import QIcon, QResizeEvent
 from qgis.PyQt.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -20,7 +22,7 @@ from qgis.PyQt.QtWidgets import (
     QWidget,
 )
 
-from ..dependencies.torch_build import query_gpu
+from ..dependencies.torch_build import GpuReport, query_gpu
 from ..engine.errors import GeohazardError
 from ..engine.memory_cap import parse_memory_cap
 from ..icons import plugin_icon_path
@@ -30,19 +32,54 @@ PAGE_TITLE = "Geohazard"
 PAGE_OBJECT_NAME = "geohazardOptions"
 
 
-def device_entries() -> list[tuple[str, str]]:
-    """(value, label) for the device combo box: auto, cpu, mps, and one cuda:N per GPU."""
-    entries = [
-        ("auto", "auto: CUDA GPU if torch sees one, else Apple MPS, else CPU"),
-        ("cpu", "cpu"),
-        ("mps", "mps: Apple Silicon GPU (macOS)"),
-        ("cuda", "cuda: the current CUDA GPU"),
-    ]
-    report = query_gpu(timeout=5.0)
-    names = list(report.gpus) if report else []
-    for i, name in enumerate(names or ["", ""]):
-        entries.append((f"cuda:{i}", f"cuda:{i}" + (f" ({name.split(',')[0]})" if name else "")))
+def device_entries(
+    report: GpuReport | None | bool = True, platform: str = sys.platform
+) -> list[tuple[str, str]]:
+    """(value, label) for the device combo box: what this machine has.
+
+    auto and cpu always; mps only on macOS (Apple Silicon GPUs); cuda and one cuda:N per GPU
+    only when ``nvidia-smi`` lists GPUs. Any other device (e.g. cuda:3) can still be typed.
+
+    Args:
+        report: the GPU query (``True``: ask ``nvidia-smi`` now; None: no NVIDIA driver).
+        platform: ``sys.platform`` of the machine.
+    """
+    if report is True:
+        report = query_gpu(timeout=5.0)
+    names = list(report.gpus) if isinstance(report, GpuReport) else []
+    mac = platform == "darwin"
+    fallback = "Apple MPS, else CPU" if mac else "CPU"
+    entries = [("auto", f"auto: CUDA GPU if torch sees one, else {fallback}"), ("cpu", "cpu")]
+    if mac:
+        entries.append(("mps", "mps: Apple Silicon GPU"))
+    if names:
+        entries.append(("cuda", "cuda: the current CUDA GPU"))
+        for i, name in enumerate(names):
+            entries.append((f"cuda:{i}", f"cuda:{i} ({name.split(',')[0].strip()})"))
     return entries
+
+
+class WrappingLabel(QLabel):
+    """A word-wrapped label that claims the height its text needs at its current width, so a
+    long message grows the page (or its scroll area) instead of being clipped."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWordWrap(True)
+
+    def setText(self, text: str) -> None:  # noqa: N802 (Qt API name)
+        super().setText(text)
+        self._fit()
+
+    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 (Qt API name)
+        super().resizeEvent(event)
+        self._fit()
+
+    def _fit(self) -> None:
+        old = self.minimumHeight()
+        self.setMinimumHeight(0)  # QLabel never reports a height below its minimum
+        height = max(self.heightForWidth(self.width()), 0) if self.text() else 0
+        self.setMinimumHeight(height if height != old else old)
 
 
 class DeviceSettingsWidget(QWidget):
@@ -52,27 +89,32 @@ class DeviceSettingsWidget(QWidget):
         super().__init__(parent)
         self.device = QComboBox(self)
         self.device.setEditable(True)  # cuda:N beyond the listed GPUs can be typed
+        # Long labels must not force the page wider than the Options dialog.
+        self.device.setSizeAdjustPolicy(
+            QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
+        )
+        self.device.setMinimumContentsLength(16)
         for value, label in device_entries():
             self.device.addItem(label, value)
-        self.mixed = QCheckBox(
-            "Mixed precision (float16/bfloat16 on the GPU: faster, less memory)", self
-        )
+        self.mixed = QCheckBox("Mixed precision on the GPU", self)
+        self.mixed.setToolTip("float16/bfloat16 on the GPU: faster and less memory")
         self.cap = QLineEdit(self)
         self.cap.setPlaceholderText("no cap; e.g. 0.8, 80% or 6 GiB")
-        self.error = QLabel(self)
+        self.error = WrappingLabel(self)
         self.error.setStyleSheet("color: #b00020")
-        self.error.setWordWrap(True)
-        note = QLabel(
+        note = WrappingLabel(self)
+        note.setText(
             "Used by every Geohazard algorithm whose Device parameter is left on auto. "
-            "The log of each run says which device ran and why.",
-            self,
+            "Mixed precision (float16/bfloat16) is faster and needs less GPU memory. "
+            "The log of each run says which device ran and why."
         )
-        note.setWordWrap(True)
         form = QFormLayout(self)
+        form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapLongRows)
         form.addRow("Device", self.device)
         form.addRow("", self.mixed)
         form.addRow("GPU memory cap", self.cap)
-        form.addRow("", self.error)
+        # The error spans the whole width and wraps, so a long message is never clipped.
+        form.addRow(self.error)
         form.addRow(note)
         self.cap.textChanged.connect(self._check_cap)
         self.load(load_device_settings())
@@ -83,6 +125,7 @@ class DeviceSettingsWidget(QWidget):
             self.device.setCurrentIndex(index)
         else:
             self.device.setEditText(settings.device)
+        self.device.lineEdit().setCursorPosition(0)  # show the start of a long label
         self.mixed.setChecked(settings.mixed_precision)
         self.cap.setText(settings.memory_cap)
 

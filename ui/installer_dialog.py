@@ -7,6 +7,7 @@ runs in QProcess (``pip_process.PipProcess``), so the QGIS window stays responsi
 
 from __future__ import annotations
 
+import html
 import sys
 from collections.abc import Sequence
 from importlib import metadata
@@ -36,7 +37,7 @@ from ..dependencies.pip_command import (
     write_constraints_file,
 )
 from ..dependencies.python_finder import find_qgis_python, rejection, running_interpreter
-from ..dependencies.requirements import REQUIREMENTS, Requirement, is_available
+from ..dependencies.requirements import REQUIREMENTS, Requirement, is_available, missing_modules
 from ..dependencies.torch_build import BUILD_CHOICES, TorchBuild, choose_build, query_gpu
 from .pip_process import PipProcess
 
@@ -179,31 +180,46 @@ class InstallerDialog(QDialog):
     def to_install(self) -> list[Requirement]:
         if self.reinstall.isChecked():
             return list(self.requirements)
-        return [r for r in self.requirements if not is_available(r.module)]
+        missing = set(missing_modules([r.module for r in self.requirements]))
+        return [r for r in self.requirements if r.module in missing]
 
     def refresh(self) -> None:
+        # Rich text (for the bold "missing"): every name and pin is escaped, or "<1.5, ..." in
+        # "rasterio>=1.4,<1.5" would be read as a tag and vanish.
         rows = []
         for req in self.requirements:
             version = _installed_version(req.module)
-            state = f"installed ({version})" if version else "<b>missing</b>"
-            rows.append(f"{req.module}: {state} — {req.purpose}")
+            state = f"installed ({html.escape(version)})" if version else "<b>missing</b>"
+            rows.append(f"{html.escape(req.module)}: {state} — {html.escape(req.purpose)}")
         pending = self.to_install()
-        plan = ", ".join(r.pip for r in pending) or "nothing (all present)"
+        plan = html.escape(", ".join(r.pip for r in pending)) or "nothing (all present)"
         self.packages.setText(
             "<br>".join(rows) + f"<br><br>Will install: {plan}" + self._gpu_hint()
         )
         has_torch = any(r.module == "torch" for r in pending)
         self.build.setEnabled(has_torch and not self.busy())
-        if has_torch:
-            build = self.torch_build()
-            index = f" Index: {build.index_url}" if build.index_url else ""
-            self.build_reason.setText(build.reason + index)
-        else:
-            self.build_reason.setText("torch is not part of this installation.")
+        self.build_reason.setText(self._build_text(pending, has_torch))
         can = bool(pending) and self.python is not None and not self.busy()
         self.install_button.setEnabled(can)
         if self.python is None:
             self.status.setText("QGIS's Python interpreter was not found; see the log below.")
+
+    def _build_text(self, pending: list[Requirement], has_torch: bool) -> str:
+        """Which torch build will be installed and why, or what is there when none will be."""
+        if has_torch:
+            build = self.torch_build()
+            index = f" Index: {build.index_url}" if build.index_url else ""
+            return build.reason + index
+        if not any(r.module == "torch" for r in self.requirements):
+            return "torch is not part of this installation."
+        version = _installed_version("torch")
+        if version and version != "present":
+            kind = "CPU build" if "+cpu" in version else "build"
+            return (
+                f"torch {version} ({kind}) is installed. To change the build (e.g. CPU to CUDA), "
+                "tick the box above."
+            )
+        return "torch is installed."
 
     def _gpu_hint(self) -> str:
         """Say so when torch is a CPU build although nvidia-smi reports a CUDA-capable driver."""

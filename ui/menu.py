@@ -12,7 +12,7 @@ from qgis import utils
 from qgis.core import Qgis
 from qgis.PyQt.QtWidgets import QAction, QPushButton
 
-from ..dependencies.requirements import DEFAULT_MODULES, missing_modules
+from ..dependencies.requirements import PLUGIN_MODULES, join_names, missing_modules
 
 
 def _iface() -> Any:
@@ -52,14 +52,15 @@ def unregister_options_page(factory: Any) -> None:
 
 
 def offer_install_if_missing(install: Callable[[], None]) -> list[str]:
-    """A message bar naming the missing packages, with an Install button; returns them."""
-    missing = missing_modules(DEFAULT_MODULES)
+    """A message bar naming the missing packages (the same the installer lists), with an
+    Install button; returns them."""
+    missing = missing_modules(PLUGIN_MODULES)
     if not missing:
         return missing
     bar = _iface().messageBar()
-    verb = "is" if len(missing) == 1 else "are"
+    names, verb = join_names(missing)
     text = (
-        f"{' and '.join(missing)} {verb} not installed for QGIS's Python; "
+        f"{names} {verb} not installed for QGIS's Python; "
         "Geohazard's algorithms need them to run."
     )
     if hasattr(bar, "createMessage") and hasattr(bar, "pushWidget"):
