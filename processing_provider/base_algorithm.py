@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any, Callable, TypeVar
 
 from qgis.core import (
@@ -31,48 +29,6 @@ T = TypeVar("T")
 
 def plugin_icon_path() -> str:
     return os.path.join(plugin_dir(), "icons", "geohazard.svg")
-
-
-@contextmanager
-def gdal_pam_disabled() -> Iterator[None]:
-    """GDAL's auxiliary files (``.aux.xml``) off in this thread, for QGIS's own GDAL.
-
-    A raster layer computes statistics for its default renderer when it is created, and GDAL
-    saves them as ``<input>.aux.xml`` beside the input when the layer is closed. Datasets opened
-    meanwhile never write one; other threads and the user's own layers are unaffected.
-    """
-    try:
-        from osgeo import gdal
-    except ImportError:  # QGIS always ships GDAL's bindings; without them nothing changes
-        yield
-        return
-    key = "GDAL_PAM_ENABLED"
-    before = gdal.GetThreadLocalConfigOption(key, None)
-    gdal.SetThreadLocalConfigOption(key, "NO")
-    try:
-        yield
-    finally:
-        gdal.SetThreadLocalConfigOption(key, before)
-
-
-def load_input_raster(source: str, context: QgsProcessingContext) -> QgsRasterLayer | None:
-    """Load an input raster given as a file path without writing anything beside it.
-
-    The layer goes to the context's temporary layer store, where QGIS's parameter checks and
-    ``parameterAsRasterLayer`` find it by its source, so QGIS does not load it a second time
-    (with GDAL's auxiliary files on). Returns None when the file is not a readable raster.
-    """
-    store = context.temporaryLayerStore()
-    for layer in store.mapLayers().values():
-        if isinstance(layer, QgsRasterLayer) and layer.source() == source:
-            return layer if layer.isValid() else None
-    name = os.path.splitext(os.path.basename(source.split("|")[0]))[0]
-    with gdal_pam_disabled():
-        layer = QgsRasterLayer(source, name, "gdal")
-    if not layer.isValid():
-        return None
-    store.addMapLayer(layer)
-    return layer
 
 
 class GeohazardAlgorithm(QgsProcessingAlgorithm):
@@ -200,25 +156,13 @@ class GeohazardAlgorithm(QgsProcessingAlgorithm):
         return path
 
     def checkParameterValues(self, parameters: dict, context: QgsProcessingContext):  # noqa: N802
-        """Readable rasters, then one clear sentence for a bad value (see parameter_checks),
-        before QGIS's own check.
+        """One clear sentence for a bad value (see parameter_checks), before QGIS's own check.
 
         Raster inputs given as file paths are loaded here, once, without GDAL's auxiliary
         ``.aux.xml`` files (see :func:`load_input_raster`), and kept in the context so that
         QGIS's own checks and ``parameterAsRasterLayer`` reuse them instead of loading them
         again (which would write statistics beside the user's inputs).
         """
-        for definition in self.parameterDefinitions():
-            if definition.type() != "raster":
-                continue
-            value = parameters.get(definition.name())
-            if isinstance(value, str) and os.path.isfile(value.split("|")[0]):
-                layer = load_input_raster(value, context)
-                if layer is None:
-                    return False, self.tr(
-                        "{name}: '{file}' exists but could not be read as a raster (corrupt file "
-                        "or unsupported format)."
-                    ).format(name=definition.name(), file=os.path.basename(value))
         message = check_values(self, parameters, context, self.tr)
         if message:
             return False, message

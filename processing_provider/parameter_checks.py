@@ -18,9 +18,9 @@ from qgis.core import (
     QgsProcessingParameterDefinition,
     QgsProcessingUtils,
     QgsProperty,
-    QgsRasterLayer,
 )
 
+from .input_layers import load_input_raster
 from .qgis_compat import INTEGER, OPTIONAL
 
 UNIT_KEY = "geohazard_unit"
@@ -192,8 +192,7 @@ def _check_raster(
         return None  # a layer object or a property: QGIS's own check follows
     path = value.split("|")[0]
     if os.path.isfile(path):
-        layer = QgsRasterLayer(value, "check", "gdal")
-        if not layer.isValid():
+        if load_input_raster(value, context) is None:
             return tr(
                 "{name}: '{file}' exists but could not be read as a raster (corrupt file or "
                 "unsupported format)."
