@@ -24,6 +24,8 @@ from .input_layers import load_input_raster
 from .qgis_compat import INTEGER, OPTIONAL
 
 UNIT_KEY = "geohazard_unit"
+# Parameter types that are numbers (a distance is a number in the layer's map units).
+NUMBER_TYPES = ("number", "distance")
 # QGIS's "no limit" is +-DBL_MAX; anything beyond this counts as unbounded.
 UNBOUNDED = 1e300
 
@@ -81,7 +83,7 @@ def ranges_help(definitions: list[QgsProcessingParameterDefinition], tr: Transla
     """The help's list of every number parameter with its range and default."""
     rows = []
     for d in definitions:
-        if d.type() != "number":
+        if d.type() not in NUMBER_TYPES:
             continue
         default = d.defaultValue()
         text = f"<code>{d.name()}</code> ({d.description()}): {range_text(d, tr)}"
@@ -223,7 +225,7 @@ def check_values(
                 )
             continue
         message = None
-        if kind == "number":
+        if kind in NUMBER_TYPES:
             message = _check_number(definition, value, tr)
         elif kind == "band":
             message = _check_band(alg, definition, value, parameters, context, tr)
