@@ -157,25 +157,13 @@ class GeohazardAlgorithm(QgsProcessingAlgorithm):
         return path
 
     def checkParameterValues(self, parameters: dict, context: QgsProcessingContext):  # noqa: N802
-        """Readable rasters, then one clear sentence for a bad value (see parameter_checks),
-        before QGIS's own check.
+        """One clear sentence for a bad value (see parameter_checks), before QGIS's own check.
 
         Raster inputs given as file paths are loaded here, once, without GDAL's auxiliary
         ``.aux.xml`` files (see :func:`load_input_raster`), and kept in the context so that
         QGIS's own checks and ``parameterAsRasterLayer`` reuse them instead of loading them
         again (which would write statistics beside the user's inputs).
         """
-        for definition in self.parameterDefinitions():
-            if definition.type() != "raster":
-                continue
-            value = parameters.get(definition.name())
-            if isinstance(value, str) and os.path.isfile(value.split("|")[0]):
-                layer = load_input_raster(value, context)
-                if layer is None:
-                    return False, self.tr(
-                        "{name}: '{file}' exists but could not be read as a raster (corrupt file "
-                        "or unsupported format)."
-                    ).format(name=definition.name(), file=os.path.basename(value))
         message = check_values(self, parameters, context, self.tr)
         if message:
             return False, message

@@ -142,6 +142,17 @@ SARDINET_DEM = Citation(
 )
 
 
+STUMPF_2017 = Citation(
+    "Stumpf, A., Malet, J.-P., Delacourt, C.",
+    2017,
+    "Correlation of satellite image time-series for the detection and monitoring of "
+    "slow-moving landslides",
+    "Remote Sensing of Environment 189, 40-55",
+    doi="10.1016/j.rse.2016.11.007",
+    used_for="landslides outlined from thresholded, cleaned displacement fields",
+)
+
+
 def references_html(citations: tuple[Citation, ...]) -> str:
     """The "References" block of a help panel ("" without citations)."""
     if not citations:

@@ -91,13 +91,7 @@ class DeepOffsetTrackingAlgorithm(ModelAlgorithm):
     OUTPUT = "OUTPUT"
 
     def help_body(self) -> str:
-        return (
-            self.tr(HELP)
-            .replace("{models}", self.models_help())
-            .replace("{tile}", str(self.TASK.tile_size))
-            .replace("{overlap}", str(self.TASK.overlap))
-            .replace("{trained}", self._trained_range())
-        )
+        return super().help_body().replace("{trained}", self._trained_range())
 
     def _trained_range(self) -> str:
         for entry in self.store().list(self.TASK.name):

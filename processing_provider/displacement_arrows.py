@@ -14,6 +14,7 @@ from qgis.core import (
 )
 
 from .base_algorithm import GeohazardAlgorithm
+from .citations import COSI_CORR
 from .qgis_compat import DOUBLE, set_advanced
 from .qml_styles import attach_qml
 from .vector_output import SOURCE_POINT
@@ -39,6 +40,23 @@ class DisplacementArrowsAlgorithm(GeohazardAlgorithm):
     GROUP = "Displacement"
     GROUP_ID = "displacement"
     HELP = HELP
+    TAGS = (
+        "arrows",
+        "vectors",
+        "displacement",
+        "velocity",
+        "landslide",
+        "glacier",
+        "earthquake",
+        "volcano",
+        "offset tracking",
+        "map",
+    )
+    CITATIONS = (COSI_CORR,)
+    HELP_ANCHOR = (
+        "landslide-areas-arrows-and-the-shipped-workflow-geohazardlandslideareas-"
+        "geohazarddisplacementarrows-geohazardlandslideevent"
+    )
     REQUIRES = ("numpy", "rasterio")
 
     INPUT = "INPUT"
@@ -59,6 +77,7 @@ class DisplacementArrowsAlgorithm(GeohazardAlgorithm):
                 200.0,
                 self.INPUT,
                 minValue=0.0,
+                maxValue=1e7,
             )
         )
         minimum = QgsProcessingParameterNumber(
@@ -67,6 +86,7 @@ class DisplacementArrowsAlgorithm(GeohazardAlgorithm):
             DOUBLE,
             0.0,
             minValue=0.0,
+            maxValue=100_000.0,
         )
         self.addParameter(set_advanced(minimum))
         self.addParameter(

@@ -1,10 +1,8 @@
-"""Input rasters loaded as QGIS layers without writing anything beside them (issue 14, item 9).
+"""Input rasters loaded once per run without writing anything beside the user's files.
 
-QGIS computes statistics for a raster layer's default renderer when the layer is created, and
-GDAL saves them as ``<input>.aux.xml`` beside the input when it is closed. Every layer the plugin
-loads for an input goes through :func:`load_input_raster`: GDAL's auxiliary files are off while
-it opens, and the layer is kept in the run's context, where QGIS's own checks and
-``parameterAsRasterLayer`` find it instead of loading the file again.
+QGIS loads a raster parameter given as a path with GDAL's auxiliary files (PAM) on, which writes
+``.aux.xml`` statistics beside the input. Loading it here first, with PAM off, and keeping it in
+the context's temporary layer store makes QGIS's checks and ``parameterAsRasterLayer`` reuse it.
 """
 
 from __future__ import annotations

@@ -15,6 +15,7 @@ from qgis.core import (
 )
 
 from .base_algorithm import GeohazardAlgorithm
+from .citations import STUMPF_2017
 from .qgis_compat import DOUBLE, INTEGER, set_advanced
 from .qml_styles import attach_qml
 from .vector_output import SOURCE_POLYGON
@@ -51,6 +52,24 @@ class LandslideAreasAlgorithm(GeohazardAlgorithm):
     GROUP = "Displacement"
     GROUP_ID = "displacement"
     HELP = HELP
+    TAGS = (
+        "landslide",
+        "rock glacier",
+        "creep",
+        "slope",
+        "displacement",
+        "velocity",
+        "deformation",
+        "mapping",
+        "polygons",
+        "offset tracking",
+        "SAR",
+    )
+    CITATIONS = (STUMPF_2017,)
+    HELP_ANCHOR = (
+        "landslide-areas-arrows-and-the-shipped-workflow-geohazardlandslideareas-"
+        "geohazarddisplacementarrows-geohazardlandslideevent"
+    )
     REQUIRES = ("numpy", "rasterio", "scipy")
 
     INPUT = "INPUT"
@@ -76,11 +95,17 @@ class LandslideAreasAlgorithm(GeohazardAlgorithm):
                 DOUBLE,
                 0.5,
                 minValue=0.0,
+                maxValue=100_000.0,
             )
         )
         self.addParameter(
             QgsProcessingParameterNumber(
-                self.MIN_AREA, self.tr("Minimum area (m2)"), DOUBLE, 1000.0, minValue=0.0
+                self.MIN_AREA,
+                self.tr("Minimum area (m2)"),
+                DOUBLE,
+                1000.0,
+                minValue=0.0,
+                maxValue=1e10,
             )
         )
         self.addParameter(

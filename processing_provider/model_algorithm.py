@@ -63,6 +63,16 @@ class ModelAlgorithm(GeohazardAlgorithm):
         """Names of the task's bundled and user models (cards only; no torch)."""
         return self.store().names(self.TASK.name)
 
+    def help_body(self) -> str:
+        """The help text with the live values filled in: ``{models}`` (the task's bundled and
+        user models), ``{tile}`` and ``{overlap}`` (the task's defaults)."""
+        return (
+            self.tr(self.HELP)
+            .replace("{models}", self.models_help())
+            .replace("{tile}", str(self.TASK.tile_size))
+            .replace("{overlap}", str(self.TASK.overlap))
+        )
+
     def models_help(self) -> str:
         names = self.model_names()
         return ", ".join(names) if names else self.tr("none installed")

@@ -24,6 +24,8 @@ from .input_layers import load_input_raster
 from .qgis_compat import INTEGER, OPTIONAL
 
 UNIT_KEY = "geohazard_unit"
+# Parameter types that are numbers (a distance is a number in the layer's map units).
+NUMBER_TYPES = ("number", "distance")
 # QGIS's "no limit" is +-DBL_MAX; anything beyond this counts as unbounded.
 UNBOUNDED = 1e300
 
@@ -81,7 +83,7 @@ def ranges_help(definitions: list[QgsProcessingParameterDefinition], tr: Transla
     """The help's list of every number parameter with its range and default."""
     rows = []
     for d in definitions:
-        if d.type() != "number":
+        if d.type() not in NUMBER_TYPES:
             continue
         default = d.defaultValue()
         text = f"<code>{d.name()}</code> ({d.description()}): {range_text(d, tr)}"
@@ -192,8 +194,7 @@ def _check_raster(
         return None  # a layer object or a property: QGIS's own check follows
     path = value.split("|")[0]
     if os.path.isfile(path):
-        layer = load_input_raster(value, context)  # nothing written beside the input
-        if layer is None:
+        if load_input_raster(value, context) is None:
             return tr(
                 "{name}: '{file}' exists but could not be read as a raster (corrupt file or "
                 "unsupported format)."
@@ -224,7 +225,7 @@ def check_values(
                 )
             continue
         message = None
-        if kind == "number":
+        if kind in NUMBER_TYPES:
             message = _check_number(definition, value, tr)
         elif kind == "band":
             message = _check_band(alg, definition, value, parameters, context, tr)

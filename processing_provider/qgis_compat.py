@@ -156,6 +156,7 @@ def set_advanced(param: QgsProcessingParameterDefinition) -> QgsProcessingParame
 
 __all__ = [
     "ADVANCED",
+    "DATE",
     "DISTANCE_METERS",
     "DOUBLE",
     "FILE_FOLDER",
@@ -170,5 +171,6 @@ __all__ = [
     "RAMP_INTERPOLATED",
     "STATS_MAX",
     "STATS_MIN",
+    "VECTOR_POLYGON",
     "set_advanced",
 ]

@@ -107,14 +107,6 @@ class SarToOpticalAlgorithm(ModelAlgorithm):
     OUTPUT = "OUTPUT"
     DEFAULT_FUSION = 2  # late
 
-    def help_body(self) -> str:
-        return (
-            self.tr(HELP)
-            .replace("{models}", self.models_help())
-            .replace("{tile}", str(self.TASK.tile_size))
-            .replace("{overlap}", str(self.TASK.overlap))
-        )
-
     def initAlgorithm(self, config: Any = None) -> None:  # noqa: N802 (QGIS API name)
         self.addParameter(
             QgsProcessingParameterRasterLayer(

@@ -13,6 +13,14 @@ import os
 from qgis.core import QgsProcessingModelAlgorithm
 
 from .base_algorithm import plugin_dir
+from .help_text import help_url
+
+# The README section on the shipped workflow (GitHub heading anchor).
+HELP_ANCHOR = (
+    "landslide-areas-arrows-and-the-shipped-workflow-geohazardlandslideareas-"
+    "geohazarddisplacementarrows-geohazardlandslideevent"
+)
+TAGS = ("workflow", "model", "landslide", "displacement", "offset tracking", "SAR", "event")
 
 
 def shipped_model_paths() -> list[str]:
@@ -34,6 +42,12 @@ class ShippedModel(QgsProcessingModelAlgorithm):
 
     def displayName(self) -> str:  # noqa: N802 (QGIS API name)
         return super().name()  # the model's own name, as saved by the modeler
+
+    def tags(self) -> list[str]:
+        return list(TAGS)
+
+    def helpUrl(self) -> str:  # noqa: N802 (QGIS API name)
+        return help_url(HELP_ANCHOR)
 
     def createInstance(self) -> ShippedModel:  # noqa: N802 (QGIS API name)
         return ShippedModel(self._path)

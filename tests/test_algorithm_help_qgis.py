@@ -119,9 +119,12 @@ def test_every_algorithm_has_a_help_url_to_its_readme_section(plugin) -> None:
 
 
 def test_every_algorithm_has_tags_and_references(plugin) -> None:
+    from geohazard.processing_provider.base_algorithm import GeohazardAlgorithm
+
     for alg in _algorithms():
         assert len(alg.tags()) >= 5, alg.id()
-        assert "<b>References</b>" in alg.shortHelpString(), alg.id()
+        if isinstance(alg, GeohazardAlgorithm):  # shipped graphical models carry their own help
+            assert "<b>References</b>" in alg.shortHelpString(), alg.id()
 
 
 def test_the_installer_offers_everything_an_algorithm_needs(plugin) -> None:
@@ -129,7 +132,7 @@ def test_the_installer_offers_everything_an_algorithm_needs(plugin) -> None:
     from geohazard.dependencies.requirements import PLUGIN_MODULES
 
     for alg in _algorithms():
-        assert set(alg.REQUIRES) <= set(PLUGIN_MODULES), alg.id()
+        assert set(getattr(alg, "REQUIRES", ())) <= set(PLUGIN_MODULES), alg.id()
 
 
 def test_algorithm_dialog_has_a_help_button(plugin, qgis_iface, monkeypatch) -> None:

@@ -51,7 +51,8 @@ def test_landslide_areas_two_lobes_uphill_flag_and_hatch_style(plugin, tmp_path:
         270, abs=1
     )
     loaded = _layers()
-    assert len(loaded) == 1 and loaded[0].name() == "Landslide areas"
+    # a file the user named loads under its name (issue 14, 8.9)
+    assert len(loaded) == 1 and loaded[0].name() == "areas"
     symbol_layers = loaded[0].renderer().symbol().symbolLayers()
     assert any(isinstance(s, QgsLinePatternFillSymbolLayer) for s in symbol_layers)
     QgsProject.instance().removeAllMapLayers()
@@ -111,7 +112,7 @@ def test_arrows_loaded_with_rotated_sized_arrow_style(plugin, tmp_path: Path) ->
     assert len(west) == 48
     assert all(f["magnitude"] == pytest.approx(1.0, abs=0.05) for f in west)
     loaded = _layers()
-    assert len(loaded) == 1 and loaded[0].name() == "Displacement arrows"
+    assert len(loaded) == 1 and loaded[0].name() == "arrows"  # the file the user named
     marker = loaded[0].renderer().symbol().symbolLayer(0)
     angle = marker.dataDefinedProperties().property(QgsSymbolLayer.Property.PropertyAngle)
     size = marker.dataDefinedProperties().property(QgsSymbolLayer.Property.PropertySize)

@@ -18,7 +18,10 @@ from geohazard.processing_provider.qgis_compat import (
 from qgis.core import (
     Qgis,
     QgsColorRampShader,
+    QgsProcessing,
+    QgsProcessingParameterDateTime,
     QgsProcessingParameterDefinition,
+    QgsProcessingParameterFile,
     QgsProcessingParameterNumber,
     QgsRasterBandStats,
     QgsUnitTypes,
@@ -46,6 +49,10 @@ LEGACY = {
     "MESSAGE_WARNING": (Qgis, "Warning"),
     "MESSAGE_CRITICAL": (Qgis, "Critical"),
     "MESSAGE_SUCCESS": (Qgis, "Success"),
+    "DATE": (QgsProcessingParameterDateTime, "Date"),
+    "VECTOR_POLYGON": (QgsProcessing, "TypeVectorPolygon"),
+    "LAYER_RASTER": (QgsProcessing, "TypeRaster"),
+    "FILE_FOLDER": (QgsProcessingParameterFile, "Folder"),
 }
 
 
