@@ -20,7 +20,6 @@ from ..dependencies.requirements import DEFAULT_MODULES, missing_message, missin
 from ..engine.run_options import DEVICE_CHOICES, RunOptions
 from .citations import Citation
 from .help_text import compose_help, help_url, plugin_dir
-from .input_layers import load_input_raster
 from .output_paths import explicit_destination
 from .parameter_checks import check_values
 from .qgis_compat import set_advanced
