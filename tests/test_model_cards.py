@@ -56,11 +56,11 @@ HOSTILE = {
 
 
 def test_hostile_cards_refused_clearly_in_under_1_gib(tmp_path: Path) -> None:
-    """Each card runs through the real loading path in a fresh process whose peak memory is read
-    at the end (torch itself takes a few hundred MB)."""
+    """Each card runs through the real loading path in a fresh process whose peak resident
+    memory (VmHWM) is read at the end (torch itself takes a few hundred MB)."""
     paths = {name: _hostile(tmp_path, name, edit) for name, (edit, _) in HOSTILE.items()}
     script = f"""
-import json, resource, sys
+import json, sys
 sys.path.insert(0, {str(PLUGINS)!r})
 from geohazard.engine.errors import GeohazardError
 from geohazard.engine.model_store import ModelStore
@@ -72,7 +72,10 @@ for name, path in json.loads(sys.argv[1]).items():
         out[name] = "LOADED"
     except GeohazardError as exc:
         out[name] = str(exc)
-out["peak_kib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+# VmHWM belongs to this process's own memory map (ru_maxrss would carry the forking
+# pytest's peak over exec on Linux)
+status = open("/proc/self/status").read()
+out["peak_kib"] = int(status.split("VmHWM:")[1].split()[0])
 print(json.dumps(out))
 """
     proc = subprocess.run(
