@@ -7,7 +7,7 @@ does not import torch (the settings page and the algorithms' help build options 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from .errors import GeohazardError
 from .memory_cap import MemoryCap
