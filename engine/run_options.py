@@ -41,7 +41,3 @@ class RunOptions:
             raise GeohazardError(
                 f"The thread count must be 0 (automatic) or more, not {self.threads}."
             )
-
-    def with_device(self, device: str) -> RunOptions:
-        """A copy with another device (e.g. an algorithm's DEVICE parameter over the settings)."""
-        return replace(self, device=device)
