@@ -31,9 +31,9 @@ _FFT_SIZE = 4096
 def _bspline3(t: np.ndarray) -> np.ndarray:
     """The centred cubic B-spline."""
     a = np.abs(t)
-    return np.where(
-        a < 1, 2 / 3 - a**2 + a**3 / 2, np.where(a < 2, (2 - a) ** 3 / 6, 0.0)
-    ).astype(np.float64)
+    return np.where(a < 1, 2 / 3 - a**2 + a**3 / 2, np.where(a < 2, (2 - a) ** 3 / 6, 0.0)).astype(
+        np.float64
+    )
 
 
 @lru_cache(maxsize=8)

@@ -40,6 +40,17 @@ def main() -> int:
     parser.add_argument(
         "--dem", action="append", default=[], help="extra HR DEM GeoTIFF for stage 2 (repeatable)"
     )
+    parser.add_argument(
+        "--data-dir",
+        default=None,
+        help="fetched real DEMs (scripts/fetch_real_data.py; default .data/real in the checkout)",
+    )
+    parser.add_argument(
+        "--sensor-share",
+        type=float,
+        default=0.3,
+        help="share of training pairs degraded by Gaussian blur before block means (default 0.3)",
+    )
     parser.add_argument("--pretrain-steps", type=int, default=None)
     parser.add_argument("--finetune-steps", type=int, default=None)
     parser.add_argument("--gan-steps", type=int, default=None)
@@ -86,6 +97,7 @@ def main() -> int:
         if value is not None:
             setattr(cfg, name, value)
     images = folder_image_paths(args.images) if args.images else installed_image_paths()
+    data_dir = args.data_dir or recipe.DEFAULT_DATA_DIR
     extra = []
     for path in args.dem:
         with open_band(inspect_raster(path), 1) as reader:
@@ -111,8 +123,17 @@ def main() -> int:
     device = None if under_torchrun and args.device != "cpu" else resolve_device(args.device)
     trainer = make_trainer(
         cfg,
-        recipe.samplers(images, hr_patch, args.scale, cfg.elevation_bins, extra, args.seed),
-        recipe.validation_set(),
+        recipe.samplers(
+            images,
+            hr_patch,
+            args.scale,
+            cfg.elevation_bins,
+            extra,
+            args.seed,
+            data_dir,
+            args.sensor_share,
+        ),
+        recipe.validation_set(data_dir),
         args.out_dir,
         log=log,
         device=device,
@@ -125,8 +146,10 @@ def main() -> int:
     if trainer.rank != 0:
         return 0
     net = net.cpu()
-    metrics = recipe.held_out_metrics(net, args.scale)
-    log(f"held-out test metrics {json.dumps(metrics)}")
+    table = recipe.held_out_table(net, args.scale, data_dir)
+    for row in table:
+        log(f"held-out {json.dumps(row)}")
+    metrics = table[0]["metrics"]
     name = f"dem_sr_x{args.scale}"
     n_params = sum(p.numel() for p in net.parameters())
     training = {
