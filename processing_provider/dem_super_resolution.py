@@ -12,7 +12,7 @@ from qgis.core import (
     QgsProcessingParameterRasterLayer,
 )
 
-from ..engine.tasks.dem_superres import SCALES
+from ..engine.tasks.dem_superres import SCALES, SPLINE
 from ..engine.tasks.dem_superres import TASK as DEM_SR_TASK
 from .citations import ESRGAN, ESRGAN_DEM
 from .dem_styling import hillshade
@@ -39,7 +39,11 @@ divided by the scale; float32 metres.
 of a bundled model or of one of your own (kept in the QGIS profile's geohazard/models folder, \
 where training writes), or the path to a .safetensors weights file with its JSON model card beside \
 it (for instance one fine-tuned on your own DEMs). A model trained for x2 cannot run at x4. \
-Pickle-based weights (.pth, .pt) are refused because loading them can run code.
+Pickle-based weights (.pth, .pt) are refused because loading them can run code. \
+"spline" (a reserved name) runs no network: a cubic spline whose every output block of \
+SCALE x SCALE pixels averages exactly to its input pixel (spline with back-projection), the \
+strongest classical method we measured, clearly better than gdalwarp -r cubic and free of \
+texture in hillshades; compare it with a model on your own DEM with "Evaluate DEM".
 
 <b>Tile size</b> and <b>overlap</b> (input pixels, advanced): the DEM is processed in \
 overlapping tiles of this size, blended so that no seam shows, so a raster of any size runs in \
@@ -84,6 +88,10 @@ class DemSuperResolutionAlgorithm(ModelAlgorithm):
     INPUT = "INPUT"
     SCALE = "SCALE"
     OUTPUT = "OUTPUT"
+
+    def model_names(self) -> list[str]:
+        """The task's models, then the classical ``spline`` method (a reserved name)."""
+        return [*super().model_names(), SPLINE]
 
     def initAlgorithm(self, config: Any = None) -> None:  # noqa: N802 (QGIS API name)
         self.addParameter(
