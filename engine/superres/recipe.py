@@ -13,12 +13,11 @@
 
 from __future__ import annotations
 
+import os
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-
-import os
-from dataclasses import dataclass
 
 from ..dem_metrics import compare_dems, grid_pixel_m
 from ..raster_io import Grid, inspect_raster, open_band
