@@ -89,6 +89,12 @@ def main() -> int:
     parser.add_argument(
         "--resume", action="store_true", help="continue from the checkpoint in --out-dir"
     )
+    parser.add_argument(
+        "--stop",
+        action="store_true",
+        help="with --resume: train no further; write the best checkpointed generator (the card "
+        "says where training stopped)",
+    )
     args = parser.parse_args()
 
     import torch
@@ -161,7 +167,17 @@ def main() -> int:
     if args.resume:
         trainer.resume()
     started = time.time()
-    net = trainer.run()
+    stopped = None
+    if args.stop:
+        stage = trainer.cfg.stages[min(trainer.stage_index, len(trainer.cfg.stages) - 1)]
+        if trainer.stage_index < len(trainer.cfg.stages):
+            stopped = (
+                f"stopped by --stop at stage {stage.name}, step {trainer.step} of {stage.steps}"
+            )
+            log(stopped)
+        net = trainer.best_model()
+    else:
+        net = trainer.run()
     minutes = (time.time() - started) / 60
     if trainer.rank != 0:
         return 0
@@ -204,6 +220,7 @@ def main() -> int:
         "selection": "the generator with the lowest validation elevation RMSE (mean over the "
         "Jacksboro and Sierra Nevada validation blocks) over all validation points (every "
         "validate_every steps) is kept",
+        "stopped_early": stopped,
         "best_validation": trainer.best,
         "validation_history": trainer.history,
         "device": (

@@ -311,6 +311,11 @@ class TrainingLoop:
         except Cancelled:
             self.save_checkpoint()  # the state is good: resuming continues from here
             raise
+        return self.best_model()
+
+    def best_model(self) -> nn.Module:
+        """The primary model at its best validation so far (eval mode), without training more:
+        what :meth:`run` returns, also usable after :meth:`resume` to end a run early."""
         primary = self.models[self.hooks.primary]
         if self.best_state is not None:
             primary.load_state_dict(self.best_state)
