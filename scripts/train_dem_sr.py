@@ -103,7 +103,7 @@ def main() -> int:
     from geohazard.engine.model_store import BUNDLED_DIR, ModelStore
     from geohazard.engine.raster_io import inspect_raster, open_band
     from geohazard.engine.superres import recipe
-    from geohazard.engine.superres.card import dem_sr_card
+    from geohazard.engine.superres.card import dem_sr_card, held_out_limitations
     from geohazard.engine.superres.natural_images import folder_image_paths, installed_image_paths
     from geohazard.engine.superres.training import TrainConfig, make_trainer
 
@@ -231,28 +231,10 @@ def main() -> int:
         "input": "one-band DEM in metres, nodata as NaN; low-resolution pixels are treated as "
         "block means of the output pixels",
     }
-    held = [r for r in table if r["degradation"] == "block mean"]
-    losing = [
-        r["terrain"]
-        for r in held
-        if not (
-            r["metrics"]["model"]["rmse_m"] < r["metrics"]["spline_bp"]["rmse_m"]
-            and r["metrics"]["model"]["slope_rmse_deg"]
-            < r["metrics"]["spline_bp"]["slope_rmse_deg"]
-        )
-    ]
-    limitations = (
+    limitations = held_out_limitations(
+        table,
         "Trained on real DEMs of mountains and ridge-and-valley hills (10-90 m) plus fractal "
-        "terrain; the held-out table (held_out.by_area) says where it gains over the cubic "
-        "spline with back-projection and by how much. "
-        + (
-            f"It does NOT beat the spline in both elevation and slope RMSE on: "
-            f"{', '.join(losing)}; use MODEL=spline there. "
-            if losing
-            else ""
-        )
-        + "Unknown on landscapes unlike these (e.g. 1 m LiDAR of farmland was not available "
-        "offline to test). Fine-tune on your own DEMs for best results."
+        "terrain",
     )
     card = dem_sr_card(
         name,
@@ -262,15 +244,9 @@ def main() -> int:
         f"DEM super-resolution x{args.scale}: small RRDB generator (ESRGAN family) correcting a "
         "cubic spline with back-projection; trained on CPU.",
         training,
-        "Jacksboro rows 216:344, cols 0:160 (rugged south-west block), never seen in training or "
-        "selection; HR pixel 3 arc-second (about 74 m x 93 m); LR = block mean of HR. by_area: "
-        "every held-out DEM (whole regions never used in training or selection), LR by block "
-        "means and by sensor blur",
+        recipe.HELD_OUT_DATA,
         metrics,
-        "Methods: model; spline_bp = cubic spline with back-projection (MODEL=spline); "
-        "gdal_cubic = gdalwarp -r cubic; nearest = gdalwarp -r near. SSIM: 7x7 uniform window, "
-        "K1 0.01, K2 0.03, mean over pixels whose window lies inside the area (scikit-image "
-        "convention). Slope RMSE in degrees by central differences on the pixel size in metres.",
+        recipe.HELD_OUT_NOTES,
         limitations,
         table,
     )

@@ -78,6 +78,40 @@ def dem_sr_card(
     )
 
 
+def losing_terrains(by_area: list[dict[str, Any]], baseline: str = "spline_bp") -> list[str]:
+    """Terrain kinds of the block-mean rows where the model does not beat the baseline in both
+    elevation and slope RMSE."""
+    lost = []
+    for r in by_area:
+        if r.get("degradation", "block mean") != "block mean":
+            continue
+        m = r["metrics"]
+        if not (
+            m["model"]["rmse_m"] < m[baseline]["rmse_m"]
+            and m["model"]["slope_rmse_deg"] < m[baseline]["slope_rmse_deg"]
+        ):
+            lost.append(f"{r['terrain']} ({r['dem']})")
+    return lost
+
+
+def held_out_limitations(by_area: list[dict[str, Any]], trained_on: str) -> str:
+    """The limitations text: what the model was trained on, where it loses to the spline."""
+    lost = losing_terrains(by_area)
+    return (
+        f"{trained_on.rstrip('.')}. The held-out table (held_out.by_area) says where it gains "
+        "over the cubic spline with back-projection (MODEL=spline) and by how much. "
+        + (
+            f"It does NOT beat the spline in both elevation and slope RMSE on: {'; '.join(lost)}"
+            " (the differences there are under 1%); MODEL=spline is as good there. "
+            if lost
+            else ""
+        )
+        + "On very smooth (oversampled) DEMs the spline can be better (docs/"
+        "dem_super_resolution.md); no 1 m DEM was available offline to test. Fine-tune on your "
+        "own DEMs for best results."
+    )
+
+
 def draft_card(architecture: dict[str, Any], scale: int, name: str = "training") -> ModelCard:
     """A card for a network still being trained (validation runs it like a finished model)."""
     return ModelCard(
