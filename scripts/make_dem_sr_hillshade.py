@@ -51,6 +51,9 @@ def main() -> int:
     parser.add_argument("--scale", type=int, default=4, choices=(2, 4))
     parser.add_argument("--model", action="append", default=[], help="model name or path")
     parser.add_argument(
+        "--label", action="append", default=[], help="title of each --model (default: its name)"
+    )
+    parser.add_argument(
         "--out", default=os.path.join(ROOT, "docs", "figures", "hillshade_spline_smooth_dem.png")
     )
     args = parser.parse_args()
@@ -75,9 +78,10 @@ def main() -> int:
         "bicubic (old skip)": upsample(lr, s, "bicubic"),
         "spline + back-projection": spline_bp_upsample(lr, s),
     }
-    for ref in args.model or [TASK.default_model(s)]:
+    for i, ref in enumerate(args.model or [TASK.default_model(s)]):
         loaded = ModelStore().load(TASK, ref, TASK.default_model(s))
-        results[f"model {loaded.card.name}"] = super_resolve_array(loaded.net, lr, s)
+        label = args.label[i] if i < len(args.label) else f"model {loaded.card.name}"
+        results[label] = super_resolve_array(loaded.net, lr, s)
     r0, c0, size = 120, 120, 160
     fig, axes = plt.subplots(1, len(results), figsize=(3.2 * len(results), 3.6))
     for ax, (name, z) in zip(axes, results.items()):
