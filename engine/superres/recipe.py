@@ -64,6 +64,13 @@ TERRAIN: tuple[TerrainDem, ...] = (
         "copernicus_grenoble", "mountains", "test", "Alps near Grenoble, Copernicus DEM (~150 m)"
     ),
     TerrainDem(
+        "philondenx_1m",
+        "farmland, 1 m",
+        "test",
+        "Philondenx farmland, 1 m surface model (shareloc)",
+    ),
+    TerrainDem("rome_30m", "low hills and city", "test", "Rome, 30 m DEM (sarsen)"),
+    TerrainDem(
         "gironde_coast",
         "coast",
         "test",
@@ -201,7 +208,8 @@ HELD_OUT_DATA = (
     "Jacksboro rows 216:344, cols 0:160 (rugged south-west block), never seen in training or "
     "selection; HR pixel 3 arc-second (about 74 m x 93 m); LR = block mean of HR. by_area: "
     "every held-out DEM (whole regions never used in training or selection: the Jacksboro test "
-    "block, the Alps near Grenoble, the Gironde coast), LR by block means and by sensor blur"
+    "block, the Alps near Grenoble, Philondenx farmland at 1 m, Rome, the Gironde coast), LR by "
+    "block means and by sensor blur"
 )
 HELD_OUT_NOTES = (
     "Methods: model; spline_bp = cubic spline with back-projection (MODEL=spline); "
