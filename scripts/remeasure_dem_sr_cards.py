@@ -23,6 +23,14 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(os.path.dirname(HERE), ".venv", "qgis-plugins"))
 
 
+def _trained_on(limitations: str) -> str:
+    """The part of a card's limitations that says what the model was trained on (what
+    :func:`held_out_limitations` writes after it is measured again)."""
+    for marker in (" The held-out table", " Fine-tune"):
+        limitations = limitations.split(marker)[0]
+    return limitations
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("weights", nargs="+")
@@ -53,7 +61,7 @@ def main() -> int:
             recipe.HELD_OUT_DATA,
             table[0]["metrics"],
             recipe.HELD_OUT_NOTES,
-            held_out_limitations(table, card.limitations.split(" Fine-tune")[0]),
+            held_out_limitations(table, _trained_on(card.limitations)),
             table,
         )
         fresh = replace(fresh, normalisation=card.normalisation, context_px=card.context_px)

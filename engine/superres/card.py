@@ -79,18 +79,20 @@ def dem_sr_card(
 
 
 def losing_terrains(by_area: list[dict[str, Any]], baseline: str = "spline_bp") -> list[str]:
-    """Terrain kinds of the block-mean rows where the model does not beat the baseline in both
-    elevation and slope RMSE."""
+    """The block-mean rows where the model does not beat the baseline in both elevation and
+    slope RMSE, each with the model's excess over the baseline in percent."""
     lost = []
     for r in by_area:
         if r.get("degradation", "block mean") != "block mean":
             continue
-        m = r["metrics"]
-        if not (
-            m["model"]["rmse_m"] < m[baseline]["rmse_m"]
-            and m["model"]["slope_rmse_deg"] < m[baseline]["slope_rmse_deg"]
-        ):
-            lost.append(f"{r['terrain']} ({r['dem']})")
+        model, base = r["metrics"]["model"], r["metrics"][baseline]
+        if model["rmse_m"] < base["rmse_m"] and model["slope_rmse_deg"] < base["slope_rmse_deg"]:
+            continue
+        dz = 100 * (model["rmse_m"] / base["rmse_m"] - 1)
+        ds = 100 * (model["slope_rmse_deg"] / base["slope_rmse_deg"] - 1)
+        lost.append(
+            f"{r['terrain']} ({r['dem']}: elevation RMSE {dz:+.1f}%, slope RMSE {ds:+.1f}%)"
+        )
     return lost
 
 
@@ -101,14 +103,13 @@ def held_out_limitations(by_area: list[dict[str, Any]], trained_on: str) -> str:
         f"{trained_on.rstrip('.')}. The held-out table (held_out.by_area) says where it gains "
         "over the cubic spline with back-projection (MODEL=spline) and by how much. "
         + (
-            f"It does NOT beat the spline in both elevation and slope RMSE on: {'; '.join(lost)}"
-            " (the differences there are under 1%); MODEL=spline is as good there. "
+            "It does NOT beat the spline in both elevation and slope RMSE on: "
+            f"{'; '.join(lost)}; use MODEL=spline there. "
             if lost
             else ""
         )
         + "On very smooth (oversampled) DEMs the spline can be better (docs/"
-        "dem_super_resolution.md); no 1 m DEM was available offline to test. Fine-tune on your "
-        "own DEMs for best results."
+        "dem_super_resolution.md). Fine-tune on your own DEMs for best results."
     )
 
 
