@@ -136,7 +136,7 @@ def read_pair(pair: DeepOffsetPair, prior_cfg: Any, rep: Reporter) -> Scene:
     with open_band(ref_info, pair.band) as reader:
         ref = reader.read().astype(np.float32)
     sec_info = inspect_raster(pair.secondary)
-    if (sec_info.width, sec_info.height) != (grid.width, grid.height) or (
+    if (sec_info.grid.width, sec_info.grid.height) != (grid.width, grid.height) or (
         sec_info.grid.transform != grid.transform
     ):
         raise GeohazardError(

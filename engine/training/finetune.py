@@ -81,6 +81,9 @@ class FineTuneSettings:
                 f"A model named '{self.output_name}' already exists in your models folder "
                 f"({existing}); choose another OUTPUT_MODEL name, or set OVERWRITE to replace it."
             )
+        for label, path in (("LOG", self.log_path), ("CURVES", self.curves_path)):
+            if path:
+                check_writable(path, label)
         if not 1 <= self.epochs <= MAX_EPOCHS:
             raise GeohazardError(f"EPOCHS must be between 1 and {MAX_EPOCHS}.")
         if not 1 <= self.batch_size <= 1024:
@@ -91,6 +94,22 @@ class FineTuneSettings:
             raise GeohazardError(
                 "VALIDATION_SHARE must be above 0 and at most 0.9 (e.g. 0.2 holds out a fifth)."
             )
+
+
+def check_writable(path: str, label: str) -> None:
+    """Refuse, before any training, an output file whose folder cannot be made or written."""
+    folder = os.path.dirname(os.path.abspath(path))
+    probe = os.path.join(folder, f".geohazard-probe-{uuid.uuid4().hex}")
+    try:
+        os.makedirs(folder, exist_ok=True)
+        with open(probe, "wb"):
+            pass
+        os.remove(probe)
+    except OSError as exc:
+        raise GeohazardError(
+            f"{label}: '{path}' cannot be written ({exc.strerror or exc}); choose a writable "
+            "folder."
+        ) from exc
 
 
 def steps_per_epoch(train_pixels: int, batch_size: int, patch_pixels: int) -> int:
