@@ -206,8 +206,15 @@ def run_finetune(
     with torch.no_grad():
         metrics = job.measure(net)
     card = job.make_card(net, loop, metrics, minutes)
+    from safetensors import SafetensorError
+
+    from .checkpoint import as_os_error
+
     try:
-        path = store.save(net, card)
+        try:
+            path = store.save(net, card)
+        except SafetensorError as exc:
+            raise as_os_error(exc) from exc
     except OSError as exc:
         raise GeohazardError(
             f"The model could not be saved in '{settings.user_models}' ({exc.strerror or exc}); "
