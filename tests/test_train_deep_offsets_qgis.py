@@ -72,14 +72,16 @@ def user_models(plugin):  # type: ignore[no-untyped-def]
         shutil.rmtree(path) if os.path.isdir(path) else os.remove(path)
 
 
-def write_training_pair(folder: Path, seed: int = 4) -> dict[str, str]:
+def write_training_pair(folder: Path, seed: int = 4, bias_px: float = 0.0) -> dict[str, str]:
     """A speckled pair displaced by a smooth field of up to 2 px and its known displacement
-    raster (east, north m, 10 m pixels), named as a training folder expects."""
+    raster (east, north m, 10 m pixels), named as a training folder expects. ``bias_px`` adds a
+    constant eastward offset to the targets (e.g. a known coregistration shift) that the base
+    model does not predict."""
     folder.mkdir(parents=True, exist_ok=True)
     fy, fx = displacement.smooth_random_field(SHAPE, 2.0, 80.0, seed)
     ref, sec = write_pair(folder, fy, fx)
     grid = utm_grid(SHAPE)
-    offsets = np.stack([fx * 10.0, -fy * 10.0]).astype(np.float32)
+    offsets = np.stack([(fx + bias_px) * 10.0, -fy * 10.0]).astype(np.float32)
     targets = write_raster(str(folder / "pair_offsets.tif"), offsets, grid, ["east", "north"])
     os.replace(ref, folder / "pair_reference.tif")
     os.replace(sec, folder / "pair_secondary.tif")

@@ -326,6 +326,8 @@ def finetune_deep_offsets(
         },
     )
     summary = run_finetune(job, settings, store, device, rep)
+    if summary["rank"] != 0:
+        return summary
     m = summary["metrics"]
     rep.info(
         f"Saved {settings.output_name}: validation end-point error {m['model']['epe_px']:.3f} px "

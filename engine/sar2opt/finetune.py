@@ -249,6 +249,8 @@ def finetune_sar_to_optical(
         },
     )
     summary = run_finetune(job, settings, store, device, rep)
+    if summary["rank"] != 0:
+        return summary
     m = summary["metrics"]
     rep.info(
         f"Saved {settings.output_name}: validation MSE {m['model']['mse']:.4f}, SSIM "

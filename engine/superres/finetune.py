@@ -302,6 +302,8 @@ def finetune_dem_sr(
         },
     )
     summary = run_finetune(job, settings, store, device, rep)
+    if summary["rank"] != 0:
+        return summary
     metrics = summary["metrics"]
     beats = metrics["model"]["rmse_m"] < metrics["bicubic"]["rmse_m"] and (
         metrics["model"]["psnr_db"] > metrics["bicubic"]["psnr_db"]

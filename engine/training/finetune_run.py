@@ -21,6 +21,7 @@ family's primary metric (:attr:`FineTuneJob.metric`) first among them.
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -37,7 +38,7 @@ from .finetune import (
     write_curves_png,
     write_log_csv,
 )
-from .loop import LoopConfig, Stage, TrainingHooks, TrainingLoop
+from .loop import CHECKPOINT, LoopConfig, Stage, TrainingHooks, TrainingLoop, distributed_rank
 
 BASE_STAGE = "base model"
 
@@ -165,7 +166,17 @@ def run_finetune(
     import torch
 
     folder = run_dir(settings)
-    resuming = prepare_run_dir(folder, job.description, rep)
+    rank, world = distributed_rank()
+    if world > 1:
+        device = _rank_device(device)
+    if rank == 0:
+        # the number of processes changes the batches, so it is part of the run's identity
+        resuming = prepare_run_dir(folder, {**job.description, "world": world}, rep)
+    if world > 1:
+        import torch.distributed as dist
+
+        dist.barrier()  # rank 0 has kept or discarded the checkpoint; the others follow it
+        resuming = os.path.exists(os.path.join(folder, CHECKPOINT))
     total = sum(s.steps for s in job.stages)
     hooks = job.hooks
     loop = TrainingLoop(
@@ -201,6 +212,19 @@ def run_finetune(
             "good one."
         ) from exc
     minutes = (time.time() - started) / 60
+    if rank != 0:  # under torchrun only rank 0 measures, saves and logs
+        return {
+            "model": settings.output_name,
+            "path": "",
+            "steps": loop.steps_done,
+            "metrics": {},
+            "metric": f"val_{hooks.metric}",
+            "device": str(loop.device),
+            "final_weights_sha256": loop.final_digest,
+            "losses": [float(r["loss"]) for r in hooks.losses],
+            "rank": rank,
+            "world": world,
+        }
     net = net.cpu().eval()
     rep.info("Measuring the fine-tuned and the base model on the validation data.")
     with torch.no_grad():
@@ -242,4 +266,17 @@ def run_finetune(
         "device": str(device),
         "history": loop.history,
         "best": loop.best,
+        "final_weights_sha256": loop.final_digest,
+        "losses": [float(r["loss"]) for r in hooks.losses],
+        "rank": rank,
+        "world": world,
     }
+
+
+def _rank_device(device: Any) -> Any:
+    """Under torchrun, a CUDA device becomes this process's own GPU (``LOCAL_RANK``)."""
+    import torch
+
+    if device is not None and torch.device(device).type == "cuda":
+        return torch.device("cuda", int(os.environ.get("LOCAL_RANK", "0")))
+    return device
