@@ -103,7 +103,12 @@ class TrainDeepOffsetTrackingAlgorithm(TrainingAlgorithm):
             self.addParameter(QgsProcessingParameterRasterLayer(name, label, optional=True))
         self.addParameter(
             QgsProcessingParameterNumber(
-                self.BAND, self.tr("Band (of both images)"), INTEGER, 1, minValue=1
+                self.BAND,
+                self.tr("Band (of both images)"),
+                INTEGER,
+                1,
+                minValue=1,
+                maxValue=65535,
             )
         )
         self.addParameter(
