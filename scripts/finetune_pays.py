@@ -5,7 +5,7 @@ choosing the best epoch). Writes the numbers to ``<out>/<family>.json`` (docs/fi
 
     nice -n 5 .venv/bin/python scripts/finetune_pays.py dem --dem .data/real/<Grenoble DEM>
     nice -n 5 .venv/bin/python scripts/finetune_pays.py offsets
-    nice -n 5 .venv/bin/python scripts/finetune_pays.py s2o --scene out/sar_optical_scenes/belledonne
+    nice -n 5 .venv/bin/python scripts/finetune_pays.py s2o --scene out/sar_optical_scenes/<scene>
 
 Every family trains through the same engine function as its QGIS training algorithm, on the
 CPU, for a few minutes. Regions:
@@ -241,7 +241,8 @@ def s2o_family(args: argparse.Namespace) -> dict:
         net = store.load(TASK, ref, ref).net
         out[label] = evaluate(lambda x, n=net: predict(n, x, "late", cpu), east)["global"]
     return {
-        "region": f"scene {os.path.basename(args.scene.rstrip('/'))} ({grid.width}x{grid.height} px)",
+        "region": f"scene {os.path.basename(args.scene.rstrip('/'))} "
+        f"({grid.width}x{grid.height} px)",
         "held_out": f"columns {col}: ({len(east['inputs'])} patches of 96 px)",
         "steps": summary["steps"],
         "validation_in_west": summary["metrics"],

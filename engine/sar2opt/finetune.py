@@ -89,7 +89,9 @@ def area_files(folder: str) -> list[SarOpticalArea]:
                 if found[0] and found[1]:
                     areas.append(
                         SarOpticalArea(
-                            *(os.path.join(folder, f) for f in (files[low], found[0], found[1])),
+                            os.path.join(folder, files[low]),
+                            os.path.join(folder, found[0]),
+                            os.path.join(folder, found[1]),
                             os.path.join(folder, found[2]) if found[2] else "",
                         )
                     )
