@@ -130,12 +130,13 @@ def offsets_family(args: argparse.Namespace) -> dict:
     from geohazard.engine.tasks.deep_offsets import DeepOffsetConfig, deep_track_offsets
 
     dem, grid = jacksboro_dem_utm(30.0)
-    dem = dem[:384, :640]
+    dem = dem[: args.rows, : args.cols]
     from geohazard.engine.raster_io import Grid
 
     grid = Grid(grid.crs, grid.transform, dem.shape[1], dem.shape[0])
     px = grid.transform.a
-    fy, fx = glacier_field(dem.shape, (190, 320), 100.0, 70.0, args.max_px, meander=(25, 400))
+    centre = (dem.shape[0] / 2, dem.shape[1] / 2)
+    fy, fx = glacier_field(dem.shape, centre, 100.0, 70.0, args.max_px, meander=(25, 400))
     refl = backscatter(dem, px, seed=5)
     ref, sec = speckled_pair(refl, fy, fx, looks=args.looks, coherence=args.coherence, seed=6)
     col = int(dem.shape[1] * WEST) // 16 * 16
@@ -172,7 +173,8 @@ def offsets_family(args: argparse.Namespace) -> dict:
         }
     return {
         "region": f"Jacksboro DEM (real) as simulated {args.looks}-look SAR amplitude "
-        f"(coherence {args.coherence}), 30 m, 640x384 px; simulated glacier up to {args.max_px} px",
+        f"(coherence {args.coherence}), 30 m, {dem.shape[1]}x{dem.shape[0]} px; simulated glacier "
+        f"up to {args.max_px} px",
         "held_out": f"columns {col}: (east {dem.shape[1] - col} px), inner {margin} px margin",
         "steps": summary["steps"],
         "validation_in_west": summary["metrics"],
@@ -263,6 +265,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--lr", type=float, default=1e-4)
     ap.add_argument("--max-px", type=float, default=3.0)
     ap.add_argument("--looks", type=int, default=4)
+    ap.add_argument("--rows", type=int, default=384, help="offsets: region rows")
+    ap.add_argument("--cols", type=int, default=640, help="offsets: region columns")
     ap.add_argument("--coherence", type=float, default=0.85)
     ap.add_argument("--threads", type=int, default=2)
     args = ap.parse_args(argv)
