@@ -11,7 +11,8 @@ onto the layer's values when the layer loads, labelling the legend in the layer'
 
 displacement_magnitude: band 3 (magnitude), the perceptual Magma ramp without its near-black
     end, transparent from 0 to 5% of the range and fading in to 20%, so still ground shows the
-    hillshade below instead of darkening it.
+    hillshade below instead of darkening it; bilinear resampling (cubic overshoots at the
+    transparent edges).
 displacement_quality: band 4 (peak NCC, 0-1), grey from black (0) to white (1).
 displacement_uncertainty: band 5 (east 1-sigma), grey from white (certain) to black.
 offsets_per_window: band 1 (east offset of the smallest window), the diverging RdBu ramp.
@@ -29,7 +30,9 @@ import os
 import sys
 
 import numpy as np
-from qgis.core import (
+
+os.environ["QT_HASH_SEED"] = "0"  # attributes in a stable order: reruns give no diff
+from qgis.core import (  # noqa: E402
     QgsApplication,
     QgsBasicNumericFormat,
     QgsBilinearRasterResampler,
@@ -47,7 +50,7 @@ from qgis.core import (
     QgsSingleBandPseudoColorRenderer,
     QgsStyle,
 )
-from qgis.PyQt.QtGui import QColor
+from qgis.PyQt.QtGui import QColor  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SAMPLE = "/vsimem/style_sample.tif"
@@ -213,7 +216,11 @@ def main() -> int:
 
     layer = sample_layer(6)
     ramp_style(layer, 3, magnitude_items(), "m", 2)
+    # Bilinear both ways: cubic overshoots where the transparent still ground or a NaN cell
+    # meets the opaque moving lobe, and the overshoot wraps to false colours (teal spots).
+    layer.resampleFilter().setZoomedInResampler(QgsBilinearRasterResampler())
     save(layer, "displacement_magnitude")
+    smooth(layer)
     ramp_style(layer, 4, grey_items(reverse=False), "", 1)
     save(layer, "displacement_quality")
     ramp_style(layer, 5, grey_items(reverse=True), "m", 2)

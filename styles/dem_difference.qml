@@ -1,12 +1,12 @@
 <!DOCTYPE qgis PUBLIC 'http://mrcc.com/qgis.dtd' 'SYSTEM'>
-<qgis hasScaleBasedVisibilityFlag="0" version="3.22.16-Białowieża" maxScale="0" minScale="1e+08" styleCategories="AllStyleCategories">
+<qgis minScale="1e+08" version="3.22.16-Białowieża" styleCategories="AllStyleCategories" hasScaleBasedVisibilityFlag="0" maxScale="0">
   <flags>
     <Identifiable>1</Identifiable>
     <Removable>1</Removable>
     <Searchable>1</Searchable>
     <Private>0</Private>
   </flags>
-  <temporal enabled="0" fetchMode="0" mode="0">
+  <temporal fetchMode="0" enabled="0" mode="0">
     <fixedRange>
       <start></start>
       <end></end>
@@ -26,9 +26,9 @@
   </pipe-data-defined-properties>
   <pipe>
     <provider>
-      <resampling zoomedInResamplingMethod="nearestNeighbour" enabled="false" zoomedOutResamplingMethod="nearestNeighbour" maxOversampling="2"/>
+      <resampling zoomedInResamplingMethod="nearestNeighbour" zoomedOutResamplingMethod="nearestNeighbour" enabled="false" maxOversampling="2"/>
     </provider>
-    <rasterrenderer opacity="1" classificationMax="1" classificationMin="-1" band="1" alphaBand="-1" nodataColor="" type="singlebandpseudocolor">
+    <rasterrenderer type="singlebandpseudocolor" band="1" classificationMin="-1" classificationMax="1" alphaBand="-1" opacity="1" nodataColor="">
       <minMaxOrigin>
         <limits>None</limits>
         <extent>WholeRaster</extent>
@@ -38,7 +38,7 @@
         <stdDevFactor>2</stdDevFactor>
       </minMaxOrigin>
       <rastershader>
-        <colorrampshader minimumValue="-1" maximumValue="1" colorRampType="INTERPOLATED" labelPrecision="6" clip="0" classificationMode="1">
+        <colorrampshader clip="0" minimumValue="-1" maximumValue="1" colorRampType="INTERPOLATED" classificationMode="1" labelPrecision="6">
           <colorramp type="gradient" name="[source]">
             <Option type="Map">
               <Option type="QString" name="color1" value="202,0,32,255"/>
@@ -62,7 +62,7 @@
           <item alpha="255" value="0.5" color="#92c5de" label="0.50 m"/>
           <item alpha="255" value="0.75" color="#4c9bc7" label="0.75 m"/>
           <item alpha="255" value="1" color="#0571b0" label="1.00 m"/>
-          <rampLegendSettings minimumLabel="" suffix=" m" orientation="2" maximumLabel="" useContinuousLegend="1" prefix="" direction="0">
+          <rampLegendSettings suffix=" m" prefix="" useContinuousLegend="1" minimumLabel="" orientation="2" maximumLabel="" direction="0">
             <numericFormat id="basic">
               <Option type="Map">
                 <Option type="QChar" name="decimal_separator" value=""/>
@@ -78,9 +78,9 @@
         </colorrampshader>
       </rastershader>
     </rasterrenderer>
-    <brightnesscontrast gamma="1" contrast="0" brightness="0"/>
-    <huesaturation colorizeOn="0" colorizeBlue="128" invertColors="0" colorizeGreen="128" colorizeStrength="100" saturation="0" grayscaleMode="0" colorizeRed="255"/>
-    <rasterresampler zoomedOutResampler="bilinear" maxOversampling="2" zoomedInResampler="cubic"/>
+    <brightnesscontrast brightness="0" contrast="0" gamma="1"/>
+    <huesaturation saturation="0" colorizeGreen="128" colorizeBlue="128" colorizeStrength="100" colorizeRed="255" invertColors="0" grayscaleMode="0" colorizeOn="0"/>
+    <rasterresampler zoomedInResampler="cubic" maxOversampling="2" zoomedOutResampler="bilinear"/>
     <resamplingStage>resamplingFilter</resamplingStage>
   </pipe>
   <blendMode>0</blendMode>
