@@ -15,6 +15,9 @@ export XDG_RUNTIME_DIR=$TMP/xdg; mkdir -p -m 700 $XDG_RUNTIME_DIR
 export HOME=$TMP/home; mkdir -p $HOME
 mkdir -p $TMP/plugins; ln -sfn "$CHECKOUT" $TMP/plugins/geohazard
 export QGIS_PLUGINPATH=$TMP/plugins PYTHONPATH="$SITE"
+# The desktop on the X server (tests and scripts/env.sh may have set "offscreen", where QGIS
+# crashes reading the clipboard at start).
+export QT_QPA_PLATFORM=xcb
 export SHOT_KIND="$1" SHOT_DIR="$2" SHOT_ALG="${3:-}" SHOT_PARAMS="${4:-{\}}" SHOT_ZOOM="${5:-8}"
 timeout 300 xvfb-run -a -s "-screen 0 1600x1000x24" /usr/bin/qgis.bin --nologo --noversioncheck --code "$CHECKOUT/scripts/gui_shots.py"
 rc=$?
