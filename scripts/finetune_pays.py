@@ -213,7 +213,7 @@ def s2o_family(args: argparse.Namespace) -> dict:
                 dest, data[:, :, sl], g, [f"b{i + 1}" for i in range(len(data))]
             )
     s = settings(args.out, "pays_s2o", epochs=args.epochs, batch_size=8, learning_rate=args.lr)
-    recipe = SarOpticalRecipe(patch=96, fusion="late")
+    recipe = SarOpticalRecipe(patch=args.patch, fusion="late")
     summary = finetune_sar_to_optical(
         [SarOpticalArea(parts["west"]["sar"], parts["west"]["dem"], parts["west"]["optical"])],
         s,
@@ -224,17 +224,17 @@ def s2o_family(args: argparse.Namespace) -> dict:
     base = store.load(TASK, "sardinet_late", "sardinet_late")
     params = base.card.normalisation.params
     prep = PrepConfig(
-        patch=96,
-        stride=96,
+        patch=args.patch,
+        stride=args.patch,
         sar_db_range=(float(params["sar_db_min"]), float(params["sar_db_max"])),
         dem_max_m=float(params["dem_max_m"]),
     )
-    east = cut_patches(
-        load_area(
-            parts["east"]["sar"], parts["east"]["dem"], parts["east"]["optical"], None, None, prep
-        ),
-        prep,
-    )
+    # the held-out patches are cut from the whole scene (one optical stretch for the region, as
+    # a user's one optical image has), keeping those entirely in the east
+    whole = load_area(files["sar"], files["dem"], files["optical"], None, None, prep)
+    patches = cut_patches(whole, prep)
+    keep = patches["origins"][:, 1] >= col
+    east = {k: v[keep] for k, v in patches.items()}
     import torch
 
     cpu = torch.device("cpu")
@@ -245,7 +245,7 @@ def s2o_family(args: argparse.Namespace) -> dict:
     return {
         "region": f"scene {os.path.basename(args.scene.rstrip('/'))} "
         f"({grid.width}x{grid.height} px)",
-        "held_out": f"columns {col}: ({len(east['inputs'])} patches of 96 px)",
+        "held_out": f"columns {col}: ({len(east['inputs'])} patches of {args.patch} px)",
         "steps": summary["steps"],
         "validation_in_west": summary["metrics"],
         "held_out_metrics": out,
@@ -265,6 +265,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--lr", type=float, default=1e-4)
     ap.add_argument("--max-px", type=float, default=3.0)
     ap.add_argument("--looks", type=int, default=4)
+    ap.add_argument("--patch", type=int, default=96, help="s2o: patch side")
     ap.add_argument("--rows", type=int, default=384, help="offsets: region rows")
     ap.add_argument("--cols", type=int, default=640, help="offsets: region columns")
     ap.add_argument("--coherence", type=float, default=0.85)
