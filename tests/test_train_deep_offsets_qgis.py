@@ -270,3 +270,29 @@ def test_qgis_process_trains_from_a_folder_then_tracks(pair, tmp_path) -> None:
         for path in (weights, os.path.splitext(weights)[0] + ".json"):
             if os.path.exists(path):
                 os.remove(path)
+
+
+def test_a_classical_offset_map_serves_as_targets(user_models, pair, tmp_path) -> None:
+    """The output of geohazard:offsettracking (on its coarser grid of window centres) is read
+    onto the reference grid as the targets, and the card names it."""
+    import processing
+    from geohazard.engine.model_card import read_card_file
+
+    tracked = tmp_path / "tracked.tif"
+    processing.run(
+        "geohazard:offsettracking",
+        {
+            "REFERENCE": pair["REFERENCE"],
+            "SECONDARY": pair["SECONDARY"],
+            "WINDOW_SIZES": "32",
+            "STEP": 8,
+            "SEARCH": 8,
+            "OUTPUT": str(tracked),
+        },
+    )
+    with rasterio.open(tracked) as ds, rasterio.open(pair["REFERENCE"]) as ref:
+        assert ds.width < ref.width  # a coarser grid than the images
+    res = _run(_params({**pair, "TARGETS": str(tracked)}, tmp_path, "pytest_do_ncc", EPOCHS=1))
+    assert res["STEPS"] > 0 and np.isfinite(res["EPE"])
+    card = read_card_file(os.path.join(user_models, "pytest_do_ncc.json"))
+    assert card.training["data"][0]["targets"] == "tracked.tif"
