@@ -141,7 +141,8 @@ def test_cancel_then_resume_same_steps(user_models, dem, tmp_path) -> None:
     run_dir = Path(user_models) / ".training" / "pytest_resume"
     assert (run_dir / "checkpoint.safetensors").exists()
     assert not (Path(user_models) / "pytest_resume.safetensors").exists()
-    assert not Path(params["LOG"]).exists()
+    with open(params["LOG"], newline="") as fh:  # the live log: the base model, no step yet
+        assert [r["stage"] for r in csv.DictReader(fh)] == ["base model"]
     again = CancellingFeedback(at=101)
     res = _run(params, again)
     assert any("Resumed from the checkpoint after" in m for m in again.messages)
