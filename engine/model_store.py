@@ -261,7 +261,6 @@ class ModelStore:
                 os.remove(tmp)
         return weights
 
-
     # --- managing the user's models (the model manager) --------------------------------------
 
     def entry(self, task: str, name: str) -> ModelEntry:
@@ -282,7 +281,10 @@ class ModelStore:
         if not self.user_dir:
             raise GeohazardError("No user models folder is known to import the model into.")
         card = self.check(task, weights_path)
-        for folder, where in ((self.bundled_dir, "a bundled model"), (self.user_dir, "one of your models")):
+        for folder, where in (
+            (self.bundled_dir, "a bundled model"),
+            (self.user_dir, "one of your models"),
+        ):
             if os.path.exists(os.path.join(folder, f"{card.name}.safetensors")):
                 raise GeohazardError(
                     f"'{card.name}' is already the name of {where}; delete that one first, or "

@@ -60,7 +60,9 @@ def card_html(card: Any, source: str = "") -> str:
         beats = tr("yes") if held.model_beats_baseline else tr("no")
         parts.append(
             "<p>"
-            + html.escape(tr("Beats {baseline}: {beats}").format(baseline=held.baseline, beats=beats))
+            + html.escape(
+                tr("Beats {baseline}: {beats}").format(baseline=held.baseline, beats=beats)
+            )
             + "</p>"
         )
         if held.notes:

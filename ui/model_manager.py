@@ -61,7 +61,7 @@ class ModelManagerDialog(QDialog):
         self.store = ModelStore(user_dir)
         self.tasks = all_tasks()
         self.task_box = QComboBox(self)
-        for name, task in self.tasks.items():
+        for name in self.tasks:
             self.task_box.addItem(TASK_LABELS.get(name, name), name)
         self.models = QListWidget(self)
         self.card = QTextBrowser(self)

@@ -100,9 +100,7 @@ class ParameterField:
         if kind == "number":
             if p.dataType() == INTEGER:
                 spin: Any = QSpinBox(parent)
-                spin.setRange(
-                    int(max(p.minimum(), -INT_LIMIT)), int(min(p.maximum(), INT_LIMIT))
-                )
+                spin.setRange(int(max(p.minimum(), -INT_LIMIT)), int(min(p.maximum(), INT_LIMIT)))
             else:
                 spin = QDoubleSpinBox(parent)
                 default = float(p.defaultValue() or 0.0)

@@ -205,7 +205,9 @@ class TrainingDialog(QDialog):
             "outputs": self.tr("Log and curves (optional files)"),
         }
         for key, form in groups.items():
-            box = QgsCollapsibleGroupBox(titles[key]) if key == "advanced" else QGroupBox(titles[key])
+            box = (
+                QgsCollapsibleGroupBox(titles[key]) if key == "advanced" else QGroupBox(titles[key])
+            )
             box.setLayout(form)
             if key == "advanced":
                 box.setCollapsed(True)
