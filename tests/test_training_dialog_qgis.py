@@ -68,7 +68,6 @@ class Turns:
     def _tick(self) -> None:
         self.times.append(time.monotonic())
 
-
     def gaps(self, over: float) -> list[tuple[float, float]]:
         """(seconds since the first turn, gap) of the gaps longer than ``over``."""
         t0 = self.times[0]
@@ -220,3 +219,49 @@ def test_cancel_from_the_dialog_then_resume_ends_at_the_same_step(
     assert log_steps(log) == list(range(1, STEPS + 1))  # none lost, none repeated
     assert not dialog.has_checkpoint("pytest_gui_resume") and not dialog.resume_button.isEnabled()
     dialog.close()
+
+
+def test_dialog_form_comes_from_the_algorithm_definitions(plugin, layer, tmp_path) -> None:
+    from geohazard.engine.training.finetune import write_log_csv
+    from geohazard.ui.training_dialog import TRAINING_IDS, TrainingDialog
+    from qgis.core import QgsProcessingContext
+
+    registry = QgsApplication.processingRegistry()
+    plugin.show_training()  # Plugins > Geohazard > Train a model… and the toolbar button
+    dialog = plugin.training_dialog
+    try:
+        assert isinstance(dialog, TrainingDialog) and dialog.isVisible()
+        listed = [dialog.task_box.itemData(i) for i in range(dialog.task_box.count())]
+        contract = [i for i in TRAINING_IDS if registry.algorithmById(i)]
+        assert listed[: len(contract)] == contract  # every registered family, in DESIGN's order
+        assert TRAIN in listed
+        fill(dialog, layer, "pytest_form", tmp_path / "log.csv")
+        alg = registry.algorithmById(TRAIN)
+        apart = {"BASE_MODEL", "OUTPUT_MODEL"}
+        assert set(dialog.fields) == {p.name() for p in alg.parameterDefinitions()} - apart
+        for p in alg.parameterDefinitions():  # untouched values keep the algorithm's defaults
+            if p.name() in ("LEARNING_RATE", "VALIDATION_SHARE", "W_L1", "ELEVATION_BINS"):
+                assert dialog.fields[p.name()].value() == pytest.approx(p.defaultValue())
+        assert dialog.base_model.findText("dem_sr_x2") >= 0  # the task's models, from the store
+        params = dialog.parameters()
+        context = QgsProcessingContext()
+        context.setProject(QgsProject.instance())  # as the dialog's run does
+        ok, message = alg.checkParameterValues(params, context)
+        assert ok, message
+        assert params["LOG"] == str(tmp_path / "log.csv") and "CURVES" not in params
+        assert not dialog.resume_button.isEnabled() and dialog.train_button.isEnabled()
+        # the curves follow the engine's own log file as it is rewritten
+        log = str(tmp_path / "log.csv")
+        dialog.curves.follow(log)
+        assert not dialog.curves.refresh()  # no log yet
+        rows = [{"step": 1, "stage": "finetune", "loss": 0.5}, {"step": 2, "loss": 0.4}]
+        write_log_csv(log, rows)
+        assert dialog.curves.refresh() and dialog.curves.log.losses == [(1, 0.5), (2, 0.4)]
+        assert not dialog.curves.refresh()  # unchanged: not re-read
+        write_log_csv(log, [*rows, {"step": 3, "loss": 0.3, "val_rmse_m": 2.5}])
+        assert dialog.curves.refresh()
+        assert dialog.curves.log.metric == "val_rmse_m"
+        assert dialog.curves.log.validation == [(3, 2.5)]
+        assert not dialog.curves.grab().isNull()
+    finally:
+        dialog.close()
