@@ -127,6 +127,4 @@ def test_bad_files_are_refused_with_a_clear_message(qgis_app, tmp_path, source) 
     assert dialog.selected() == ("dem_sr_x2", "bundled")
     assert not dialog.delete_selected()
     assert "cannot be deleted" in _bar_text(dialog)
-    from geohazard.engine.model_store import BUNDLED_DIR as bundled
-
-    assert os.path.exists(os.path.join(bundled, "dem_sr_x2.safetensors"))
+    assert os.path.exists(os.path.join(BUNDLED_DIR, "dem_sr_x2.safetensors"))
