@@ -3,6 +3,8 @@
 # ../shared/tools/gui_shot.sh sets up its shots (private profile, this checkout as "geohazard").
 #   scripts/gui_shots.sh installer OUTDIR                      -> OUTDIR/installer.png
 #   scripts/gui_shots.sh zoom OUTDIR ALG_ID 'JSON_PARAMS' 8    -> OUTDIR/zoom.png (8x zoom)
+#   scripts/gui_shots.sh training OUTDIR TRAIN_ALG_ID '{"DEM": ..., "VALUES": {...}}'
+#                                                             -> OUTDIR/training.png
 set -u
 CHECKOUT=$(cd "$(dirname "$0")/.." && pwd)
 SITE=$("$CHECKOUT/.venv/bin/python" -c 'import site,sys; print([p for p in site.getsitepackages() if p.startswith(sys.prefix)][0])')

@@ -10,6 +10,7 @@ Cancel keeps the checkpoint; Resume runs again with the same values, which resum
 
 from __future__ import annotations
 
+import html
 import os
 from typing import Any
 
@@ -36,6 +37,7 @@ from qgis.PyQt.QtWidgets import (
     QWidget,
 )
 
+from ..engine.errors import GeohazardError
 from ..engine.model_store import ModelStore
 from ..engine.run_estimate import format_duration
 from ..engine.training.finetune import TRAINING_DIR
@@ -205,6 +207,7 @@ class TrainingDialog(QDialog):
             "outputs": self.tr("Log and curves (optional files)"),
         }
         for key, form in groups.items():
+            form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapLongRows)
             box = (
                 QgsCollapsibleGroupBox(titles[key]) if key == "advanced" else QGroupBox(titles[key])
             )
@@ -234,7 +237,6 @@ class TrainingDialog(QDialog):
 
     def _label(self, p: Any) -> QLabel:
         label = QLabel(p.description())
-        label.setWordWrap(True)
         label.setToolTip(p.name())
         return label
 
@@ -314,7 +316,7 @@ class TrainingDialog(QDialog):
         run.message.connect(self._on_message)
         run.finished.connect(self._on_finished)
         self.log.clear()
-        self.card.clear()
+        self.show_card(str(params.get(BASE_MODEL, "")), self.tr("Base model"))
         self.bar.setValue(0)
         self.curves.follow(params[LOG])
         self.run = run
@@ -383,13 +385,29 @@ class TrainingDialog(QDialog):
             self._set_status(self.tr("Training stopped: {why}").format(why=why) + extra)
         self._update_buttons()
 
-    def show_card(self, name: str) -> None:
+    def show_card(self, name: str, heading: str = "") -> None:
+        """Show the card of the task's model ``name`` (``default``: the task's default)."""
         try:
-            entry = self.store.entry(self.task_name(), name)
-        except Exception as exc:  # noqa: BLE001 (shown to the user, never raised in a slot)
-            self.card.setPlainText(str(exc))
+            entry = self.store.entry(self.task_name(), self._model_name(name))
+        except GeohazardError as exc:
+            self.card.setPlainText("" if heading else str(exc))
             return
-        self.card.setHtml(card_html(entry.card, entry.source))
+        head = f"<p><i>{html.escape(heading)}</i></p>" if heading else ""
+        self.card.setHtml(head + card_html(entry.card, entry.source))
+
+    def _model_name(self, name: str) -> str:
+        """``default`` as the task's default model of the chosen SCALE where it has one."""
+        if name not in ("", "default"):
+            return name
+        task = getattr(self.alg, "TASK", None)
+        default = getattr(task, "default_model", None)
+        scale = self.fields.get("SCALE")
+        if not callable(default):
+            return name
+        try:
+            return str(default(int(scale.value())) if scale is not None else default())
+        except (TypeError, ValueError, GeohazardError):
+            return name
 
     def _set_status(self, text: str) -> None:
         self.status.setText(text)
