@@ -265,3 +265,25 @@ def test_dialog_form_comes_from_the_algorithm_definitions(plugin, layer, tmp_pat
         assert not dialog.curves.grab().isNull()
     finally:
         dialog.close()
+
+
+def test_bad_input_is_one_clear_sentence_in_the_dialog(
+    plugin, user_models, layer, tmp_path
+) -> None:
+    from geohazard.ui.training_dialog import TrainingDialog
+
+    dialog = TrainingDialog()
+    fill(dialog, layer, "pytest_bad_input", tmp_path / "log.csv")
+    dialog.fields["INPUT"].widget.deselectAllOptions()  # no training data at all
+    QTest.mouseClick(dialog.train_button, Qt.MouseButton.LeftButton)
+    spin_until(lambda: not dialog.running(), 60)
+    assert "INPUT" in dialog.status.text() and "FOLDER" in dialog.status.text()
+    assert dialog.status.text().startswith("Training stopped:")
+    # a name the algorithm refuses before anything runs
+    dialog.fields["INPUT"].widget.setCheckedItems([layer.name()])
+    dialog.output_model.setText("dem_sr_x4")
+    QTest.mouseClick(dialog.train_button, Qt.MouseButton.LeftButton)
+    spin_until(lambda: not dialog.running(), 60)
+    assert "name of a bundled model" in dialog.status.text(), dialog.status.text()
+    assert dialog.train_button.isEnabled() and not dialog.cancel_button.isEnabled()
+    assert not os.path.exists(os.path.join(user_models, "pytest_bad_input.safetensors"))

@@ -12,11 +12,13 @@ from typing import Any
 from qgis.core import (
     Qgis,
     QgsMapLayerProxyModel,
+    QgsProcessing,
     QgsProcessingParameterDefinition,
     QgsProcessingParameterFile,
     QgsProcessingParameterNumber,
     QgsProject,
     QgsRasterLayer,
+    QgsVectorLayer,
 )
 from qgis.gui import QgsCheckableComboBox, QgsFileWidget, QgsMapLayerComboBox
 from qgis.PyQt.QtCore import QCoreApplication
@@ -54,6 +56,21 @@ INTEGER = _enum(
     "the integer number type",
     (Qgis, "ProcessingNumberParameterType.Integer"),
     (QgsProcessingParameterNumber, "Type.Integer"),
+)
+RASTER_LAYERS = _enum(
+    "the raster layer filter",
+    (Qgis, "LayerFilter.RasterLayer"),
+    (QgsMapLayerProxyModel, "Filter.RasterLayer"),
+)
+VECTOR_LAYERS = _enum(
+    "the vector layer filter",
+    (Qgis, "LayerFilter.VectorLayer"),
+    (QgsMapLayerProxyModel, "Filter.VectorLayer"),
+)
+RASTER_SOURCE = _enum(
+    "the raster source type",
+    (Qgis, "ProcessingSourceType.Raster"),
+    (QgsProcessing, "SourceType.TypeRaster"),
 )
 FOLDER = _enum(
     "the folder file behaviour",
@@ -114,16 +131,17 @@ class ParameterField:
             return combo
         if kind == "boolean":
             return QCheckBox(parent)
-        if kind == "raster":
+        if kind in ("raster", "vector", "source"):
             box = QgsMapLayerComboBox(parent)
-            box.setFilters(QgsMapLayerProxyModel.Filter.RasterLayer)
+            box.setFilters(RASTER_LAYERS if kind == "raster" else VECTOR_LAYERS)
             box.setAllowEmptyLayer(is_optional(p))
             return box
         if kind == "multilayer":
             multi = QgsCheckableComboBox(parent)
             multi.setDefaultText(tr("(none)"))
+            wanted = QgsRasterLayer if p.layerType() == RASTER_SOURCE else QgsVectorLayer
             for layer in QgsProject.instance().mapLayers().values():
-                if isinstance(layer, QgsRasterLayer):
+                if isinstance(layer, wanted):
                     multi.addItem(layer.name(), layer.id())
             return multi
         if kind in ("file", "fileDestination", "folderDestination"):

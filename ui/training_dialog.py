@@ -323,9 +323,8 @@ class TrainingDialog(QDialog):
         self._set_status(self.tr("Starting…"))
         if not run.start():
             self.run = None
-            self._set_status(
-                self.tr("Training could not start: {why}").format(why=" ".join(self.errors))
-            )
+            why = " ".join(self.errors) or self.tr("see the log below.")
+            self._set_status(self.tr("Training could not start: {why}").format(why=why))
             self._update_buttons()
             return False
         self.timer.start()

@@ -75,8 +75,13 @@ class AlgorithmRun(QObject):
                 self.tr("The algorithm {id} is not available.").format(id=self.alg_id), True
             )
             return False
+        ok, why = alg.checkParameterValues(self.parameters, self.context)
+        if not ok:  # as Processing's own dialog checks them before running
+            self.message.emit(why, True)
+            return False
         task = QgsProcessingAlgRunnerTask(alg, self.parameters, self.context, self.feedback)
-        if task.isCanceled():  # prepare() refused the parameters (the feedback said why)
+        if task.isCanceled():  # prepare() refused the parameters (the feedback says why)
+            self.message.emit(self.tr("The algorithm refused these parameters."), True)
             return False
         task.executed.connect(self._on_executed, QUEUED)
         self.task = task
