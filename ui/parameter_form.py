@@ -52,6 +52,11 @@ FLAG_OPTIONAL = _enum(
     (Qgis, "ProcessingParameterFlag.Optional"),
     (QgsProcessingParameterDefinition, "Flag.FlagOptional"),
 )
+FLAG_HIDDEN = _enum(
+    "the hidden parameter flag",
+    (Qgis, "ProcessingParameterFlag.Hidden"),
+    (QgsProcessingParameterDefinition, "Flag.FlagHidden"),
+)
 INTEGER = _enum(
     "the integer number type",
     (Qgis, "ProcessingNumberParameterType.Integer"),
@@ -85,6 +90,10 @@ def tr(text: str) -> str:
 
 def is_advanced(param: QgsProcessingParameterDefinition) -> bool:
     return bool(param.flags() & FLAG_ADVANCED)
+
+
+def is_hidden(param: QgsProcessingParameterDefinition) -> bool:
+    return bool(param.flags() & FLAG_HIDDEN)
 
 
 def is_optional(param: QgsProcessingParameterDefinition) -> bool:

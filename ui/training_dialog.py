@@ -42,7 +42,7 @@ from ..engine.model_store import ModelStore
 from ..engine.run_estimate import format_duration
 from ..engine.training.finetune import TRAINING_DIR
 from .card_view import card_html
-from .parameter_form import ParameterField, is_advanced, is_data
+from .parameter_form import ParameterField, is_advanced, is_data, is_hidden
 from .training_curves import CurvesWidget
 from .training_run import AlgorithmRun
 
@@ -175,7 +175,7 @@ class TrainingDialog(QDialog):
             "advanced": QFormLayout(),
             "outputs": QFormLayout(),
         }
-        params = [p for p in self.alg.parameterDefinitions() if p.name() not in ("",)]
+        params = [p for p in self.alg.parameterDefinitions() if not is_hidden(p)]
         for p in params:
             if p.name() in (BASE_MODEL, OUTPUT_MODEL):
                 continue
