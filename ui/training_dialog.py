@@ -207,7 +207,9 @@ class TrainingDialog(QDialog):
             "outputs": self.tr("Log and curves (optional files)"),
         }
         for key, form in groups.items():
-            form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapLongRows)
+            # data labels are long sentences: above their field; the others beside when they fit
+            policy = QFormLayout.RowWrapPolicy
+            form.setRowWrapPolicy(policy.WrapAllRows if key == "data" else policy.WrapLongRows)
             box = (
                 QgsCollapsibleGroupBox(titles[key]) if key == "advanced" else QGroupBox(titles[key])
             )
