@@ -197,3 +197,15 @@ def test_store_imports_exports_and_deletes_user_models_only(tmp_path: Path) -> N
     assert os.listdir(tmp_path / "mine") == [] and "shared_x2" not in store.names(TASK.name)
     with pytest.raises(GeohazardError, match="no model named 'shared_x2'"):
         store.delete_model(TASK.name, "shared_x2")
+
+
+def test_import_onto_a_full_disk_says_so_and_leaves_nothing(tmp_path: Path, small_disk) -> None:
+    bundled = ModelStore()
+    loaded = bundled.load(TASK, "dem_sr_x4", "")
+    source = bundled.save(
+        loaded.net, card_from_dict({**loaded.card.to_dict(), "name": "big_x4"}), str(tmp_path)
+    )
+    full = small_disk("256k")  # the weights are about 3 MB
+    with pytest.raises(GeohazardError, match="could not be copied .* disk is not full"):
+        ModelStore(full).import_model(TASK, source)
+    assert os.listdir(full) == []
