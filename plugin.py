@@ -62,6 +62,10 @@ class GeohazardPlugin:
 
     def show_training(self) -> None:
         """The training dialog, non-modal; one instance, so a run survives closing it."""
+        from .ui.menu import offer_install_if_missing
+
+        if offer_install_if_missing(self.show_installer):  # torch, numpy... are needed
+            return
         from .ui.training_dialog import TrainingDialog
 
         if self.training_dialog is None:
@@ -71,6 +75,10 @@ class GeohazardPlugin:
         self.training_dialog.activateWindow()
 
     def show_model_manager(self) -> None:
+        from .ui.menu import offer_install_if_missing
+
+        if offer_install_if_missing(self.show_installer):  # checking a model needs torch
+            return
         from .ui.model_manager import ModelManagerDialog
 
         ModelManagerDialog(self.iface.mainWindow()).exec()
