@@ -258,6 +258,17 @@ def test_dialog_form_comes_from_the_algorithm_definitions(plugin, layer, tmp_pat
         assert ok, message
         assert params["LOG"] == str(tmp_path / "log.csv") and "CURVES" not in params
         assert not dialog.resume_button.isEnabled() and dialog.train_button.isEnabled()
+        # a layer added to the project while the dialog is open is offered, typed values kept
+        other = QgsRasterLayer(layer.source(), "pytest second dem")
+        QgsProject.instance().addMapLayer(other)
+        try:
+            combo = dialog.fields["INPUT"].widget
+            assert [combo.itemText(i) for i in range(combo.count())][-1] == "pytest second dem"
+            assert dialog.fields["INPUT"].value() == [layer.id()]
+            assert dialog.fields["PATCH_SIZE"].value() == 16
+            assert dialog.output_model.text() == "pytest_form"
+        finally:
+            QgsProject.instance().removeMapLayer(other.id())
         # the curves follow the engine's own log file as it is rewritten
         log = str(tmp_path / "log.csv")
         dialog.curves.follow(log)

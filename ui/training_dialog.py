@@ -14,9 +14,10 @@ import html
 import os
 from typing import Any
 
-from qgis.core import QgsApplication, QgsProcessingAlgorithm, QgsProcessingUtils
+from qgis.core import QgsApplication, QgsProcessingAlgorithm, QgsProcessingUtils, QgsProject
 from qgis.gui import QgsCollapsibleGroupBox
 from qgis.PyQt.QtCore import Qt, QTimer
+from qgis.PyQt.QtGui import QShowEvent
 from qgis.PyQt.QtWidgets import (
     QComboBox,
     QDialog,
@@ -148,6 +149,9 @@ class TrainingDialog(QDialog):
         layout.addLayout(buttons)
 
         self.task_box.currentIndexChanged.connect(self.set_task)
+        project = QgsProject.instance()
+        project.layersAdded.connect(self.refresh_form)
+        project.layersRemoved.connect(self.refresh_form)
         self.train_button.clicked.connect(self.start)
         self.resume_button.clicked.connect(self.resume)
         self.cancel_button.clicked.connect(self.cancel)
@@ -161,6 +165,24 @@ class TrainingDialog(QDialog):
         self._update_buttons()
 
     # --- the form ---------------------------------------------------------------------------
+
+    def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 (Qt API name)
+        """Reopened (one dialog per session): list the project's layers as they are now."""
+        super().showEvent(event)
+        self.refresh_form()
+
+    def refresh_form(self, *_args: object) -> None:
+        """Rebuild the inputs (the project's layers may have changed), keeping typed values."""
+        if self.running() or self.alg is None or not self.isVisible():
+            return
+        values = {name: f.value() for name, f in self.fields.items()}
+        base, name = self.base_model.currentText(), self.output_model.text()
+        self.set_task(self.task_box.currentIndex())
+        for key, value in values.items():
+            if key in self.fields:
+                self.fields[key].set_value(value)
+        self.base_model.setEditText(base)
+        self.output_model.setText(name)
 
     def set_task(self, index: int) -> None:
         """Build the inputs of the training algorithm chosen in the task box."""
