@@ -4,6 +4,10 @@ that ../shared/tools/gui_shot.sh cannot: enables the plugin, then by SHOT_KIND
              packages" so the plan lists every package with its pins -> installer.png
   zoom       runs SHOT_ALG with SHOT_PARAMS and loads the outputs (styled by the plugin), then
              zooms the map SHOT_ZOOM times into the centre -> zoom.png
+  training   loads SHOT_PARAMS["DEM"] as a layer, opens Plugins > Geohazard > Train a model...
+             for SHOT_ALG, types SHOT_PARAMS["VALUES"] into its widgets, clicks Train, and grabs
+             the dialog once SHOT_PARAMS["VALIDATIONS"] validations are on the live curves
+             -> training.png (and training_window.png), then cancels
   toolbox    as a user does it: opens the Processing Toolbox panel, expands the Geohazard
              provider node and its groups -> toolbox.png; selects SHOT_ALG in the tree and opens
              its dialog from there (the toolbox's own double-click action), fills SHOT_PARAMS
@@ -70,6 +74,55 @@ def zoom() -> None:
         finish()
 
     QTimer.singleShot(2000, zoom_in)
+
+
+def training() -> None:
+    from qgis.core import QgsProject, QgsRasterLayer
+
+    params = json.loads(os.environ.get("SHOT_PARAMS", "{}"))
+    iface.mainWindow().resize(1600, 1000)
+    layer = QgsRasterLayer(params["DEM"], os.path.splitext(os.path.basename(params["DEM"]))[0])
+    QgsProject.instance().addMapLayer(layer)
+    iface.mapCanvas().zoomToFullExtent()
+    plugin = plugins["geohazard"]
+    plugin.show_training()
+    dialog = plugin.training_dialog
+    dialog.task_box.setCurrentIndex(dialog.task_box.findData(os.environ["SHOT_ALG"]))
+    dialog.fields["INPUT"].widget.setCheckedItems([layer.name()])
+    for name, value in params.get("VALUES", {}).items():
+        if name == "OUTPUT_MODEL":
+            dialog.output_model.setText(value)
+        elif name == "BASE_MODEL":
+            dialog.base_model.setEditText(value)
+        else:
+            dialog.fields[name].set_value(value)
+    dialog.resize(1250, 800)
+    dialog.train_button.click()
+    wanted = int(params.get("VALIDATIONS", 2))
+
+    def poll() -> None:
+        shown = len(dialog.curves.log.validation)
+        if dialog.running() and shown < wanted:
+            QTimer.singleShot(500, poll)
+            return
+        QTimer.singleShot(300, grab)
+
+    def grab() -> None:
+        dialog.grab().save(os.path.join(out, "training.png"))
+        iface.mainWindow().grab().save(os.path.join(out, "training_window.png"))
+        print("status", dialog.status.text(), file=log)
+        print("validations", dialog.curves.log.validation, file=log)
+        dialog.cancel()
+        wait_stopped()
+
+    def wait_stopped() -> None:
+        if dialog.running():
+            QTimer.singleShot(500, wait_stopped)
+            return
+        print("after cancel", dialog.status.text(), file=log)
+        finish()
+
+    QTimer.singleShot(500, poll)
 
 
 def say(*parts: object) -> None:
@@ -210,7 +263,8 @@ def start() -> None:
     try:
         if "geohazard" not in plugins:
             print("load", loadPlugin("geohazard"), "start", startPlugin("geohazard"), file=log)
-        {"installer": installer, "zoom": zoom, "toolbox": toolbox}[kind]()
+        kinds = {"installer": installer, "zoom": zoom, "toolbox": toolbox, "training": training}
+        kinds[kind]()
     except Exception:
         print(traceback.format_exc(), file=log)
         finish(1)
