@@ -38,6 +38,17 @@ class CancellingFeedback(QgsProcessingFeedback):
         super().pushInfo(info)
 
 
+@pytest.fixture(autouse=True)
+def one_thread():  # type: ignore[no-untyped-def]
+    """One torch thread: on the shared 2-core test machine more threads only contend."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
 def _run(params: dict, feedback: QgsProcessingFeedback | None = None) -> dict:
     import processing
 
