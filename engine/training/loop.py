@@ -132,6 +132,20 @@ def distributed_rank() -> tuple[int, int]:
     return dist.get_rank(), dist.get_world_size()
 
 
+def state_digest(model: nn.Module) -> str:
+    """SHA-256 of a model's parameters (the same on every rank: DistributedDataParallel
+    averages the gradients, so every rank takes the same steps). Buffers such as batch-norm
+    running statistics are left out: each rank updates them in its own forward pass, and DDP
+    broadcasts rank 0's at the start of the next one (rank 0 saves the model)."""
+    import hashlib
+
+    digest = hashlib.sha256()
+    for key, value in sorted(model.named_parameters()):
+        digest.update(key.encode("utf-8"))
+        digest.update(value.detach().cpu().contiguous().numpy().tobytes())
+    return digest.hexdigest()
+
+
 class TrainingLoop:
     """Runs hooks through the stages with checkpoints in ``out_dir`` (see the module docstring)."""
 
@@ -143,8 +157,10 @@ class TrainingLoop:
         reporter: Reporter | None = None,
         device: torch.device | None = None,
         log: Callable[[str], None] = print,
+        on_validation: Callable[[list[dict[str, Any]]], None] | None = None,
     ) -> None:
         self.hooks, self.cfg, self.out_dir = hooks, config, out_dir
+        self.on_validation = on_validation
         self.rep = reporter or Reporter()
         self.rank, self.world = distributed_rank()
         self.log = log if self.rank == 0 else (lambda _msg: None)
@@ -167,6 +183,7 @@ class TrainingLoop:
         self.best: dict[str, Any] = {"score": math.inf}
         self.best_state: dict[str, torch.Tensor] | None = None
         self._recent: list[float] = []
+        self.final_digest = ""
         self._new_stage_state()
 
     # --- state -----------------------------------------------------------------------
@@ -273,6 +290,8 @@ class TrainingLoop:
             self.best = dict(entry)
             primary = self.models[self.hooks.primary]
             self.best_state = {k: v.detach().clone() for k, v in primary.state_dict().items()}
+        if self.on_validation is not None:
+            self.on_validation(self.history)
 
     def run(self) -> nn.Module:
         """Train through the remaining stages; returns the primary model at its best."""
@@ -317,6 +336,7 @@ class TrainingLoop:
         """The primary model at its best validation so far (eval mode), without training more:
         what :meth:`run` returns, also usable after :meth:`resume` to end a run early."""
         primary = self.models[self.hooks.primary]
+        self.final_digest = state_digest(primary)
         if self.best_state is not None:
             primary.load_state_dict(self.best_state)
         primary.eval()
