@@ -48,7 +48,7 @@ def spline_kernels(scale: int) -> np.ndarray:
     taps = np.arange(-2, 3)
     b = np.stack([_bspline3(taps + d) for d in delta])  # b[p, m]: spline weight of c[n - m]
     h = b.mean(axis=0)
-    w = 2 * np.pi * np.fft.fftfreq(_FFT_SIZE)
+    w = 2 * np.pi * np.fft.fftfreq(_FFT_SIZE, d=1.0)
     phase = np.exp(-1j * np.outer(taps, w))  # (5, L)
     kernels_f = (b @ phase) / (h @ phase)
     k = np.real(np.fft.ifft(kernels_f, axis=1))

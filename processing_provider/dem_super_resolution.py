@@ -24,11 +24,11 @@ HELP = """Sharpens a DEM (e.g. a 30 or 90 m SRTM) by a factor of 2 or 4 with a \
 residual-in-residual dense network (ESRGAN generator) trained in two stages: natural grayscale \
 images, then DEMs. \
 The bundled models learned from 3 arc-second (about 90 m) ridge-and-valley terrain and simulated \
-fractal terrain. Their model cards compare them, on DEMs of other regions never used in training \
-(mountains, coast, hills), with the cubic spline with back-projection (MODEL=spline below): the \
-x4 model is better there in elevation and slope error, by 0.4% on the gentle coast to 10% on \
-rugged hills; the x2 model is better on hills and mountains but not on the coast, and on very \
-smooth (oversampled) DEMs the spline is better than both. Check them with "Evaluate DEM" where \
+fractal terrain. Their model cards compare them, on DEMs of other regions never used in training, \
+with the cubic spline with back-projection (MODEL=spline below): both scales are better in \
+elevation and slope error on hills, mountains and 1 m farmland (by 1% to 10%), but not on a \
+30 m city DEM (Rome; about 1-2% worse) nor, at x2, on a gentle coast; on very smooth \
+(oversampled) DEMs the spline is better than both. Check them with "Evaluate DEM" where \
 a reference exists (its low-resolution input adds the spline to the comparison), or fine-tune \
 on your own DEMs. Like bicubic interpolation, whose correction they predict, they leave a faint \
 texture with the period of the scale factor in hillshades of very smooth DEMs, weaker than \
