@@ -26,8 +26,8 @@ images, then DEMs. \
 The bundled models learned from 3 arc-second (about 90 m) ridge-and-valley terrain and simulated \
 fractal terrain. Their model cards compare them, on DEMs of other regions never used in training, \
 with the cubic spline with back-projection (MODEL=spline below): both scales are better in \
-elevation and slope error on hills, mountains and 1 m farmland (by 1% to 10%), but not on a \
-30 m city DEM (Rome; about 1-2% worse) nor, at x2, on a gentle coast; on very smooth \
+elevation and slope error on hills, mountains and 1 m farmland (by 0.7% to 10%), but not on a \
+30 m city DEM (Rome; 1-3% worse) nor, at x2, on a gentle coast; on very smooth \
 (oversampled) DEMs the spline is better than both. Check them with "Evaluate DEM" where \
 a reference exists (its low-resolution input adds the spline to the comparison), or fine-tune \
 on your own DEMs. Like bicubic interpolation, whose correction they predict, they leave a faint \
