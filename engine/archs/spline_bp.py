@@ -25,6 +25,8 @@ def _symmetric_index(n: int, pad: int) -> torch.Tensor:
 class SplineBackProjection(nn.Module):
     """``(B, C, H, W) -> (B, C, H*scale, W*scale)``: back-projected cubic spline upsampling."""
 
+    kernels: torch.Tensor
+
     def __init__(self, scale: int) -> None:
         super().__init__()
         self.scale = scale

@@ -133,12 +133,12 @@ def dem_sources(
             if entry.role != "train":
                 continue
             arr, _ = terrain_dem(entry, data_dir)
-            allowed = None
+            mask: np.ndarray | None = None
             if entry.key == "srtm_sierra_nevada":
-                allowed = np.ones(arr.shape, bool)
+                mask = np.ones(arr.shape, bool)
                 r0, r1, c0, c1 = SIERRA_VALIDATION
-                allowed[r0 : r1 + BUFFER_PX, c0 : c1 + BUFFER_PX] = False
-            sources.append(PatchSource(arr, allowed, entry.weight, entry.label))
+                mask[r0 : r1 + BUFFER_PX, c0 : c1 + BUFFER_PX] = False
+            sources.append(PatchSource(arr, mask, entry.weight, entry.label))
         fractal_weight = 0.15
     for i in range(FRACTAL_TILES):
         terrain = random_terrain((FRACTAL_SIZE, FRACTAL_SIZE), seed=10_000 + seed * 100 + i)
