@@ -177,7 +177,7 @@ def card_from_dict(d: Any, source: str = "") -> ModelCard:
         if not all(isinstance(v, dict) for v in metrics.values()):
             raise _fail(where, "has held-out metrics that are not grouped by method.")
         by_area = held.get("by_area") or []
-        if not isinstance(by_area, list) or not all(
+        if not isinstance(by_area, (list, tuple)) or not all(
             isinstance(r, dict)
             and isinstance(r.get("metrics"), dict)
             and all(isinstance(v, dict) for v in r["metrics"].values())
