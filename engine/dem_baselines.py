@@ -18,18 +18,15 @@ import numpy as np
 from rasterio.enums import Resampling
 from rasterio.windows import Window
 
+from .dem_evaluation import BASELINE_LABELS, BASELINES, evaluate_dem, metrics_against
 from .dem_metrics import DemMetrics
 from .errors import GeohazardError
+from .output_files import check_text_output_path
 from .progress import Reporter
-from .raster_io import Grid, RasterWriter, inspect_raster, open_band
+from .raster_io import Grid, RasterWriter, check_output_path, inspect_raster, open_band
 from .spline_upsample import spline_bp_upsample, spline_kernels
 
-BASELINES = ("spline_bp", "gdal_cubic", "nearest")
-LABELS = {
-    "spline_bp": "Cubic spline with back-projection",
-    "gdal_cubic": "GDAL cubic convolution (gdalwarp -r cubic)",
-    "nearest": "Nearest neighbour",
-}
+LABELS = BASELINE_LABELS
 MAX_SCALE = 16
 STRIP_PIXELS = 1_000_000  # low-resolution pixels per strip
 
@@ -84,8 +81,6 @@ def baseline_metrics(
     reporter: Reporter | None = None,
 ) -> dict[str, DemMetrics]:
     """Metrics of the three classical upsamplings of ``low_path`` against the reference."""
-    from .dem_evaluation import metrics_against
-
     rep = reporter or Reporter()
     low = inspect_raster(low_path)
     ref = inspect_raster(reference_path)
@@ -112,6 +107,37 @@ def baseline_metrics(
         low_path, reference_path, Resampling.nearest, rep.step(0.8, 1.0)
     )
     return results
+
+
+def evaluate_dem_with_baselines(
+    dem_path: str,
+    reference_path: str,
+    low_resolution_path: str | None = None,
+    difference_path: str | None = None,
+    report_path: str | None = None,
+    reporter: Reporter | None = None,
+) -> tuple[DemMetrics, dict[str, DemMetrics]]:
+    """:func:`.dem_evaluation.evaluate_dem`, plus, when ``low_resolution_path`` is given, the
+    metrics of its classical upsamplings against the same reference, also in the report. The
+    outputs are checked before anything is computed."""
+    rep = reporter or Reporter()
+    if not low_resolution_path:
+        metrics = evaluate_dem(dem_path, reference_path, difference_path, report_path, rep)
+        return metrics, {}
+    if difference_path:
+        check_output_path(difference_path)
+    if report_path:
+        check_text_output_path(report_path, (".html", ".htm"), "report")
+    baselines = baseline_metrics(low_resolution_path, reference_path, rep.step(0.0, 0.5))
+    metrics = evaluate_dem(
+        dem_path,
+        reference_path,
+        difference_path,
+        report_path,
+        rep.step(0.5, 1.0),
+        baselines=baselines,
+    )
+    return metrics, baselines
 
 
 def format_baselines(metrics: DemMetrics, baselines: dict[str, DemMetrics]) -> list[str]:

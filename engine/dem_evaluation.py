@@ -108,14 +108,21 @@ def _format_value(v: float | int) -> str:
     return f"{v:.4g}"
 
 
+BASELINES = ("spline_bp", "gdal_cubic", "nearest")
+BASELINE_LABELS = {
+    "spline_bp": "Cubic spline with back-projection",
+    "gdal_cubic": "GDAL cubic convolution (gdalwarp -r cubic)",
+    "nearest": "Nearest neighbour",
+}
+
+
 def _baselines_html(metrics: DemMetrics, baselines: dict[str, DemMetrics] | None) -> str:
     if not baselines:
         return ""
-    from .dem_baselines import BASELINES, LABELS
 
     keys = ("rmse_m", "slope_rmse_deg", "psnr_db", "ssim", "mae_m")
     head = "".join(f"<th>{html.escape(REPORT_LABELS[k])}</th>" for k in keys)
-    rows = [("Evaluated DEM", metrics)] + [(LABELS[k], baselines[k]) for k in BASELINES]
+    rows = [("Evaluated DEM", metrics)] + [(BASELINE_LABELS[k], baselines[k]) for k in BASELINES]
     body = "".join(
         f"<tr><td>{html.escape(name)}</td>"
         + "".join(f"<td>{_format_value(getattr(m, k))}</td>" for k in keys)
@@ -263,31 +270,16 @@ def evaluate_dem(
     report_path: str | None = None,
     reporter: Reporter | None = None,
     strip_pixels: int = STRIP_PIXELS,
+    baselines: dict[str, DemMetrics] | None = None,
 ) -> DemMetrics:
     """Metrics of a DEM against a reference on the reference's grid; writes the optional outputs.
 
     Both outputs are checked before any compute, streamed (memory bounded by ``strip_pixels``
     whatever the rasters' size) and written all or none: nothing is written after a cancel or
     a failure. Values no DEM can hold become nodata (:mod:`.dem_values`), with a warning.
+    ``baselines`` (metrics of classical upsamplings, :mod:`.dem_baselines`) are listed in the
+    report when given.
     """
-    metrics, _ = evaluate_dem_with_baselines(
-        dem_path, reference_path, None, difference_path, report_path, reporter, strip_pixels
-    )
-    return metrics
-
-
-def evaluate_dem_with_baselines(
-    dem_path: str,
-    reference_path: str,
-    low_resolution_path: str | None = None,
-    difference_path: str | None = None,
-    report_path: str | None = None,
-    reporter: Reporter | None = None,
-    strip_pixels: int = STRIP_PIXELS,
-) -> tuple[DemMetrics, dict[str, DemMetrics]]:
-    """:func:`evaluate_dem`, plus, when ``low_resolution_path`` is given, the metrics of its
-    classical upsamplings (:mod:`.dem_baselines`: spline with back-projection, GDAL cubic,
-    nearest) against the same reference, also listed in the report."""
     rep = reporter or Reporter()
     if difference_path:
         check_output_path(difference_path)
@@ -311,19 +303,12 @@ def evaluate_dem_with_baselines(
     require_valid_data(dem_info, 1, "evaluated", rep, dem_valid)
     geographic = bool(grid.crs is not None and grid.crs.is_geographic)
     dx, dy = metres_per_pixel(grid.pixel_size, geographic, (grid.bounds[1] + grid.bounds[3]) / 2)
-    baselines: dict[str, DemMetrics] = {}
-    main = rep
-    if low_resolution_path:
-        from .dem_baselines import baseline_metrics
-
-        baselines = baseline_metrics(low_resolution_path, reference_path, rep.step(0.0, 0.5))
-        main = rep.step(0.5, 1.0)
     pair = _Pair(ref_info, dem_info, rep)
     staged: list[StagedOutput] = []
     try:
         _estimate_time(pair, rep, dx, dy)
         metrics, sample, every = _two_passes(
-            pair, difference_path, main, dx, dy, strip_pixels, staged
+            pair, difference_path, rep, dx, dy, strip_pixels, staged
         )
         if report_path:
             text = report_html(
@@ -347,7 +332,7 @@ def evaluate_dem_with_baselines(
     for note in metrics.notes:
         rep.warning(note)
     rep.report(1.0)
-    return metrics, baselines
+    return metrics
 
 
 def _two_passes(

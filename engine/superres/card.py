@@ -4,22 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..model_card import BandSet, HeldOut, ModelCard, Normalisation
-from ..tasks.dem_superres import TASK
-
-ELEVATION = BandSet("dem", ("elevation (m)",))
-NORMALISATION = Normalisation(
-    "per-tile-standardise",
-    {
-        "offset": "mean of the tile's valid low-resolution elevations",
-        "scale": "their standard deviation, at least min_scale_m",
-        "min_scale_m": 0.01,
-        "restore": "metres = normalised * scale + offset (float64)",
-        "nodata": "filled from the nearest valid pixel before the network; outputs over a "
-        "nodata parent are nodata",
-    },
-)
-CONTEXT_PX = 12  # tile-border effects below 1e-5 of the tile relief beyond 12 input pixels
+from ..model_card import HeldOut, ModelCard
+from ..tasks.dem_superres import CONTEXT_PX, ELEVATION, NORMALISATION, TASK
 
 
 def dem_sr_card(

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import GeohazardError
-from ..model_card import ModelCard
+from ..model_card import BandSet, ModelCard, Normalisation
 from ..model_task import ModelTask, PreparedBatch, Tile, check_bands
 from ..progress import Reporter
 from ..run_options import RunOptions
@@ -24,6 +24,19 @@ from ..tile_norm import TileNorm
 MIN_INPUT_PX = 4
 SCALES = (2, 4)
 SPLINE = "spline"  # reserved MODEL name: the classical back-projected cubic spline, no network
+ELEVATION = BandSet("dem", ("elevation (m)",))
+NORMALISATION = Normalisation(
+    "per-tile-standardise",
+    {
+        "offset": "mean of the tile's valid low-resolution elevations",
+        "scale": "their standard deviation, at least min_scale_m",
+        "min_scale_m": 0.01,
+        "restore": "metres = normalised * scale + offset (float64)",
+        "nodata": "filled from the nearest valid pixel before the network; outputs over a "
+        "nodata parent are nodata",
+    },
+)
+CONTEXT_PX = 12  # tile-border effects below 1e-5 of the tile relief beyond 12 input pixels
 
 
 def fill_nodata(tile: np.ndarray) -> np.ndarray:
@@ -98,18 +111,24 @@ TASK = DemSuperResolutionTask()
 def spline_model(scale: int) -> Any:
     """The back-projected cubic spline (:mod:`..spline_upsample`) as a loaded "model", so that it
     runs through the same tiled runner, nodata rules and output path as the networks."""
-    from dataclasses import replace
-
     from ..archs.spline_bp import SplineBackProjection
     from ..model_store import LoadedModel
-    from ..superres.card import draft_card
 
-    card = replace(
-        draft_card({"type": "SplineBackProjection", "scale": scale}, scale, SPLINE),
+    card = ModelCard(
+        name=SPLINE,
+        task=TASK.name,
         description=(
             f"Cubic spline x{scale} with back-projection: every output block averages to its "
             "input pixel (classical method, no network)."
         ),
+        architecture={"type": "SplineBackProjection", "scale": scale},
+        inputs=(ELEVATION,),
+        output=ELEVATION,
+        normalisation=NORMALISATION,
+        context_px=CONTEXT_PX,
+        tile_size=TASK.tile_size,
+        overlap=TASK.overlap,
+        scale=scale,
     )
     return LoadedModel(SplineBackProjection(scale).eval(), card, "")
 
