@@ -100,9 +100,7 @@ REAL_FILES: dict[str, RealFile] = {
         "philondenx",
         "Apache-2.0",
     ),
-    "rhine_basin": _sdist_dem("pyflwdir", "0.5.12", "examples/rhine_elv0.tif", "rhine", "MIT"),
     "rome_30m": _sdist_dem("sarsen", "0.9.6", "tests/data/Rome-30m-DEM.tif", "rome", "Apache-2.0"),
-    "fuji_rgb": _sdist_dem("pydelatin", "0.4.0", "tests/data/fuji.png", "fuji", "MIT"),
     # real SAR (single-look complex, Rotterdam)
     "rotterdam_vv": _solaris("sar_vv.tif"),
     "rotterdam_hh": _solaris("sar_hh.tif"),
