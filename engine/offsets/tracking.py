@@ -38,6 +38,8 @@ from ..run_estimate import announce_time, check_memory, measure_seconds
 from ..run_options import RunOptions
 from .bands import OUTPUT_BANDS, VELOCITY_BANDS
 from .combine import combine_sizes
+from .deform import PASSES as DEFORM_PASSES
+from .deform import refine_strip
 from .extras import StableCorrection, correct_stable, interval_days, prior_pixels, velocity_bands
 from .ncc import local_energy, ncc_offsets
 from .outliers import FILTERS, apply_filter
@@ -68,6 +70,8 @@ class OffsetTrackingConfig:
         stable_areas: GeoJSON geometries (in the reference CRS) of ground known not to move.
         prior_offsets: raster of expected east, north offsets (m) in the reference CRS; each
             window searches around its prior.
+        deform_passes: window-deformation passes after the first correlation (deform.py);
+            0 keeps the first pass's 3-point peak fits (pixel locking, for comparisons only).
     """
 
     window_sizes: tuple[int, ...] = (32, 64, 128)
@@ -83,6 +87,7 @@ class OffsetTrackingConfig:
     secondary_date: dt.date | None = None
     stable_areas: list[dict] | None = None
     prior_offsets: str | None = None
+    deform_passes: int = DEFORM_PASSES
 
 
 @dataclass
@@ -169,12 +174,14 @@ def _correlate_strip(
     total: int,
     pool: ThreadPoolExecutor | None,
     prior: tuple[np.ndarray, np.ndarray] | None = None,
+    passes: int = DEFORM_PASSES,
 ) -> None:
     """Correlate one window size for centre rows [rows) and columns [cols) of a strip.
 
     ``ref`` and ``sec`` are (image with nodata filled, nodata mask) pairs of the strip.
     ``prior``: whole-pixel (rows, columns) shifts on the centre grid; each search area is moved
     by its window's shift (kept inside the strip) and the shift is added to the offset found.
+    ``passes``: window-deformation passes after the first correlation (deform.py).
     """
     (i0, i1), (j0, j1) = rows, cols
     if i1 <= i0 or j1 <= j0:
@@ -251,6 +258,9 @@ def _correlate_strip(
 
     jobs = [partial(job, a, min(ni, a + rows_per_chunk)) for a in range(0, ni, rows_per_chunk)]
     run_batches(jobs, pool, rep, on_done)
+    # then passes with the secondary deformed by the offsets so far (deform.py)
+    for _ in range(passes):
+        refine_strip(ref_f, sec_f, top, rows, cols, grid, size, chunk, out, pool, rep, on_done)
 
 
 def correlate(
@@ -266,13 +276,15 @@ def correlate(
     strip_pixels: int = 8_000_000,
     prefilter: str = "none",
     prior: tuple[np.ndarray, np.ndarray] | None = None,
+    passes: int = DEFORM_PASSES,
 ) -> PixelOffsets:
     """Pixel offsets for every window size on one centre grid, reading strips of rows.
 
     Each strip holds about ``strip_pixels`` pixels of each image (plus the windows' reach above
     and below), about 0.5 GB of working memory at the default whatever the raster's size.
     ``prefilter`` is applied to both strips; ``prior`` gives whole-pixel (rows, columns)
-    shifts on the centre grid around which each window searches.
+    shifts on the centre grid around which each window searches. ``passes``: window-deformation
+    passes after the first correlation (deform.py; 0 keeps the first pass's 3-point fits).
     """
     grid = CentreGrid.for_image(image.height, image.width, sizes[0], step, search)
     out = PixelOffsets(grid, sizes)
@@ -286,7 +298,8 @@ def correlate(
         )
         for size in sizes
     }
-    total = sum((r[1] - r[0]) * (c[1] - c[0]) for r, c in ranges.values())
+    # every window is visited by the correlation and each deformation pass
+    total = (1 + passes) * sum((r[1] - r[0]) * (c[1] - c[0]) for r, c in ranges.values())
     done = [0]
     reach = sizes[-1] // 2 + search
     if prior is not None:
@@ -327,6 +340,7 @@ def correlate(
                     total,
                     pool,
                     prior,
+                    passes,
                 )
     return out
 
@@ -513,6 +527,7 @@ def track_offsets(
                     work,
                     prefilter=cfg.prefilter,
                     prior=prior,
+                    passes=cfg.deform_passes,
                 ),
                 cfg.chunk_size,
                 8,
