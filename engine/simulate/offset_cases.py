@@ -2,7 +2,8 @@
 
 Each case names a field, a speckle regime and a texture (smooth synthetic, or a real DEM seen by
 radar); :func:`tracked_case` simulates the pair, runs the tracker's correlation and combination
-(engine.offsets) and returns the result with the true offsets at the window centres. Used by scripts/calibrate_offset_sigma.py and the tests.
+(engine.offsets) and returns the result with the true offsets at the window centres. Used by
+scripts/calibrate_offset_sigma.py and the tests.
 """
 
 from __future__ import annotations
