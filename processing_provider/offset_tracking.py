@@ -62,15 +62,15 @@ more than twice the robust standard deviation (and at least half a pixel); media
 3x3 median. Runs on a CUDA GPU when available (Device).
 
 <b>Sub-pixel offsets</b>: each window's correlation peak is found to the whole pixel and refined \
-by 3-point Gaussian fits; two window-deformation passes follow, the iterative image deformation \
+by 3-point Gaussian fits; a window-deformation pass follows, the iterative image deformation \
 of particle image velocimetry (Scarano 2002) as OpenPIV's multi-pass runs it. The offsets found \
-so far are cleaned (3x3 median), smoothed over a quarter window and used to resample the \
-secondary (bicubic) pixel by pixel, so that it lines up with the reference; each window's small \
+are cleaned (3x3 median), smoothed over a quarter window and used to resample the secondary \
+(cubic B-spline) pixel by pixel, so that it lines up with the reference; each window's small \
 remaining offset is then measured near zero lag and added. This removes the pull of sub-pixel \
 estimates towards whole pixels (pixel locking: 0.05 px of bias on a real texture with speckle, \
 about 0.01 px after) and follows motion that varies inside a window (landslide margins, strain \
 near a fault, glacier shear margins): the offset is that at the window centre, not the window's \
-average (32 and 64 px windows at a step of 8 px: about 0.05 px RMSE on a smooth 3 px field). A \
+average (32 and 64 px windows at a step of 8 px: 0.04-0.07 px RMSE on a smooth 3 px field). A \
 window whose refined offset would move by more than a pixel keeps its first estimate, for the \
 outlier filter to judge.
 

@@ -8,7 +8,7 @@ installed; engine.simulate.offset_cases.real_texture) with 4-look speckle at 0.9
 Each fraction 0, 0.1, ..., 0.9 px is seen on both axes, in two pairs (rows in one, columns in
 another); its bias is the mean signed error of both. Measured (docs/DECISIONS.md, "Sub-pixel
 offsets: window deformation"): the first pass's 3-point peak fits lock onto whole pixels with a
-bias of up to 0.05 px; with the default window-deformation passes the worst is 0.011 px (a
+bias of up to 0.05 px; with the default window-deformation pass the worst is 0.013 px (a
 single pair and axis: 0.016 px, mostly the sampling noise of one pair). Asserted: bias
 below 0.015 px at every fraction and below 0.025 px on every pair and axis, and the first pass
 alone above 0.035 px, so the sweep tells the two estimators apart.
@@ -115,8 +115,9 @@ def test_no_pixel_locking_in_a_sweep_of_fractional_shifts(sweep, size: int) -> N
 
 def test_smooth_three_pixel_field_with_32_and_64_px_windows() -> None:
     """A smooth field of up to 3 px (wavelengths 240-600 px) on the real texture: RMSE at the
-    window centres at most 0.08 px with each window size at a step of 8 (issue target 0.12 px;
-    the first pass alone: 0.09 and 0.14 px)."""
+    window centres within the issue's 0.12 px with both window sizes at a step of 8, asserted
+    tighter (0.075 px with 32 px windows, 0.10 px with 64 px) so that the first pass alone
+    (0.094 and 0.144 px) fails; measured with the default pass: 0.054 and 0.071 px."""
     shape = (384, 384)
     dy, dx = displacement.smooth_random_field(shape, 3.0, 300.0, seed=1)
     ref, sec = _pair(dy, dx, seed=1)
@@ -128,4 +129,4 @@ def test_smooth_three_pixel_field_with_32_and_64_px_windows() -> None:
         rmse = float(np.sqrt(err2.mean()))
         print(f"{w} px windows: RMSE {rmse:.3f} px over {ok.sum()} centres")
         assert ok.sum() > 1000
-        assert rmse <= 0.08, f"{w} px windows: RMSE {rmse:.3f} px"
+        assert rmse <= {32: 0.075, 64: 0.10}[w], f"{w} px windows: RMSE {rmse:.3f} px"

@@ -12,8 +12,10 @@ doi:10.1088/0957-0233/13/1/201). Each pass over one strip and window size:
    neighbours), smoothed by a Gaussian of a quarter window (the deforming field must not carry
    the point noise of single windows), extended linearly past the last centres, and
    interpolated (bilinear) to every pixel of the strip's windows;
-2. the secondary is sampled at every pixel's displaced position (bicubic), once for all the
-   overlapping windows of a batch, so the remaining offset of each window is a small residual;
+2. the secondary is sampled at every pixel's displaced position (cubic B-spline, as OpenPIV's
+   spline interpolation; bicubic convolution left 0.04 px of locking on real SAR texture),
+   once for all the overlapping windows of a strip, so the remaining offset of each window is a
+   small residual;
 3. the NCC at the five lags (0, 0), (+-1, 0), (0, +-1) gives that residual by 3-point fits near
    zero lag, where their bias nearly vanishes; the offset is the field at the centre plus it.
 
@@ -34,11 +36,12 @@ import torch.nn.functional as F  # noqa: N812
 
 from ..parallel import run_batches
 from ..progress import Reporter
-from .ncc import gaussian_or_parabolic
+from .ncc import _box_sums, gaussian_or_parabolic
 from .pixel_offsets import PixelOffsets
 from .window_grid import CentreGrid, windows
 
-PASSES = 2  # deformed passes after the first correlation (1: max bias 0.022 px, 2: 0.017 px)
+PASSES = 1  # deformation passes after the first correlation (a second: +40% time, gains only
+# where the field varies strongly inside a window; docs/DECISIONS.md)
 SMOOTHING = 0.25  # Gaussian smoothing of the deforming field, sigma = SMOOTHING * window (px)
 MAX_CHANGE_PX = 1.0
 
@@ -116,82 +119,140 @@ def _sample(image: torch.Tensor, rows: torch.Tensor, cols: torch.Tensor, mode: s
     return out[0].reshape(c, n, h, w)
 
 
-def _cross_ncc(t0: torch.Tensor, tnorm: torch.Tensor, patch: torch.Tensor) -> torch.Tensor:
-    """NCC of zero-mean templates (N, w, w) with a (N, w+2, w+2) patch at the five lags of a
-    cross: returns (N, 5) for lags (-1, 0), (0, 0), (+1, 0), (0, -1), (0, +1) (rows, cols).
+PREFILTER_RADIUS = 2  # taps each side; 2 to 8 gave the same offsets (docs/DECISIONS.md)
 
-    The template is zero-mean, so the numerator needs no patch mean; the patch's energy under
-    each lag comes from its sums and sums of squares."""
+
+def spline_coefficients(image: torch.Tensor, radius: int | None = None) -> torch.Tensor:
+    """Cubic B-spline coefficients of a (H, W) image, so that :func:`spline_sample` interpolates
+    it (nearly) exactly at whole pixels, as scipy's spline_filter does.
+
+    The prefilter inverts the sampled B-spline [1, 4, 1] / 6 along each axis; its impulse response
+    decays as (2 - sqrt(3))^k = 0.27^k, so it is truncated at ``radius`` taps each side (mirror
+    boundaries) and applied as shifted sums."""
+    r_max = PREFILTER_RADIUS if radius is None else radius
+    pole = 3**0.5 - 2
+    gain = -6 * pole / (1 - pole * pole)
+    taps = [gain * pole ** abs(k) for k in range(-r_max, r_max + 1)]
+    norm = sum(taps)  # keep flat areas flat after truncation
+    x = image
+    for dim in (0, 1):
+        n = x.shape[dim]
+        r = min(r_max, n - 1)
+        if r < 1:
+            continue
+        pad = (0, 0, r, r) if dim == 0 else (r, r, 0, 0)
+        p = F.pad(x[None, None], pad, mode="reflect")[0, 0]
+        out = p.narrow(dim, r, n) * (taps[r_max] / norm)
+        for k in range(1, r + 1):
+            out = out + (p.narrow(dim, r - k, n) + p.narrow(dim, r + k, n)) * (
+                taps[r_max + k] / norm
+            )
+        x = out
+    return x.contiguous()
+
+
+def spline_sample(coeffs: torch.Tensor, rows: torch.Tensor, cols: torch.Tensor) -> torch.Tensor:
+    """Cubic B-spline interpolation at fractional (rows, cols) (any shape) from
+    :func:`spline_coefficients`, positions clamped to the image.
+
+    The B-spline's weights are all positive, so each sample is four bilinear reads at shifted
+    positions (Sigg and Hadwiger, GPU Gems 2, 2005), done by grid_sample."""
+    height, width = coeffs.shape
+    shape = rows.shape
+    grid = torch.empty((4, *shape, 2), device=rows.device, dtype=rows.dtype)
+    weights = []
+    for axis, (pos, extent) in enumerate(((cols, width), (rows, height))):
+        pos = pos.clamp(0, extent - 1)
+        base = pos.floor()
+        t = pos - base
+        t2 = t * t
+        t3 = t2 * t
+        w1 = 0.5 * t3 - t2 + 2.0 / 3.0
+        g0 = (1 - t) ** 3 / 6 + w1
+        g1 = 1 - g0
+        scale = 2.0 / max(extent - 1, 1)
+        h0 = (base - 1 + w1 / g0) * scale - 1
+        h1 = (base + 1 + t3 / (6 * g1.clamp_min(1e-12))) * scale - 1
+        if axis == 0:  # columns: x of grid_sample; reads 0, 2 at h0 and 1, 3 at h1
+            grid[0, ..., 0], grid[1, ..., 0], grid[2, ..., 0], grid[3, ..., 0] = h0, h1, h0, h1
+        else:  # rows: y; reads 0, 1 at h0 and 2, 3 at h1
+            grid[0, ..., 1], grid[1, ..., 1], grid[2, ..., 1], grid[3, ..., 1] = h0, h0, h1, h1
+        weights.append((g0, g1))
+    (gc0, gc1), (gr0, gr1) = weights
+    vals = F.grid_sample(
+        coeffs[None, None],
+        grid.reshape(1, -1, shape[-1], 2),
+        mode="bilinear",
+        padding_mode="border",
+        align_corners=True,
+    ).reshape(4, *shape)
+    return gr0 * (gc0 * vals[0] + gc1 * vals[1]) + gr1 * (gc0 * vals[2] + gc1 * vals[3])
+
+
+LAGS = ((0, 1), (1, 1), (2, 1), (1, 0), (1, 2))  # (row, col) of the cross in a (w+2) patch
+
+
+def _cross_ncc(
+    t0: torch.Tensor, tnorm: torch.Tensor, patch: torch.Tensor, energy: torch.Tensor
+) -> torch.Tensor:
+    """NCC of zero-mean templates (N, w, w) with a (N, w+2, w+2) patch at the five lags of
+    :data:`LAGS`, i.e. (-1, 0), (0, 0), (+1, 0), (0, -1), (0, +1): returns (N, 5).
+
+    The template is zero-mean, so the numerator needs no patch mean; ``energy`` (N, 5) is the
+    patch's sqrt(sum of squared deviations) under each lag (from summed-area tables)."""
     w = t0.shape[-1]
-    sq = patch * patch
-    out = []
-    for a, b in ((0, 1), (1, 1), (2, 1), (1, 0), (1, 2)):
-        p = patch[:, a : a + w, b : b + w]
-        total = p.sum(dim=(1, 2))
-        energy = (sq[:, a : a + w, b : b + w].sum(dim=(1, 2)) - total * total / (w * w)).clamp_min(
-            0
-        )
-        num = (p * t0).sum(dim=(1, 2))
-        out.append(num / (energy.sqrt() * tnorm).clamp_min(1e-30))
-    return torch.stack(out, dim=1)
+    num = torch.stack([(patch[:, a : a + w, b : b + w] * t0).sum(dim=(1, 2)) for a, b in LAGS], 1)
+    return num / (energy * tnorm[:, None]).clamp_min(1e-30)
 
 
-def deformed_offsets(
-    templates: torch.Tensor,
-    secondary: torch.Tensor,
-    top: int,
-    left: int,
-    step: int,
+BAND_PIXELS = 1 << 20  # pixels deformed per job (a few MB of temporaries each)
+
+
+def deform_rows(
+    coeffs: torch.Tensor,
     field: torch.Tensor,
     field_origin: tuple[float, float],
-) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """Residual-corrected offsets of a block of windows whose secondary is deformed by a field.
+    step: int,
+    rows: torch.Tensor,
+    cols: torch.Tensor,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """The secondary resampled where a field moves each pixel of a block of the strip.
 
     Args:
-        templates: (ni, nj, w, w) reference windows, ``step`` pixels apart, the first one's
-            first pixel at (``top``, ``left``) of ``secondary``.
-        secondary: (H, W) secondary image (the strip).
-        top, left: position of the first window's first pixel.
-        step: distance between windows, and between the points of ``field``.
-        field: (2, rows, cols) cleaned offsets (rows, columns; pixels) on a grid of points
-            ``step`` pixels apart, the first one at pixel-corner position ``field_origin``.
-        field_origin: (row, column) of the field's first point in ``secondary``.
+        coeffs: (H, W) secondary strip as cubic B-spline coefficients.
+        field: (2, rows, cols) offsets (rows, columns; pixels) on a grid of points ``step``
+            pixels apart, the first one at pixel-corner position ``field_origin`` of the strip.
+        field_origin: (row, column) of the field's first point.
+        step: the field's spacing.
+        rows, cols: 1-D pixel rows and columns of the block.
 
     Returns:
-        (dy, dx, ok), each (ni * nj,): the field at each window's centre plus the residual,
-        and whether the residual settled (inside one pixel) with the window inside the image.
+        (deformed, inside): the block (len(rows), len(cols)) of the secondary sampled at each
+        pixel plus the field there, and 1.0 where that position lies inside the strip.
     """
-    ni, nj, w, _ = templates.shape
-    n = ni * nj
-    dev, dtype = templates.device, templates.dtype
-    height, width = secondary.shape
+    height, width = coeffs.shape
     f0r, f0c = field_origin
-    field = field.to(dtype)
-    # the whole block's pixels once (windows overlap): positions, field, deformed secondary
-    rr = top - 1 + torch.arange((ni - 1) * step + w + 2, device=dev, dtype=dtype)
-    cc = left - 1 + torch.arange((nj - 1) * step + w + 2, device=dev, dtype=dtype)
-    rows, cols = torch.broadcast_tensors(rr[:, None], cc[None, :])
-    pix = _sample(
-        field, ((rows + 0.5 - f0r) / step)[None], ((cols + 0.5 - f0c) / step)[None], "bilinear"
-    )[:, 0]
-    sr, sc = rows + pix[0], cols + pix[1]
-    inside_px = ((sr >= 0) & (sr <= height - 1) & (sc >= 0) & (sc <= width - 1)).to(dtype)
-    inside = windows(inside_px, 0, 0, w + 2, step, ni, nj).amin(dim=(2, 3)).reshape(n) > 0
-    deformed = _sample(secondary[None], sr[None], sc[None], "bicubic")[0, 0]
-    cr = (top + torch.arange(ni, device=dev, dtype=dtype) * step + w / 2 - f0r) / step
-    ccn = (left + torch.arange(nj, device=dev, dtype=dtype) * step + w / 2 - f0c) / step
-    cgr, cgc = torch.broadcast_tensors(cr[:, None], ccn[None, :])
-    at_centre = _sample(field, cgr[None], cgc[None], "bilinear")[:, 0].reshape(2, n)
-    t = templates.reshape(n, w, w)
-    t0 = t - t.mean(dim=(1, 2), keepdim=True)
+    r, c = torch.broadcast_tensors(rows[:, None], cols[None, :])
+    pix = _sample(field, ((r + 0.5 - f0r) / step)[None], ((c + 0.5 - f0c) / step)[None], "bilinear")
+    sr, sc = r + pix[0, 0], c + pix[1, 0]
+    inside = (sr >= 0) & (sr <= height - 1) & (sc >= 0) & (sc <= width - 1)
+    return spline_sample(coeffs, sr, sc), inside.to(coeffs.dtype)
+
+
+def residual_offsets(
+    templates: torch.Tensor, patches: torch.Tensor, energy: torch.Tensor, inside: torch.Tensor
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Residual (rows, columns) offsets of templates (N, w, w) in deformed patches
+    (N, w + 2, w + 2) by 3-point fits at the cross of lags around zero (``energy`` (N, 5): see
+    :func:`_cross_ncc`), and whether they are usable (inside one pixel, every patch pixel
+    sampled inside the strip: ``inside`` (N,))."""
+    t0 = templates - templates.mean(dim=(1, 2), keepdim=True)
     tnorm = torch.linalg.vector_norm(t0, dim=(1, 2))
-    patch = windows(deformed, 0, 0, w + 2, step, ni, nj).reshape(n, w + 2, w + 2)
-    c = _cross_ncc(t0, tnorm, patch)
+    c = _cross_ncc(t0, tnorm, patches, energy)
     corr_y = gaussian_or_parabolic(c[:, 0], c[:, 1], c[:, 2])
     corr_x = gaussian_or_parabolic(c[:, 3], c[:, 1], c[:, 4])
     ok = inside & (corr_y.abs() < 1) & (corr_x.abs() < 1)
-    ok &= torch.isfinite(at_centre).all(dim=0)
-    return at_centre[0] + corr_y, at_centre[1] + corr_x, ok
+    return corr_y, corr_x, ok
 
 
 def refine_strip(
@@ -208,10 +269,13 @@ def refine_strip(
     rep: Reporter,
     on_done: Callable[[int], None],
 ) -> None:
-    """Second, deformed pass over one strip's first-pass offsets of one window size (in place).
+    """One window-deformation pass over one strip's offsets of one window size (in place).
 
-    ``ref`` and ``sec`` are the strip's images (nodata filled, pre-filtered) starting at image
-    row ``top``; ``rows`` and ``cols`` the centre index ranges the first pass filled in ``out``.
+    ``ref`` is the strip's reference image and ``sec`` its secondary as cubic B-spline
+    coefficients (:func:`spline_coefficients`), both nodata-filled and pre-filtered, starting at
+    image row ``top``; ``rows`` and ``cols`` are the centre index ranges filled in ``out``.
+    The secondary is deformed once for all windows (bands of rows, in the worker pool), then
+    each batch of windows measures its residuals on views of it.
     """
     (i0, i1), (j0, j1) = rows, cols
     if i1 <= i0 or j1 <= j0:
@@ -221,31 +285,66 @@ def refine_strip(
     r_first = grid.first_row + i0 * step - top
     c_first = grid.first_col + j0 * step
     block = (slice(i0, i1), slice(j0, j1))
-    first_y = torch.from_numpy(out.dy[size][block].copy()).to(sec.device, sec.dtype)
-    first_x = torch.from_numpy(out.dx[size][block].copy()).to(sec.device, sec.dtype)
+    dev, dtype = sec.device, sec.dtype
+    first_y = torch.from_numpy(out.dy[size][block].copy()).to(dev, dtype)
+    first_x = torch.from_numpy(out.dx[size][block].copy()).to(dev, dtype)
     margin = h // step + 2
-    sigma = SMOOTHING * size / step
-    clean = smooth_grid(torch.stack((nan_median3(first_y), nan_median3(first_x))), sigma)
+    clean = smooth_grid(
+        torch.stack((nan_median3(first_y), nan_median3(first_x))), SMOOTHING * size / step
+    )
     field = extend_field(clean, margin)
+    origin = (float(r_first - margin * step), float(c_first - margin * step))
+    # the strip's pixels under the windows, each window with one pixel more on every side
+    top0, left0 = r_first - h - 1, c_first - h - 1
+    height, width = (ni - 1) * step + size + 2, (nj - 1) * step + size + 2
+    rows_px = top0 + torch.arange(height, device=dev, dtype=dtype)
+    cols_px = left0 + torch.arange(width, device=dev, dtype=dtype)
+    deformed = torch.empty((height, width), device=dev, dtype=dtype)
+    inside = torch.empty((height, width), device=dev, dtype=dtype)
+
+    def band(a: int, b: int) -> int:
+        deformed[a:b], inside[a:b] = deform_rows(sec, field, origin, step, rows_px[a:b], cols_px)
+        return 0
+
+    per_band = max(1, BAND_PIXELS // width)
+    run_batches(
+        [partial(band, a, min(height, a + per_band)) for a in range(0, height, per_band)],
+        pool,
+        rep,
+        on_done,
+    )
+    centre_r = (r_first + torch.arange(ni, device=dev, dtype=dtype) * step - origin[0]) / step
+    centre_c = (c_first + torch.arange(nj, device=dev, dtype=dtype) * step - origin[1]) / step
+    gr, gc = torch.broadcast_tensors(centre_r[:, None], centre_c[None, :])
+    at_centre = _sample(field, gr[None], gc[None], "bilinear")[:, 0]
+    # energies of every window position of the deformed block, once (summed-area tables)
+    d64 = (deformed - deformed.mean()).double()[None]
+    sums = _box_sums(d64, size)[0]
+    energy = (_box_sums(d64 * d64, size)[0] - sums * sums / (size * size)).clamp_min(0).sqrt()
+    energy = energy.to(dtype)
+    del d64, sums
+    e_views = [windows(energy, a, b, 1, step, ni, nj)[..., 0, 0] for a, b in LAGS]
     t_view = windows(ref, r_first - h, c_first - h, size, step, ni, nj)
+    p_view = windows(deformed, 0, 0, size + 2, step, ni, nj)
+    in_view = windows(inside, 0, 0, size + 2, step, ni, nj)
     rows_per_chunk = max(1, chunk // nj)
 
     def job(a: int, b: int) -> int:
-        dy, dx, ok = deformed_offsets(
-            t_view[a:b],
-            sec,
-            r_first - h + a * step,
-            c_first - h,
-            step,
-            field,
-            (r_first - margin * step, c_first - margin * step),
+        n = (b - a) * nj
+        ry, rx, ok = residual_offsets(
+            t_view[a:b].reshape(n, size, size),
+            p_view[a:b].reshape(n, size + 2, size + 2),
+            torch.stack([e[a:b].reshape(n) for e in e_views], dim=1),
+            in_view[a:b].amin(dim=(2, 3)).reshape(n) > 0,
         )
-        fy, fx = first_y[a:b].reshape(-1), first_x[a:b].reshape(-1)
+        dy = at_centre[0, a:b].reshape(n) + ry
+        dx = at_centre[1, a:b].reshape(n) + rx
+        fy, fx = first_y[a:b].reshape(n), first_x[a:b].reshape(n)
         ok &= ((dy - fy).abs() <= MAX_CHANGE_PX) & ((dx - fx).abs() <= MAX_CHANGE_PX)
         sub = (slice(i0 + a, i0 + b), slice(j0, j1))
         out.dy[size][sub] = torch.where(ok, dy, fy).reshape(b - a, nj).cpu().numpy()
         out.dx[size][sub] = torch.where(ok, dx, fx).reshape(b - a, nj).cpu().numpy()
-        return (b - a) * nj
+        return n
 
     jobs = [partial(job, a, min(ni, a + rows_per_chunk)) for a in range(0, ni, rows_per_chunk)]
     run_batches(jobs, pool, rep, on_done)

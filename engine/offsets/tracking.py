@@ -39,7 +39,7 @@ from ..run_options import RunOptions
 from .bands import OUTPUT_BANDS, VELOCITY_BANDS
 from .combine import combine_sizes
 from .deform import PASSES as DEFORM_PASSES
-from .deform import refine_strip
+from .deform import refine_strip, spline_coefficients
 from .extras import StableCorrection, correct_stable, interval_days, prior_pixels, velocity_bands
 from .ncc import local_energy, ncc_offsets
 from .outliers import FILTERS, apply_filter
@@ -175,13 +175,15 @@ def _correlate_strip(
     pool: ThreadPoolExecutor | None,
     prior: tuple[np.ndarray, np.ndarray] | None = None,
     passes: int = DEFORM_PASSES,
+    sec_coeffs: torch.Tensor | None = None,
 ) -> None:
     """Correlate one window size for centre rows [rows) and columns [cols) of a strip.
 
     ``ref`` and ``sec`` are (image with nodata filled, nodata mask) pairs of the strip.
     ``prior``: whole-pixel (rows, columns) shifts on the centre grid; each search area is moved
     by its window's shift (kept inside the strip) and the shift is added to the offset found.
-    ``passes``: window-deformation passes after the first correlation (deform.py).
+    ``passes``: window-deformation passes after the first correlation (deform.py), which
+    resample ``sec_coeffs``, the strip's secondary as cubic B-spline coefficients.
     """
     (i0, i1), (j0, j1) = rows, cols
     if i1 <= i0 or j1 <= j0:
@@ -259,8 +261,8 @@ def _correlate_strip(
     jobs = [partial(job, a, min(ni, a + rows_per_chunk)) for a in range(0, ni, rows_per_chunk)]
     run_batches(jobs, pool, rep, on_done)
     # then passes with the secondary deformed by the offsets so far (deform.py)
-    for _ in range(passes):
-        refine_strip(ref_f, sec_f, top, rows, cols, grid, size, chunk, out, pool, rep, on_done)
+    for _ in range(passes if sec_coeffs is not None else 0):
+        refine_strip(ref_f, sec_coeffs, top, rows, cols, grid, size, chunk, out, pool, rep, on_done)
 
 
 def correlate(
@@ -322,6 +324,7 @@ def correlate(
             sec_img, sec_bad = _fill_nan(sec)
             ref_pair = apply_prefilter(ref_img, prefilter), ref_bad
             sec_pair = apply_prefilter(sec_img, prefilter), sec_bad
+            sec_coeffs = spline_coefficients(sec_pair[0]) if passes else None
             for size in sizes:
                 (ra, rb), cols = ranges[size]
                 rows = (max(i0, ra), min(i1, rb))
@@ -341,6 +344,7 @@ def correlate(
                     pool,
                     prior,
                     passes,
+                    sec_coeffs,
                 )
     return out
 

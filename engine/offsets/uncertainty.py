@@ -24,7 +24,7 @@ import numpy as np
 from .pixel_offsets import PixelOffsets
 
 PEAK_SCALE = 0.8
-AGREEMENT_SCALE = 1.25
+AGREEMENT_SCALE = 4.0
 FLOOR_PX = 0.0
 
 
