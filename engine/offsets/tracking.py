@@ -261,8 +261,11 @@ def _correlate_strip(
     jobs = [partial(job, a, min(ni, a + rows_per_chunk)) for a in range(0, ni, rows_per_chunk)]
     run_batches(jobs, pool, rep, on_done)
     # then passes with the secondary deformed by the offsets so far (deform.py)
-    for _ in range(passes if sec_coeffs is not None else 0):
-        refine_strip(ref_f, sec_coeffs, top, rows, cols, grid, size, chunk, out, pool, rep, on_done)
+    if sec_coeffs is not None:
+        for _ in range(passes):
+            refine_strip(
+                ref_f, sec_coeffs, top, rows, cols, grid, size, chunk, out, pool, rep, on_done
+            )
 
 
 def correlate(
