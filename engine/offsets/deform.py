@@ -31,6 +31,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 
+import numpy as np
 import torch
 import torch.nn.functional as F  # noqa: N812
 
@@ -265,17 +266,22 @@ def refine_strip(
     size: int,
     chunk: int,
     out: PixelOffsets,
+    field_before: tuple[np.ndarray, np.ndarray],
+    valid_rows: tuple[int, int],
     pool: ThreadPoolExecutor | None,
     rep: Reporter,
     on_done: Callable[[int], None],
 ) -> None:
-    """One window-deformation pass over one strip's offsets of one window size (in place).
+    """One window-deformation pass over one strip's windows of one window size.
 
     ``ref`` is the strip's reference image and ``sec`` its secondary as cubic B-spline
     coefficients (:func:`spline_coefficients`), both nodata-filled and pre-filtered, starting at
-    image row ``top``; ``rows`` and ``cols`` are the centre index ranges filled in ``out``.
-    The secondary is deformed once for all windows (bands of rows, in the worker pool), then
-    each batch of windows measures its residuals on views of it.
+    image row ``top``; ``rows`` and ``cols`` are the strip's centre index ranges for this size.
+    ``field_before`` holds this size's (dy, dx) on the whole centre grid before the pass and
+    ``valid_rows`` the rows where this size has offsets: the deforming field is built from the
+    rows around the strip as well, so the result does not depend on how the image is cut into
+    strips. Results go to ``out``. The secondary is deformed once for all windows (bands of
+    rows, in the worker pool), then each batch of windows measures its residuals on views of it.
     """
     (i0, i1), (j0, j1) = rows, cols
     if i1 <= i0 or j1 <= j0:
@@ -284,16 +290,19 @@ def refine_strip(
     ni, nj = i1 - i0, j1 - j0
     r_first = grid.first_row + i0 * step - top
     c_first = grid.first_col + j0 * step
-    block = (slice(i0, i1), slice(j0, j1))
     dev, dtype = sec.device, sec.dtype
-    first_y = torch.from_numpy(out.dy[size][block].copy()).to(dev, dtype)
-    first_x = torch.from_numpy(out.dx[size][block].copy()).to(dev, dtype)
+    sigma = SMOOTHING * size / step
     margin = h // step + 2
-    clean = smooth_grid(
-        torch.stack((nan_median3(first_y), nan_median3(first_x))), SMOOTHING * size / step
-    )
+    halo = margin + max(1, int(3 * sigma + 0.5)) + 2  # the median, smoothing and interpolation
+    g0, g1 = max(valid_rows[0], i0 - halo), min(valid_rows[1], i1 + halo)
+    near = [torch.from_numpy(f[g0:g1, j0:j1].copy()).to(dev, dtype) for f in field_before]
+    clean = smooth_grid(torch.stack([nan_median3(f) for f in near]), sigma)
     field = extend_field(clean, margin)
-    origin = (float(r_first - margin * step), float(c_first - margin * step))
+    origin = (
+        float(grid.first_row + (g0 - margin) * step - top),
+        float(c_first - margin * step),
+    )
+    first_y, first_x = (f[i0 - g0 : i1 - g0] for f in near)
     # the strip's pixels under the windows, each window with one pixel more on every side
     top0, left0 = r_first - h - 1, c_first - h - 1
     height, width = (ni - 1) * step + size + 2, (nj - 1) * step + size + 2

@@ -174,16 +174,12 @@ def _correlate_strip(
     total: int,
     pool: ThreadPoolExecutor | None,
     prior: tuple[np.ndarray, np.ndarray] | None = None,
-    passes: int = DEFORM_PASSES,
-    sec_coeffs: torch.Tensor | None = None,
 ) -> None:
     """Correlate one window size for centre rows [rows) and columns [cols) of a strip.
 
     ``ref`` and ``sec`` are (image with nodata filled, nodata mask) pairs of the strip.
     ``prior``: whole-pixel (rows, columns) shifts on the centre grid; each search area is moved
     by its window's shift (kept inside the strip) and the shift is added to the offset found.
-    ``passes``: window-deformation passes after the first correlation (deform.py), which
-    resample ``sec_coeffs``, the strip's secondary as cubic B-spline coefficients.
     """
     (i0, i1), (j0, j1) = rows, cols
     if i1 <= i0 or j1 <= j0:
@@ -260,12 +256,6 @@ def _correlate_strip(
 
     jobs = [partial(job, a, min(ni, a + rows_per_chunk)) for a in range(0, ni, rows_per_chunk)]
     run_batches(jobs, pool, rep, on_done)
-    # then passes with the secondary deformed by the offsets so far (deform.py)
-    if sec_coeffs is not None:
-        for _ in range(passes):
-            refine_strip(
-                ref_f, sec_coeffs, top, rows, cols, grid, size, chunk, out, pool, rep, on_done
-            )
 
 
 def correlate(
@@ -306,28 +296,41 @@ def correlate(
     # every window is visited by the correlation and each deformation pass
     total = (1 + passes) * sum((r[1] - r[0]) * (c[1] - c[0]) for r, c in ranges.values())
     done = [0]
+
+    def on_done(units: int) -> None:
+        done[0] += units
+        reporter.report(done[0] / max(total, 1))
+
     reach = sizes[-1] // 2 + search
     if prior is not None:
         reach += int(np.abs(prior[0]).max(initial=0))
     # strips of about strip_pixels pixels, so memory is bounded whatever the raster's width
     centres_per_strip = max(1, (strip_pixels // max(image.width, 1) - 2 * reach) // step)
-    with batch_workers(device) as pool:
-        for i0 in range(0, grid.rows, centres_per_strip):
-            reporter.check_cancel()  # before reading a strip, which can take seconds and GBs
-            i1 = min(grid.rows, i0 + centres_per_strip)
-            top = max(0, grid.first_row + i0 * step - reach)
-            bottom = min(image.height, grid.first_row + (i1 - 1) * step + reach)
-            win = Window(0, top, image.width, bottom - top)
-            ref = torch.from_numpy(ref_reader.read(win)).to(device)
-            sec = torch.from_numpy(sec_reader.read(win)).to(device)
+    starts = list(range(0, grid.rows, centres_per_strip))
+
+    def read_strip(i0: int, count: bool) -> tuple[int, int, tuple, tuple]:
+        """(i1, top, (reference, nodata), (secondary, nodata)) of the strip of centre rows from
+        i0: read, nodata filled and pre-filtered once per strip, shared by all sizes."""
+        i1 = min(grid.rows, i0 + centres_per_strip)
+        top = max(0, grid.first_row + i0 * step - reach)
+        bottom = min(image.height, grid.first_row + (i1 - 1) * step + reach)
+        win = Window(0, top, image.width, bottom - top)
+        ref = torch.from_numpy(ref_reader.read(win)).to(device)
+        sec = torch.from_numpy(sec_reader.read(win)).to(device)
+        if count:
             out.valid_pixels["reference"] += int(torch.isfinite(ref).sum())
             out.valid_pixels["secondary"] += int(torch.isfinite(sec).sum())
-            # once per strip, shared by all sizes
-            ref_img, ref_bad = _fill_nan(ref)
-            sec_img, sec_bad = _fill_nan(sec)
-            ref_pair = apply_prefilter(ref_img, prefilter), ref_bad
-            sec_pair = apply_prefilter(sec_img, prefilter), sec_bad
-            sec_coeffs = spline_coefficients(sec_pair[0]) if passes else None
+        ref_img, ref_bad = _fill_nan(ref)
+        sec_img, sec_bad = _fill_nan(sec)
+        ref_pair = apply_prefilter(ref_img, prefilter), ref_bad
+        return i1, top, ref_pair, (apply_prefilter(sec_img, prefilter), sec_bad)
+
+    with batch_workers(device) as pool:
+        kept = None  # a single strip stays in memory for the deformation passes
+        for i0 in starts:
+            reporter.check_cancel()  # before reading a strip, which can take seconds and GBs
+            strip = read_strip(i0, count=True)
+            i1, top, ref_pair, sec_pair = strip
             for size in sizes:
                 (ra, rb), cols = ranges[size]
                 rows = (max(i0, ra), min(i1, rb))
@@ -346,9 +349,38 @@ def correlate(
                     total,
                     pool,
                     prior,
-                    passes,
-                    sec_coeffs,
                 )
+            if len(starts) == 1:
+                kept = strip
+        # window deformation (deform.py): each pass deforms every strip by the whole field found
+        # before it (strips read again when there are several), so strips do not change results
+        coeffs = None
+        for _ in range(passes):
+            before = {size: (out.dy[size].copy(), out.dx[size].copy()) for size in sizes}
+            for i0 in starts:
+                reporter.check_cancel()
+                i1, top, ref_pair, sec_pair = kept or read_strip(i0, count=False)
+                if coeffs is None or kept is None:
+                    coeffs = spline_coefficients(sec_pair[0])
+                for size in sizes:
+                    (ra, rb), cols = ranges[size]
+                    rows = (max(i0, ra), min(i1, rb))
+                    refine_strip(
+                        ref_pair[0],
+                        coeffs,
+                        top,
+                        rows,
+                        cols,
+                        grid,
+                        size,
+                        chunk,
+                        out,
+                        before[size],
+                        (ra, rb),
+                        pool,
+                        reporter,
+                        on_done,
+                    )
     return out
 
 
