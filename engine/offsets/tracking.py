@@ -38,6 +38,8 @@ from ..run_estimate import announce_time, check_memory, measure_seconds
 from ..run_options import RunOptions
 from .bands import OUTPUT_BANDS, VELOCITY_BANDS
 from .combine import combine_sizes
+from .deform import PASSES as DEFORM_PASSES
+from .deform import refine_strip, spline_coefficients
 from .extras import StableCorrection, correct_stable, interval_days, prior_pixels, velocity_bands
 from .ncc import local_energy, ncc_offsets
 from .outliers import FILTERS, apply_filter
@@ -68,6 +70,8 @@ class OffsetTrackingConfig:
         stable_areas: GeoJSON geometries (in the reference CRS) of ground known not to move.
         prior_offsets: raster of expected east, north offsets (m) in the reference CRS; each
             window searches around its prior.
+        deform_passes: window-deformation passes after the first correlation (deform.py);
+            0 keeps the first pass's 3-point peak fits (pixel locking, for comparisons only).
     """
 
     window_sizes: tuple[int, ...] = (32, 64, 128)
@@ -83,6 +87,7 @@ class OffsetTrackingConfig:
     secondary_date: dt.date | None = None
     stable_areas: list[dict] | None = None
     prior_offsets: str | None = None
+    deform_passes: int = DEFORM_PASSES
 
 
 @dataclass
@@ -266,13 +271,15 @@ def correlate(
     strip_pixels: int = 8_000_000,
     prefilter: str = "none",
     prior: tuple[np.ndarray, np.ndarray] | None = None,
+    passes: int = DEFORM_PASSES,
 ) -> PixelOffsets:
     """Pixel offsets for every window size on one centre grid, reading strips of rows.
 
     Each strip holds about ``strip_pixels`` pixels of each image (plus the windows' reach above
     and below), about 0.5 GB of working memory at the default whatever the raster's size.
     ``prefilter`` is applied to both strips; ``prior`` gives whole-pixel (rows, columns)
-    shifts on the centre grid around which each window searches.
+    shifts on the centre grid around which each window searches. ``passes``: window-deformation
+    passes after the first correlation (deform.py; 0 keeps the first pass's 3-point fits).
     """
     grid = CentreGrid.for_image(image.height, image.width, sizes[0], step, search)
     out = PixelOffsets(grid, sizes)
@@ -286,29 +293,44 @@ def correlate(
         )
         for size in sizes
     }
-    total = sum((r[1] - r[0]) * (c[1] - c[0]) for r, c in ranges.values())
+    # every window is visited by the correlation and each deformation pass
+    total = (1 + passes) * sum((r[1] - r[0]) * (c[1] - c[0]) for r, c in ranges.values())
     done = [0]
+
+    def on_done(units: int) -> None:
+        done[0] += units
+        reporter.report(done[0] / max(total, 1))
+
     reach = sizes[-1] // 2 + search
     if prior is not None:
         reach += int(np.abs(prior[0]).max(initial=0))
     # strips of about strip_pixels pixels, so memory is bounded whatever the raster's width
     centres_per_strip = max(1, (strip_pixels // max(image.width, 1) - 2 * reach) // step)
-    with batch_workers(device) as pool:
-        for i0 in range(0, grid.rows, centres_per_strip):
-            reporter.check_cancel()  # before reading a strip, which can take seconds and GBs
-            i1 = min(grid.rows, i0 + centres_per_strip)
-            top = max(0, grid.first_row + i0 * step - reach)
-            bottom = min(image.height, grid.first_row + (i1 - 1) * step + reach)
-            win = Window(0, top, image.width, bottom - top)
-            ref = torch.from_numpy(ref_reader.read(win)).to(device)
-            sec = torch.from_numpy(sec_reader.read(win)).to(device)
+    starts = list(range(0, grid.rows, centres_per_strip))
+
+    def read_strip(i0: int, count: bool) -> tuple[int, int, tuple, tuple]:
+        """(i1, top, (reference, nodata), (secondary, nodata)) of the strip of centre rows from
+        i0: read, nodata filled and pre-filtered once per strip, shared by all sizes."""
+        i1 = min(grid.rows, i0 + centres_per_strip)
+        top = max(0, grid.first_row + i0 * step - reach)
+        bottom = min(image.height, grid.first_row + (i1 - 1) * step + reach)
+        win = Window(0, top, image.width, bottom - top)
+        ref = torch.from_numpy(ref_reader.read(win)).to(device)
+        sec = torch.from_numpy(sec_reader.read(win)).to(device)
+        if count:
             out.valid_pixels["reference"] += int(torch.isfinite(ref).sum())
             out.valid_pixels["secondary"] += int(torch.isfinite(sec).sum())
-            # once per strip, shared by all sizes
-            ref_img, ref_bad = _fill_nan(ref)
-            sec_img, sec_bad = _fill_nan(sec)
-            ref_pair = apply_prefilter(ref_img, prefilter), ref_bad
-            sec_pair = apply_prefilter(sec_img, prefilter), sec_bad
+        ref_img, ref_bad = _fill_nan(ref)
+        sec_img, sec_bad = _fill_nan(sec)
+        ref_pair = apply_prefilter(ref_img, prefilter), ref_bad
+        return i1, top, ref_pair, (apply_prefilter(sec_img, prefilter), sec_bad)
+
+    with batch_workers(device) as pool:
+        kept = None  # a single strip stays in memory for the deformation passes
+        for i0 in starts:
+            reporter.check_cancel()  # before reading a strip, which can take seconds and GBs
+            strip = read_strip(i0, count=True)
+            i1, top, ref_pair, sec_pair = strip
             for size in sizes:
                 (ra, rb), cols = ranges[size]
                 rows = (max(i0, ra), min(i1, rb))
@@ -328,6 +350,37 @@ def correlate(
                     pool,
                     prior,
                 )
+            if len(starts) == 1:
+                kept = strip
+        # window deformation (deform.py): each pass deforms every strip by the whole field found
+        # before it (strips read again when there are several), so strips do not change results
+        coeffs = None
+        for _ in range(passes):
+            before = {size: (out.dy[size].copy(), out.dx[size].copy()) for size in sizes}
+            for i0 in starts:
+                reporter.check_cancel()
+                i1, top, ref_pair, sec_pair = kept or read_strip(i0, count=False)
+                if coeffs is None or kept is None:
+                    coeffs = spline_coefficients(sec_pair[0])
+                for size in sizes:
+                    (ra, rb), cols = ranges[size]
+                    rows = (max(i0, ra), min(i1, rb))
+                    refine_strip(
+                        ref_pair[0],
+                        coeffs,
+                        top,
+                        rows,
+                        cols,
+                        grid,
+                        size,
+                        chunk,
+                        out,
+                        before[size],
+                        (ra, rb),
+                        pool,
+                        reporter,
+                        on_done,
+                    )
     return out
 
 
@@ -513,6 +566,7 @@ def track_offsets(
                     work,
                     prefilter=cfg.prefilter,
                     prior=prior,
+                    passes=cfg.deform_passes,
                 ),
                 cfg.chunk_size,
                 8,
