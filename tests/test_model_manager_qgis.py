@@ -52,7 +52,7 @@ def test_lists_bundled_models_per_task_with_cards(qgis_app, tmp_path) -> None:
     dialog = _dialog(qgis_app, tmp_path)
     assert _names(dialog) == ["dem_sr_x2 (bundled)", "dem_sr_x4 (bundled)"]
     text = dialog.card.toPlainText()
-    assert "dem_sr_x2" in text and "Held-out data" in text and "bicubic" in text
+    assert "dem_sr_x2" in text and "Held-out data" in text and "spline_bp" in text
     assert not dialog.delete_button.isEnabled()  # bundled models cannot be deleted
     dialog.task_box.setCurrentIndex(dialog.task_box.findData("sar-to-optical"))
     assert "sardinet_early (bundled)" in _names(dialog)
