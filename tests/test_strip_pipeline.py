@@ -124,7 +124,10 @@ def test_pipeline_equals_direct_correlation(pair_with_holes) -> None:
                     t = ref[max(0, r - h) : r + h, max(0, c - h) : c + h]
                     if t.size and np.isnan(t).mean() > MAX_NODATA_FRACTION:
                         assert np.isnan(pixel.dy[size][i, j])
-        np.testing.assert_allclose(results[0].dy[size], results[1].dy[size], atol=1e-5)
-        np.testing.assert_allclose(results[0].sigma_x[size], results[1].sigma_x[size], atol=2e-4)
+        # strips and jobs change only float rounding where no nodata was filled (the fill value
+        # is the mean of each strip's valid pixels, so windows with a little nodata may move)
+        one, many = results
+        np.testing.assert_allclose(one.dy[size][idx], many.dy[size][idx], atol=2e-5)
+        np.testing.assert_allclose(one.sigma_x[size][idx], many.sigma_x[size][idx], atol=2e-4)
     assert results[0].valid_pixels == results[1].valid_pixels
     assert results[0].valid_pixels["reference"] < ref.size
