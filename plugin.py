@@ -23,6 +23,7 @@ class GeohazardPlugin:
         self.provider = None
         self.actions: list = []
         self.options_factory = None
+        self.training_dialog = None
         activate_dependencies_folder()
 
     def initProcessing(self) -> None:  # noqa: N802 (QGIS API name)
@@ -39,7 +40,13 @@ class GeohazardPlugin:
         self.initProcessing()
         from .ui.menu import add_menu, offer_install_if_missing, register_options_page
 
-        self.actions = add_menu(MENU, self.show_installer, self.show_device_settings)
+        self.actions = add_menu(
+            MENU,
+            self.show_installer,
+            self.show_device_settings,
+            self.show_training,
+            self.show_model_manager,
+        )
         self.options_factory = register_options_page()
         offer_install_if_missing(self.show_installer)
 
@@ -53,9 +60,39 @@ class GeohazardPlugin:
 
         DeviceSettingsDialog(self.iface.mainWindow()).exec()
 
+    def show_training(self) -> None:
+        """The training dialog, non-modal; one instance, so a run survives closing it."""
+        from .ui.menu import offer_install_if_missing
+
+        if offer_install_if_missing(self.show_installer):  # torch, numpy... are needed
+            return
+        from .ui.training_dialog import TrainingDialog
+
+        if self.training_dialog is None:
+            self.training_dialog = TrainingDialog(self.iface.mainWindow())
+        self.training_dialog.show()
+        self.training_dialog.raise_()
+        self.training_dialog.activateWindow()
+
+    def show_model_manager(self) -> None:
+        from .ui.menu import offer_install_if_missing
+
+        if offer_install_if_missing(self.show_installer):  # checking a model needs torch
+            return
+        from .ui.model_manager import ModelManagerDialog
+
+        ModelManagerDialog(self.iface.mainWindow()).exec()
+        if self.training_dialog is not None:
+            self.training_dialog.refresh_models()
+
     def unload(self) -> None:
         from .ui.menu import remove_menu, unregister_options_page
 
+        if self.training_dialog is not None:
+            self.training_dialog.stop_and_wait()
+            self.training_dialog.close()
+            self.training_dialog.deleteLater()
+            self.training_dialog = None
         if self.actions:
             remove_menu(MENU, self.actions)
             self.actions = []

@@ -15,6 +15,7 @@ from __future__ import annotations
 import builtins
 import json
 import os
+import shutil
 import struct
 import uuid
 from dataclasses import dataclass
@@ -259,6 +260,94 @@ class ModelStore:
             if os.path.exists(tmp):
                 os.remove(tmp)
         return weights
+
+    # --- managing the user's models (the model manager) --------------------------------------
+
+    def entry(self, task: str, name: str) -> ModelEntry:
+        """The listed model ``name`` of ``task``; a clear error when there is none."""
+        for found in self.list(task):
+            if found.name == name:
+                return found
+        raise GeohazardError(f"There is no model named '{name}' for {task}.")
+
+    def import_model(self, task: TaskRules, weights_path: str) -> ModelEntry:
+        """Copy a weights file and its card (beside it or embedded) into the user's folder.
+
+        Every check of :meth:`check` runs first, so a file that would be refused on loading is
+        refused here and nothing is copied. The model keeps its card's name, which must not be
+        the name of a bundled model or of a user model already there. Both files are written
+        to unique temporary names and renamed when complete.
+        """
+        if not self.user_dir:
+            raise GeohazardError("No user models folder is known to import the model into.")
+        card = self.check(task, weights_path)
+        for folder, where in (
+            (self.bundled_dir, "a bundled model"),
+            (self.user_dir, "one of your models"),
+        ):
+            if os.path.exists(os.path.join(folder, f"{card.name}.safetensors")):
+                raise GeohazardError(
+                    f"'{card.name}' is already the name of {where}; delete that one first, or "
+                    "rename the model in its card."
+                )
+        os.makedirs(self.user_dir, exist_ok=True)
+        target = os.path.join(self.user_dir, f"{card.name}.safetensors")
+        tmp = os.path.join(self.user_dir, f".{card.name}.{uuid.uuid4().hex}.tmp")
+        try:
+            shutil.copyfile(weights_path, tmp)
+            write_card(card_path(target), card)
+            os.replace(tmp, target)
+        except OSError as exc:
+            if os.path.exists(card_path(target)) and not os.path.exists(target):
+                os.remove(card_path(target))
+            raise GeohazardError(
+                f"The model could not be copied into '{self.user_dir}': {exc.strerror}. Check "
+                "the folder is writable and the disk is not full."
+            ) from exc
+        finally:
+            if os.path.exists(tmp):
+                os.remove(tmp)
+        return ModelEntry(card.name, target, card, "user")
+
+    def export_model(self, task: str, name: str, folder: str) -> str:
+        """Copy a model's weights and card into ``folder`` (to share it); returns the weights
+        path. An existing file of that name in ``folder`` is refused, never overwritten."""
+        found = self.entry(task, name)
+        weights = os.path.join(folder, os.path.basename(found.path))
+        card_out = card_path(weights)
+        for path in (weights, card_out):
+            if os.path.exists(path):
+                raise GeohazardError(
+                    f"'{path}' already exists; choose another folder or remove it first."
+                )
+        tmp = os.path.join(folder, f".{found.name}.{uuid.uuid4().hex}.tmp")
+        try:
+            os.makedirs(folder, exist_ok=True)
+            shutil.copyfile(found.path, tmp)
+            write_card(card_out, found.card)
+            os.replace(tmp, weights)
+        except OSError as exc:
+            raise GeohazardError(
+                f"The model could not be exported to '{folder}': {exc.strerror}."
+            ) from exc
+        finally:
+            if os.path.exists(tmp):
+                os.remove(tmp)
+        return weights
+
+    def delete_model(self, task: str, name: str) -> None:
+        """Delete a user model (weights and card); bundled models cannot be deleted."""
+        found = self.entry(task, name)
+        if found.source != "user":
+            raise GeohazardError(
+                f"'{name}' is a bundled model of the plugin and cannot be deleted."
+            )
+        try:
+            os.remove(found.path)
+            if os.path.exists(card_path(found.path)):
+                os.remove(card_path(found.path))
+        except OSError as exc:
+            raise GeohazardError(f"'{name}' could not be deleted: {exc.strerror}.") from exc
 
 
 def expected_tensors(architecture: dict[str, Any]) -> dict[str, tuple[int, ...]]:

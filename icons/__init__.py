@@ -10,3 +10,8 @@ ICONS_DIR = os.path.dirname(os.path.abspath(__file__))
 def plugin_icon_path() -> str:
     """The Geohazard icon (SVG), for the provider, its algorithms and the options page."""
     return os.path.join(ICONS_DIR, "geohazard.svg")
+
+
+def training_icon_path() -> str:
+    """The training dialog's icon (a falling loss curve over the plugin's mountain)."""
+    return os.path.join(ICONS_DIR, "training.svg")

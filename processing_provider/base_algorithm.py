@@ -73,7 +73,13 @@ class GeohazardAlgorithm(QgsProcessingAlgorithm):
         return self.tr(self.HELP)
 
     def shortHelpString(self) -> str:  # noqa: N802 (QGIS API name)
-        return compose_help(self.help_body(), self.parameterDefinitions(), self.CITATIONS, self.tr)
+        return compose_help(
+            self.help_body(),
+            self.parameterDefinitions(),
+            self.CITATIONS,
+            self.tr,
+            self.outputDefinitions(),
+        )
 
     def tags(self) -> list[str]:
         return [self.tr(t) for t in self.TAGS]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from functools import partial
 from typing import Any
 
 from qgis.core import (
@@ -16,7 +15,8 @@ from qgis.core import (
 from ..engine.tasks.deep_offsets import TASK as DEEP_OFFSET_TASK
 from .citations import AUTORIFT, CC_RESSIAMNET, COSI_CORR
 from .model_algorithm import ModelAlgorithm
-from .styling import LayerStyle, pseudocolor
+from .output_styles import displacement
+from .styling import LayerStyle
 
 HELP = """Measures ground displacement between two SAR amplitude images at every pixel with a \
 deep network, CC-ResSiamNet (cross-connected Siamese ResNet; Remote Sensing of Environment 318, \
@@ -155,6 +155,6 @@ class DeepOffsetTrackingAlgorithm(ModelAlgorithm):
             context,
             output,
             self.tr("Deep offset magnitude (m)"),
-            partial(pseudocolor, band=3, ramp_name="Magma", lo=0.0, unit="m"),
+            displacement("m"),
         )
         return {self.OUTPUT: output}

@@ -15,8 +15,8 @@ from qgis.core import (
 from ..engine.tasks.dem_superres import SCALES
 from ..engine.tasks.dem_superres import TASK as DEM_SR_TASK
 from .citations import ESRGAN, ESRGAN_DEM
-from .dem_styling import hillshade
 from .model_algorithm import ModelAlgorithm
+from .output_styles import DEM
 from .qgis_compat import INTEGER
 from .styling import LayerStyle
 
@@ -139,7 +139,5 @@ class DemSuperResolutionAlgorithm(ModelAlgorithm):
             user_models=self.store().user_dir,
         )
         self.model_summary(summary, feedback)
-        LayerStyle.attach(
-            context, output, self.tr("DEM x{scale}").format(scale=config.scale), hillshade
-        )
+        LayerStyle.attach(context, output, self.tr("DEM x{scale}").format(scale=config.scale), DEM)
         return {self.OUTPUT: output}

@@ -15,8 +15,9 @@ from qgis.core import (
 
 from .base_algorithm import GeohazardAlgorithm
 from .citations import COSI_CORR
+from .output_styles import DISPLACEMENT_ARROWS
 from .qgis_compat import DOUBLE, set_advanced
-from .qml_styles import attach_qml
+from .styling import LayerStyle
 from .vector_output import SOURCE_POINT
 
 HELP = """Turns a displacement raster (from <i>Offset tracking</i> or <i>Deep offset tracking</i>, \
@@ -114,5 +115,5 @@ class DisplacementArrowsAlgorithm(GeohazardAlgorithm):
         )
         count = write_features(sink, fields, points(result.points), result.attributes, feedback)
         feedback.pushInfo(self.tr("{n} arrow(s) written.").format(n=count))
-        attach_qml(context, dest, self.tr("Displacement arrows"), "displacement_arrows")
+        LayerStyle.attach(context, dest, self.tr("Displacement arrows"), DISPLACEMENT_ARROWS)
         return {self.OUTPUT: dest}

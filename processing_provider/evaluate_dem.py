@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-from functools import partial
 from typing import Any
 
 from qgis.core import (
@@ -17,7 +16,8 @@ from qgis.core import (
 
 from .base_algorithm import GeohazardAlgorithm
 from .citations import ESRGAN_DEM, SSIM
-from .styling import LayerStyle, symmetric_pseudocolor
+from .output_styles import DEM_DIFFERENCE
+from .styling import LayerStyle
 
 HELP = """Compares a DEM (for instance a super-resolved or resampled one) with a reference DEM \
 of higher accuracy, on the reference's grid (the DEM is resampled by cubic convolution when \
@@ -119,7 +119,7 @@ class EvaluateDemAlgorithm(GeohazardAlgorithm):
             context,
             output,
             self.tr("DEM difference (m)"),
-            partial(symmetric_pseudocolor, band=1, ramp_name="RdBu", unit="m"),
+            DEM_DIFFERENCE,
         )
         values = (m.psnr_db, m.ssim, m.rmse_m, m.mae_m, m.bias_m, m.slope_rmse_deg)
         results = {self.OUTPUT: output, **dict(zip(self.METRICS, values))}

@@ -16,8 +16,9 @@ from qgis.core import (
 
 from .base_algorithm import GeohazardAlgorithm
 from .citations import STUMPF_2017
+from .output_styles import LANDSLIDE_AREAS
 from .qgis_compat import DOUBLE, INTEGER, set_advanced
-from .qml_styles import attach_qml
+from .styling import LayerStyle
 from .vector_output import SOURCE_POLYGON
 
 HELP = """Outlines coherent moving ground (landslides, rock glaciers, creeping slopes) in a \
@@ -186,5 +187,5 @@ class LandslideAreasAlgorithm(GeohazardAlgorithm):
             sink, fields, polygons(result.geometries), result.attributes, feedback
         )
         feedback.pushInfo(self.tr("{n} landslide area(s) written.").format(n=count))
-        attach_qml(context, dest, self.tr("Landslide areas"), "landslide_areas")
+        LayerStyle.attach(context, dest, self.tr("Landslide areas"), LANDSLIDE_AREAS)
         return {self.OUTPUT: dest, self.COUNT: count}

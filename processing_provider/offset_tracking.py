@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime
 import json
-from functools import partial
 from typing import Any
 
 from qgis.core import (
@@ -27,9 +26,10 @@ from ..engine.offsets.outliers import FILTERS
 from ..engine.offsets.prefilter import PREFILTERS
 from .base_algorithm import GeohazardAlgorithm
 from .citations import AUTORIFT, CC_RESSIAMNET, COSI_CORR
+from .output_styles import displacement, offsets_per_window
 from .parameter_checks import set_unit
 from .qgis_compat import DATE, DOUBLE, INTEGER, VECTOR_POLYGON, set_advanced
-from .styling import LayerStyle, pseudocolor, symmetric_pseudocolor
+from .styling import LayerStyle
 
 HELP = """Measures ground displacement between two SAR amplitude images (or any two co-registered \
 images) by normalized cross-correlation (NCC) of windows, as in pixel offset tracking of \
@@ -314,7 +314,7 @@ class OffsetTrackingAlgorithm(GeohazardAlgorithm):
             context,
             output,
             self.tr("Offset magnitude (m)"),
-            partial(pseudocolor, band=3, ramp_name="Magma", lo=0.0, unit="m"),
+            displacement("m"),
         )
         results: dict[str, Any] = {self.OUTPUT: output}
         if per_size:
@@ -324,7 +324,7 @@ class OffsetTrackingAlgorithm(GeohazardAlgorithm):
                 self.tr("Offsets per window size: east, {size} px window (m)").format(
                     size=result.window_sizes[0]
                 ),
-                partial(symmetric_pseudocolor, band=1, ramp_name="RdBu", unit="m"),
+                offsets_per_window("m"),
             )
             results[self.PER_SIZE_OUTPUT] = per_size
         if velocity:
@@ -332,7 +332,7 @@ class OffsetTrackingAlgorithm(GeohazardAlgorithm):
                 context,
                 velocity,
                 self.tr("Velocity magnitude (m/yr)"),
-                partial(pseudocolor, band=3, ramp_name="Magma", lo=0.0, unit="m/yr"),
+                displacement("m/yr"),
             )
             results[self.VELOCITY_OUTPUT] = velocity
         stable = result.stable

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from functools import partial
 from typing import Any
 
 from qgis.core import (
@@ -19,8 +18,9 @@ from qgis.core import (
 
 from .base_algorithm import GeohazardAlgorithm
 from .citations import KROPATSCH_STROBL, MEIER_FREI_NUESCH, SARDINET_DEM
+from .output_styles import DISTORTION_CLASSES
 from .parameter_checks import set_unit
-from .styling import LayerStyle, paletted_classes
+from .styling import LayerStyle
 
 LOOK_OPTIONS = ["right", "left"]
 
@@ -51,10 +51,8 @@ One incidence angle applies to the whole DEM and the Earth is taken as flat over
 DEMs up to a few tens of kilometres across range). Large DEMs are read in strips with a margin \
 as long as the longest shadow or layover their relief allows."""
 
+
 # class value -> colour (grey undistorted, orange foreshortening, red layover, dark blue shadow)
-CLASS_COLOURS = {0: "#e0e0e0", 1: "#fdae61", 2: "#d7191c", 3: "#253494"}
-
-
 class SarDistortionAlgorithm(GeohazardAlgorithm):
     ALG_NAME = "sardistortion"
     DISPLAY_NAME = "SAR layover, shadow and foreshortening from a DEM"
@@ -190,18 +188,11 @@ class SarDistortionAlgorithm(GeohazardAlgorithm):
                 s=res["shadow_percent"],
             )
         )
-        names = {
-            0: self.tr("undistorted"),
-            1: self.tr("foreshortening"),
-            2: self.tr("layover"),
-            3: self.tr("shadow"),
-        }
-        labels = [(v, CLASS_COLOURS[v], names[v]) for v in range(4)]
         LayerStyle.attach(
             context,
             output,
             self.tr("SAR distortion (layover, shadow)"),
-            partial(paletted_classes, band=1, classes=labels),
+            DISTORTION_CLASSES,
         )
         return {
             self.OUTPUT: output,

@@ -5,21 +5,19 @@ from __future__ import annotations
 from typing import Any
 
 from qgis.core import (
-    QgsContrastEnhancement,
-    QgsMultiBandColorRenderer,
     QgsProcessingContext,
     QgsProcessingFeedback,
     QgsProcessingParameterEnum,
     QgsProcessingParameterRasterDestination,
     QgsProcessingParameterRasterLayer,
-    QgsRasterLayer,
 )
 
 from ..engine.tasks.sar_to_optical import ENHANCEMENTS, FUSIONS
 from ..engine.tasks.sar_to_optical import TASK as SAR_TO_OPTICAL_TASK
 from .citations import SARDINET, SARDINET_DEM
 from .model_algorithm import ModelAlgorithm
-from .styling import LayerStyle, smooth_resampling
+from .output_styles import OPTICAL_RGB
+from .styling import LayerStyle
 
 HELP = """Predicts an optical-like RGB image of the ground from a Sentinel-1 image, for example \
 when clouds hide the optical images after a rainstorm, with SARDINet (Bralet et al., ICIP \
@@ -51,26 +49,6 @@ prediction, not an observation.
 Output: RGB GeoTIFF (0-255, float32, nodata where the SAR has none) on the SAR grid, loaded as \
 an RGB layer. Tile size {tile} and overlap {overlap} pixels (advanced); Device: a CUDA GPU when \
 available."""
-
-
-def rgb_style(layer: QgsRasterLayer) -> None:
-    """Bands 1-3 as red, green, blue, stretched over 0..255."""
-    renderer = QgsMultiBandColorRenderer(layer.dataProvider(), 1, 2, 3)
-    for band, setter in (
-        (1, renderer.setRedContrastEnhancement),
-        (2, renderer.setGreenContrastEnhancement),
-        (3, renderer.setBlueContrastEnhancement),
-    ):
-        ce = QgsContrastEnhancement(layer.dataProvider().dataType(band))
-        ce.setContrastEnhancementAlgorithm(
-            QgsContrastEnhancement.ContrastEnhancementAlgorithm.StretchToMinimumMaximum
-        )
-        ce.setMinimumValue(0.0)
-        ce.setMaximumValue(255.0)
-        setter(ce)
-    layer.setRenderer(renderer)
-    smooth_resampling(layer)  # an image, not classes: no nearest-neighbour blocks
-    layer.triggerRepaint()
 
 
 class SarToOpticalAlgorithm(ModelAlgorithm):
@@ -166,5 +144,5 @@ class SarToOpticalAlgorithm(ModelAlgorithm):
             user_models=self.store().user_dir,
         )
         self.model_summary(summary, feedback)
-        LayerStyle.attach(context, output, self.tr("Optical-like image (predicted)"), rgb_style)
+        LayerStyle.attach(context, output, self.tr("Optical-like image (predicted)"), OPTICAL_RGB)
         return {self.OUTPUT: output}

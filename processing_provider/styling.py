@@ -1,51 +1,58 @@
-"""Styles applied to outputs when QGIS loads them (post-processors run in the main thread).
+"""Styles applied to outputs when QGIS loads them: one mechanism for every output.
 
-Every output is continuous (elevations, offsets, differences, phase), so it is drawn with
-cubic resampling when zoomed in and bilinear when zoomed out (nearest neighbour made
-hillshades look cross-hatched). Colour ramps stretch over the 2nd-98th percentiles, so one
-outlier cannot wash the map out, and legends carry the unit with a precision fitted to the
-range.
+Every style is a QML file shipped in the plugin's ``styles/`` folder (written by
+``scripts/make_raster_styles.py`` and ``scripts/make_vector_styles.py``): renderer, band,
+colours and transparency, legend kind, resampling. Code adds only what depends on the data:
+a ramp written over 0..1 (or -1..1) in its QML is stretched onto the layer's 2nd-98th
+percentiles (so one outlier cannot wash the map out) and labelled in the layer's units at a
+precision fitted to the range; a hillshade gets the z factor of its CRS.
+
+An output can carry several styles (a displacement raster: magnitude, quality, uncertainty):
+the first is shown, the others are in the layer's style list (Layer Properties > Style, or
+the layer's context menu > Styles).
 """
 
 from __future__ import annotations
 
 import math
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Callable
 
 from qgis.core import (
     QgsBasicNumericFormat,
-    QgsBilinearRasterResampler,
     QgsColorRampLegendNodeSettings,
     QgsColorRampShader,
-    QgsCubicRasterResampler,
     QgsMapLayer,
-    QgsPalettedRasterRenderer,
     QgsProcessingContext,
     QgsProcessingFeedback,
     QgsProcessingLayerPostProcessorInterface,
     QgsRasterLayer,
-    QgsRasterShader,
     QgsRectangle,
     QgsSingleBandPseudoColorRenderer,
-    QgsStyle,
     QgsVectorLayer,
 )
-from qgis.PyQt.QtGui import QColor
 
 from .output_paths import layer_name
-from .qgis_compat import RAMP_INTERPOLATED, STATS_MAX, STATS_MIN
+from .qgis_compat import STATS_MAX, STATS_MIN
 
 # Share of pixels left out at each end of a colour stretch, and how many pixels are sampled.
 STRETCH_CUT = 0.02
 STRETCH_SAMPLE = 250_000
+STYLES_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "styles")
 
 
-def smooth_resampling(layer: QgsRasterLayer) -> None:
-    """Cubic when zoomed in, bilinear when zoomed out (for continuous rasters)."""
-    resampler = layer.resampleFilter()
-    resampler.setZoomedInResampler(QgsCubicRasterResampler())
-    resampler.setZoomedOutResampler(QgsBilinearRasterResampler())
-    resampler.setMaxOversampling(2.0)
+def style_path(name: str) -> str:
+    """Path of ``styles/<name>.qml`` in the plugin folder."""
+    return os.path.join(STYLES_DIR, name + ".qml")
+
+
+def apply_qml(layer: QgsMapLayer, name: str) -> None:
+    """Load the shipped ``styles/<name>.qml`` into ``layer`` (raises if QGIS refuses it)."""
+    message, ok = layer.loadNamedStyle(style_path(name))
+    if not ok:
+        raise RuntimeError(f"Style {name}.qml could not be loaded: {message}")
 
 
 def robust_limits(
@@ -70,85 +77,108 @@ def label_decimals(lo: float, hi: float) -> int:
 
 
 def format_value(value: float, decimals: int, unit: str) -> str:
+    """``value`` with ``decimals`` decimals and its unit ("-0.0" shown as "0.0")."""
     text = f"{value:.{decimals}f}"
     if text.startswith("-") and float(text) == 0:
         text = text[1:]
     return f"{text} {unit}".rstrip()
 
 
-def pseudocolor(
+def stretch_ramp(
     layer: QgsRasterLayer,
-    band: int,
-    ramp_name: str,
+    unit: str | None = None,
     lo: float | None = None,
-    hi: float | None = None,
-    unit: str = "",
-    classes: int = 8,
+    symmetric: bool = False,
 ) -> None:
-    """Single-band pseudocolor over ``lo``..``hi`` (by default the 2nd-98th percentiles), with
-    legend labels in ``unit`` at a precision fitted to the range, and smooth resampling."""
-    provider = layer.dataProvider()
-    if lo is None or hi is None:
-        p_lo, p_hi = robust_limits(layer, band)
-        lo = p_lo if lo is None else lo
-        hi = p_hi if hi is None else hi
-    if not (hi > lo):
-        hi = lo + 1.0
-    ramp = QgsStyle.defaultStyle().colorRamp(ramp_name)
-    fcn = QgsColorRampShader(lo, hi, ramp)
-    fcn.setColorRampType(RAMP_INTERPOLATED)
-    fcn.classifyColorRamp(classes, band, layer.extent(), provider)
-    decimals = label_decimals(lo, hi)
+    """Stretch the pseudocolour ramp loaded from a QML onto the layer's values.
+
+    The QML's items are mapped linearly from its own classification range onto the band's
+    2nd-98th percentiles (``lo`` fixes the low end; ``symmetric`` centres the range on zero),
+    and the labels and the legend are written in ``unit`` (default: the QML's own suffix)
+    at a precision fitted to the range.
+    """
+    renderer = layer.renderer()
+    if not isinstance(renderer, QgsSingleBandPseudoColorRenderer):
+        return
+    band = renderer.band()
+    p_lo, p_hi = robust_limits(layer, band)
+    if symmetric:
+        bound = max(abs(p_lo), abs(p_hi), 1e-3) if math.isfinite(p_lo + p_hi) else 1.0
+        new_lo, new_hi = -bound, bound
+    else:
+        new_lo = p_lo if lo is None else lo
+        new_hi = p_hi
+    if not (math.isfinite(new_lo) and math.isfinite(new_hi)) or not new_hi > new_lo:
+        new_lo = 0.0 if not math.isfinite(new_lo) else new_lo
+        new_hi = new_lo + 1.0
+    fcn = renderer.shader().rasterShaderFunction()
+    old_lo, old_hi = renderer.classificationMin(), renderer.classificationMax()
+    settings = QgsColorRampLegendNodeSettings(fcn.legendSettings())
+    suffix = settings.suffix() if unit is None else (f" {unit}" if unit else "")
+    decimals = label_decimals(new_lo, new_hi)
     items = []
     for item in fcn.colorRampItemList():
-        item.label = format_value(item.value, decimals, unit)
-        items.append(item)
+        value = new_lo + (item.value - old_lo) / (old_hi - old_lo) * (new_hi - new_lo)
+        items.append(
+            QgsColorRampShader.ColorRampItem(
+                value, item.color, format_value(value, decimals, suffix.strip())
+            )
+        )
     fcn.setColorRampItemList(items)
-    legend = QgsColorRampLegendNodeSettings()
-    legend.setUseContinuousLegend(True)
-    if unit:
-        legend.setSuffix(f" {unit}")
+    fcn.setMinimumValue(new_lo)
+    fcn.setMaximumValue(new_hi)
+    settings.setSuffix(suffix)
     number_format = QgsBasicNumericFormat()
     number_format.setNumberDecimalPlaces(decimals)
     number_format.setShowTrailingZeros(True)
-    legend.setNumericFormat(number_format)
-    fcn.setLegendSettings(legend)
-    shader = QgsRasterShader()
-    shader.setRasterShaderFunction(fcn)
-    renderer = QgsSingleBandPseudoColorRenderer(provider, band, shader)
-    renderer.setClassificationMin(lo)
-    renderer.setClassificationMax(hi)
-    layer.setRenderer(renderer)
-    smooth_resampling(layer)
-    layer.triggerRepaint()
+    settings.setNumericFormat(number_format)
+    fcn.setLegendSettings(settings)
+    renderer.setClassificationMin(new_lo)
+    renderer.setClassificationMax(new_hi)
 
 
-def paletted_classes(layer: QgsRasterLayer, band: int, classes: list[tuple[int, str, str]]) -> None:
-    """A categorical (paletted) renderer: one colour and label per class value.
+@dataclass(frozen=True)
+class OutputStyle:
+    """One style of an output: a shipped QML and what code adds to it for the data.
 
-    Args:
-        layer: the raster layer to style.
-        band: the band holding the class values.
-        classes: (value, colour as '#rrggbb', label) for each class.
+    Attributes:
+        qml: name of ``styles/<qml>.qml``.
+        name: the style's name in the layer's style list.
+        fit: adjusts the loaded style to the layer's data (limits, units), or None.
+        min_bands: the style is offered only when the layer has at least this many bands.
     """
-    items = [
-        QgsPalettedRasterRenderer.Class(value, QColor(colour), label)
-        for value, colour, label in classes
+
+    qml: str
+    name: str = ""
+    fit: Callable[[QgsMapLayer], None] | None = None
+    min_bands: int = 0
+
+
+def apply_styles(layer: QgsMapLayer, styles: Sequence[OutputStyle]) -> None:
+    """Give ``layer`` its styles: the first is shown, every one is in its style list."""
+    usable = [
+        s
+        for s in styles
+        if not (s.min_bands and isinstance(layer, QgsRasterLayer))
+        or layer.bandCount() >= s.min_bands
     ]
-    layer.setRenderer(QgsPalettedRasterRenderer(layer.dataProvider(), band, items))
+    manager = layer.styleManager()
+    for style in reversed(usable):
+        apply_qml(layer, style.qml)
+        if style.fit is not None:
+            style.fit(layer)
+        if len(usable) > 1 and style.name:
+            manager.addStyleFromLayer(style.name)
+    if len(usable) > 1 and usable[0].name:
+        default = manager.currentStyle()
+        manager.setCurrentStyle(usable[0].name)
+        if default not in {s.name for s in usable}:
+            manager.removeStyle(default)
     layer.triggerRepaint()
-
-
-def symmetric_pseudocolor(layer: QgsRasterLayer, band: int, ramp_name: str, unit: str = "") -> None:
-    """Diverging colours centred on zero, limits at the larger of the 2nd and 98th percentiles
-    in absolute value (a single spike no longer turns the map white)."""
-    lo, hi = robust_limits(layer, band)
-    bound = max(abs(lo), abs(hi), 1e-3)
-    pseudocolor(layer, band, ramp_name, -bound, bound, unit)
 
 
 class LayerStyle(QgsProcessingLayerPostProcessorInterface):
-    """Post-processor applying a style function to an output when QGIS loads it.
+    """Post-processor applying the output's styles when QGIS loads it.
 
     QGIS keeps only a raw pointer to a post-processor, so :meth:`attach` keeps the Python
     object alive (the last 16 are kept).
@@ -156,15 +186,15 @@ class LayerStyle(QgsProcessingLayerPostProcessorInterface):
 
     _alive: list[LayerStyle] = []
 
-    def __init__(self, apply: Callable[[QgsMapLayer], None]) -> None:
+    def __init__(self, styles: Sequence[OutputStyle]) -> None:
         super().__init__()
-        self.apply = apply
+        self.styles = list(styles)
 
     def postProcessLayer(  # noqa: N802 (QGIS API name)
         self, layer: QgsMapLayer, context: QgsProcessingContext, feedback: QgsProcessingFeedback
     ) -> None:
         if isinstance(layer, (QgsRasterLayer, QgsVectorLayer)) and layer.isValid():
-            self.apply(layer)
+            apply_styles(layer, self.styles)
 
     @classmethod
     def attach(
@@ -172,16 +202,16 @@ class LayerStyle(QgsProcessingLayerPostProcessorInterface):
         context: QgsProcessingContext,
         output: str,
         name: str,
-        apply: Callable[[QgsMapLayer], None],
+        styles: Sequence[OutputStyle],
     ) -> None:
-        """Style ``output`` with ``apply`` when QGIS loads it on completion, named after the
-        file the user chose, or ``name`` for a temporary output."""
+        """Style ``output`` when QGIS loads it on completion, named after the file the user
+        chose, or ``name`` for a temporary output."""
         if not context.willLoadLayerOnCompletion(output):
             return
         details = context.layerToLoadOnCompletionDetails(output)
         details.name = layer_name(output, name)
         details.forceName = True
-        styler = cls(apply)
+        styler = cls(styles)
         cls._alive.append(styler)
         del cls._alive[:-16]
         details.setPostProcessor(styler)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from functools import partial
 from typing import Any
 
 from qgis.core import (
@@ -16,10 +15,10 @@ from qgis.core import (
 
 from .base_algorithm import GeohazardAlgorithm
 from .citations import ESRGAN_DEM, HANSSEN
-from .dem_styling import cyclic_phase
+from .output_styles import PHASE_RESIDUAL, PHASE_WRAPPED
 from .parameter_checks import set_unit
 from .qgis_compat import DOUBLE, set_advanced
-from .styling import LayerStyle, symmetric_pseudocolor
+from .styling import LayerStyle
 
 HELP = """Simulates the topographic phase that a DEM produces in a repeat-pass interferogram: \
 phase = 4 pi B_perp h / (lambda R sin(theta)) radians, for elevation h (m above the DEM's datum).
@@ -170,14 +169,14 @@ class TopographicPhaseAlgorithm(GeohazardAlgorithm):
                 context,
                 output,
                 self.tr("Topographic phase, wrapped (rad)"),
-                partial(cyclic_phase, band=2),
+                PHASE_WRAPPED,
             )
         else:
             LayerStyle.attach(
                 context,
                 output,
                 self.tr("Residual phase DEM - comparison (rad)"),
-                partial(symmetric_pseudocolor, band=3, ramp_name="RdBu", unit="rad"),
+                PHASE_RESIDUAL,
             )
         return {
             self.OUTPUT: output,

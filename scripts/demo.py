@@ -2,7 +2,8 @@
 
 Run with scripts/demo.sh (which installs what is missing first). Writes everything to
 demo_output/ (or the folder given as the first argument) and prints how far each result is from
-the known truth.
+the known truth; then runs the shipped graphical model (geohazard:landslideevent) on the sample
+data and writes a QGIS project (.qgz) with its outputs styled and a map PNG with a legend.
 """
 
 from __future__ import annotations
@@ -84,46 +85,28 @@ def main() -> None:
 
     print("[demo] " + run_dem_sr_demo(out, qgis_process), flush=True)
     print("[demo] " + run_sar_demo(out, qgis_process, paths["dem"]), flush=True)
-    areas = os.path.join(out, "landslide_areas.gpkg")
-    arrows = os.path.join(out, "displacement_arrows.gpkg")
-    qgis_process(
-        "geohazard:landslideareas",
-        INPUT=offsets,
-        DEM=paths["dem"],
-        THRESHOLD="10",
-        MIN_AREA="20000",
-        OUTPUT=areas,
-    )
-    qgis_process(
-        "geohazard:displacementarrows",
-        INPUT=offsets,
-        SPACING="900",
-        MIN_MAGNITUDE="5",
-        OUTPUT=arrows,
-    )
-    print("[demo] " + project_and_map(out, paths["dem"], offsets, areas, arrows), flush=True)
+    from demo_workflow import run_workflow
+
+    layers = run_workflow(out, qgis_process, paths)
+    print("[demo] " + project_and_map(out, layers), flush=True)
     print(f"[demo] outputs in {out}")
 
 
-def project_and_map(out: str, dem: str, offsets: str, areas: str, arrows: str) -> str:
-    """The QGIS project with every layer styled and a map PNG from QGIS's layout export."""
+def project_and_map(out: str, layers: list[tuple[str, str, str]]) -> str:
+    """The QGIS project with every output of the shipped model styled, and a map PNG with a
+    legend from QGIS's layout export."""
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     from demo_map import write_project_and_map
+    from demo_workflow import summary
     from qgis.core import QgsApplication
 
     app = QgsApplication([], False)
     app.initQgis()
-    layers = [
-        (arrows, "Displacement arrows", "arrows"),
-        (areas, "Landslide areas", "landslides"),
-        (offsets, "Displacement magnitude (m)", "displacement"),
-        (dem, "DEM (m)", "dem"),
-        (os.path.join(out, "sar_distortion.tif"), "SAR distortion classes", "distortion"),
-        (os.path.join(out, "optical_like.tif"), "Optical-like image (predicted)", "rgb"),
-    ]
-    layers = [entry for entry in layers if os.path.exists(entry[0])]
-    qgz, png = write_project_and_map(out, layers, "Geohazard demo: landslide on the Jacksboro DEM")
-    return f"QGIS project {os.path.relpath(qgz)} and map {os.path.relpath(png)}"
+    line = summary(layers)
+    qgz, png = write_project_and_map(
+        out, layers, "Geohazard: landslide event workflow on the Jacksboro DEM"
+    )
+    return f"{line}\n[demo] QGIS project {os.path.relpath(qgz)} and map {os.path.relpath(png)}"
 
 
 if __name__ == "__main__":

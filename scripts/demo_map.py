@@ -3,16 +3,16 @@ exported through QGIS's own print layout.
 
     write_project_and_map(folder, [(path, kind), ...], title)
 
-``kind`` names the style the plugin gives that output when Processing loads it: "dem"
-(hillshade), "displacement" (magnitude ramp), "distortion" (classes), "rgb", "landslides",
-"arrows". Layers are listed top first.
+``kind`` names the style the plugin gives that output when Processing loads it (a key of
+processing_provider/output_styles.py's BY_KIND): "dem" (hillshade), "displacement" (magnitude
+ramp, transparent where the ground is still), "velocity", "distortion" (classes), "rgb",
+"landslides", "arrows". Layers are listed top first; the map shows the DEM, the displacement,
+the landslide areas and the arrows, the project holds every layer.
 """
 
 from __future__ import annotations
 
 import os
-from functools import partial
-from typing import Callable
 
 from qgis.core import (
     QgsLayoutExporter,
@@ -32,23 +32,13 @@ from qgis.core import (
 )
 
 
-def _stylers() -> dict[str, Callable[[QgsMapLayer], None]]:
-    from geohazard.processing_provider.dem_styling import hillshade
-    from geohazard.processing_provider.qml_styles import apply_qml
-    from geohazard.processing_provider.sar_distortion import CLASS_COLOURS
-    from geohazard.processing_provider.sar_to_optical import rgb_style
-    from geohazard.processing_provider.styling import paletted_classes, pseudocolor
+def _style(layer: QgsMapLayer, kind: str) -> None:
+    """The style the plugin gives this kind of output when Processing loads it (the same QML
+    files and data fit: processing_provider/output_styles.py)."""
+    from geohazard.processing_provider.output_styles import BY_KIND
+    from geohazard.processing_provider.styling import apply_styles
 
-    names = {0: "undistorted", 1: "foreshortening", 2: "layover", 3: "shadow"}
-    classes = [(v, CLASS_COLOURS[v], names[v]) for v in range(4)]
-    return {
-        "distortion": partial(paletted_classes, band=1, classes=classes),
-        "rgb": rgb_style,
-        "dem": hillshade,
-        "displacement": partial(pseudocolor, band=3, ramp_name="Magma", lo=0.0),
-        "landslides": partial(apply_qml, name="landslide_areas"),
-        "arrows": partial(apply_qml, name="displacement_arrows"),
-    }
+    apply_styles(layer, BY_KIND[kind])
 
 
 def write_project_and_map(
@@ -66,7 +56,6 @@ def write_project_and_map(
     """
     project = QgsProject.instance()
     project.clear()
-    stylers = _stylers()
     loaded = []
     for path, name, kind in reversed(layers):
         is_vector = path.endswith(".gpkg")
@@ -75,10 +64,7 @@ def write_project_and_map(
         )
         if not layer.isValid():
             raise RuntimeError(f"{path} could not be loaded")
-        if kind in stylers:
-            stylers[kind](layer)
-        if kind == "displacement":
-            layer.setOpacity(0.65)  # the hillshade shows through the magnitude ramp
+        _style(layer, kind)
         project.addMapLayer(layer)
         loaded.append(layer)
     project.setCrs(loaded[0].crs())

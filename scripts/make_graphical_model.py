@@ -16,7 +16,8 @@ from __future__ import annotations
 import os
 import sys
 
-from qgis.core import (
+os.environ["QT_HASH_SEED"] = "0"  # XML attributes in a stable order: reruns give no diff
+from qgis.core import (  # noqa: E402
     QgsApplication,
     QgsProcessingModelAlgorithm,
     QgsProcessingModelChildAlgorithm,
@@ -26,11 +27,56 @@ from qgis.core import (
     QgsProcessingParameterNumber,
     QgsProcessingParameterRasterLayer,
 )
-from qgis.PyQt.QtCore import QPointF
+from qgis.PyQt.QtCore import QPointF  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(ROOT, ".venv", "qgis-plugins"))
+from geohazard.processing_provider.citations import (  # noqa: E402
+    AUTORIFT,
+    COSI_CORR,
+    ESRGAN_DEM,
+    KROPATSCH_STROBL,
+    SARDINET_DEM,
+    STUMPF_2017,
+    references_html,
+)
+
 PATH = os.path.join(ROOT, "graphical_models", "landslide_event.model3")
 DOUBLE = QgsProcessingParameterNumber.Type.Double
+# The papers and methods behind each step.
+CITATIONS = (ESRGAN_DEM, KROPATSCH_STROBL, SARDINET_DEM, COSI_CORR, AUTORIFT, STUMPF_2017)
+# What each model output holds (its name as qgis_process and processing.run take it).
+OUTPUTS = {
+    "demsr:Super-resolved DEM": (
+        "DEM x4 (elevations in metres, pixel size divided by 4), loaded as a hillshade."
+    ),
+    "distortion:SAR distortion classes": (
+        "0 undistorted, 1 foreshortening, 2 layover, 3 shadow on the super-resolved DEM "
+        "grid (Sentinel-1 IW descending geometry)."
+    ),
+    "sar2opt:Optical-like image": (
+        "RGB (0-255) predicted from the post-event SAR and the DEM: a prediction, not "
+        "an observation."
+    ),
+    "tracking:Displacement": (
+        "East, north offsets and magnitude (m), quality (peak NCC), east and north "
+        "1-sigma uncertainty (m) on the grid of window centres."
+    ),
+    "areas:Landslide areas": (
+        "Polygons of moving ground: area (m2), mean and maximum displacement (m), "
+        "azimuth (degrees clockwise from north), slope, aspect, downslope flag."
+    ),
+    "arrows:Displacement arrows": (
+        "Points with magnitude (m), azimuth (degrees clockwise from north) and "
+        "uncertainty, drawn as arrows."
+    ),
+}
+
+
+def outputs_html() -> str:
+    """The help's "Outputs" block: each output's name and what it holds, with units."""
+    rows = [f"<code>{name}</code>: {text}" for name, text in OUTPUTS.items()]
+    return "<b>Outputs</b><br>" + "<br>".join(rows)
 
 
 def _input(model: QgsProcessingModelAlgorithm, definition, x: float, y: float) -> None:  # noqa: ANN001
@@ -179,13 +225,20 @@ def build() -> QgsProcessingModelAlgorithm:
                 "landslide areas (with slope, aspect and a downslope flag from the super-resolved "
                 "DEM) and displacement arrows. Each step uses its algorithm's defaults; open the "
                 "model in the graphical modeler to change them."
+                "<br><br>" + outputs_html() + "<br><br>" + references_html(CITATIONS)
             ),
-            "DEM": "Elevations in metres, any north-up grid with a CRS.",
-            "SAR": "Sentinel-1 sigma0, band 1 VV, band 2 VH, linear or dB.",
-            "REFERENCE": "Amplitude image acquired before the event.",
-            "SECONDARY": "Amplitude image acquired after the event, on the same grid.",
-            "THRESHOLD": "Smallest displacement (m) that counts as moving ground.",
-            "MIN_AREA": "Smaller moving areas (m2) are dropped.",
+            "DEM": "<code>DEM</code>: Elevations in metres, any north-up grid with a CRS.",
+            "SAR": "<code>SAR</code>: Sentinel-1 sigma0, band 1 VV, band 2 VH, linear or dB.",
+            "REFERENCE": "<code>REFERENCE</code>: Amplitude image acquired before the event.",
+            "SECONDARY": (
+                "<code>SECONDARY</code>: Amplitude image acquired after the event, "
+                "on the same grid."
+            ),
+            "THRESHOLD": (
+                "<code>THRESHOLD</code>: Smallest displacement (m) that counts as moving ground."
+            ),
+            "MIN_AREA": "<code>MIN_AREA</code>: Smaller moving areas (m2) are dropped.",
+            "ALG_CREATOR": "Geohazard plugin",
         }
     )
     return model

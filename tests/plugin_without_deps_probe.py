@@ -57,7 +57,12 @@ report["requires"] = (
     {a.id(): list(getattr(a, "REQUIRES", ())) for a in provider.algorithms()} if provider else {}
 )
 report["menu_entries"] = [c.args[1].text() for c in iface.addPluginToMenu.call_args_list]
-report["message_bar"] = bar.messages
+report["message_bar"] = list(bar.messages)
+# Train a model… and Model manager… offer the installer instead of opening (they need torch).
+for action in plugin.actions[:2]:
+    action.trigger()
+report["training_dialog"] = plugin.training_dialog is not None
+report["offers_after_clicks"] = bar.messages[len(report["message_bar"]) :]
 # The installer the message bar's button opens: what it will install, as the user reads it.
 from geohazard.ui.installer_dialog import InstallerDialog  # noqa: E402
 from qgis.PyQt.QtGui import QTextDocument  # noqa: E402

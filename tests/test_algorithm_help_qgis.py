@@ -180,3 +180,44 @@ def test_plugin_description_promises_only_what_exists(plugin) -> None:
     description = meta["general"]["description"].lower()
     for phrase in ("offset tracking", "super-resolution", "topographic phase", "sar-to-optical"):
         assert phrase in description  # and says what does exist
+
+
+CITATION = re.compile(r"doi\.org/10\.\d{4,}/|arxiv\.org/abs/\d{4}\.\d{4,}|\(\d{4}\)")
+
+
+def _visible(definition) -> bool:  # type: ignore[no-untyped-def]
+    from geohazard.processing_provider.qgis_compat import HIDDEN
+
+    return not definition.flags() & HIDDEN
+
+
+def _help_problems(alg) -> list[str]:  # type: ignore[no-untyped-def]
+    text = alg.shortHelpString() or ""
+    problems = []
+    plain = re.sub(r"<[^>]+>", " ", text)
+    if len(plain.split()) < 80:
+        problems.append("the help is too short to say what it does")
+    lower = text.lower()
+    for d in alg.parameterDefinitions():
+        if _visible(d) and d.name() not in text and d.description().lower() not in lower:
+            problems.append(f"the parameter {d.name()} is not named")
+    for o in alg.outputDefinitions():
+        if o.name() not in text and o.description().lower() not in lower:
+            problems.append(f"the output {o.name()} is not named")
+    if "<b>References</b>" not in text:
+        problems.append("no References")
+    elif not CITATION.search(text.split("<b>References</b>", 1)[1]):
+        problems.append("no DOI, arXiv id or dated reference")
+    return problems
+
+
+def test_every_algorithm_help_says_what_it_does_names_parameters_outputs_and_cites(
+    plugin,
+) -> None:
+    """Issue 13, item 6, for every algorithm of the provider (the shipped model included): what
+    it does, each parameter (by the name qgis_process takes, or by the dialog label, which
+    carries the unit), each output, and the paper or method it implements."""
+    algorithms = _algorithms()
+    assert len(algorithms) >= 11
+    problems = {alg.id(): _help_problems(alg) for alg in algorithms}
+    assert not {k: v for k, v in problems.items() if v}

@@ -1,53 +1,34 @@
-"""The demo's QGIS project and map: styled layers in a .qgz and a PNG exported by the layout."""
+"""The demo's QGIS project and map from the SHIPPED model's outputs: the outputs of
+geohazard:landslideevent (run here through processing.run on small rasters; the README's demo
+runs it through qgis_process, tests/test_demo.py) go into a .qgz with every layer styled as the
+plugin styles it, and a PNG with a legend exported by QGIS's print layout."""
 
 from __future__ import annotations
 
 import sys
 from pathlib import Path
 
-from displacement_rasters import tilted_dem, two_lobes
 from qgis.core import QgsProcessingFeedback, QgsProject
 from qgis.PyQt.QtGui import QImage
+from test_shipped_model import ALG, _inputs
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "scripts"))
 
 
-def test_project_and_map_png(plugin, tmp_path: Path) -> None:
+def test_project_and_map_of_the_shipped_model(plugin, tmp_path: Path) -> None:
     import processing
     from demo_map import write_project_and_map
+    from demo_workflow import OUTPUTS
 
-    disp = two_lobes(tmp_path / "d.tif")
-    dem = tilted_dem(tmp_path / "dem.tif")
-    areas, arrows = str(tmp_path / "areas.gpkg"), str(tmp_path / "arrows.gpkg")
-    feedback = QgsProcessingFeedback()
+    outputs = {name: str(tmp_path / file) for name, file, _, _ in OUTPUTS}
     processing.run(
-        "geohazard:landslideareas", {"INPUT": disp, "DEM": dem, "OUTPUT": areas}, feedback=feedback
+        ALG,
+        {**_inputs(tmp_path / "in"), "THRESHOLD": 10.0, "MIN_AREA": 5000.0, **outputs},
+        feedback=QgsProcessingFeedback(),
     )
-    processing.run(
-        "geohazard:displacementarrows",
-        {"INPUT": disp, "SPACING": 100, "MIN_MAGNITUDE": 0.5, "OUTPUT": arrows},
-        feedback=feedback,
-    )
-    import numpy as np
-    import rasterio
-
-    with rasterio.open(dem) as src:
-        profile = src.profile
-    classes, rgb = str(tmp_path / "classes.tif"), str(tmp_path / "rgb.tif")
-    with rasterio.open(classes, "w", **{**profile, "dtype": "uint8", "nodata": 255}) as dst:
-        dst.write((np.arange(src.height * src.width) % 4).reshape(1, src.height, src.width))
-    with rasterio.open(rgb, "w", **{**profile, "count": 3}) as dst:
-        dst.write(np.full((3, src.height, src.width), 120, np.float32))
-    layers = [
-        (arrows, "Arrows", "arrows"),
-        (areas, "Landslide areas", "landslides"),
-        (disp, "Displacement (m)", "displacement"),
-        (dem, "DEM", "dem"),
-        (classes, "SAR distortion classes", "distortion"),
-        (rgb, "Optical-like image", "rgb"),
-    ]
-    qgz, png = write_project_and_map(str(tmp_path), layers, "Two lobes")
+    layers = [(outputs[name], layer, kind) for name, _, layer, kind in OUTPUTS]
+    qgz, png = write_project_and_map(str(tmp_path), layers, "Shipped model")
     image = QImage(png)
     assert not image.isNull() and image.width() > 1000
     # a real map: many distinct colours (hillshade greys, magma ramp, hatch, arrows)
@@ -59,19 +40,22 @@ def test_project_and_map_png(plugin, tmp_path: Path) -> None:
     project.clear()
     assert project.read(qgz)
     names = {layer.name(): layer for layer in project.mapLayers().values()}
-    assert set(names) == {
-        "Arrows",
-        "Landslide areas",
-        "Displacement (m)",
-        "DEM",
-        "SAR distortion classes",
-        "Optical-like image",
+    assert set(names) == {layer for _, _, layer, _ in OUTPUTS}
+    renderers = {name: type(layer.renderer()).__name__ for name, layer in names.items()}
+    assert renderers == {
+        "Displacement arrows": "QgsSingleSymbolRenderer",
+        "Landslide areas": "QgsSingleSymbolRenderer",
+        "Displacement magnitude (m)": "QgsSingleBandPseudoColorRenderer",
+        "Super-resolved DEM x4 (hillshade)": "QgsHillshadeRenderer",
+        "SAR distortion classes": "QgsPalettedRasterRenderer",
+        "Optical-like image (predicted)": "QgsMultiBandColorRenderer",
     }
-    assert type(names["SAR distortion classes"].renderer()).__name__ == "QgsPalettedRasterRenderer"
-    assert type(names["Optical-like image"].renderer()).__name__ == "QgsMultiBandColorRenderer"
-    assert type(names["DEM"].renderer()).__name__ == "QgsHillshadeRenderer"
-    assert type(names["Displacement (m)"].renderer()).__name__ == "QgsSingleBandPseudoColorRenderer"
     hatch = names["Landslide areas"].renderer().symbol().symbolLayers()
     assert any(type(s).__name__ == "QgsLinePatternFillSymbolLayer" for s in hatch)
+    magnitude = names["Displacement magnitude (m)"]
+    # the quality and uncertainty styles travel in the project too
+    assert len(magnitude.styleManager().styles()) == 3
+    legend = magnitude.renderer().shader().rasterShaderFunction().legendSettings()
+    assert legend.suffix() == " m" and legend.numericFormat().numberDecimalPlaces() <= 2
     assert project.layoutManager().layoutByName("Geohazard map") is not None
     project.clear()

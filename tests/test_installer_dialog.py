@@ -143,7 +143,13 @@ def test_plugin_gui_adds_menu_and_options_page(qgis_app, qgis_iface):
 
     plug = geohazard.classFactory(qgis_iface)
     plug.initGui()
-    assert [a.text() for a in plug.actions] == ["Install dependencies…", "Device settings…"]
+    assert [a.text() for a in plug.actions] == [
+        "Train a model…",
+        "Model manager…",
+        "Install dependencies…",
+        "Device settings…",
+    ]
+    assert not plug.actions[0].icon().isNull()  # the toolbar button's icon
     assert plug.options_factory is not None
     plug.unload()
     assert plug.actions == [] and plug.options_factory is None

@@ -166,3 +166,46 @@ def test_user_models_are_listed_after_bundled_and_saved_through_the_store(tmp_pa
     assert [e.source for e in store.list(TASK.name)] == ["bundled", "bundled", "user"]
     again = store.load(TASK, "my_x2", "")
     assert again.path == path and again.card == card
+
+
+def test_store_imports_exports_and_deletes_user_models_only(tmp_path: Path) -> None:
+    from geohazard.engine.tasks import all_tasks, task_named
+
+    assert list(all_tasks()) == ["dem-super-resolution", "deep-offset-tracking", "sar-to-optical"]
+    assert task_named("dem-super-resolution") is TASK
+    with pytest.raises(GeohazardError, match="Unknown model task 'dem'"):
+        task_named("dem")
+    bundled = ModelStore()
+    loaded = bundled.load(TASK, "dem_sr_x2", "")
+    source = bundled.save(
+        loaded.net, card_from_dict({**loaded.card.to_dict(), "name": "shared_x2"}), str(tmp_path)
+    )
+    os.remove(os.path.splitext(source)[0] + ".json")  # the card embedded in the file serves
+    store = ModelStore(str(tmp_path / "mine"))
+    entry = store.import_model(TASK, source)
+    assert entry.source == "user" and store.names(TASK.name)[-1] == "shared_x2"
+    assert read_card_file(str(tmp_path / "mine" / "shared_x2.json")).name == "shared_x2"
+    with pytest.raises(GeohazardError, match="already the name of one of your models"):
+        store.import_model(TASK, source)
+    exported = store.export_model(TASK.name, "shared_x2", str(tmp_path / "out"))
+    assert ModelStore().check(TASK, exported).name == "shared_x2"
+    with pytest.raises(GeohazardError, match="already exists"):
+        store.export_model(TASK.name, "shared_x2", str(tmp_path / "out"))
+    with pytest.raises(GeohazardError, match="bundled model of the plugin and cannot be deleted"):
+        store.delete_model(TASK.name, "dem_sr_x4")
+    store.delete_model(TASK.name, "shared_x2")
+    assert os.listdir(tmp_path / "mine") == [] and "shared_x2" not in store.names(TASK.name)
+    with pytest.raises(GeohazardError, match="no model named 'shared_x2'"):
+        store.delete_model(TASK.name, "shared_x2")
+
+
+def test_import_onto_a_full_disk_says_so_and_leaves_nothing(tmp_path: Path, small_disk) -> None:
+    bundled = ModelStore()
+    loaded = bundled.load(TASK, "dem_sr_x4", "")
+    source = bundled.save(
+        loaded.net, card_from_dict({**loaded.card.to_dict(), "name": "big_x4"}), str(tmp_path)
+    )
+    full = small_disk("256k")  # the weights are about 3 MB
+    with pytest.raises(GeohazardError, match="could not be copied .* disk is not full"):
+        ModelStore(full).import_model(TASK, source)
+    assert os.listdir(full) == []

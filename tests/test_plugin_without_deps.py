@@ -51,7 +51,16 @@ def test_plugin_loads_and_reports_missing_dependency(blocked, tmp_path):
             assert module in message and "not installed" in message
             assert "Install dependencies" in message
     assert report["can_execute"]["geohazard:offsettracking"][0] is False
-    assert report["menu_entries"] == ["Install dependencies…", "Device settings…"]
+    assert report["menu_entries"] == [
+        "Train a model…",
+        "Model manager…",
+        "Install dependencies…",
+        "Device settings…",
+    ]
+    # the training dialog and the model manager offer the installer instead of a traceback
+    assert report["training_dialog"] is False
+    assert len(report["offers_after_clicks"]) == 2
+    assert all("torch" in m for m in report["offers_after_clicks"])
     assert len(report["message_bar"]) == 1 and "torch" in report["message_bar"][0]
     # The message bar, the installer and the toolbox name the same missing packages.
     from geohazard.dependencies.requirements import PLUGIN_MODULES

@@ -135,3 +135,37 @@ def test_exploding_loss_stops_and_keeps_the_last_good_checkpoint(tmp_path: Path)
     cfg = LoopConfig(stages=[Stage("warm", 40)], validate_every=4, seed=1)
     good = _diverge(tmp_path, cfg, 30, 1e9, "loss exploded")
     assert good.step == 28  # checkpoints every 4 steps; step 30 exploded
+
+
+def test_on_validation_sees_the_history_after_every_validation(tmp_path: Path) -> None:
+    seen: list[list[int]] = []
+    loop = TrainingLoop(
+        Regression(),
+        CFG,
+        str(tmp_path / "run"),
+        log=lambda m: None,
+        on_validation=lambda history: seen.append([int(e["step"]) for e in history]),
+    )
+    loop.run()
+    # stage "warm" (7 steps) validates at 4 and 7, stage "fine" (6 steps) at 4 and 6
+    assert seen == [[4], [4, 7], [4, 7, 4], [4, 7, 4, 6]]
+
+
+def test_live_log_rewrites_the_csv_and_warns_once_when_it_cannot(tmp_path: Path) -> None:
+    import csv
+
+    from geohazard.engine.training.finetune import live_log
+
+    warnings: list[str] = []
+    rep = Reporter(warning=warnings.append)
+    path = tmp_path / "log.csv"
+    write = live_log(str(path), lambda h: [{"step": e["step"], "mse": e["mse"]} for e in h], rep)
+    write([{"step": 4, "mse": 0.5}])
+    write([{"step": 4, "mse": 0.5}, {"step": 8, "mse": 0.25}])
+    with open(path, newline="") as fh:
+        assert [r["step"] for r in csv.DictReader(fh)] == ["4", "8"]
+    blocked = live_log(str(tmp_path / "file.txt" / "log.csv"), lambda h: h, rep)
+    (tmp_path / "file.txt").write_text("not a folder")
+    blocked([{"step": 1}])
+    blocked([{"step": 2}])
+    assert len(warnings) == 1 and "not updated while training" in warnings[0]

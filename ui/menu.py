@@ -10,23 +10,44 @@ from typing import Any, Callable
 
 from qgis import utils
 from qgis.core import Qgis
+from qgis.PyQt.QtGui import QIcon
 from qgis.PyQt.QtWidgets import QAction, QPushButton
 
 from ..dependencies.requirements import PLUGIN_MODULES, join_names, missing_modules
+from ..icons import training_icon_path
 
 
 def _iface() -> Any:
     return utils.iface
 
 
-def add_menu(menu: str, install: Callable[[], None], settings: Callable[[], None]) -> list[Any]:
-    """Plugins > Geohazard > Install dependencies... / Device settings..."""
+def add_menu(
+    menu: str,
+    install: Callable[[], None],
+    settings: Callable[[], None],
+    train: Callable[[], None] | None = None,
+    models: Callable[[], None] | None = None,
+) -> list[Any]:
+    """Plugins > Geohazard > Train a model... / Model manager... / Install dependencies... /
+    Device settings...; the training dialog also gets a toolbar button."""
     iface = _iface()
     actions = []
-    for text, slot in (("Install dependencies…", install), ("Device settings…", settings)):
+    entries = [
+        ("Train a model…", train, training_icon_path()),
+        ("Model manager…", models, None),
+        ("Install dependencies…", install, None),
+        ("Device settings…", settings, None),
+    ]
+    for text, slot, icon in entries:
+        if slot is None:
+            continue
         action = QAction(text, iface.mainWindow())
+        if icon:
+            action.setIcon(QIcon(icon))
         action.triggered.connect(slot)
         iface.addPluginToMenu(menu, action)
+        if icon:
+            iface.addToolBarIcon(action)
         actions.append(action)
     return actions
 
@@ -35,6 +56,7 @@ def remove_menu(menu: str, actions: list[Any]) -> None:
     iface = _iface()
     for action in actions:
         iface.removePluginMenu(menu, action)
+        iface.removeToolBarIcon(action)
         action.deleteLater()
 
 

@@ -24,6 +24,7 @@ from ..progress import Reporter
 from ..training.finetune import (
     FineTuneSettings,
     check_total_steps,
+    live_log,
     prepare_run_dir,
     remove_run_dir,
     run_dir,
@@ -290,6 +291,7 @@ def finetune_dem_sr(
         rep.step(0.0, 0.95),
         device,
         rep.info,
+        live_log(settings.log_path, lambda h: hooks.log_rows(h, stages), rep),
     )
     if resuming and loop.resume():
         rep.info(f"Resumed from the checkpoint after {loop.steps_done} of {total} steps.")

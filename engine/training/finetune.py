@@ -162,6 +162,29 @@ def write_log_csv(path: str, rows: list[dict[str, Any]]) -> None:
     _atomic(path, lambda tmp: _write_csv(tmp, columns, rows))
 
 
+def live_log(
+    path: str, rows: Callable[[list[dict[str, Any]]], list[dict[str, Any]]], rep: Reporter
+) -> Callable[[list[dict[str, Any]]], None]:
+    """A :class:`TrainingLoop` ``on_validation`` callback that rewrites the CSV log after every
+    validation, so the training dialog (and the user) can follow the curves while it trains.
+
+    ``rows`` turns the loop's validation history into the log rows. A failed write warns once
+    and training goes on (the final log is written, and checked, when training ends).
+    """
+    warned = False
+
+    def write(history: list[dict[str, Any]]) -> None:
+        nonlocal warned
+        try:
+            write_log_csv(path, rows(history))
+        except GeohazardError as exc:
+            if not warned:
+                rep.warning(f"The training log is not updated while training: {exc}")
+                warned = True
+
+    return write
+
+
 def _write_csv(tmp: str, columns: list[str], rows: list[dict[str, Any]]) -> None:
     with open(tmp, "w", newline="", encoding="utf-8") as fh:
         writer = csv.DictWriter(fh, columns)

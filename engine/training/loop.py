@@ -143,8 +143,10 @@ class TrainingLoop:
         reporter: Reporter | None = None,
         device: torch.device | None = None,
         log: Callable[[str], None] = print,
+        on_validation: Callable[[list[dict[str, Any]]], None] | None = None,
     ) -> None:
         self.hooks, self.cfg, self.out_dir = hooks, config, out_dir
+        self.on_validation = on_validation
         self.rep = reporter or Reporter()
         self.rank, self.world = distributed_rank()
         self.log = log if self.rank == 0 else (lambda _msg: None)
@@ -273,6 +275,8 @@ class TrainingLoop:
             self.best = dict(entry)
             primary = self.models[self.hooks.primary]
             self.best_state = {k: v.detach().clone() for k, v in primary.state_dict().items()}
+        if self.on_validation is not None:
+            self.on_validation(self.history)
 
     def run(self) -> nn.Module:
         """Train through the remaining stages; returns the primary model at its best."""

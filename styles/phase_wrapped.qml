@@ -1,0 +1,85 @@
+<!DOCTYPE qgis PUBLIC 'http://mrcc.com/qgis.dtd' 'SYSTEM'>
+<qgis minScale="1e+08" version="3.22.16-Białowieża" styleCategories="AllStyleCategories" hasScaleBasedVisibilityFlag="0" maxScale="0">
+  <flags>
+    <Identifiable>1</Identifiable>
+    <Removable>1</Removable>
+    <Searchable>1</Searchable>
+    <Private>0</Private>
+  </flags>
+  <temporal fetchMode="0" enabled="0" mode="0">
+    <fixedRange>
+      <start></start>
+      <end></end>
+    </fixedRange>
+  </temporal>
+  <customproperties>
+    <Option type="Map">
+      <Option type="QString" name="identify/format" value="Value"/>
+    </Option>
+  </customproperties>
+  <pipe-data-defined-properties>
+    <Option type="Map">
+      <Option type="QString" name="name" value=""/>
+      <Option name="properties"/>
+      <Option type="QString" name="type" value="collection"/>
+    </Option>
+  </pipe-data-defined-properties>
+  <pipe>
+    <provider>
+      <resampling zoomedInResamplingMethod="nearestNeighbour" zoomedOutResamplingMethod="nearestNeighbour" enabled="false" maxOversampling="2"/>
+    </provider>
+    <rasterrenderer type="singlebandpseudocolor" band="2" classificationMin="-3.141592653589793" classificationMax="3.141592653589793" alphaBand="-1" opacity="1" nodataColor="">
+      <minMaxOrigin>
+        <limits>None</limits>
+        <extent>WholeRaster</extent>
+        <statAccuracy>Estimated</statAccuracy>
+        <cumulativeCutLower>0.02</cumulativeCutLower>
+        <cumulativeCutUpper>0.98</cumulativeCutUpper>
+        <stdDevFactor>2</stdDevFactor>
+      </minMaxOrigin>
+      <rastershader>
+        <colorrampshader clip="0" minimumValue="-3.1415926535897931" maximumValue="3.1415926535897931" colorRampType="INTERPOLATED" classificationMode="1" labelPrecision="6">
+          <colorramp type="gradient" name="[source]">
+            <Option type="Map">
+              <Option type="QString" name="color1" value="255,0,0,255"/>
+              <Option type="QString" name="color2" value="255,0,0,255"/>
+              <Option type="QString" name="discrete" value="0"/>
+              <Option type="QString" name="rampType" value="gradient"/>
+              <Option type="QString" name="stops" value="0.166667;255,255,0,255:0.333333;0,255,0,255:0.5;0,255,255,255:0.666667;0,0,255,255:0.833333;255,0,255,255"/>
+            </Option>
+            <prop k="color1" v="255,0,0,255"/>
+            <prop k="color2" v="255,0,0,255"/>
+            <prop k="discrete" v="0"/>
+            <prop k="rampType" v="gradient"/>
+            <prop k="stops" v="0.166667;255,255,0,255:0.333333;0,255,0,255:0.5;0,255,255,255:0.666667;0,0,255,255:0.833333;255,0,255,255"/>
+          </colorramp>
+          <item alpha="255" value="-3.141592653589793" color="#ff0000" label="-3.14 rad"/>
+          <item alpha="255" value="-2.094395102393196" color="#ffff00" label="-2.09 rad"/>
+          <item alpha="255" value="-1.047197551196598" color="#00ff00" label="-1.05 rad"/>
+          <item alpha="255" value="0" color="#00ffff" label="0.00 rad"/>
+          <item alpha="255" value="1.047197551196597" color="#0000ff" label="1.05 rad"/>
+          <item alpha="255" value="2.094395102393196" color="#ff00ff" label="2.09 rad"/>
+          <item alpha="255" value="3.141592653589793" color="#ff0000" label="3.14 rad"/>
+          <rampLegendSettings suffix=" rad" prefix="" useContinuousLegend="0" minimumLabel="" orientation="2" maximumLabel="" direction="0">
+            <numericFormat id="basic">
+              <Option type="Map">
+                <Option type="QChar" name="decimal_separator" value=""/>
+                <Option type="int" name="decimals" value="2"/>
+                <Option type="int" name="rounding_type" value="0"/>
+                <Option type="bool" name="show_plus" value="false"/>
+                <Option type="bool" name="show_thousand_separator" value="true"/>
+                <Option type="bool" name="show_trailing_zeros" value="true"/>
+                <Option type="QChar" name="thousand_separator" value=""/>
+              </Option>
+            </numericFormat>
+          </rampLegendSettings>
+        </colorrampshader>
+      </rastershader>
+    </rasterrenderer>
+    <brightnesscontrast brightness="0" contrast="0" gamma="1"/>
+    <huesaturation saturation="0" colorizeGreen="128" colorizeBlue="128" colorizeStrength="100" colorizeRed="255" invertColors="0" grayscaleMode="0" colorizeOn="0"/>
+    <rasterresampler zoomedInResampler="bilinear" maxOversampling="2" zoomedOutResampler="bilinear"/>
+    <resamplingStage>resamplingFilter</resamplingStage>
+  </pipe>
+  <blendMode>0</blendMode>
+</qgis>
