@@ -58,6 +58,8 @@ class HeldOut:
         baseline: the strongest classical method compared with.
         model_beats_baseline: stated plainly, so a model that loses says so.
         notes: anything a user must know to read the numbers.
+        by_area: optional rows, one per held-out area (and degradation), each a mapping with
+            the area's description and ``metrics`` grouped by method like ``metrics``.
     """
 
     data: str
@@ -65,6 +67,7 @@ class HeldOut:
     baseline: str
     model_beats_baseline: bool
     notes: str = ""
+    by_area: tuple[dict[str, Any], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -173,12 +176,21 @@ def card_from_dict(d: Any, source: str = "") -> ModelCard:
         metrics = _get(held, "metrics", dict, where)
         if not all(isinstance(v, dict) for v in metrics.values()):
             raise _fail(where, "has held-out metrics that are not grouped by method.")
+        by_area = held.get("by_area") or []
+        if not isinstance(by_area, (list, tuple)) or not all(
+            isinstance(r, dict)
+            and isinstance(r.get("metrics"), dict)
+            and all(isinstance(v, dict) for v in r["metrics"].values())
+            for r in by_area
+        ):
+            raise _fail(where, "has held-out rows by area that are not grouped by method.")
         held_out = HeldOut(
             data=str(_get(held, "data", str, where)),
             metrics=metrics,
             baseline=str(_get(held, "baseline", str, where)),
             model_beats_baseline=bool(_get(held, "model_beats_baseline", bool, where)),
             notes=str(held.get("notes", "")),
+            by_area=tuple(by_area),
         )
     version = _int_in(d, "card_version", 1, CARD_VERSION, where, default=CARD_VERSION)
     return ModelCard(

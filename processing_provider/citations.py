@@ -77,6 +77,25 @@ COSI_CORR = Citation(
     doi="10.1109/TGRS.2006.888937",
     used_for="sub-pixel correlation for ground deformation; east/north sign convention",
 )
+SCARANO_2002 = Citation(
+    "Scarano, F.",
+    2002,
+    "Iterative image deformation methods in PIV",
+    "Measurement Science and Technology 13(1), R1-R19",
+    doi="10.1088/0957-0233/13/1/201",
+    used_for="window deformation passes (as in OpenPIV's multi-pass): sub-pixel offsets without "
+    "pixel locking, following motion that varies within a window",
+)
+GARDNER_2018 = Citation(
+    "Gardner, A. S., Moholdt, G., Scambos, T., Fahnstock, M., Ligtenberg, S., van den Broeke, M., "
+    "Nilsson, J.",
+    2018,
+    "Increased West Antarctic and unchanged East Antarctic ice discharge over the last 7 years",
+    "The Cryosphere 12, 521-547",
+    doi="10.5194/tc-12-521-2018",
+    used_for="ITS_LIVE surface velocities from repeat images in m/yr, their error judged on "
+    "stable ground",
+)
 ESRGAN = Citation(
     "Wang, X., Yu, K., Wu, S., Gu, J., Liu, Y., Dong, C., Qiao, Y., Loy, C. C.",
     2018,

@@ -12,7 +12,7 @@ from qgis.core import (
     QgsProcessingParameterRasterLayer,
 )
 
-from ..engine.tasks.dem_superres import SCALES
+from ..engine.tasks.dem_superres import SCALES, SPLINE
 from ..engine.tasks.dem_superres import TASK as DEM_SR_TASK
 from .citations import ESRGAN, ESRGAN_DEM
 from .model_algorithm import ModelAlgorithm
@@ -24,10 +24,15 @@ HELP = """Sharpens a DEM (e.g. a 30 or 90 m SRTM) by a factor of 2 or 4 with a \
 residual-in-residual dense network (ESRGAN generator) trained in two stages: natural grayscale \
 images, then DEMs. \
 The bundled models learned from 3 arc-second (about 90 m) ridge-and-valley terrain and simulated \
-fractal terrain; on other landscapes or resolutions, check them with "Evaluate DEM" where a \
-reference exists, or fine-tune on your own DEMs. Like bicubic interpolation, whose correction \
-they predict, they leave a faint texture with the period of the scale factor in hillshades of \
-very smooth (oversampled) DEMs, weaker than bicubic's.
+fractal terrain. Their model cards compare them, on DEMs of other regions never used in training, \
+with the cubic spline with back-projection (MODEL=spline below): both scales are better in \
+elevation and slope error on hills, mountains and 1 m farmland (by 0.7% to 10%), but not on a \
+30 m city DEM (Rome; 1-3% worse) nor, at x2, on a gentle coast; on very smooth \
+(oversampled) DEMs the spline is better than both. Check them with "Evaluate DEM" where \
+a reference exists (its low-resolution input adds the spline to the comparison), or fine-tune \
+on your own DEMs. Like bicubic interpolation, whose correction they predict, they leave a faint \
+texture with the period of the scale factor in hillshades of very smooth DEMs, weaker than \
+bicubic's; the spline's is weaker still (docs/dem_super_resolution.md).
 
 <b>Input DEM</b>: one band of elevations in metres, in any CRS (projected or geographic). \
 Nodata holes stay nodata in the output and do not drag nearby elevations down.
@@ -39,7 +44,11 @@ divided by the scale; float32 metres.
 of a bundled model or of one of your own (kept in the QGIS profile's geohazard/models folder, \
 where training writes), or the path to a .safetensors weights file with its JSON model card beside \
 it (for instance one fine-tuned on your own DEMs). A model trained for x2 cannot run at x4. \
-Pickle-based weights (.pth, .pt) are refused because loading them can run code.
+Pickle-based weights (.pth, .pt) are refused because loading them can run code. \
+"spline" (a reserved name) runs no network: a cubic spline whose every output block of \
+SCALE x SCALE pixels averages exactly to its input pixel (spline with back-projection), the \
+strongest classical method we measured, clearly better than gdalwarp -r cubic and free of \
+texture in hillshades; compare it with a model on your own DEM with "Evaluate DEM".
 
 <b>Tile size</b> and <b>overlap</b> (input pixels, advanced): the DEM is processed in \
 overlapping tiles of this size, blended so that no seam shows, so a raster of any size runs in \
@@ -51,7 +60,8 @@ time on the CPU and four on a GPU. <b>Device</b>: auto uses a CUDA GPU when avai
 CPU; mixed precision (bf16/fp16) is switched on in Plugins > Geohazard > Device settings.
 
 The bundled models were trained on offline data only; their model cards (models/*.json) give \
-their accuracy on a held-out real DEM against bicubic and nearest-neighbour interpolation."""
+their accuracy on held-out real DEMs of several terrain kinds against the spline with \
+back-projection, GDAL cubic and nearest-neighbour interpolation."""
 
 
 class DemSuperResolutionAlgorithm(ModelAlgorithm):
@@ -84,6 +94,10 @@ class DemSuperResolutionAlgorithm(ModelAlgorithm):
     INPUT = "INPUT"
     SCALE = "SCALE"
     OUTPUT = "OUTPUT"
+
+    def model_names(self) -> list[str]:
+        """The task's models, then the classical ``spline`` method (a reserved name)."""
+        return [*super().model_names(), SPLINE]
 
     def initAlgorithm(self, config: Any = None) -> None:  # noqa: N802 (QGIS API name)
         self.addParameter(

@@ -30,7 +30,17 @@ pixel size in metres; degrees of latitude/longitude converted at the grid's lati
 Outputs: the difference raster DEM - reference (m), styled with a diverging ramp centred on zero \
 and stretched over the 2nd-98th percentiles of the differences (so a few spikes do not wash it \
 out), and an HTML report with the metrics and the histogram of differences with a fitted normal \
-curve. The metrics are those the DEM super-resolution paper reports."""
+curve. The metrics are those the DEM super-resolution paper reports.
+
+<b>Low-resolution DEM</b> (optional): the DEM the evaluated one was made from (for instance the \
+input of "DEM super-resolution"), on the reference's CRS with pixels a whole number of times \
+larger. When given, the same metrics are computed for three classical upsamplings of it onto the \
+reference grid, so you can see whether the evaluated DEM is worth more than they are: cubic \
+spline with back-projection (every block of output pixels averages to its low-resolution \
+pixel; the "spline" method of DEM super-resolution), GDAL cubic convolution (gdalwarp -r cubic) \
+and nearest neighbour. They are listed in the log and the report, and returned as \
+SPLINE_RMSE, SPLINE_SLOPE_RMSE, CUBIC_RMSE, CUBIC_SLOPE_RMSE, NEAREST_RMSE and \
+NEAREST_SLOPE_RMSE (m and degrees)."""
 
 
 class EvaluateDemAlgorithm(GeohazardAlgorithm):
@@ -60,7 +70,13 @@ class EvaluateDemAlgorithm(GeohazardAlgorithm):
     REFERENCE = "REFERENCE"
     OUTPUT = "OUTPUT"
     REPORT = "REPORT"
+    LOW_RESOLUTION = "LOW_RESOLUTION"
     METRICS = ("PSNR", "SSIM", "RMSE", "MAE", "BIAS", "SLOPE_RMSE")
+    BASELINE_OUTPUTS = {
+        "spline_bp": ("SPLINE_RMSE", "SPLINE_SLOPE_RMSE", "spline with back-projection"),
+        "gdal_cubic": ("CUBIC_RMSE", "CUBIC_SLOPE_RMSE", "GDAL cubic"),
+        "nearest": ("NEAREST_RMSE", "NEAREST_SLOPE_RMSE", "nearest neighbour"),
+    }
     REQUIRES = ("numpy", "rasterio", "scipy")
     MEMORY_ADVICE = "clip both DEMs to the area of interest"
 
@@ -85,6 +101,13 @@ class EvaluateDemAlgorithm(GeohazardAlgorithm):
                 createByDefault=True,
             )
         )
+        self.addParameter(
+            QgsProcessingParameterRasterLayer(
+                self.LOW_RESOLUTION,
+                self.tr("Low-resolution DEM it was made from (adds the classical baselines)"),
+                optional=True,
+            )
+        )
         labels = {
             "PSNR": "PSNR (dB)",
             "SSIM": "SSIM",
@@ -95,17 +118,33 @@ class EvaluateDemAlgorithm(GeohazardAlgorithm):
         }
         for key in self.METRICS:
             self.addOutput(QgsProcessingOutputNumber(key, self.tr(labels[key])))
+        for rmse, slope, name in self.BASELINE_OUTPUTS.values():
+            self.addOutput(
+                QgsProcessingOutputNumber(
+                    rmse, self.tr("Elevation RMSE of {name} (m)").format(name=name)
+                )
+            )
+            self.addOutput(
+                QgsProcessingOutputNumber(
+                    slope, self.tr("Slope RMSE of {name} (degrees)").format(name=name)
+                )
+            )
 
     def process(
         self, parameters: dict, context: QgsProcessingContext, feedback: QgsProcessingFeedback
     ) -> dict[str, Any]:
-        from ..engine.dem_evaluation import evaluate_dem
+        from ..engine.dem_baselines import evaluate_dem_with_baselines, format_baselines
 
         dem = self.raster_file(parameters, self.INPUT, context)
         reference = self.raster_file(parameters, self.REFERENCE, context)
+        low = None
+        if self.parameterAsRasterLayer(parameters, self.LOW_RESOLUTION, context) is not None:
+            low = self.raster_file(parameters, self.LOW_RESOLUTION, context)
         output = self.parameterAsOutputLayer(parameters, self.OUTPUT, context)
         report = self.parameterAsFileOutput(parameters, self.REPORT, context) or None
-        m = evaluate_dem(dem, reference, output, report, self.reporter(feedback))
+        m, baselines = evaluate_dem_with_baselines(
+            dem, reference, low, output, report, self.reporter(feedback)
+        )
 
         def shown(value: float, fmt: str) -> str:
             return "undefined" if math.isnan(value) else format(value, fmt)
@@ -123,6 +162,12 @@ class EvaluateDemAlgorithm(GeohazardAlgorithm):
         )
         values = (m.psnr_db, m.ssim, m.rmse_m, m.mae_m, m.bias_m, m.slope_rmse_deg)
         results = {self.OUTPUT: output, **dict(zip(self.METRICS, values))}
+        if baselines:
+            for line in format_baselines(m, baselines):
+                feedback.pushInfo(line)
+            for key, (rmse, slope, _name) in self.BASELINE_OUTPUTS.items():
+                results[rmse] = baselines[key].rmse_m
+                results[slope] = baselines[key].slope_rmse_deg
         if report:
             results[self.REPORT] = report
         return results

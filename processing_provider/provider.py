@@ -19,7 +19,9 @@ class GeohazardProvider(QgsProcessingProvider):
         from .sar_distortion import SarDistortionAlgorithm
         from .sar_to_optical import SarToOpticalAlgorithm
         from .topographic_phase import TopographicPhaseAlgorithm
+        from .train_deep_offset_tracking import TrainDeepOffsetTrackingAlgorithm
         from .train_dem_super_resolution import TrainDemSuperResolutionAlgorithm
+        from .train_sar_to_optical import TrainSarToOpticalAlgorithm
 
         for alg in (
             OffsetTrackingAlgorithm(),
@@ -32,6 +34,8 @@ class GeohazardProvider(QgsProcessingProvider):
             LandslideAreasAlgorithm(),
             DisplacementArrowsAlgorithm(),
             TrainDemSuperResolutionAlgorithm(),
+            TrainDeepOffsetTrackingAlgorithm(),
+            TrainSarToOpticalAlgorithm(),
         ):
             self.addAlgorithm(alg)
         from .shipped_models import shipped_models

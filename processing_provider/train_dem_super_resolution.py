@@ -49,9 +49,13 @@ and W_ADVERSARIAL 0.005 (ESRGAN's adversarial weight), ELEVATION_BINS 8 (patches
 from 8 bands of elevation, the paper's oversampling of high terrain).
 
 <b>Output model</b>: its name; the weights and card go to your models folder (QGIS profile, \
-geohazard/models) and the model appears by that name in "DEM super-resolution". <b>Log</b>: a \
-CSV of the losses per step and the validation metrics per epoch. <b>Curves</b>: a PNG of the \
-training loss and the validation RMSE, with bicubic and the base model as lines.
+geohazard/models) and the model appears by that name in "DEM super-resolution". An existing \
+model of that name is only replaced when <b>Overwrite</b> is ticked. <b>Log</b>: a CSV of the \
+losses per step and the validation metrics per epoch (columns step, epoch, stage, loss, ...; \
+validation columns start with val_, the first, val_rmse_m, is the elevation RMSE in m; the \
+row of step 0, stage "base model", is the base model on the same validation blocks). \
+<b>Curves</b>: a PNG of the training loss and the validation RMSE, with bicubic and the base \
+model as lines.
 
 Cancel keeps a checkpoint: run again with the same output model name, data and values to resume \
 where it stopped. A NaN or exploding loss stops training with a message; the last good \
@@ -81,6 +85,8 @@ class TrainDemSuperResolutionAlgorithm(TrainingAlgorithm):
     )
     CITATIONS = (ESRGAN_DEM, ESRGAN)
     HELP_ANCHOR = "dem-super-resolution-geohazarddemsuperresolution-evaluatedem-topographicphase"
+
+    PRIMARY_LOG_COLUMN = "val_rmse_m"
 
     INPUT = "INPUT"
     FOLDER = "FOLDER"

@@ -16,6 +16,7 @@ from qgis.core import (
     QgsProcessingOutputFile,
     QgsProcessingOutputNumber,
     QgsProcessingOutputString,
+    QgsProcessingParameterBoolean,
     QgsProcessingParameterFileDestination,
     QgsProcessingParameterNumber,
     QgsProcessingParameterString,
@@ -41,6 +42,10 @@ class TrainingAlgorithm(ModelAlgorithm):
     CURVES = "CURVES"
     MODEL_PATH = "MODEL_PATH"
     SEED = "SEED"
+    OVERWRITE = "OVERWRITE"
+    LOG_METRIC = "LOG_METRIC"
+    # The log's primary validation column (first ``val_*`` column; lower is better).
+    PRIMARY_LOG_COLUMN = "val_loss"
 
     DEFAULT_EPOCHS = 5
     DEFAULT_BATCH = 16
@@ -108,6 +113,13 @@ class TrainingAlgorithm(ModelAlgorithm):
             )
         )
         self.addParameter(
+            QgsProcessingParameterBoolean(
+                self.OVERWRITE,
+                self.tr("Replace an existing user model of that name"),
+                False,
+            )
+        )
+        self.addParameter(
             set_advanced(
                 QgsProcessingParameterNumber(
                     self.SEED, self.tr("Random seed"), INTEGER, 0, minValue=0, maxValue=2**31 - 1
@@ -128,6 +140,11 @@ class TrainingAlgorithm(ModelAlgorithm):
         self.addOutput(QgsProcessingOutputString(self.OUTPUT_MODEL, self.tr("Model name")))
         self.addOutput(QgsProcessingOutputFile(self.MODEL_PATH, self.tr("Model weights")))
         self.addOutput(QgsProcessingOutputNumber("STEPS", self.tr("Optimiser steps")))
+        self.addOutput(
+            QgsProcessingOutputString(
+                self.LOG_METRIC, self.tr("Primary validation column of the log (lower is better)")
+            )
+        )
 
     def finetune_settings(
         self, parameters: dict, context: QgsProcessingContext, feedback: QgsProcessingFeedback
@@ -149,6 +166,7 @@ class TrainingAlgorithm(ModelAlgorithm):
             log_path=self.file_output(parameters, self.LOG, context),
             curves_path=self.file_output(parameters, self.CURVES, context),
             seed=self.parameterAsInt(parameters, self.SEED, context),
+            overwrite=self.parameterAsBoolean(parameters, self.OVERWRITE, context),
         )
 
     def file_output(self, parameters: dict, name: str, context: QgsProcessingContext) -> str:
@@ -170,6 +188,7 @@ class TrainingAlgorithm(ModelAlgorithm):
             self.OUTPUT_MODEL: summary["model"],
             self.MODEL_PATH: summary["path"],
             "STEPS": summary["steps"],
+            self.LOG_METRIC: summary.get("metric", self.PRIMARY_LOG_COLUMN),
         }
         if settings.log_path:
             results[self.LOG] = settings.log_path

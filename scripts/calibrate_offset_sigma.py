@@ -50,9 +50,9 @@ def main() -> None:
     )
     if args.fit:
         best = None
-        for k in (0.6, 0.8, 1.0, 1.2, 1.5):
-            for a in (0.75, 1.0, 1.25, 1.5, 2.0):
-                for f in (0.0, 0.005, 0.01):
+        for k in (0.4, 0.5, 0.6, 0.7, 0.8, 1.0, 1.2, 1.5):
+            for a in (1.0, 1.5, 2.0, 2.5, 3.0, 4.0):
+                for f in (0.0, 0.005, 0.01, 0.02):
                     cov = coverage(runs, k, a, f)
                     score = max(abs(c - 0.94) for c in cov)
                     if best is None or score < best[0]:

@@ -70,6 +70,8 @@ def test_toolbox_search_finds_algorithms_by_tag(plugin, search, expected) -> Non
                 "doi.org/10.1016/j.rse.2024.114577",
                 "doi.org/10.3390/rs13040749",
                 "doi.org/10.1109/TGRS.2006.888937",
+                "doi.org/10.1088/0957-0233/13/1/201",
+                "doi.org/10.5194/tc-12-521-2018",
                 "Kim, J., Jung, H.-S., Lu, Z. (2025)",
                 "Remote Sensing of Environment 318, 114577",
             ],

@@ -77,7 +77,7 @@ def test_algorithms_registered_with_contract_parameters(plugin) -> None:
     reg = QgsApplication.processingRegistry()
     expected = {
         SR: ["INPUT", "SCALE", "MODEL", "TILE_SIZE", "OVERLAP", "BATCH", "DEVICE", "OUTPUT"],
-        EVAL: ["INPUT", "REFERENCE", "OUTPUT", "REPORT"],
+        EVAL: ["INPUT", "REFERENCE", "OUTPUT", "REPORT", "LOW_RESOLUTION"],
         PHASE: [
             "INPUT",
             "BASELINE",

@@ -215,6 +215,7 @@ def test_training_script_writes_weights_and_card(tmp_path: Path) -> None:
             "1",
             "--batch-size",
             "2",
+            "--no-real-data",
         ],
         capture_output=True,
         text=True,
@@ -223,7 +224,10 @@ def test_training_script_writes_weights_and_card(tmp_path: Path) -> None:
     assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
     card = json.loads((tmp_path / "models" / "dem_sr_x2.json").read_text())
     assert card["scale"] == 2 and card["architecture"]["type"] == "RRDBNet"
-    assert set(card["held_out"]["metrics"]) == {"model", "bicubic", "nearest"}
+    assert set(card["held_out"]["metrics"]) == {"model", "spline_bp", "gdal_cubic", "nearest"}
+    assert card["held_out"]["baseline"] == "spline_bp"
+    rows = card["held_out"]["by_area"]
+    assert [r["degradation"] for r in rows] == ["block mean", "sensor blur"]
     assert (tmp_path / "run" / "checkpoint.safetensors").exists() and (
         tmp_path / "run" / "train.log"
     ).exists()
@@ -262,6 +266,7 @@ def test_training_runs_distributed_under_torchrun(tmp_path: Path) -> None:
             "2",
             "--batch-size",
             "2",
+            "--no-real-data",
         ],
         capture_output=True,
         text=True,
@@ -271,4 +276,4 @@ def test_training_runs_distributed_under_torchrun(tmp_path: Path) -> None:
     card = json.loads((tmp_path / "models" / "dem_sr_x2.json").read_text())
     assert card["training"]["device"].startswith("cpu, 2 process(es)")
     log = (tmp_path / "run" / "train.log").read_text()
-    assert log.count("held-out test metrics") == 1, "only rank 0 logs and writes"
+    assert log.count("wrote dem_sr_x2") == 1, "only rank 0 logs and writes"

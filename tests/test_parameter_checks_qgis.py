@@ -140,6 +140,8 @@ def test_qgis_process_refuses_nan_baseline(plugin, dem, tmp_path):
         "sartooptical",
         "deepoffsettracking",
         "traindemsuperresolution",
+        "traindeepoffsettracking",
+        "trainsartooptical",
         "landslideareas",
         "displacementarrows",
     ),

@@ -10,6 +10,11 @@ both off by default so the paper-size network is the plain ESRGAN generator:
   not change the prediction, per-tile normalisation is exact, and overlapping tiles agree.
 - ``back_projection``: the output is corrected so that each ``scale x scale`` block averages
   exactly to its low-resolution pixel.
+- ``spline_skip``: the network predicts a residual added to the back-projected cubic spline
+  (:mod:`.spline_bp`) instead of bicubic; with ``back_projection`` the correction of the block
+  means is itself a back-projected spline (smooth), not a nearest-neighbour step, so neither the
+  skip nor the correction adds texture with the period of the scale. The last convolution starts
+  at zero, so an untrained network is exactly the spline.
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from .registry import register_arch
+from .spline_bp import SplineBackProjection
 
 
 class ResidualDenseBlock(nn.Module):
@@ -94,6 +100,8 @@ class RRDBNet(nn.Module):
         cubic_skip: add bicubic upsampling of the input to the output. Default False.
         affine_equivariant: bias-free, zero-mean first kernels (see module doc). Default False.
         back_projection: make each output block average to its input pixel. Default False.
+        spline_skip: add the back-projected cubic spline instead of bicubic (excludes
+            ``cubic_skip``). Default False.
     """
 
     def __init__(
@@ -108,12 +116,17 @@ class RRDBNet(nn.Module):
         cubic_skip: bool = False,
         affine_equivariant: bool = False,
         back_projection: bool = False,
+        spline_skip: bool = False,
     ) -> None:
         super().__init__()
         if scale not in (2, 4):
             raise ValueError(f"scale must be 2 or 4, got {scale}")
-        if (cubic_skip or back_projection) and num_in_ch != num_out_ch:
-            raise ValueError("cubic_skip and back_projection need num_in_ch == num_out_ch")
+        if (cubic_skip or back_projection or spline_skip) and num_in_ch != num_out_ch:
+            raise ValueError(
+                "cubic_skip, spline_skip and back_projection need num_in_ch == num_out_ch"
+            )
+        if cubic_skip and spline_skip:
+            raise ValueError("choose one of cubic_skip and spline_skip")
         bias = not affine_equivariant
         self.scale = scale
         self.cubic_skip = cubic_skip
@@ -131,6 +144,12 @@ class RRDBNet(nn.Module):
         self.conv_hr = nn.Conv2d(num_feat, num_feat, 3, 1, 1, bias=bias)
         self.conv_last = nn.Conv2d(num_feat, num_out_ch, 3, 1, 1, bias=bias)
         self.lrelu = nn.LeakyReLU(0.2, inplace=True)
+        self.spline_skip = spline_skip
+        self.spline = SplineBackProjection(scale) if spline_skip else None
+        if spline_skip:
+            nn.init.zeros_(self.conv_last.weight)
+            if self.conv_last.bias is not None:
+                nn.init.zeros_(self.conv_last.bias)
 
     def _first(self, x: torch.Tensor) -> torch.Tensor:
         weight = self.conv_first.weight
@@ -169,6 +188,11 @@ class RRDBNet(nn.Module):
             out = out + F.interpolate(
                 x, scale_factor=self.scale, mode="bicubic", align_corners=False
             )
+        if self.spline is not None:
+            out = out + self.spline(x)
+            if self.back_projection:
+                return out + self.spline(x - F.avg_pool2d(out, self.scale))
+            return out
         if self.back_projection:
             error = x - F.avg_pool2d(out, self.scale)
             out = out + F.interpolate(error, scale_factor=self.scale, mode="nearest")

@@ -183,9 +183,13 @@ class DeepOffsetHooks(TrainingHooks):
     def schedulers(
         self, stage: str, optimizers: dict[str, torch.optim.Optimizer], steps: int
     ) -> list[torch.optim.lr_scheduler.LRScheduler]:
+        # 5% warm-up; on short runs (fine-tuning a few epochs) at least 1.5 steps, because
+        # torch's one-cycle divides by the warm-up's length (20 steps at 5% divided by zero)
+        total = max(steps, 4)
+        pct = min(max(0.05, 1.5 / total), 0.5)
         return [
             torch.optim.lr_scheduler.OneCycleLR(
-                optimizers["model"], self.cfg.lr, total_steps=max(steps, 2), pct_start=0.05
+                optimizers["model"], self.cfg.lr, total_steps=total, pct_start=pct
             )
         ]
 

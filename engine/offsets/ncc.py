@@ -114,7 +114,7 @@ def ncc_surface(
     return torch.where(denom > eps, corr / denom.clamp_min(1e-30), torch.zeros_like(corr))
 
 
-def _gaussian_or_parabolic(cm: torch.Tensor, c0: torch.Tensor, cp: torch.Tensor) -> torch.Tensor:
+def gaussian_or_parabolic(cm: torch.Tensor, c0: torch.Tensor, cp: torch.Tensor) -> torch.Tensor:
     """Sub-pixel vertex of three samples at -1, 0, +1: Gaussian fit, parabolic where log fails."""
     positive = (cm > 0) & (c0 > 0) & (cp > 0)
     lm, l0, lp = (torch.log(v.clamp_min(1e-12)) for v in (cm, c0, cp))
@@ -146,8 +146,8 @@ def peak_offsets(surface: torch.Tensor, window: int = 0) -> PeakResult:
     ixc = ix.clamp(1, lags - 2)
     b = torch.arange(n, device=surface.device)
     c0 = surface[b, iyc, ixc]
-    dy = _gaussian_or_parabolic(surface[b, iyc - 1, ixc], c0, surface[b, iyc + 1, ixc])
-    dx = _gaussian_or_parabolic(surface[b, iyc, ixc - 1], c0, surface[b, iyc, ixc + 1])
+    dy = gaussian_or_parabolic(surface[b, iyc - 1, ixc], c0, surface[b, iyc + 1, ixc])
+    dx = gaussian_or_parabolic(surface[b, iyc, ixc - 1], c0, surface[b, iyc, ixc + 1])
     offy = (iy - s).to(surface.dtype) + torch.where(inner, dy, torch.zeros_like(dy))
     offx = (ix - s).to(surface.dtype) + torch.where(inner, dx, torch.zeros_like(dx))
     noise = surface.reshape(n, -1).std(dim=1)

@@ -12,6 +12,8 @@ import torch
 from ..parallel import batch_workers, run_batches
 from ..progress import Reporter
 from ..raster_io import BandReader, Grid
+from .deform import PASSES as DEFORM_PASSES
+from .deform import refine_strip, spline_coefficients
 from .pixel_offsets import PixelOffsets
 from .strip_jobs import strip_jobs
 from .strip_preparation import PreparedStrip, prepare_strip
@@ -31,6 +33,7 @@ def correlate(
     strip_pixels: int = 8_000_000,
     prefilter: str = "none",
     prior: tuple[np.ndarray, np.ndarray] | None = None,
+    passes: int = DEFORM_PASSES,
 ) -> PixelOffsets:
     """Pixel offsets for every window size on one centre grid, reading strips of rows.
 
@@ -38,7 +41,8 @@ def correlate(
     and below); two strips are in memory at a time (about 0.5 GB at the default, whatever the
     raster's size). ``chunk`` bounds the windows of one correlation job. ``prefilter`` is
     applied to both strips; ``prior`` gives whole-pixel (rows, columns) shifts on the centre
-    grid around which each window searches.
+    grid around which each window searches. ``passes``: window-deformation passes after the
+    first correlation (deform.py; 0 keeps the first pass's 3-point fits).
     """
     grid = CentreGrid.for_image(image.height, image.width, sizes[0], step, search)
     out = PixelOffsets(grid, sizes)
@@ -52,7 +56,8 @@ def correlate(
         )
         for size in sizes
     }
-    total = sum((r[1] - r[0]) * (c[1] - c[0]) for r, c in ranges.values())
+    # every window is visited by the correlation and each deformation pass
+    total = (1 + passes) * sum((r[1] - r[0]) * (c[1] - c[0]) for r, c in ranges.values())
     done = [0]
     reach = sizes[-1] // 2 + search
     if prior is not None:
@@ -67,9 +72,9 @@ def correlate(
         rows = {s: (max(i0, ranges[s][0][0]), min(i1, ranges[s][0][1])) for s in sizes}
         strips.append((top, bottom, rows))
 
-    def prepare(k: int) -> PreparedStrip:
+    def prepare(k: int, energies: bool = True) -> PreparedStrip:
         top, bottom, rows = strips[k]
-        wanted = tuple(s for s in sizes if rows[s][1] > rows[s][0])
+        wanted = tuple(s for s in sizes if rows[s][1] > rows[s][0]) if energies else ()
         return prepare_strip(
             ref_reader, sec_reader, top, bottom, image.width, wanted, prefilter, device
         )
@@ -83,6 +88,7 @@ def correlate(
         ThreadPoolExecutor(max_workers=1, thread_name_prefix="geohazard-read") as reader,
     ):
         pending: Future[PreparedStrip] | None = reader.submit(prepare, 0) if strips else None
+        kept: PreparedStrip | None = None
         try:
             for k in range(len(strips)):
                 reporter.check_cancel()  # before waiting for a strip, which can take seconds
@@ -98,8 +104,36 @@ def correlate(
                         strip, strips[k][2][size], grid, size, ranges[size][1], chunk, out, prior
                     )
                 run_batches(jobs, pool, reporter, on_done)
+                kept = strip if len(strips) == 1 else None  # kept for the deformation passes
                 del strip, jobs
         finally:
             if pending is not None:
                 pending.cancel()
+        # window deformation (deform.py): each pass deforms every strip by the whole field found
+        # before it (strips read again when there are several), so strips do not change results
+        coeffs = None
+        for _ in range(passes):
+            before = {size: (out.dy[size].copy(), out.dx[size].copy()) for size in sizes}
+            for k in range(len(strips)):
+                reporter.check_cancel()
+                strip = kept if kept is not None else prepare(k, energies=False)
+                if coeffs is None or kept is None:
+                    coeffs = spline_coefficients(strip.sec)
+                for size in sizes:
+                    refine_strip(
+                        strip.ref,
+                        coeffs,
+                        strip.top,
+                        strips[k][2][size],
+                        ranges[size][1],
+                        grid,
+                        size,
+                        chunk,
+                        out,
+                        before[size],
+                        ranges[size][0],
+                        pool,
+                        reporter,
+                        on_done,
+                    )
     return out

@@ -150,6 +150,7 @@ def track_offsets(
                     work,
                     prefilter=cfg.prefilter,
                     prior=prior,
+                    passes=cfg.deform_passes,
                 ),
                 cfg.chunk_size,
                 8,

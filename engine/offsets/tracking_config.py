@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from ..errors import GeohazardError
 from ..raster_io import Grid
+from .deform import PASSES as DEFORM_PASSES
 from .extras import StableCorrection
 from .outliers import FILTERS
 from .prefilter import PREFILTERS
@@ -31,6 +32,8 @@ class OffsetTrackingConfig:
         stable_areas: GeoJSON geometries (in the reference CRS) of ground known not to move.
         prior_offsets: raster of expected east, north offsets (m) in the reference CRS; each
             window searches around its prior.
+        deform_passes: window-deformation passes after the first correlation (deform.py);
+            0 keeps the first pass's 3-point peak fits (pixel locking, for comparisons only).
     """
 
     window_sizes: tuple[int, ...] = (32, 64, 128)
@@ -46,6 +49,7 @@ class OffsetTrackingConfig:
     secondary_date: dt.date | None = None
     stable_areas: list[dict] | None = None
     prior_offsets: str | None = None
+    deform_passes: int = DEFORM_PASSES
 
 
 @dataclass

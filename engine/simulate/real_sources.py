@@ -60,6 +60,10 @@ def _demcompare(member: str, region: str) -> RealFile:
     return RealFile("demcompare", "0.6.1", "sdist", member, "dem", region, "Apache-2.0")
 
 
+def _sdist_dem(package: str, version: str, member: str, region: str, licence: str) -> RealFile:
+    return RealFile(package, version, "sdist", member, "dem", region, licence)
+
+
 def _solaris(member: str) -> RealFile:
     return RealFile(
         "solaris", "0.4.0", "wheel", f"{_SOL}/{member}", "sar", "rotterdam", "Apache-2.0"
@@ -81,6 +85,22 @@ REAL_FILES: dict[str, RealFile] = {
     ),
     "srtm_sierra_nevada": _localtileserver("srtm90.tif", "dem", "sierra-nevada"),
     "colorado_10m": _localtileserver("co_elevation_roi.tif", "dem", "colorado"),
+    "gironde_coast": _demcompare("notebooks/data/gironde/Gironde.tif", "gironde"),
+    "srtm_ventoux": _sdist_dem(
+        "shareloc",
+        "0.3.0",
+        "tests/data/dtm/srtm_ventoux/srtm90_non_void_filled/N44E005.hgt",
+        "ventoux",
+        "Apache-2.0",
+    ),
+    "philondenx_1m": _sdist_dem(
+        "shareloc",
+        "0.3.0",
+        "tests/data/dtm/dtm_philondenx_32630_nan.tif",
+        "philondenx",
+        "Apache-2.0",
+    ),
+    "rome_30m": _sdist_dem("sarsen", "0.9.6", "tests/data/Rome-30m-DEM.tif", "rome", "Apache-2.0"),
     # real SAR (single-look complex, Rotterdam)
     "rotterdam_vv": _solaris("sar_vv.tif"),
     "rotterdam_hh": _solaris("sar_hh.tif"),

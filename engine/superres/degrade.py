@@ -30,3 +30,36 @@ def upsample(lr: np.ndarray, scale: int, method: str) -> np.ndarray:
     else:
         raise ValueError(f"unknown method {method}")
     return out[0, 0].numpy().astype(np.float32)
+
+
+def sensor_degrade(hr: np.ndarray, scale: int) -> np.ndarray:
+    """A coarser sensor: Gaussian blur whose full width at half maximum is one LR cell
+    (sigma = scale / 2.355 HR pixels, borders mirrored), then block means."""
+    from scipy import ndimage
+
+    sigma = scale / 2.355
+    blurred = ndimage.gaussian_filter(hr.astype(np.float64), sigma, mode="mirror", truncate=3.0)
+    return block_mean(blurred, scale)
+
+
+def gdal_upsample(lr: np.ndarray, scale: int, method: str) -> np.ndarray:
+    """Upsample with GDAL (``gdalwarp -r cubic`` or ``-r near``), what a user gets in QGIS."""
+    from affine import Affine
+    from rasterio.enums import Resampling
+    from rasterio.warp import reproject
+
+    rows, cols = lr.shape
+    out = np.full((rows * scale, cols * scale), np.nan, np.float32)
+    src = np.ascontiguousarray(lr, dtype=np.float32)
+    reproject(
+        src,
+        out,
+        src_transform=Affine(1000.0, 0, 0, 0, -1000.0, 0),  # any metric grid
+        dst_transform=Affine(1000.0 / scale, 0, 0, 0, -1000.0 / scale, 0),
+        src_crs="EPSG:3857",
+        dst_crs="EPSG:3857",
+        src_nodata=np.nan,
+        dst_nodata=np.nan,
+        resampling=Resampling.cubic if method == "cubic" else Resampling.nearest,
+    )
+    return out

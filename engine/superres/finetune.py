@@ -13,26 +13,20 @@ metrics on the validation blocks of the fine-tuned model, of the base model and 
 from __future__ import annotations
 
 import os
-import time
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import numpy as np
 
-from ..errors import Cancelled, GeohazardError
+from ..errors import GeohazardError
 from ..progress import Reporter
 from ..training.finetune import (
     FineTuneSettings,
     check_total_steps,
-    live_log,
-    prepare_run_dir,
-    remove_run_dir,
-    run_dir,
     settings_dict,
     steps_per_epoch,
-    write_curves_png,
-    write_log_csv,
 )
+from ..training.finetune_run import FineTuneHooks, FineTuneJob, run_finetune
 from .training import DemSrHooks
 
 BUFFER_PX = 4
@@ -198,12 +192,10 @@ def finetune_dem_sr(
 
     Cancel keeps a checkpoint: a re-run with the same output name, data and recipe resumes.
     """
-    import torch
-
     from ..device import resolve_device
     from ..model_store import ModelStore
     from ..tasks.dem_superres import TASK
-    from ..training.loop import LoopConfig, Stage, TrainingLoop
+    from ..training.loop import Stage
     from .card import super_resolve_array
     from .degrade import upsample
     from .patches import PatchSampler, PatchSource
@@ -266,17 +258,14 @@ def finetune_dem_sr(
         "settings": settings_dict(settings),
         "recipe": asdict(recipe),
     }
-    folder = run_dir(settings)
-    resuming = prepare_run_dir(folder, description, rep)
     device = resolve_device(settings.device, rep)
     base_state = {k: v.detach().clone() for k, v in base.net.state_dict().items()}
-    hooks = FineTuneHooks(
+    inner = DemSrHooks(
         cfg,
         {"dems": lambda s: PatchSampler(sources, hr_patch, recipe.scale, s, cfg.elevation_bins)},
         val,
-        base_state,
-        per_epoch,
     )
+    hooks = FineTuneHooks(inner, base_state, per_epoch, "rmse_m")
     stages = [Stage(n, cfg.steps(n)) for n in ("finetune", "gan") if cfg.steps(n) > 0]
     n_blocks = len(val.arrays)
     rep.info(
@@ -284,75 +273,47 @@ def finetune_dem_sr(
         f"{per_epoch} step(s), batch {settings.batch_size}, {hr_patch} px patches; {n_blocks} "
         f"validation block(s) of {2 * hr_patch} px held out."
     )
-    loop = TrainingLoop(
-        hooks,
-        LoopConfig(stages=stages, validate_every=per_epoch, seed=settings.seed),
-        folder,
-        rep.step(0.0, 0.95),
-        device,
-        rep.info,
-        live_log(settings.log_path, lambda h: hooks.log_rows(h, stages), rep),
-    )
-    if resuming and loop.resume():
-        rep.info(f"Resumed from the checkpoint after {loop.steps_done} of {total} steps.")
-    started = time.time()
-    try:
-        net = loop.run()
-    except Cancelled as exc:
-        raise Cancelled(
-            f"Training cancelled after {loop.steps_done} of {total} steps; the checkpoint is "
-            f"kept in '{folder}'. Run again with the same OUTPUT_MODEL, data and values to "
-            "resume."
-        ) from exc
-    except OSError as exc:
-        raise GeohazardError(
-            f"Training stopped: the checkpoint could not be written in '{folder}' "
-            f"({exc.strerror}); free disk space and run again to resume from the last good one."
-        ) from exc
-    minutes = (time.time() - started) / 60
-    net = net.cpu().eval()
-    rep.info("Measuring the fine-tuned model, the base model and bicubic on the validation blocks.")
-    base.net.cpu().eval()
     scale = recipe.scale
-    with torch.no_grad():
-        metrics = {
+
+    def measure(net: Any) -> dict[str, dict[str, float]]:
+        base.net.cpu().eval()
+        return {
             "model": block_metrics(splits, scale, lambda lr: super_resolve_array(net, lr, scale)),
             "bicubic": block_metrics(splits, scale, lambda lr: upsample(lr, scale, "bicubic")),
             "base_model": block_metrics(
                 splits, scale, lambda lr: super_resolve_array(base.net, lr, scale)
             ),
         }
-    card = _card(settings, recipe, cfg, base.card, splits, loop, metrics, device, minutes, net)
-    path = store.save(net, card)
-    rows = hooks.log_rows(loop.history, stages)
-    write_log_csv(settings.log_path, rows)
-    write_curves_png(
-        settings.curves_path,
-        [(int(r["step"]), float(r["loss"])) for r in rows if "loss" in r],
-        [(int(r["step"]), float(r["val_rmse_m"])) for r in rows if "val_rmse_m" in r],
-        {
+
+    job = FineTuneJob(
+        hooks,
+        stages,
+        per_epoch,
+        description,
+        "validation elevation RMSE (m)",
+        f"Fine-tuning {base.card.name} -> {settings.output_name}",
+        measure,
+        lambda net, loop, metrics, minutes: _card(
+            settings, recipe, cfg, base.card, splits, loop, metrics, device, minutes, net
+        ),
+        lambda metrics: {
             "bicubic": metrics["bicubic"]["rmse_m"],
             f"base model ({base.card.name})": metrics["base_model"]["rmse_m"],
         },
-        "validation elevation RMSE (m)",
-        f"Fine-tuning {base.card.name} -> {settings.output_name}",
     )
-    remove_run_dir(folder)
-    beats = card.held_out.model_beats_baseline if card.held_out else False
+    summary = run_finetune(job, settings, store, device, rep)
+    if summary["rank"] != 0:
+        return summary
+    metrics = summary["metrics"]
+    beats = metrics["model"]["rmse_m"] < metrics["bicubic"]["rmse_m"] and (
+        metrics["model"]["psnr_db"] > metrics["bicubic"]["psnr_db"]
+    )
     rep.info(
         f"Saved {settings.output_name}: validation RMSE {metrics['model']['rmse_m']:.3f} m "
         f"(base model {metrics['base_model']['rmse_m']:.3f} m, bicubic "
         f"{metrics['bicubic']['rmse_m']:.3f} m); beats bicubic: {beats}."
     )
-    rep.report(1.0)
-    return {
-        "model": settings.output_name,
-        "path": path,
-        "steps": loop.steps_done,
-        "metrics": metrics,
-        "beats_bicubic": beats,
-        "device": str(device),
-    }
+    return {**summary, "beats_bicubic": beats}
 
 
 def _card(
@@ -401,56 +362,3 @@ def _card(
         f"Fine-tuned on {len(splits)} DEM(s) of one area; trust it on that kind of terrain and "
         f"resolution. {base_card.limitations}".strip(),
     )
-
-
-class FineTuneHooks(DemSrHooks):
-    """The DEM recipe's hooks starting from the base model's weights, logging every step."""
-
-    def __init__(
-        self,
-        config: Any,
-        samplers: dict[str, Any],
-        validation: Any,
-        base_state: dict[str, Any],
-        per_epoch: int,
-    ) -> None:
-        super().__init__(config, samplers, validation)
-        self.base_state = base_state
-        self.per_epoch = per_epoch
-        self.losses: list[dict[str, Any]] = []
-
-    def models(self) -> dict[str, Any]:
-        models = super().models()
-        models["generator"].load_state_dict(self.base_state)
-        return models
-
-    def train_step(self, stage: str, batch: Any, models: Any, optimizers: Any) -> dict[str, float]:
-        parts = super().train_step(stage, batch, models, optimizers)
-        step = len(self.losses) + 1
-        self.losses.append(
-            {"step": step, "epoch": (step - 1) // self.per_epoch + 1, "stage": stage, **parts}
-        )
-        return parts
-
-    def state_dict(self) -> dict[str, Any]:
-        return {**super().state_dict(), "losses": self.losses}
-
-    def load_state_dict(self, state: dict[str, Any]) -> None:
-        super().load_state_dict(state)
-        self.losses = list(state.get("losses", []))
-
-    def log_rows(self, history: list[dict[str, Any]], stages: list[Any]) -> list[dict[str, Any]]:
-        """One row per step; validation columns (``val_*``) on the steps that validated."""
-        offsets = {}
-        total = 0
-        for s in stages:
-            offsets[s.name] = total
-            total += s.steps
-        rows = {int(r["step"]): dict(r) for r in self.losses}
-        for entry in history:
-            step = offsets.get(str(entry["stage"]), 0) + int(entry["step"])
-            row = rows.setdefault(step, {"step": step, "stage": entry["stage"]})
-            for k, v in entry.items():
-                if k not in ("stage", "step", "score"):
-                    row[f"val_{k}"] = v
-        return [rows[k] for k in sorted(rows)]

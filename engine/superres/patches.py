@@ -12,7 +12,7 @@ import numpy as np
 import torch
 
 from ..tile_norm import TileNorm
-from .degrade import block_mean
+from .degrade import block_mean, sensor_degrade
 
 
 @dataclass
@@ -39,7 +39,9 @@ class PatchSampler:
     patch positions on a grid of stride ``hr_size // 4`` are grouped into ``elevation_bins``
     equal-width bins of their mean value; a non-empty bin is drawn uniformly, then a position in
     it, so high (rarer) terrain is drawn as often as the common low terrain (the paper's
-    oversampling of high elevations). With ``elevation_bins=1`` sampling is uniform.
+    oversampling of high elevations). With ``elevation_bins=1`` sampling is uniform. A share
+    ``sensor_share`` of the pairs is degraded like a coarser sensor (Gaussian blur before the
+    block means) instead of by block means alone.
     """
 
     def __init__(
@@ -49,10 +51,12 @@ class PatchSampler:
         scale: int,
         seed: int,
         elevation_bins: int = 8,
+        sensor_share: float = 0.0,
     ) -> None:
         if hr_size % scale:
             raise ValueError("hr_size must be a multiple of scale")
         self.hr_size, self.scale = hr_size, scale
+        self.sensor_share = sensor_share
         self.rng = np.random.default_rng(seed)
         self.sources: list[PatchSource] = []
         self.bins: list[list[np.ndarray]] = []
@@ -106,7 +110,10 @@ class PatchSampler:
         if k >= 4:
             hr = hr[:, ::-1]
         hr = np.ascontiguousarray(hr, dtype=np.float32)
-        lr = block_mean(hr, self.scale)
+        if self.sensor_share > 0 and self.rng.random() < self.sensor_share:
+            lr = sensor_degrade(hr, self.scale)  # a coarser sensor: blur, then block means
+        else:
+            lr = block_mean(hr, self.scale)
         norm = TileNorm.of(lr)
         return norm.forward(lr), norm.forward(hr)
 

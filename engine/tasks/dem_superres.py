@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import GeohazardError
-from ..model_card import ModelCard
+from ..model_card import BandSet, ModelCard, Normalisation
 from ..model_task import ModelTask, PreparedBatch, Tile, check_bands
 from ..progress import Reporter
 from ..run_options import RunOptions
@@ -23,6 +23,20 @@ from ..tile_norm import TileNorm
 
 MIN_INPUT_PX = 4
 SCALES = (2, 4)
+SPLINE = "spline"  # reserved MODEL name: the classical back-projected cubic spline, no network
+ELEVATION = BandSet("dem", ("elevation (m)",))
+NORMALISATION = Normalisation(
+    "per-tile-standardise",
+    {
+        "offset": "mean of the tile's valid low-resolution elevations",
+        "scale": "their standard deviation, at least min_scale_m",
+        "min_scale_m": 0.01,
+        "restore": "metres = normalised * scale + offset (float64)",
+        "nodata": "filled from the nearest valid pixel before the network; outputs over a "
+        "nodata parent are nodata",
+    },
+)
+CONTEXT_PX = 12  # tile-border effects below 1e-5 of the tile relief beyond 12 input pixels
 
 
 def fill_nodata(tile: np.ndarray) -> np.ndarray:
@@ -94,6 +108,31 @@ class DemSuperResolutionTask(ModelTask):
 TASK = DemSuperResolutionTask()
 
 
+def spline_model(scale: int) -> Any:
+    """The back-projected cubic spline (:mod:`..spline_upsample`) as a loaded "model", so that it
+    runs through the same tiled runner, nodata rules and output path as the networks."""
+    from ..archs.spline_bp import SplineBackProjection
+    from ..model_store import LoadedModel
+
+    card = ModelCard(
+        name=SPLINE,
+        task=TASK.name,
+        description=(
+            f"Cubic spline x{scale} with back-projection: every output block averages to its "
+            "input pixel (classical method, no network)."
+        ),
+        architecture={"type": "SplineBackProjection", "scale": scale},
+        inputs=(ELEVATION,),
+        output=ELEVATION,
+        normalisation=NORMALISATION,
+        context_px=CONTEXT_PX,
+        tile_size=TASK.tile_size,
+        overlap=TASK.overlap,
+        scale=scale,
+    )
+    return LoadedModel(SplineBackProjection(scale).eval(), card, "")
+
+
 @dataclass(frozen=True)
 class SuperResolutionConfig:
     """Options of :func:`super_resolve_dem`.
@@ -101,7 +140,8 @@ class SuperResolutionConfig:
     Args:
         scale: upsampling factor, 2 or 4; must match the model's.
         model: a model name (bundled or user), ``default``/empty for the bundled model of the
-            scale, or a path to a .safetensors file (card beside it).
+            scale, ``spline`` for the classical back-projected cubic spline (a reserved name),
+            or a path to a .safetensors file (card beside it).
         tile_size: tile side in input pixels (default: the task's, 256).
         overlap: overlap between tiles in input pixels (default: the task's, 32).
         batch_size: tiles per forward pass; 0 (default) is 4 on CUDA and 1 on the CPU, where
@@ -154,9 +194,12 @@ def super_resolve_dem(
             f"'{name}' is only {grid.width}x{grid.height} pixels; at least "
             f"{MIN_INPUT_PX}x{MIN_INPUT_PX} are needed."
         )
-    loaded = model or ModelStore(user_models).load(
-        TASK, config.model, TASK.default_model(config.scale)
-    )
+    if model is not None:
+        loaded = model
+    elif config.model.strip().lower() == SPLINE:
+        loaded = spline_model(config.scale)
+    else:
+        loaded = ModelStore(user_models).load(TASK, config.model, TASK.default_model(config.scale))
     card = loaded.card
     if card.scale != config.scale:
         raise GeohazardError(

@@ -8,14 +8,23 @@ so the previous checkpoint stays intact until the new one is complete.
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import uuid
 from typing import Any
 
 import torch
-from safetensors import safe_open
+from safetensors import SafetensorError, safe_open
 from safetensors.torch import load_file, save_file
+
+
+def as_os_error(exc: Exception) -> OSError:
+    """A safetensors write error as the OSError it wraps (a full disk reads as ENOSPC)."""
+    text = str(exc)
+    if "StorageFull" in text or "No space left" in text:
+        return OSError(errno.ENOSPC, "No space left on device")
+    return OSError(errno.EIO, text)
 
 
 def save_checkpoint(path: str, tensors: dict[str, torch.Tensor], meta: dict[str, Any]) -> None:
@@ -29,6 +38,8 @@ def save_checkpoint(path: str, tensors: dict[str, torch.Tensor], meta: dict[str,
             metadata={"state": json.dumps(meta)},
         )
         os.replace(tmp, path)
+    except SafetensorError as exc:  # safetensors reports a failed write as its own error
+        raise as_os_error(exc) from exc
     finally:
         if os.path.exists(tmp):
             os.remove(tmp)

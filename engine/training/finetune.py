@@ -46,6 +46,7 @@ class FineTuneSettings:
         log_path: CSV training log ("" for none).
         curves_path: PNG of the loss and validation curves ("" for none).
         seed: seeds the network, the split and the batches.
+        overwrite: replace an existing user model of ``output_name`` (refused otherwise).
     """
 
     base_model: str
@@ -59,6 +60,7 @@ class FineTuneSettings:
     log_path: str = ""
     curves_path: str = ""
     seed: int = 0
+    overwrite: bool = False
 
     def validate(self, bundled_names: list[str]) -> None:
         if not NAME_RE.match(self.output_name or ""):
@@ -73,6 +75,15 @@ class FineTuneSettings:
             )
         if not self.user_models:
             raise GeohazardError("No user models folder is known to save the model in.")
+        existing = os.path.join(self.user_models, f"{self.output_name}.safetensors")
+        if os.path.exists(existing) and not self.overwrite:
+            raise GeohazardError(
+                f"A model named '{self.output_name}' already exists in your models folder "
+                f"({existing}); choose another OUTPUT_MODEL name, or set OVERWRITE to replace it."
+            )
+        for label, path in (("LOG", self.log_path), ("CURVES", self.curves_path)):
+            if path:
+                check_writable(path, label)
         if not 1 <= self.epochs <= MAX_EPOCHS:
             raise GeohazardError(f"EPOCHS must be between 1 and {MAX_EPOCHS}.")
         if not 1 <= self.batch_size <= 1024:
@@ -83,6 +94,22 @@ class FineTuneSettings:
             raise GeohazardError(
                 "VALIDATION_SHARE must be above 0 and at most 0.9 (e.g. 0.2 holds out a fifth)."
             )
+
+
+def check_writable(path: str, label: str) -> None:
+    """Refuse, before any training, an output file whose folder cannot be made or written."""
+    folder = os.path.dirname(os.path.abspath(path))
+    probe = os.path.join(folder, f".geohazard-probe-{uuid.uuid4().hex}")
+    try:
+        os.makedirs(folder, exist_ok=True)
+        with open(probe, "wb"):
+            pass
+        os.remove(probe)
+    except OSError as exc:
+        raise GeohazardError(
+            f"{label}: '{path}' cannot be written ({exc.strerror or exc}); choose a writable "
+            "folder."
+        ) from exc
 
 
 def steps_per_epoch(train_pixels: int, batch_size: int, patch_pixels: int) -> int:
@@ -247,6 +274,6 @@ def _atomic(path: str, write: Callable[[str], None]) -> None:
 def settings_dict(settings: FineTuneSettings) -> dict[str, Any]:
     """The settings as recorded in a card (paths of the user's machine left out)."""
     d = asdict(settings)
-    for key in ("user_models", "log_path", "curves_path"):
+    for key in ("user_models", "log_path", "curves_path", "overwrite"):
         d.pop(key)
     return d

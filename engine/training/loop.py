@@ -132,6 +132,20 @@ def distributed_rank() -> tuple[int, int]:
     return dist.get_rank(), dist.get_world_size()
 
 
+def state_digest(model: nn.Module) -> str:
+    """SHA-256 of a model's parameters (the same on every rank: DistributedDataParallel
+    averages the gradients, so every rank takes the same steps). Buffers such as batch-norm
+    running statistics are left out: each rank updates them in its own forward pass, and DDP
+    broadcasts rank 0's at the start of the next one (rank 0 saves the model)."""
+    import hashlib
+
+    digest = hashlib.sha256()
+    for key, value in sorted(model.named_parameters()):
+        digest.update(key.encode("utf-8"))
+        digest.update(value.detach().cpu().contiguous().numpy().tobytes())
+    return digest.hexdigest()
+
+
 class TrainingLoop:
     """Runs hooks through the stages with checkpoints in ``out_dir`` (see the module docstring)."""
 
@@ -169,6 +183,7 @@ class TrainingLoop:
         self.best: dict[str, Any] = {"score": math.inf}
         self.best_state: dict[str, torch.Tensor] | None = None
         self._recent: list[float] = []
+        self.final_digest = ""
         self._new_stage_state()
 
     # --- state -----------------------------------------------------------------------
@@ -315,7 +330,13 @@ class TrainingLoop:
         except Cancelled:
             self.save_checkpoint()  # the state is good: resuming continues from here
             raise
+        return self.best_model()
+
+    def best_model(self) -> nn.Module:
+        """The primary model at its best validation so far (eval mode), without training more:
+        what :meth:`run` returns, also usable after :meth:`resume` to end a run early."""
         primary = self.models[self.hooks.primary]
+        self.final_digest = state_digest(primary)
         if self.best_state is not None:
             primary.load_state_dict(self.best_state)
         primary.eval()
