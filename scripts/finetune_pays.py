@@ -15,7 +15,8 @@ CPU, for a few minutes. Regions:
 - offsets: the real Jacksboro DEM (Debian's matplotlib data) as simulated SAR amplitude
   (engine/simulate/sar_amplitude.py: radar brightness from the slopes, 4-look speckle) with a
   simulated glacier flowing across the whole region (``--kind fault``: a fault across it);
-  targets = the known displacement; the held-out east is tracked by the real inference (engine/tasks/deep_offsets.py) with each model.
+  targets = the known displacement; the held-out east is tracked by the real inference
+  (engine/tasks/deep_offsets.py) with each model.
 - s2o: a simulated Sentinel-1 / real Sentinel-2 scene of scripts/make_sar_optical_scenes.py
   (the Belledonne scene is a test scene of the bundled models: never trained on).
 """
