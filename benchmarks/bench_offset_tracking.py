@@ -1,22 +1,34 @@
-"""Offset tracking speed and accuracy against scikit-image, on the same windows of the same pair.
+"""Offset tracking speed and accuracy against scikit-image and OpenPIV, on the same windows of
+the same pair, in one run.
 
-Pair: 1024 x 1024 SAR-like amplitude images, 4-look speckle, 90% speckle coherence, a smooth
-random displacement field of up to 2 px (seeded). Windows: 64 px on a 16 px grid, search +/-8 px.
-Compared, each looped over exactly the same window centres:
+Pair: N x N (default 1024; ``--size 4096`` for the issue 8 comparison) SAR-like amplitude
+images, 4-look speckle, 90% speckle coherence, a smooth random displacement field of up to 2 px
+(seeded). Windows: 64 px on a 16 px grid, search +/-8 px.
+Compared, each over exactly the same window centres:
   - Geohazard's tracker (engine track_offsets, end to end: reads the GeoTIFFs, correlates in
     batches with torch FFTs, writes the output), one window size, no outlier filter;
   - skimage.registration.phase_cross_correlation(upsample_factor=10) on each 64 px window pair;
   - skimage.feature.match_template of each 64 px template over its 80 px search area, with the
-    usual 3-point parabolic sub-pixel refinement of its peak.
+    usual 3-point parabolic sub-pixel refinement of its peak (``--skip-match-template`` to
+    leave it out: it takes minutes at 4096 px);
+  - OpenPIV (``openpiv.pyprocess.extended_search_area_piv``, its vectorised FFT PIV: 64 px
+    windows of both images, 48 px overlap, i.e. a 16 px step, Gaussian peak fit, no
+    signal-to-noise measure). OpenPIV refuses an overlap as large as the window, so it cannot
+    search 80 px areas on a 16 px grid; it correlates the 64 px windows, as the
+    phase_cross_correlation loop does. The images are cropped by 8 px so that its window
+    centres are ours. Installed from benchmarks/requirements.txt when missing (0.25.0: the
+    last OpenPIV that runs on the numpy 1.24 this project keeps for QGIS's GDAL).
 Accuracy: RMSE (px) against the true field averaged over each window. Times are medians of
 repeats in one run; ratios are what to compare across machines.
 Usage: .venv/bin/python benchmarks/bench_offset_tracking.py [--size 1024] [--repeats 3]
+       [--skip-match-template]
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import subprocess
 import sys
 import tempfile
 import time
@@ -39,12 +51,54 @@ from skimage.registration import phase_cross_correlation  # noqa: E402
 W, STEP, SEARCH = 64, 16, 8
 
 
-def median_time(fn, repeats: int) -> tuple[float, object]:
+def import_openpiv():
+    """openpiv.pyprocess, installed from benchmarks/requirements.txt on first use."""
+    try:
+        from openpiv import pyprocess
+    except ImportError:
+        subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "pip",
+                "install",
+                "-q",
+                "-r",
+                os.path.join(ROOT, "benchmarks", "requirements.txt"),
+                "-c",
+                os.path.join(ROOT, "constraints.txt"),
+            ],
+            check=True,
+        )
+        from openpiv import pyprocess
+    return pyprocess
+
+
+def run_openpiv(pyprocess, ref: np.ndarray, sec: np.ndarray, n_pts: int) -> np.ndarray:
+    """OpenPIV's FFT PIV with 64 px windows every 16 px, centres aligned with ours."""
+    crop = SEARCH  # our first centre is W/2 + SEARCH, OpenPIV's is W/2
+    u, v = pyprocess.extended_search_area_piv(
+        ref[crop:, crop:].astype(np.float64),
+        sec[crop:, crop:].astype(np.float64),
+        window_size=W,
+        overlap=W - STEP,
+        search_area_size=W,
+        sig2noise_method=None,
+    )[:2]
+    side = int(round(np.sqrt(n_pts)))
+    return np.stack([v[:side, :side].ravel(), u[:side, :side].ravel()], axis=1)
+
+
+CPU: dict[str, list[float]] = {}  # CPU seconds of this process (all threads) per method
+
+
+def median_time(fn, repeats: int, name: str = "") -> tuple[float, object]:
     times, out = [], None
     for _ in range(repeats):
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         out = fn()
         times.append(time.perf_counter() - t0)
+        CPU.setdefault(name, []).append(time.process_time() - c0)
     return float(np.median(times)), out
 
 
@@ -101,6 +155,7 @@ def main() -> None:
     ap.add_argument("--size", type=int, default=1024)
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--search", type=int, default=8, help="search distance, px each way")
+    ap.add_argument("--skip-match-template", action="store_true")
     args = ap.parse_args()
     global SEARCH
     SEARCH = args.search
@@ -124,13 +179,25 @@ def main() -> None:
         min_quality=-1.0,
         device="cpu",
     )
-    t_ours, _ = median_time(lambda: track_offsets(a, b, out, cfg), args.repeats)
+    pyprocess = import_openpiv()
+    # interleaved, so that every method sees the same neighbours on a shared machine
+    times: dict[str, list[float]] = {"ours": [], "piv": [], "pcc": []}
+    piv = pcc = None
+    for rep in range(args.repeats):
+        t, _ = median_time(lambda: track_offsets(a, b, out, cfg), 1, "ours")
+        times["ours"].append(t)
+        t, piv = median_time(lambda: run_openpiv(pyprocess, ref, sec, len(pts)), 1, "piv")
+        times["piv"].append(t)
+        if rep < max(1, args.repeats - 1):
+            t, pcc = median_time(lambda: run_skimage_pcc(ref, sec, pts), 1, "pcc")
+            times["pcc"].append(t)
+    t_ours, t_piv, t_pcc = (float(np.median(times[k])) for k in ("ours", "piv", "pcc"))
     with rasterio.open(out) as src:
         east, north = src.read(1), src.read(2)
     ours = np.stack([-north.ravel() / 10.0, east.ravel() / 10.0], axis=1)
     assert ours.shape[0] == len(pts)
-    t_pcc, pcc = median_time(lambda: run_skimage_pcc(ref, sec, pts), max(1, args.repeats - 1))
-    t_mt, mt = median_time(lambda: run_skimage_match_template(ref, sec, pts), 1)
+    if not args.skip_match_template:
+        t_mt, mt = median_time(lambda: run_skimage_match_template(ref, sec, pts), 1)
 
     def rmse(est: np.ndarray) -> float:
         e = np.hypot(est[:, 0] - truth[:, 0], est[:, 1] - truth[:, 1])
@@ -139,11 +206,19 @@ def main() -> None:
     rows = [
         ("Geohazard tracker (torch FFT NCC, batched)", t_ours, rmse(ours)),
         ("skimage phase_cross_correlation(upsample_factor=10), looped", t_pcc, rmse(pcc)),
-        ("skimage match_template + parabolic peak, looped", t_mt, rmse(mt)),
+        ("OpenPIV extended_search_area_piv (vectorised FFT PIV)", t_piv, rmse(piv)),
     ]
+    if not args.skip_match_template:
+        rows.append(("skimage match_template + parabolic peak, looped", t_mt, rmse(mt)))
     print(
         f"pair {n}x{n}, {len(pts)} windows of {W} px, step {STEP}, search +/-{SEARCH} px, "
         f"torch {torch.__version__} threads {torch.get_num_threads()}, cpu count {os.cpu_count()}"
+    )
+    print(
+        f"load average {os.getloadavg()}; runs (s): "
+        + str({k: [round(x, 2) for x in v] for k, v in times.items()})
+        + "; CPU seconds (all threads): "
+        + str({k: [round(x, 2) for x in v] for k, v in CPU.items()})
     )
     print("| method | time (s) | time / Geohazard | RMSE (px) |")
     print("|---|---:|---:|---:|")

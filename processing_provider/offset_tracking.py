@@ -72,7 +72,9 @@ about 0.01 px after) and follows motion that varies inside a window (landslide m
 near a fault, glacier shear margins): the offset is that at the window centre, not the window's \
 average (32 and 64 px windows at a step of 8 px: 0.04-0.07 px RMSE on a smooth 3 px field). A \
 window whose refined offset would move by more than a pixel keeps its first estimate, for the \
-outlier filter to judge.
+outlier filter to judge. Window-deformation passes (advanced): 1 by default, at about 1.5 times \
+the time of the first correlation alone; 0 keeps the 3-point fits (faster, pixel locking); 2 \
+follows fields that vary strongly inside a window (steep strain gradients) at about twice the time.
 
 <b>Uncertainty</b> (bands 5-6, m, 1-sigma): per point, from the sharpness of the correlation \
 peak against its decorrelation and the noise of the correlation surface and the window size (the \
@@ -115,6 +117,10 @@ search a little above the largest expected motion in pixels, no pre-filter (log 
 bright buildings or rock faces), stable areas around the slide. Earthquakes (co-seismic \
 offsets, decimetres to metres): windows 64,128, step 16, search 4-8, log or Wallis pre-filter, \
 stable areas far from the rupture."""
+
+# engine/offsets/deform.py PASSES (not imported: that module needs torch, the provider loads
+# without it); tests/test_offset_tracking_options.py checks they agree
+DEFAULT_DEFORM_PASSES = 1
 
 
 class OffsetTrackingAlgorithm(GeohazardAlgorithm):
@@ -169,6 +175,7 @@ class OffsetTrackingAlgorithm(GeohazardAlgorithm):
     STABLE_AREAS = "STABLE_AREAS"
     PRIOR_OFFSETS = "PRIOR_OFFSETS"
     PREFILTER = "PREFILTER"
+    DEFORMATION_PASSES = "DEFORMATION_PASSES"
     VELOCITY_OUTPUT = "VELOCITY_OUTPUT"
     STABLE_SHIFT_EAST = "STABLE_SHIFT_EAST"
     STABLE_SHIFT_NORTH = "STABLE_SHIFT_NORTH"
@@ -253,7 +260,15 @@ class OffsetTrackingAlgorithm(GeohazardAlgorithm):
         outliers = QgsProcessingParameterEnum(
             self.OUTLIER_FILTER, self.tr("Outlier filter"), list(FILTERS), defaultValue=1
         )
-        for p in (quality, outliers):
+        passes = QgsProcessingParameterNumber(
+            self.DEFORMATION_PASSES,
+            self.tr("Window-deformation passes (0: peak fits only, faster)"),
+            INTEGER,
+            DEFAULT_DEFORM_PASSES,
+            minValue=0,
+            maxValue=3,
+        )
+        for p in (quality, outliers, passes):
             self.addParameter(set_advanced(p))
         self.addParameter(
             QgsProcessingParameterRasterDestination(
@@ -308,6 +323,7 @@ class OffsetTrackingAlgorithm(GeohazardAlgorithm):
                 self.parameterAsEnum(parameters, self.OUTLIER_FILTER, context)
             ],
             prefilter=list(PREFILTERS)[self.parameterAsEnum(parameters, self.PREFILTER, context)],
+            deform_passes=self.parameterAsInt(parameters, self.DEFORMATION_PASSES, context),
             reference_date=self._date(parameters, self.REFERENCE_DATE, context),
             secondary_date=self._date(parameters, self.SECONDARY_DATE, context),
             stable_areas=self._stable_areas(parameters, reference, context),

@@ -7,7 +7,7 @@ exported through QGIS's own print layout.
 processing_provider/output_styles.py's BY_KIND): "dem" (hillshade), "displacement" (magnitude
 ramp, transparent where the ground is still), "velocity", "distortion" (classes), "rgb",
 "landslides", "arrows". Layers are listed top first; the map shows the DEM, the displacement,
-the landslide areas and the arrows, the project holds every layer.
+the landslide areas and the arrows (the top layer of each kind), the project holds every layer.
 """
 
 from __future__ import annotations
@@ -79,10 +79,13 @@ def write_project_and_map(
     item = QgsLayoutItemMap(layout)
     item.attemptMove(QgsLayoutPoint(8, 18, QgsUnitTypes.LayoutUnit.LayoutMillimeters))
     item.attemptResize(QgsLayoutSize(200, 170, QgsUnitTypes.LayoutUnit.LayoutMillimeters))
-    shown = {"dem", "displacement", "landslides", "arrows"}
-    item.setLayers(
-        [layer for layer, (_, _, kind) in zip(reversed(loaded), layers) if kind in shown]
-    )
+    # the map shows the top layer of each of these kinds (e.g. the classical displacement, not
+    # the deep tracker's below it); the project holds every layer
+    shown_kinds, on_map = {"dem", "displacement", "landslides", "arrows"}, []
+    for layer, (_, _, kind) in zip(reversed(loaded), layers):
+        if kind in shown_kinds and kind not in {k for _, k in on_map}:
+            on_map.append((layer, kind))
+    item.setLayers([layer for layer, _ in on_map])
     item.setKeepLayerSet(True)
     # setExtent fits the item to the extent's shape, so give the extent the item's shape first
     ratio = 200.0 / 170.0
@@ -118,8 +121,9 @@ def write_project_and_map(
     legend.setTitle("Legend")
     legend.setAutoUpdateModel(False)  # the legend lists only the layers the map shows
     root = legend.model().rootGroup()
-    for layer, (_, _, kind) in zip(reversed(loaded), layers):
-        if kind not in shown:
+    mapped = {id(layer) for layer, _ in on_map}
+    for layer in reversed(loaded):
+        if id(layer) not in mapped:
             root.removeLayer(layer)
     legend.attemptMove(QgsLayoutPoint(212, 18, QgsUnitTypes.LayoutUnit.LayoutMillimeters))
     layout.addLayoutItem(legend)

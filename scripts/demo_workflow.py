@@ -25,6 +25,12 @@ OUTPUTS = (
     ("arrows:Displacement arrows", "displacement_arrows.gpkg", "Displacement arrows", "arrows"),
     ("areas:Landslide areas", "landslide_areas.gpkg", "Landslide areas", "landslides"),
     ("tracking:Displacement", "displacement.tif", "Displacement magnitude (m)", "displacement"),
+    (
+        "deeptracking:Deep displacement",
+        "deep_displacement.tif",
+        "Deep tracker displacement magnitude (m)",
+        "displacement",
+    ),
     ("demsr:Super-resolved DEM", "dem_x4.tif", "Super-resolved DEM x4 (hillshade)", "dem"),
     (
         "distortion:SAR distortion classes",
@@ -85,7 +91,9 @@ def summary(layers: list[tuple[str, str, str]]) -> str:
     """One line on what the model found: the landslide polygons and the peak motion."""
     from qgis.core import QgsVectorLayer
 
-    path = {kind: p for p, _, kind in layers}
+    path: dict[str, str] = {}
+    for p, _, kind in layers:  # the top layer of each kind: the classical displacement
+        path.setdefault(kind, p)
     areas = QgsVectorLayer(path["landslides"], "areas", "ogr")
     feats = sorted(areas.getFeatures(), key=lambda f: -f["area_m2"])
     with rasterio.open(path["displacement"]) as ds:

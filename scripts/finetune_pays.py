@@ -14,8 +14,9 @@ CPU, for a few minutes. Regions:
   scripts/fetch_real_data.py); truth = the held-out DEM, input = its 4x4 block mean.
 - offsets: the real Jacksboro DEM (Debian's matplotlib data) as simulated SAR amplitude
   (engine/simulate/sar_amplitude.py: radar brightness from the slopes, 4-look speckle) with a
-  simulated glacier flowing across the whole region; targets = the known displacement; the
-  held-out east is tracked by the real inference (engine/tasks/deep_offsets.py) with each model.
+  simulated glacier flowing across the whole region (``--kind fault``: a fault across it);
+  targets = the known displacement; the held-out east is tracked by the real inference
+  (engine/tasks/deep_offsets.py) with each model.
 - s2o: a simulated Sentinel-1 / real Sentinel-2 scene of scripts/make_sar_optical_scenes.py
   (the Belledonne scene is a test scene of the bundled models: never trained on).
 """
@@ -124,7 +125,7 @@ def offsets_family(args: argparse.Namespace) -> dict:
         finetune_deep_offsets,
     )
     from geohazard.engine.raster_io import write_raster
-    from geohazard.engine.simulate.displacement_kinds import glacier_field
+    from geohazard.engine.simulate.displacement_kinds import fault_field, glacier_field
     from geohazard.engine.simulate.real_dem import jacksboro_dem_utm
     from geohazard.engine.simulate.sar_amplitude import backscatter, speckled_pair
     from geohazard.engine.tasks.deep_offsets import DeepOffsetConfig, deep_track_offsets
@@ -136,7 +137,14 @@ def offsets_family(args: argparse.Namespace) -> dict:
     grid = Grid(grid.crs, grid.transform, dem.shape[1], dem.shape[0])
     px = grid.transform.a
     centre = (dem.shape[0] / 2, dem.shape[1] / 2)
-    fy, fx = glacier_field(dem.shape, centre, 100.0, 70.0, args.max_px, meander=(25, 400))
+    if args.kind == "fault":
+        # an east-west trace across the whole region, slip from the surface to a shallow depth:
+        # a sharp step that the NCC windows (32 and 64 px) smear
+        fy, fx = fault_field(
+            dem.shape, centre, 90.0, args.max_px, args.locking_px, 2.0 * dem.shape[1]
+        )
+    else:
+        fy, fx = glacier_field(dem.shape, centre, 100.0, 70.0, args.max_px, meander=(25, 400))
     refl = backscatter(dem, px, seed=5)
     ref, sec = speckled_pair(refl, fy, fx, looks=args.looks, coherence=args.coherence, seed=6)
     col = int(dem.shape[1] * WEST) // 16 * 16
@@ -173,8 +181,12 @@ def offsets_family(args: argparse.Namespace) -> dict:
         }
     return {
         "region": f"Jacksboro DEM (real) as simulated {args.looks}-look SAR amplitude "
-        f"(coherence {args.coherence}), 30 m, {dem.shape[1]}x{dem.shape[0]} px; simulated glacier "
-        f"up to {args.max_px} px",
+        f"(coherence {args.coherence}), 30 m, {dem.shape[1]}x{dem.shape[0]} px; simulated "
+        + (
+            f"fault, slip {args.max_px} px, locking depth {args.locking_px} px"
+            if args.kind == "fault"
+            else f"glacier up to {args.max_px} px"
+        ),
         "held_out": f"columns {col}: (east {dem.shape[1] - col} px), inner {margin} px margin",
         "steps": summary["steps"],
         "validation_in_west": summary["metrics"],
@@ -269,6 +281,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--rows", type=int, default=384, help="offsets: region rows")
     ap.add_argument("--cols", type=int, default=640, help="offsets: region columns")
     ap.add_argument("--coherence", type=float, default=0.85)
+    ap.add_argument(
+        "--kind", choices=("glacier", "fault"), default="glacier", help="offsets: motion"
+    )
+    ap.add_argument("--locking-px", type=float, default=3.0, help="offsets: fault locking depth")
+    ap.add_argument("--name", default="", help="JSON name (default: the family)")
     ap.add_argument("--threads", type=int, default=2)
     args = ap.parse_args(argv)
     import torch
@@ -279,7 +296,7 @@ def main(argv: list[str] | None = None) -> int:
     result = {"dem": dem_family, "offsets": offsets_family, "s2o": s2o_family}[args.family](args)
     result["minutes"] = round((time.time() - started) / 60, 1)
     result["command"] = " ".join(["scripts/finetune_pays.py", *(argv or sys.argv[1:])])
-    path = os.path.join(args.out, f"{args.family}.json")
+    path = os.path.join(args.out, f"{args.name or args.family}.json")
     with open(path, "w", encoding="utf-8") as fh:
         json.dump(result, fh, indent=2, default=float)
     print(json.dumps(result["held_out_metrics"], indent=2, default=float))

@@ -5,10 +5,11 @@
 
 The model chains what a geologist runs after an event: DEM super-resolution, the SAR
 distortion mask of the super-resolved DEM, SAR-to-optical translation of the post-event SAR
-image, offset tracking of the pre/post amplitude pair, landslide areas (with the super-resolved
-DEM for slope, aspect and the downslope flag) and displacement arrows. Every child algorithm
-keeps its own defaults; the model's inputs are the rasters plus the landslide threshold and
-minimum area. Open the .model3 in the graphical modeler to change it.
+image, offset tracking of the pre/post amplitude pair (classical, and the deep tracker beside
+it), landslide areas (with the super-resolved DEM for slope, aspect and the downslope flag) and
+displacement arrows. Every child algorithm keeps its own defaults; the model's inputs are the
+rasters plus the landslide threshold and minimum area. Open the .model3 in the graphical
+modeler to change it.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, ".venv", "qgis-plugins"))
 from geohazard.processing_provider.citations import (  # noqa: E402
     AUTORIFT,
+    CC_RESSIAMNET,
     COSI_CORR,
     ESRGAN_DEM,
     KROPATSCH_STROBL,
@@ -44,7 +46,15 @@ from geohazard.processing_provider.citations import (  # noqa: E402
 PATH = os.path.join(ROOT, "graphical_models", "landslide_event.model3")
 DOUBLE = QgsProcessingParameterNumber.Type.Double
 # The papers and methods behind each step.
-CITATIONS = (ESRGAN_DEM, KROPATSCH_STROBL, SARDINET_DEM, COSI_CORR, AUTORIFT, STUMPF_2017)
+CITATIONS = (
+    ESRGAN_DEM,
+    KROPATSCH_STROBL,
+    SARDINET_DEM,
+    COSI_CORR,
+    AUTORIFT,
+    CC_RESSIAMNET,
+    STUMPF_2017,
+)
 # What each model output holds (its name as qgis_process and processing.run take it).
 OUTPUTS = {
     "demsr:Super-resolved DEM": (
@@ -61,6 +71,10 @@ OUTPUTS = {
     "tracking:Displacement": (
         "East, north offsets and magnitude (m), quality (peak NCC), east and north "
         "1-sigma uncertainty (m) on the grid of window centres."
+    ),
+    "deeptracking:Deep displacement": (
+        "The same six bands from the deep tracker (CC-ResSiamNet), one value per input "
+        "pixel: compare it with the classical map where the motion varies within a window."
     ),
     "areas:Landslide areas": (
         "Polygons of moving ground: area (m2), mean and maximum displacement (m), "
@@ -193,6 +207,16 @@ def build() -> QgsProcessingModelAlgorithm:
     )
     _child(
         model,
+        "deeptracking",
+        "geohazard:deepoffsettracking",
+        "Deep offset tracking",
+        {"REFERENCE": param("REFERENCE"), "SECONDARY": param("SECONDARY")},
+        {"OUTPUT": "Deep displacement"},
+        360,
+        520,
+    )
+    _child(
+        model,
         "areas",
         "geohazard:landslideareas",
         "Landslide areas",
@@ -221,7 +245,8 @@ def build() -> QgsProcessingModelAlgorithm:
             "ALG_DESC": (
                 "After an event: super-resolves the DEM, maps SAR layover and shadow on it, "
                 "translates the post-event SAR image into an optical-like image, tracks ground "
-                "offsets between the pre- and post-event amplitude images, and outlines the "
+                "offsets between the pre- and post-event amplitude images (classical multi-window "
+                "NCC, and the deep tracker beside it for comparison), and outlines the "
                 "landslide areas (with slope, aspect and a downslope flag from the super-resolved "
                 "DEM) and displacement arrows. Each step uses its algorithm's defaults; open the "
                 "model in the graphical modeler to change them."

@@ -46,6 +46,7 @@ def test_project_and_map_of_the_shipped_model(plugin, tmp_path: Path) -> None:
         "Displacement arrows": "QgsSingleSymbolRenderer",
         "Landslide areas": "QgsSingleSymbolRenderer",
         "Displacement magnitude (m)": "QgsSingleBandPseudoColorRenderer",
+        "Deep tracker displacement magnitude (m)": "QgsSingleBandPseudoColorRenderer",
         "Super-resolved DEM x4 (hillshade)": "QgsHillshadeRenderer",
         "SAR distortion classes": "QgsPalettedRasterRenderer",
         "Optical-like image (predicted)": "QgsMultiBandColorRenderer",

@@ -307,3 +307,27 @@ def test_qgis_process_with_new_parameters(pair, tmp_path):
     with rasterio.open(out) as a, rasterio.open(vel) as b:
         assert a.count == 6 and b.count == 6
         np.testing.assert_allclose(b.read(1), a.read(1) * 365.25 / 60, rtol=1e-5, equal_nan=True)
+
+
+def test_deformation_passes_parameter(plugin, tmp_path):
+    """DEFORMATION_PASSES reaches the engine: 0 keeps the first pass's peak fits, the default
+    (the engine's own) refines them; both find the shift."""
+    from geohazard.engine.offsets.deform import PASSES
+    from geohazard.processing_provider.offset_tracking import DEFAULT_DEFORM_PASSES
+
+    assert DEFAULT_DEFORM_PASSES == PASSES
+    dy, dx = displacement.uniform_field((192, 192), 0.3, -1.3)
+    inputs = tmp_path / "in"
+    inputs.mkdir()
+    ref, sec = write_pair(inputs, dy, dx)
+    east = {}
+    for passes in (0, None):
+        out = tmp_path / "out" / f"p{passes}.tif"
+        params = {**BASE, "REFERENCE": ref, "SECONDARY": sec, "OUTPUT": str(out)}
+        if passes is not None:
+            params["DEFORMATION_PASSES"] = passes
+        _run(params)
+        with rasterio.open(out) as f:
+            east[passes] = f.read(1)
+        assert np.nanmedian(east[passes]) == pytest.approx(-13.0, abs=1.0)
+    assert not np.allclose(east[0], east[None], equal_nan=True)

@@ -25,6 +25,7 @@ OUTPUTS = (
     "distortion:SAR distortion classes",
     "sar2opt:Optical-like image",
     "tracking:Displacement",
+    "deeptracking:Deep displacement",
     "areas:Landslide areas",
     "arrows:Displacement arrows",
 )
@@ -74,6 +75,7 @@ def test_every_workflow_output_loads_styled(plugin, tmp_path: Path) -> None:
         "distortion:SAR distortion classes": "classes",
         "sar2opt:Optical-like image": "rgb",
         "tracking:Displacement": "pseudocolor band 3",
+        "deeptracking:Deep displacement": "pseudocolor band 3",
         "areas:Landslide areas": "hatch",
         "arrows:Displacement arrows": "arrows",
     }

@@ -53,6 +53,7 @@ def test_listed_in_the_toolbox_with_its_inputs(plugin) -> None:
         "geohazard:sardistortion",
         "geohazard:sartooptical",
         "geohazard:offsettracking",
+        "geohazard:deepoffsettracking",
         "geohazard:landslideareas",
         "geohazard:displacementarrows",
     }
@@ -68,6 +69,7 @@ def test_runs_end_to_end_through_qgis_process(tmp_path: Path) -> None:
         "distortion:SAR distortion classes": out / "distortion.tif",
         "sar2opt:Optical-like image": out / "optical.tif",
         "tracking:Displacement": out / "displacement.tif",
+        "deeptracking:Deep displacement": out / "deep_displacement.tif",
         "areas:Landslide areas": out / "areas.gpkg",
         "arrows:Displacement arrows": out / "arrows.gpkg",
     }
@@ -109,6 +111,7 @@ def test_runs_through_processing(plugin, tmp_path: Path) -> None:
             "demsr:Super-resolved DEM",
             "distortion:SAR distortion classes",
             "sar2opt:Optical-like image",
+            "deeptracking:Deep displacement",
             "arrows:Displacement arrows",
         )
     }

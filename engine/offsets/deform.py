@@ -37,7 +37,7 @@ import torch.nn.functional as F  # noqa: N812
 
 from ..parallel import run_batches
 from ..progress import Reporter
-from .ncc import _box_sums, gaussian_or_parabolic
+from .ncc import gaussian_or_parabolic, local_energy
 from .pixel_offsets import PixelOffsets
 from .window_grid import CentreGrid, windows
 
@@ -326,12 +326,9 @@ def refine_strip(
     centre_c = (c_first + torch.arange(nj, device=dev, dtype=dtype) * step - origin[1]) / step
     gr, gc = torch.broadcast_tensors(centre_r[:, None], centre_c[None, :])
     at_centre = _sample(field, gr[None], gc[None], "bilinear")[:, 0]
-    # energies of every window position of the deformed block, once (summed-area tables)
-    d64 = (deformed - deformed.mean()).double()[None]
-    sums = _box_sums(d64, size)[0]
-    energy = (_box_sums(d64 * d64, size)[0] - sums * sums / (size * size)).clamp_min(0).sqrt()
-    energy = energy.to(dtype)
-    del d64, sums
+    # energies of every window position of the deformed block, once (summed-area tables built
+    # block by block, as the first pass does: no whole-strip float64 temporaries)
+    energy = local_energy(deformed, size)
     e_views = [windows(energy, a, b, 1, step, ni, nj)[..., 0, 0] for a, b in LAGS]
     t_view = windows(ref, r_first - h, c_first - h, size, step, ni, nj)
     p_view = windows(deformed, 0, 0, size + 2, step, ni, nj)

@@ -1,0 +1,112 @@
+"""Checks around a tracking run: usable window sizes, memory and time estimates, and the
+warning when the result looks like noise."""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from ..errors import GeohazardError
+from ..progress import Reporter
+from ..raster_io import Grid
+from ..run_estimate import announce_time, measure_seconds
+from .ncc import ncc_offsets
+from .window_grid import CentreGrid
+
+# GDAL's block cache while the strips are read: enough for a few rows of 256 px blocks of both
+# images of a Sentinel-1 frame (re-read strip overlaps hit it), instead of GDAL's default of 5%
+# of the machine's memory (1.2 GB on a 24 GB machine, most of a frame's peak memory).
+READ_CACHE_BYTES = 256 * 1024**2
+# Strips of both images in flight (the one being correlated and the one read meanwhile), with
+# their nodata masks and the local energies of each window size, at the default strip size.
+STRIP_BYTES = 512 * 1024**2
+
+
+def warn_if_unreliable(
+    dy: np.ndarray,
+    dx: np.ndarray,
+    quality: np.ndarray,
+    matched: int,
+    removed: int,
+    search: int,
+    rep: Reporter,
+) -> None:
+    """Warn when the result looks like noise: weak peaks, offsets piling up at the search limit
+    (motion larger than SEARCH, or images that do not show the same ground) or many outliers."""
+    ok = np.isfinite(dy) & np.isfinite(dx)
+    if matched == 0 or not ok.any():
+        return
+    median_q = float(np.nanmedian(quality[ok]))
+    near_limit = float((np.maximum(np.abs(dy[ok]), np.abs(dx[ok])) > 0.75 * search).mean())
+    problems = []
+    if median_q < 0.2:
+        problems.append(f"the median peak NCC is only {median_q:.2f}")
+    if near_limit > 0.25:
+        problems.append(
+            f"{100 * near_limit:.0f}% of offsets lie near the search limit of {search} px"
+        )
+    if removed > 0.25 * matched:
+        problems.append(f"{100 * removed / matched:.0f}% of matches were outliers")
+    if problems:
+        rep.warning(
+            "The offsets look unreliable: "
+            + "; ".join(problems)
+            + ". Check that both images show the same ground in the same band, that the motion "
+            "is smaller than SEARCH, or try larger windows."
+        )
+
+
+def usable_sizes(
+    sizes: tuple[int, ...], search: int, image: Grid, rep: Reporter
+) -> tuple[int, ...]:
+    """The window sizes whose window plus search fits the raster (a warning names the others)."""
+    short = min(image.width, image.height)
+    usable = tuple(w for w in sizes if w + 2 * search <= short)
+    if not usable:
+        raise GeohazardError(
+            f"The raster is {image.width} x {image.height} px, smaller than the smallest window "
+            f"({sizes[0]} px) plus twice the search distance ({search} px): it needs at least "
+            f"{sizes[0] + 2 * search} px on each side. Use smaller windows or a smaller search."
+        )
+    dropped = [w for w in sizes if w not in usable]
+    if dropped:
+        rep.warning(
+            f"Window sizes {dropped} do not fit in the {image.width} x {image.height} px raster "
+            "and were skipped."
+        )
+    return usable
+
+
+def working_memory(centres: CentreGrid, sizes: tuple[int, ...]) -> int:
+    """Peak bytes of a run: float32 offset grids (5 per size, combined grids, the outlier
+    filter's 3 x 3 neighbourhoods, output bands), the strips in flight and GDAL's block cache."""
+    cells = centres.rows * centres.cols
+    return cells * 4 * (5 * len(sizes) + 36) + STRIP_BYTES + READ_CACHE_BYTES
+
+
+def estimate_time(
+    centres: CentreGrid, sizes: tuple[int, ...], image: Grid, device: torch.device, rep: Reporter
+) -> None:
+    """Log the expected time from the NCC rate measured just now on this device, per size."""
+    total, n = 0.0, 64
+    for size in sizes:
+        (ra, rb) = centres.valid_range(centres.rows, centres.first_row, size, image.height)
+        (ca, cb) = centres.valid_range(centres.cols, centres.first_col, size, image.width)
+        count = (rb - ra) * (cb - ca)
+        if not count:
+            continue
+        gen = torch.Generator().manual_seed(0)
+        s = centres.search
+        t = torch.rand((n, size, size), generator=gen).to(device)
+        a = torch.rand((n, size + 2 * s, size + 2 * s), generator=gen).to(device)
+
+        def run(t: torch.Tensor = t, a: torch.Tensor = a) -> None:
+            ncc_offsets(t, a).dy.cpu()
+
+        total += measure_seconds(run, repeats=1) / n * count
+    announce_time(
+        rep,
+        total,
+        f"NCC rate measured just now on {n} windows of each size on {device}; reading and "
+        "writing come on top",
+    )

@@ -1,0 +1,70 @@
+"""Reading and preparing one strip of both images for correlation (nodata, pre-filter, local
+energies), done in a background thread while the previous strip is being correlated."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import torch
+from rasterio.windows import Window
+
+from ..raster_io import BandReader
+from .ncc import local_energy
+from .prefilter import apply_prefilter
+
+
+@dataclass
+class PreparedStrip:
+    """Rows ``top`` .. ``top + rows`` of both images, ready for the correlation jobs.
+
+    ``ref_bad`` / ``sec_bad`` are float masks (1 where nodata), or None when the strip has no
+    nodata at all (the common case, which then skips every nodata computation); ``energy``
+    holds the secondary's local energy (:func:`local_energy`) for each window size.
+    """
+
+    top: int
+    ref: torch.Tensor
+    sec: torch.Tensor
+    ref_bad: torch.Tensor | None
+    sec_bad: torch.Tensor | None
+    valid_ref: int
+    valid_sec: int
+    energy: dict[int, torch.Tensor] = field(default_factory=dict)
+
+
+def fill_nan(a: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None, int]:
+    """(image with nodata set to the mean of the valid pixels, nodata mask, valid count).
+
+    The mask is None and ``a`` is returned as it is when every pixel is valid.
+    """
+    bad = ~torch.isfinite(a)
+    n_bad = int(bad.sum())
+    if n_bad == 0:
+        return a, None, a.numel()
+    if n_bad == a.numel():
+        return torch.zeros_like(a), bad.float(), 0
+    fill = a[~bad].mean()
+    return torch.where(bad, fill, a), bad.float(), a.numel() - n_bad
+
+
+def prepare_strip(
+    ref_reader: BandReader,
+    sec_reader: BandReader,
+    top: int,
+    bottom: int,
+    width: int,
+    sizes: tuple[int, ...],
+    prefilter: str,
+    device: torch.device,
+) -> PreparedStrip:
+    """Read rows [top, bottom) of both images and prepare them once for the window ``sizes``
+    that have centres in this strip."""
+    win = Window(0, top, width, bottom - top)
+    ref_img, ref_bad, valid_ref = fill_nan(torch.from_numpy(ref_reader.read(win)).to(device))
+    sec_img, sec_bad, valid_sec = fill_nan(torch.from_numpy(sec_reader.read(win)).to(device))
+    ref_img = apply_prefilter(ref_img, prefilter)
+    sec_img = apply_prefilter(sec_img, prefilter)
+    # CPU: blocks that stay in cache; GPU: one pass (many small blocks would be many launches)
+    block = (64, 2048) if device.type == "cpu" else (1 << 30, 1 << 30)
+    energy = {size: local_energy(sec_img, size, block) for size in sizes}
+    return PreparedStrip(top, ref_img, sec_img, ref_bad, sec_bad, valid_ref, valid_sec, energy)

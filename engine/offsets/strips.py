@@ -1,0 +1,139 @@
+"""Multi-window NCC of two rasters streamed in strips of rows, with reading and correlation
+overlapped: while the worker threads correlate one strip, a reader thread reads and prepares
+the next (GDAL decompression and the float64 energy tables release the GIL)."""
+
+from __future__ import annotations
+
+from concurrent.futures import Future, ThreadPoolExecutor
+
+import numpy as np
+import torch
+
+from ..parallel import batch_workers, run_batches
+from ..progress import Reporter
+from ..raster_io import BandReader, Grid
+from .deform import PASSES as DEFORM_PASSES
+from .deform import refine_strip, spline_coefficients
+from .pixel_offsets import PixelOffsets
+from .strip_jobs import strip_jobs
+from .strip_preparation import PreparedStrip, prepare_strip
+from .window_grid import CentreGrid
+
+
+def correlate(
+    ref_reader: BandReader,
+    sec_reader: BandReader,
+    image: Grid,
+    sizes: tuple[int, ...],
+    step: int,
+    search: int,
+    device: torch.device,
+    chunk: int,
+    reporter: Reporter,
+    strip_pixels: int = 8_000_000,
+    prefilter: str = "none",
+    prior: tuple[np.ndarray, np.ndarray] | None = None,
+    passes: int = DEFORM_PASSES,
+) -> PixelOffsets:
+    """Pixel offsets for every window size on one centre grid, reading strips of rows.
+
+    Each strip holds about ``strip_pixels`` pixels of each image (plus the windows' reach above
+    and below); two strips are in memory at a time (about 0.5 GB at the default, whatever the
+    raster's size). ``chunk`` bounds the windows of one correlation job. ``prefilter`` is
+    applied to both strips; ``prior`` gives whole-pixel (rows, columns) shifts on the centre
+    grid around which each window searches. ``passes``: window-deformation passes after the
+    first correlation (deform.py; 0 keeps the first pass's 3-point fits).
+    """
+    grid = CentreGrid.for_image(image.height, image.width, sizes[0], step, search)
+    out = PixelOffsets(grid, sizes)
+    for size in sizes:
+        for arr in (out.dy, out.dx, out.quality, out.sigma_y, out.sigma_x):
+            arr[size] = np.full((grid.rows, grid.cols), np.nan, np.float32)
+    ranges = {
+        size: (
+            grid.valid_range(grid.rows, grid.first_row, size, image.height),
+            grid.valid_range(grid.cols, grid.first_col, size, image.width),
+        )
+        for size in sizes
+    }
+    # every window is visited by the correlation and each deformation pass
+    total = (1 + passes) * sum((r[1] - r[0]) * (c[1] - c[0]) for r, c in ranges.values())
+    done = [0]
+    reach = sizes[-1] // 2 + search
+    if prior is not None:
+        reach += int(np.abs(prior[0]).max(initial=0))
+    # strips of about strip_pixels pixels, so memory is bounded whatever the raster's width
+    centres_per_strip = max(1, (strip_pixels // max(image.width, 1) - 2 * reach) // step)
+    strips = []
+    for i0 in range(0, grid.rows, centres_per_strip):
+        i1 = min(grid.rows, i0 + centres_per_strip)
+        top = max(0, grid.first_row + i0 * step - reach)
+        bottom = min(image.height, grid.first_row + (i1 - 1) * step + reach)
+        rows = {s: (max(i0, ranges[s][0][0]), min(i1, ranges[s][0][1])) for s in sizes}
+        strips.append((top, bottom, rows))
+
+    def prepare(k: int, energies: bool = True) -> PreparedStrip:
+        top, bottom, rows = strips[k]
+        wanted = tuple(s for s in sizes if rows[s][1] > rows[s][0]) if energies else ()
+        return prepare_strip(
+            ref_reader, sec_reader, top, bottom, image.width, wanted, prefilter, device
+        )
+
+    def on_done(units: int) -> None:
+        done[0] += units
+        reporter.report(done[0] / max(total, 1))
+
+    with (
+        batch_workers(device) as pool,
+        ThreadPoolExecutor(max_workers=1, thread_name_prefix="geohazard-read") as reader,
+    ):
+        pending: Future[PreparedStrip] | None = reader.submit(prepare, 0) if strips else None
+        kept: PreparedStrip | None = None
+        try:
+            for k in range(len(strips)):
+                reporter.check_cancel()  # before waiting for a strip, which can take seconds
+                if pending is None:  # cannot happen: strip k was submitted before
+                    raise RuntimeError(f"strip {k} was never read")
+                strip = pending.result()
+                pending = reader.submit(prepare, k + 1) if k + 1 < len(strips) else None
+                out.valid_pixels["reference"] += strip.valid_ref
+                out.valid_pixels["secondary"] += strip.valid_sec
+                jobs = []
+                for size in sizes:
+                    jobs += strip_jobs(
+                        strip, strips[k][2][size], grid, size, ranges[size][1], chunk, out, prior
+                    )
+                run_batches(jobs, pool, reporter, on_done)
+                kept = strip if len(strips) == 1 else None  # kept for the deformation passes
+                del strip, jobs
+        finally:
+            if pending is not None:
+                pending.cancel()
+        # window deformation (deform.py): each pass deforms every strip by the whole field found
+        # before it (strips read again when there are several), so strips do not change results
+        coeffs = None
+        for _ in range(passes):
+            before = {size: (out.dy[size].copy(), out.dx[size].copy()) for size in sizes}
+            for k in range(len(strips)):
+                reporter.check_cancel()
+                strip = kept if kept is not None else prepare(k, energies=False)
+                if coeffs is None or kept is None:
+                    coeffs = spline_coefficients(strip.sec)
+                for size in sizes:
+                    refine_strip(
+                        strip.ref,
+                        coeffs,
+                        strip.top,
+                        strips[k][2][size],
+                        ranges[size][1],
+                        grid,
+                        size,
+                        chunk,
+                        out,
+                        before[size],
+                        ranges[size][0],
+                        pool,
+                        reporter,
+                        on_done,
+                    )
+    return out
