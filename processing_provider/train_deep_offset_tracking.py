@@ -8,7 +8,6 @@ from qgis.core import (
     QgsProcessingContext,
     QgsProcessingException,
     QgsProcessingFeedback,
-    QgsProcessingOutputNumber,
     QgsProcessingParameterFile,
     QgsProcessingParameterNumber,
     QgsProcessingParameterRasterLayer,
@@ -16,7 +15,7 @@ from qgis.core import (
 
 from ..engine.tasks.deep_offsets import TASK as DEEP_OFFSETS_TASK
 from .citations import AUTORIFT, CC_RESSIAMNET, COSI_CORR
-from .qgis_compat import DOUBLE, FILE_FOLDER, INTEGER, set_advanced
+from .qgis_compat import DOUBLE, FILE_FOLDER, INTEGER
 from .training_algorithm import TrainingAlgorithm
 
 HELP = """Fine-tunes the deep offset tracker (CC-ResSiamNet, Kim et al. 2025) on your own SAR \
@@ -133,21 +132,18 @@ class TrainDeepOffsetTrackingAlgorithm(TrainingAlgorithm):
             ("W_SIGMA", self.tr("Loss weight: error head likelihood"), DOUBLE, 0.05, 0.0, 100.0),
             ("WEIGHT_DECAY", self.tr("AdamW weight decay"), DOUBLE, 1e-4, 0.0, 100.0),
         )
-        for name, label, kind, default, low, high in recipe:
-            self.addParameter(
-                set_advanced(
-                    QgsProcessingParameterNumber(
-                        name, label, kind, default, minValue=low, maxValue=high
-                    )
-                )
-            )
+        self.add_recipe(recipe)
         self.add_training_outputs()
-        for name, label in (
-            ("EPE", self.tr("Validation end-point error of the new model (px)")),
-            ("BASE_EPE", self.tr("Validation end-point error of the base model (px)")),
-            ("PRIOR_EPE", self.tr("Validation end-point error of the classical NCC prior (px)")),
-        ):
-            self.addOutput(QgsProcessingOutputNumber(name, label))
+        self.add_metric_outputs(
+            (
+                ("EPE", self.tr("Validation end-point error of the new model (px)")),
+                ("BASE_EPE", self.tr("Validation end-point error of the base model (px)")),
+                (
+                    "PRIOR_EPE",
+                    self.tr("Validation end-point error of the classical NCC prior (px)"),
+                ),
+            )
+        )
 
     def pairs(self, parameters: dict, context: QgsProcessingContext) -> list[Any]:
         from ..engine.deep_offsets.finetune import DeepOffsetPair, pair_files

@@ -8,7 +8,6 @@ from qgis.core import (
     QgsProcessingContext,
     QgsProcessingException,
     QgsProcessingFeedback,
-    QgsProcessingOutputNumber,
     QgsProcessingParameterFile,
     QgsProcessingParameterMultipleLayers,
     QgsProcessingParameterNumber,
@@ -18,7 +17,7 @@ from qgis.core import (
 from ..engine.tasks.dem_superres import SCALES
 from ..engine.tasks.dem_superres import TASK as DEM_SR_TASK
 from .citations import ESRGAN, ESRGAN_DEM
-from .qgis_compat import DOUBLE, FILE_FOLDER, INTEGER, LAYER_RASTER, set_advanced
+from .qgis_compat import DOUBLE, FILE_FOLDER, INTEGER, LAYER_RASTER
 from .training_algorithm import TrainingAlgorithm
 
 HELP = """Fine-tunes a DEM super-resolution model (ESRGAN-style RRDB generator) on your own \
@@ -146,21 +145,15 @@ class TrainDemSuperResolutionAlgorithm(TrainingAlgorithm):
             ("W_ADVERSARIAL", self.tr("Loss weight: adversarial"), DOUBLE, 0.005, 0.0, 1000.0),
             ("ELEVATION_BINS", self.tr("Elevation bins drawn equally"), INTEGER, 8, 1, 64),
         )
-        for name, label, kind, default, low, high in recipe:
-            self.addParameter(
-                set_advanced(
-                    QgsProcessingParameterNumber(
-                        name, label, kind, default, minValue=low, maxValue=high
-                    )
-                )
-            )
+        self.add_recipe(recipe)
         self.add_training_outputs()
-        for name, label in (
-            ("RMSE", self.tr("Validation RMSE of the new model (m)")),
-            ("BASE_RMSE", self.tr("Validation RMSE of the base model (m)")),
-            ("BICUBIC_RMSE", self.tr("Validation RMSE of bicubic interpolation (m)")),
-        ):
-            self.addOutput(QgsProcessingOutputNumber(name, label))
+        self.add_metric_outputs(
+            (
+                ("RMSE", self.tr("Validation RMSE of the new model (m)")),
+                ("BASE_RMSE", self.tr("Validation RMSE of the base model (m)")),
+                ("BICUBIC_RMSE", self.tr("Validation RMSE of bicubic interpolation (m)")),
+            )
+        )
 
     def dem_paths(self, parameters: dict, context: QgsProcessingContext) -> list[str]:
         from ..engine.superres.finetune import dem_files

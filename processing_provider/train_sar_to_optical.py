@@ -8,17 +8,15 @@ from qgis.core import (
     QgsProcessingContext,
     QgsProcessingException,
     QgsProcessingFeedback,
-    QgsProcessingOutputNumber,
     QgsProcessingParameterEnum,
     QgsProcessingParameterFile,
-    QgsProcessingParameterNumber,
     QgsProcessingParameterRasterLayer,
 )
 
 from ..engine.tasks.sar_to_optical import FUSIONS
 from ..engine.tasks.sar_to_optical import TASK as SAR_TO_OPTICAL_TASK
 from .citations import SARDINET, SARDINET_DEM
-from .qgis_compat import FILE_FOLDER, INTEGER, set_advanced
+from .qgis_compat import FILE_FOLDER, INTEGER
 from .training_algorithm import TrainingAlgorithm
 
 HELP = """Fine-tunes a SAR-to-optical translation model (SARDINet, Bralet et al. 2022, 2024) \
@@ -121,26 +119,22 @@ class TrainSarToOpticalAlgorithm(TrainingAlgorithm):
             )
         )
         self.add_training_parameters()
-        for name, label, default, low, high in (
-            ("PATCH_SIZE", self.tr("Patch side (px, multiple of 16)"), 256, 32, 1024),
-            ("MIN_VALID", self.tr("Valid pixels a patch needs (%)"), 50, 1, 100),
-        ):
-            self.addParameter(
-                set_advanced(
-                    QgsProcessingParameterNumber(
-                        name, label, INTEGER, default, minValue=low, maxValue=high
-                    )
-                )
+        self.add_recipe(
+            (
+                ("PATCH_SIZE", self.tr("Patch side (px, multiple of 16)"), INTEGER, 256, 32, 1024),
+                ("MIN_VALID", self.tr("Valid pixels a patch needs (%)"), INTEGER, 50, 1, 100),
             )
+        )
         self.add_training_outputs()
-        for name, label in (
-            ("MSE", self.tr("Validation MSE of the new model (RGB 0-1)")),
-            ("BASE_MSE", self.tr("Validation MSE of the base model (RGB 0-1)")),
-            ("LINEAR_MSE", self.tr("Validation MSE of the linear colour mapping (RGB 0-1)")),
-            ("SSIM", self.tr("Validation SSIM of the new model")),
-            ("BASE_SSIM", self.tr("Validation SSIM of the base model")),
-        ):
-            self.addOutput(QgsProcessingOutputNumber(name, label))
+        self.add_metric_outputs(
+            (
+                ("MSE", self.tr("Validation MSE of the new model (RGB 0-1)")),
+                ("BASE_MSE", self.tr("Validation MSE of the base model (RGB 0-1)")),
+                ("LINEAR_MSE", self.tr("Validation MSE of the linear colour mapping (RGB 0-1)")),
+                ("SSIM", self.tr("Validation SSIM of the new model")),
+                ("BASE_SSIM", self.tr("Validation SSIM of the base model")),
+            )
+        )
 
     def areas(self, parameters: dict, context: QgsProcessingContext) -> list[Any]:
         from ..engine.sar2opt.finetune import SarOpticalArea, area_files

@@ -128,6 +128,23 @@ class TrainingAlgorithm(ModelAlgorithm):
         )
         self.add_device_parameter(self.DEVICE)
 
+    def add_recipe(self, recipe: tuple[tuple[str, str, Any, float, float, float], ...]) -> None:
+        """The family's recipe values as advanced numbers: (name, label, type, default, min,
+        max) each."""
+        for name, label, kind, default, low, high in recipe:
+            self.addParameter(
+                set_advanced(
+                    QgsProcessingParameterNumber(
+                        name, label, kind, default, minValue=low, maxValue=high
+                    )
+                )
+            )
+
+    def add_metric_outputs(self, outputs: tuple[tuple[str, str], ...]) -> None:
+        """The validation metrics the algorithm returns: (name, label) each."""
+        for name, label in outputs:
+            self.addOutput(QgsProcessingOutputNumber(name, label))
+
     def add_training_outputs(self) -> None:
         """LOG (CSV) and CURVES (PNG), optional; the model's name, path and metrics as outputs."""
         for name, label, filt in (

@@ -30,6 +30,7 @@ from ..progress import Reporter
 from ..training.finetune import (
     FineTuneSettings,
     check_total_steps,
+    data_files,
     settings_dict,
     steps_per_epoch,
 )
@@ -273,15 +274,9 @@ def finetune_deep_offsets(
     description = {
         "task": TASK.name,
         "base": base.path,
-        "data": [
-            {
-                "file": p,
-                "size": os.path.getsize(p),
-                "mtime": os.path.getmtime(p),
-            }
-            for pair in pairs
-            for p in (pair.reference, pair.secondary, pair.targets)
-        ],
+        "data": data_files(
+            [p for pair in pairs for p in (pair.reference, pair.secondary, pair.targets)]
+        ),
         "band": [pair.band for pair in pairs],
         "settings": settings_dict(settings),
         "recipe": asdict(recipe),

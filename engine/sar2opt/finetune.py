@@ -28,6 +28,7 @@ from ..progress import Reporter
 from ..training.finetune import (
     FineTuneSettings,
     check_total_steps,
+    data_files,
     settings_dict,
     steps_per_epoch,
 )
@@ -195,12 +196,7 @@ def finetune_sar_to_optical(
     description = {
         "task": TASK.name,
         "base": base.path,
-        "data": [
-            {"file": p, "size": os.path.getsize(p), "mtime": os.path.getmtime(p)}
-            for a in areas
-            for p in (a.sar, a.dem, a.optical, a.mask)
-            if p
-        ],
+        "data": data_files([p for a in areas for p in (a.sar, a.dem, a.optical, a.mask) if p]),
         "settings": settings_dict(settings),
         "recipe": asdict(replace(recipe, fusion=fusion)),
     }

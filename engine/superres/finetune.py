@@ -23,6 +23,7 @@ from ..progress import Reporter
 from ..training.finetune import (
     FineTuneSettings,
     check_total_steps,
+    data_files,
     settings_dict,
     steps_per_epoch,
 )
@@ -248,13 +249,10 @@ def finetune_dem_sr(
         [s.array[r0:r1, c0:c1] for s in splits for r0, r1, c0, c1 in s.blocks],
         [s.pixel_m for s in splits for _ in s.blocks],
     )
-    data_desc = [
-        {"file": p, "size": os.path.getsize(p), "mtime": os.path.getmtime(p)} for p in dem_paths
-    ]
     description = {
         "task": TASK.name,
         "base": base.path,
-        "data": data_desc,
+        "data": data_files(dem_paths),
         "settings": settings_dict(settings),
         "recipe": asdict(recipe),
     }

@@ -189,6 +189,11 @@ def write_log_csv(path: str, rows: list[dict[str, Any]]) -> None:
     _atomic(path, lambda tmp: _write_csv(tmp, columns, rows))
 
 
+def data_files(paths: list[str]) -> list[dict[str, Any]]:
+    """The training files as a run's fingerprint records them: a changed file starts over."""
+    return [{"file": p, "size": os.path.getsize(p), "mtime": os.path.getmtime(p)} for p in paths]
+
+
 def live_log(
     path: str, rows: Callable[[list[dict[str, Any]]], list[dict[str, Any]]], rep: Reporter
 ) -> Callable[[list[dict[str, Any]]], None]:
