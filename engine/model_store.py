@@ -241,7 +241,8 @@ class ModelStore:
         """Write weights and card as ``<folder>/<card.name>.safetensors`` and ``.json``.
 
         ``folder`` defaults to the user's models folder. Both files go to unique temporary names
-        first; nothing is left half-written.
+        first and the weights' header is read back (names, shapes, sizes against the file)
+        before anything is renamed; nothing is left half-written.
         """
         from safetensors.torch import save_file
 
@@ -254,6 +255,14 @@ class ModelStore:
         tensors = {k: v.detach().cpu().contiguous() for k, v in net.state_dict().items()}
         try:
             save_file(tensors, tmp, metadata={"model_card": card_text(card)})
+            written, _meta = read_safetensors_header(tmp)  # the write is checked before use
+            if {k: shape for k, (_dtype, shape) in written.items()} != {
+                k: tuple(v.shape) for k, v in tensors.items()
+            }:
+                raise GeohazardError(
+                    f"The weights of '{card.name}' did not read back as written in '{target}' "
+                    "(is the disk full or failing?); nothing was saved."
+                )
             write_card(card_path(weights), card)
             os.replace(tmp, weights)
         finally:

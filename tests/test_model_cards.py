@@ -169,6 +169,29 @@ def test_user_models_are_listed_after_bundled_and_saved_through_the_store(tmp_pa
     assert again.path == path and again.card == card
 
 
+def test_a_weights_write_that_does_not_read_back_saves_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A write the disk cut short (simulated: the real safetensors writer, then the file loses
+    its last bytes) is caught by reading the header back; no card, no weights are left."""
+    import safetensors.torch
+
+    real_save = safetensors.torch.save_file
+
+    def cut_short(tensors, path, metadata=None):  # noqa: ANN001, ANN202
+        real_save(tensors, path, metadata=metadata)
+        with open(path, "r+b") as fh:
+            fh.truncate(os.path.getsize(path) - 100)
+
+    monkeypatch.setattr(safetensors.torch, "save_file", cut_short)
+    store = ModelStore(str(tmp_path / "mine"))
+    loaded = store.load(TASK, "default", TASK.default_model(2))
+    card = card_from_dict({**loaded.card.to_dict(), "name": "cut_x2"})
+    with pytest.raises(GeohazardError, match="truncated"):
+        store.save(loaded.net, card)
+    assert os.listdir(tmp_path / "mine") == []
+
+
 def test_store_imports_exports_and_deletes_user_models_only(tmp_path: Path) -> None:
     from geohazard.engine.tasks import all_tasks, task_named
 
