@@ -30,7 +30,6 @@ from .output_files import (
     commit_all,
     discard_all,
     write_bytes_staged,
-    write_text_file,
 )
 from .progress import Reporter
 from .raster_io import RasterWriter, check_output_path, inspect_raster, open_band, planned_raster
@@ -173,13 +172,6 @@ def report_html(
         "<p>PSNR uses the reference's elevation range as peak; slope by central differences "
         "in degrees.</p></body></html>"
     )
-
-
-def write_report(
-    path: str, metrics: DemMetrics, diff: np.ndarray, dem_name: str, ref_name: str
-) -> None:
-    """Write the HTML report safely (checked, renamed when complete)."""
-    write_text_file(path, report_html(metrics, diff, dem_name, ref_name))
 
 
 def _strips(height: int, width: int, strip_pixels: int) -> list[tuple[int, int]]:

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import math
 import os
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager, suppress
+from collections.abc import Sequence
+from contextlib import suppress
 from dataclasses import dataclass
 from types import TracebackType
 
@@ -25,7 +25,7 @@ from rasterio.warp import transform_bounds
 from rasterio.windows import Window
 
 from .errors import GeohazardError
-from .output_files import PlannedOutput, StagedOutput, staged_output, write_failed
+from .output_files import PlannedOutput, StagedOutput, write_failed
 from .progress import Reporter
 
 
@@ -330,20 +330,6 @@ def verify_geotiff(
         raise GeohazardError(f"it cannot be read back ({exc})") from exc
     except rasterio.errors.RasterioError as exc:
         raise GeohazardError(f"it cannot be read back ({exc})") from exc
-
-
-@contextmanager
-def atomic_path(path: str, verify: Callable[[str], None] | None = verify_geotiff) -> Iterator[str]:
-    """Yield a temporary path beside ``path``; rename it onto ``path`` only on success.
-
-    The temporary file lives in a private folder created exclusively beside ``path`` (never a
-    predictable name, never followed through a symlink). After the block it is flushed and
-    checked with ``verify`` (default: :func:`verify_geotiff`); a failed write raises a
-    :class:`GeohazardError`, leaves nothing behind and leaves ``path`` as it was.
-    """
-    check_output_path(path)
-    with staged_output(path, verify) as staged:
-        yield staged.tmp
 
 
 class RasterWriter:

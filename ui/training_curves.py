@@ -26,10 +26,6 @@ class TrainingLog:
     metric: str = ""
     validation: list[tuple[int, float]] = field(default_factory=list)
 
-    @property
-    def last_step(self) -> int:
-        return self.losses[-1][0] if self.losses else 0
-
 
 def _number(text: str | None) -> float | None:
     try:
