@@ -156,24 +156,24 @@ def build_scenes(
         (seed, kind, regime, _cache_name(cache_dir, seed, kind, regime))
         for seed, kind, regime in design
     ]
-    todo = [j for j in jobs if not os.path.exists(j[-1])]
-    if todo and log is not None:
-        log(f"simulating {len(todo)} scenes with {workers} worker(s) into {cache_dir}")
+    to_simulate = [j for j in jobs if not os.path.exists(j[-1])]
+    if to_simulate and log is not None:
+        log(f"simulating {len(to_simulate)} scenes with {workers} worker(s) into {cache_dir}")
     init = (list(sources), sampler, prior_cfg)
-    if todo and workers > 1:
+    if to_simulate and workers > 1:
         import multiprocessing as mp
 
         with mp.get_context("spawn").Pool(workers, _init_worker, init) as pool:
-            for i, _ in enumerate(pool.imap_unordered(_scene_job, todo, chunksize=2)):
+            for i, _ in enumerate(pool.imap_unordered(_scene_job, to_simulate, chunksize=2)):
                 if log is not None and (i + 1) % 200 == 0:
-                    log(f"  {i + 1}/{len(todo)} scenes")
-    elif todo:
+                    log(f"  {i + 1}/{len(to_simulate)} scenes")
+    elif to_simulate:
         import torch
 
         threads = torch.get_num_threads()
         _init_worker(*init)
         try:
-            for job in todo:
+            for job in to_simulate:
                 _scene_job(job)
         finally:
             torch.set_num_threads(threads)
