@@ -12,6 +12,7 @@ import torch
 from ..parallel import batch_workers, run_batches
 from ..progress import Reporter
 from ..raster_io import BandReader, Grid
+from .block_ncc import WINDOW_BATCH, block_range, block_size, strip_blocks
 from .deform import PASSES as DEFORM_PASSES
 from .deform import refine_strip, spline_coefficients
 from .pixel_offsets import PixelOffsets
@@ -72,11 +73,14 @@ def correlate(
         rows = {s: (max(i0, ranges[s][0][0]), min(i1, ranges[s][0][1])) for s in sizes}
         strips.append((top, bottom, rows))
 
+    # windows made of shared blocks (block_ncc.py), unless a prior moves each search area
+    b = block_size(sizes, step, search) if prior is None else 0
+
     def prepare(k: int, energies: bool = True) -> PreparedStrip:
         top, bottom, rows = strips[k]
         wanted = tuple(s for s in sizes if rows[s][1] > rows[s][0]) if energies else ()
         return prepare_strip(
-            ref_reader, sec_reader, top, bottom, image.width, wanted, prefilter, device
+            ref_reader, sec_reader, top, bottom, image.width, wanted, prefilter, device, b
         )
 
     def on_done(units: int) -> None:
@@ -98,14 +102,30 @@ def correlate(
                 pending = reader.submit(prepare, k + 1) if k + 1 < len(strips) else None
                 out.valid_pixels["reference"] += strip.valid_ref
                 out.valid_pixels["secondary"] += strip.valid_sec
+                blocks = None
+                if b and strip.block_sums is not None:
+                    spans = {size: (strips[k][2][size], ranges[size][1]) for size in sizes}
+                    rng = block_range(grid, b, sizes, spans)
+                    blocks, fill = strip_blocks(
+                        strip.ref, strip.sec, strip.block_sums, grid, strip.top, b, sizes, rng
+                    )
+                    run_batches(fill, pool, reporter, on_done)
                 jobs = []
                 for size in sizes:
                     jobs += strip_jobs(
-                        strip, strips[k][2][size], grid, size, ranges[size][1], chunk, out, prior
+                        strip,
+                        strips[k][2][size],
+                        grid,
+                        size,
+                        ranges[size][1],
+                        chunk if blocks is None else max(chunk, WINDOW_BATCH),
+                        out,
+                        prior,
+                        blocks,
                     )
                 run_batches(jobs, pool, reporter, on_done)
                 kept = strip if len(strips) == 1 else None  # kept for the deformation passes
-                del strip, jobs
+                del strip, jobs, blocks
         finally:
             if pending is not None:
                 pending.cancel()
