@@ -168,6 +168,49 @@ def strip_blocks(
     return blocks, jobs
 
 
+def window_sums(
+    corr: torch.Tensor,
+    mean: torch.Tensor,
+    sq: torch.Tensor,
+    lag_sums: torch.Tensor,
+    b: int,
+    q: int,
+    k: int,
+    first: tuple[int, int],
+    count: tuple[int, int],
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Numerators and template norms of windows of k x k blocks from their blocks' terms.
+
+    ``corr`` (rows, cols, *lags) C_b, ``mean`` m_b, ``sq`` Q_b, ``lag_sums`` S_b (same shape as
+    ``corr``) on a block grid; the windows start at block ``first`` (row, column) and every
+    ``q`` blocks after, ``count`` (rows, columns) of them. Returns the numerators (N, *lags)
+    and the norms (N,) of the zero-mean templates (see module doc).
+    """
+    (r0, c0), (nr, nc) = first, count
+
+    def part(x: torch.Tensor, u: int, v: int) -> torch.Tensor:
+        return x[r0 + u : r0 + u + (nr - 1) * q + 1 : q, c0 + v : c0 + v + (nc - 1) * q + 1 : q]
+
+    msum = mean.new_zeros((nr, nc))
+    for u in range(k):
+        for v in range(k):
+            msum += part(mean, u, v)
+    m_w = msum / (k * k)
+    extra = (None,) * (corr.dim() - 2)
+    num = corr.new_zeros((nr, nc, *corr.shape[2:]))
+    sqsum = torch.zeros_like(msum)
+    dev2 = torch.zeros_like(msum)
+    for u in range(k):
+        for v in range(k):
+            dm = part(mean, u, v) - m_w
+            num += part(corr, u, v)
+            num += dm[(..., *extra)] * part(lag_sums, u, v)
+            sqsum += part(sq, u, v)
+            dev2 += dm.square()
+    tnorm = (sqsum + b * b * dev2).clamp_min(0).sqrt().reshape(-1)
+    return num.reshape(nr * nc, *corr.shape[2:]), tnorm
+
+
 def block_surfaces(
     blocks: StripBlocks,
     grid: CentreGrid,
@@ -180,36 +223,14 @@ def block_surfaces(
     centre indices) from the strip's block correlations; ``energy`` (N, L, L): the secondary's
     local energy under each lag, as for :func:`ncc_surface`."""
     b = blocks.b
-    q, k = grid.step // b, size // b
-    nr, nc = rows[1] - rows[0], cols[1] - cols[0]
+    q = grid.step // b
     shift = blocks_offset(blocks, grid, size)
-    r0 = rows[0] * q + shift - blocks.bi0
-    c0 = cols[0] * q + shift - blocks.bj0
-
-    def part(x: torch.Tensor, u: int, v: int) -> torch.Tensor:
-        return x[r0 + u : r0 + u + (nr - 1) * q + 1 : q, c0 + v : c0 + v + (nc - 1) * q + 1 : q]
-
-    msum = torch.zeros((nr, nc), device=blocks.mean.device, dtype=blocks.mean.dtype)
-    for u in range(k):
-        for v in range(k):
-            msum += part(blocks.mean, u, v)
-    m_w = msum / (k * k)
-    lag_sums = blocks.lag_sums()
-    num = torch.zeros(
-        (nr, nc, *blocks.corr.shape[2:]), device=blocks.corr.device, dtype=blocks.corr.dtype
+    first = (rows[0] * q + shift - blocks.bi0, cols[0] * q + shift - blocks.bj0)
+    count = (rows[1] - rows[0], cols[1] - cols[0])
+    num, tnorm = window_sums(
+        blocks.corr, blocks.mean, blocks.sq, blocks.lag_sums(), b, q, size // b, first, count
     )
-    sq = torch.zeros_like(msum)
-    dev2 = torch.zeros_like(msum)
-    for u in range(k):
-        for v in range(k):
-            dm = part(blocks.mean, u, v) - m_w
-            num += part(blocks.corr, u, v)
-            num += dm[..., None, None] * part(lag_sums, u, v)
-            sq += part(blocks.sq, u, v)
-            dev2 += dm.square()
-    tnorm = (sq + b * b * dev2).clamp_min(0).sqrt().reshape(-1, 1, 1)
-    num = num.reshape(nr * nc, *num.shape[2:])
-    denom = energy * tnorm
+    denom = energy * tnorm.view(-1, 1, 1)
     eps = 1e-6 * denom.amax(dim=(1, 2), keepdim=True).clamp_min(1e-12)
     return torch.where(denom > eps, num / denom.clamp_min(1e-30), torch.zeros_like(num))
 
@@ -218,3 +239,38 @@ def blocks_offset(blocks: StripBlocks, grid: CentreGrid, size: int) -> int:
     """Global block index of the first block of the window of ``size`` at centre index 0."""
     big_half = grid.first_col - blocks.col0  # half the largest window size
     return (big_half - size // 2) // blocks.b
+
+
+def shifted_block_terms(
+    ref: torch.Tensor,
+    moved: torch.Tensor,
+    b: int,
+    rows: tuple[int, int],
+    cols: int,
+    lags: tuple[tuple[int, int], ...],
+    means: tuple[float, float],
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Block terms (C_b, m_b, Q_b, S_b; module doc) of a few whole-pixel lags, for the window
+    deformation's residuals (deform.py), where the secondary is already resampled onto the
+    reference and only the lags around zero are wanted: products of pixels summed per block,
+    no FFT.
+
+    ``ref`` starts at the first block's top-left pixel; ``moved`` one pixel above and left of
+    it, so lag (a, c) of ``lags`` pairs block pixel p with ``moved[p + (a, c)]``. Returns the
+    terms of block rows [rows) and ``cols`` block columns, the lags last; ``means`` (of ``ref``,
+    of ``moved``) are subtracted first so that float32 keeps the texture's digits.
+    """
+    r0, r1 = rows
+    n_r = r1 - r0
+    tiles = (ref[r0 * b : r1 * b, : cols * b] - means[0]).reshape(n_r, b, cols, b)
+    mean = tiles.mean(dim=(1, 3))
+    centred = tiles - mean[:, None, :, None]
+    sq = centred.square().sum(dim=(1, 3))
+    corr = ref.new_empty((n_r, cols, len(lags)))
+    sums = ref.new_empty((n_r, cols, len(lags)))
+    for i, (a, c) in enumerate(lags):
+        part = moved[r0 * b + a : r1 * b + a, c : c + cols * b] - means[1]
+        part = part.reshape(n_r, b, cols, b)
+        corr[..., i] = (centred * part).sum(dim=(1, 3))
+        sums[..., i] = part.sum(dim=(1, 3))
+    return corr, mean, sq, sums

@@ -30,6 +30,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from functools import partial
+from math import gcd
 
 import numpy as np
 import torch
@@ -37,6 +38,7 @@ import torch.nn.functional as F  # noqa: N812
 
 from ..parallel import run_batches
 from ..progress import Reporter
+from .block_ncc import WINDOW_BATCH, shifted_block_terms, window_sums
 from .ncc import gaussian_or_parabolic, local_energy
 from .pixel_offsets import PixelOffsets
 from .window_grid import CentreGrid, windows
@@ -193,19 +195,21 @@ def spline_sample(coeffs: torch.Tensor, rows: torch.Tensor, cols: torch.Tensor) 
 LAGS = ((0, 1), (1, 1), (2, 1), (1, 0), (1, 2))  # (row, col) of the cross in a (w+2) patch
 
 
-def _cross_ncc(
-    t0: torch.Tensor, tnorm: torch.Tensor, patch: torch.Tensor, energy: torch.Tensor
-) -> torch.Tensor:
-    """NCC of zero-mean templates (N, w, w) with a (N, w+2, w+2) patch at the five lags of
-    :data:`LAGS`, i.e. (-1, 0), (0, 0), (+1, 0), (0, -1), (0, +1): returns (N, 5).
-
-    The template is zero-mean, so the numerator needs no patch mean; ``energy`` (N, 5) is the
-    patch's sqrt(sum of squared deviations) under each lag (from summed-area tables)."""
-    w = t0.shape[-1]
+def _cross_ncc(templates: torch.Tensor, patch: torch.Tensor, energy: torch.Tensor) -> torch.Tensor:
+    """NCC of templates (N, w, w) with a (N, w+2, w+2) patch at the five lags of
+    :data:`LAGS`, i.e. (-1, 0), (0, 0), (+1, 0), (0, -1), (0, +1): returns (N, 5), one window at
+    a time (windows whose size and step share no block of 4 px or more; otherwise
+    block_ncc.shifted_block_terms). ``energy`` (N, 5) is the patch's sqrt(sum of squared
+    deviations) under each lag (from summed-area tables)."""
+    w = templates.shape[-1]
+    t0 = templates - templates.mean(dim=(1, 2), keepdim=True)
+    tnorm = torch.linalg.vector_norm(t0, dim=(1, 2))
     num = torch.stack([(patch[:, a : a + w, b : b + w] * t0).sum(dim=(1, 2)) for a, b in LAGS], 1)
     return num / (energy * tnorm[:, None]).clamp_min(1e-30)
 
 
+BlockTerms = tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]  # C_b, m_b, Q_b, S_b
+MIN_RESIDUAL_BLOCK = 4  # window and step sharing a smaller block: one window at a time
 BAND_PIXELS = 1 << 20  # pixels deformed per job (a few MB of temporaries each)
 
 
@@ -240,20 +244,23 @@ def deform_rows(
     return spline_sample(coeffs, sr, sc), inside.to(coeffs.dtype)
 
 
-def residual_offsets(
-    templates: torch.Tensor, patches: torch.Tensor, energy: torch.Tensor, inside: torch.Tensor
-) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """Residual (rows, columns) offsets of templates (N, w, w) in deformed patches
-    (N, w + 2, w + 2) by 3-point fits at the cross of lags around zero (``energy`` (N, 5): see
-    :func:`_cross_ncc`), and whether they are usable (inside one pixel, every patch pixel
-    sampled inside the strip: ``inside`` (N,))."""
-    t0 = templates - templates.mean(dim=(1, 2), keepdim=True)
-    tnorm = torch.linalg.vector_norm(t0, dim=(1, 2))
-    c = _cross_ncc(t0, tnorm, patches, energy)
+def residual_offsets(c: torch.Tensor, inside: torch.Tensor) -> tuple[torch.Tensor, ...]:
+    """Residual (rows, columns) offsets from the NCC (N, 5) at the cross of lags :data:`LAGS`
+    around zero, by 3-point fits, and whether they are usable (inside one pixel, every patch
+    pixel sampled inside the strip: ``inside`` (N,))."""
     corr_y = gaussian_or_parabolic(c[:, 0], c[:, 1], c[:, 2])
     corr_x = gaussian_or_parabolic(c[:, 3], c[:, 1], c[:, 4])
     ok = inside & (corr_y.abs() < 1) & (corr_x.abs() < 1)
     return corr_y, corr_x, ok
+
+
+def _all_inside(inside: torch.Tensor, size: int, step: int, ni: int, nj: int) -> torch.Tensor:
+    """(ni * nj,) whether every pixel of each (size + 2) patch of ``inside`` (1.0 = sampled
+    inside the strip) is inside: a separable sliding minimum, not a minimum per patch."""
+    x = inside[: (ni - 1) * step + size + 2, : (nj - 1) * step + size + 2][None, None]
+    x = -F.max_pool2d(-x, (size + 2, 1), (step, 1))
+    x = -F.max_pool2d(x * -1, (1, size + 2), (1, step))
+    return x[0, 0].reshape(-1) > 0
 
 
 def refine_strip(
@@ -332,17 +339,29 @@ def refine_strip(
     e_views = [windows(energy, a, b, 1, step, ni, nj)[..., 0, 0] for a, b in LAGS]
     t_view = windows(ref, r_first - h, c_first - h, size, step, ni, nj)
     p_view = windows(deformed, 0, 0, size + 2, step, ni, nj)
-    in_view = windows(inside, 0, 0, size + 2, step, ni, nj)
+    usable = _all_inside(inside, size, step, ni, nj)
     rows_per_chunk = max(1, chunk // nj)
+    # the numerators from b x b blocks shared by the overlapping windows (block_ncc.py)
+    blk = gcd(step, size)
+    terms = _block_terms(ref, deformed, r_first - h, c_first - h, blk, size, step, (ni, nj))
+    if terms is not None:
+        run_batches(terms[1], pool, rep, on_done)
+        rows_per_chunk = max(rows_per_chunk, WINDOW_BATCH // nj, 1)
 
     def job(a: int, b: int) -> int:
         n = (b - a) * nj
-        ry, rx, ok = residual_offsets(
-            t_view[a:b].reshape(n, size, size),
-            p_view[a:b].reshape(n, size + 2, size + 2),
-            torch.stack([e[a:b].reshape(n) for e in e_views], dim=1),
-            in_view[a:b].amin(dim=(2, 3)).reshape(n) > 0,
-        )
+        e = torch.stack([e[a:b].reshape(n) for e in e_views], dim=1)
+        if terms is not None:
+            q = step // blk
+            corr, mean, sq, sums = terms[0]
+            num, tnorm = window_sums(
+                corr, mean, sq, sums, blk, q, size // blk, (a * q, 0), (b - a, nj)
+            )
+            c = num / (e * tnorm[:, None]).clamp_min(1e-30)
+        else:
+            t = t_view[a:b].reshape(n, size, size)
+            c = _cross_ncc(t, p_view[a:b].reshape(n, size + 2, size + 2), e)
+        ry, rx, ok = residual_offsets(c, usable[a * nj : b * nj])
         dy = at_centre[0, a:b].reshape(n) + ry
         dx = at_centre[1, a:b].reshape(n) + rx
         fy, fx = first_y[a:b].reshape(n), first_x[a:b].reshape(n)
@@ -354,3 +373,39 @@ def refine_strip(
 
     jobs = [partial(job, a, min(ni, a + rows_per_chunk)) for a in range(0, ni, rows_per_chunk)]
     run_batches(jobs, pool, rep, on_done)
+
+
+def _block_terms(
+    ref: torch.Tensor,
+    deformed: torch.Tensor,
+    top: int,
+    left: int,
+    blk: int,
+    size: int,
+    step: int,
+    count: tuple[int, int],
+) -> tuple[BlockTerms, list[Callable[[], int]]] | None:
+    """Empty block terms for the residual NCC of ``count`` windows whose first template starts
+    at (top, left) of ``ref``, and the jobs (bands of block rows) that fill them; None when the
+    window size and step share no block of MIN_RESIDUAL_BLOCK px or more."""
+    if blk < MIN_RESIDUAL_BLOCK:
+        return None
+    q, k = step // blk, size // blk
+    n_r, n_c = (count[0] - 1) * q + k, (count[1] - 1) * q + k
+    area = ref[top : top + n_r * blk, left : left + n_c * blk]
+    means = (float(area.mean()), float(deformed.mean()))
+    corr = ref.new_empty((n_r, n_c, len(LAGS)))
+    sums = torch.empty_like(corr)
+    mean = ref.new_empty((n_r, n_c))
+    sq = torch.empty_like(mean)
+
+    def band(r0: int, r1: int) -> int:
+        c, m, s2, sm = shifted_block_terms(area, deformed, blk, (r0, r1), n_c, LAGS, means)
+        corr[r0:r1], mean[r0:r1], sq[r0:r1], sums[r0:r1] = c, m, s2, sm
+        return 0
+
+    per_band = max(1, BAND_PIXELS // (n_c * blk * blk))
+    jobs: list[Callable[[], int]] = [
+        partial(band, r0, min(n_r, r0 + per_band)) for r0 in range(0, n_r, per_band)
+    ]
+    return (corr, mean, sq, sums), jobs
