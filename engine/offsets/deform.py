@@ -263,6 +263,13 @@ def _all_inside(inside: torch.Tensor, size: int, step: int, ni: int, nj: int) ->
     return x[0, 0].reshape(-1) > 0
 
 
+def deform_halo(size: int, step: int) -> int:
+    """Centre rows beyond a strip's own that its deforming field is built from: the windows'
+    reach, the 3 x 3 median, the smoothing and the interpolation."""
+    sigma = SMOOTHING * size / step
+    return size // 2 // step + 2 + max(1, int(3 * sigma + 0.5)) + 2
+
+
 def refine_strip(
     ref: torch.Tensor,
     sec: torch.Tensor,
@@ -300,7 +307,7 @@ def refine_strip(
     dev, dtype = sec.device, sec.dtype
     sigma = SMOOTHING * size / step
     margin = h // step + 2
-    halo = margin + max(1, int(3 * sigma + 0.5)) + 2  # the median, smoothing and interpolation
+    halo = deform_halo(size, step)
     g0, g1 = max(valid_rows[0], i0 - halo), min(valid_rows[1], i1 + halo)
     near = [torch.from_numpy(f[g0:g1, j0:j1].copy()).to(dev, dtype) for f in field_before]
     clean = smooth_grid(torch.stack([nan_median3(f) for f in near]), sigma)
