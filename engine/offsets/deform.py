@@ -210,7 +210,7 @@ def _cross_ncc(templates: torch.Tensor, patch: torch.Tensor, energy: torch.Tenso
 
 BlockTerms = tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]  # C_b, m_b, Q_b, S_b
 MIN_RESIDUAL_BLOCK = 4  # window and step sharing a smaller block: one window at a time
-BAND_PIXELS = 1 << 20  # pixels deformed per job (a few MB of temporaries each)
+BAND_PIXELS = 1 << 18  # pixels deformed per job (a few MB of temporaries each)
 
 
 def deform_rows(

@@ -165,6 +165,7 @@ def correlate(
                 out.valid_pixels["reference"] += strip.valid_ref
                 out.valid_pixels["secondary"] += strip.valid_sec
                 first_pass(k, strip)
+                strip.energy, strip.block_sums = {}, None  # the deformation needs neither
                 if passes:
                     for size in sizes:
                         i0, i1 = strips[k][2][size]
