@@ -27,8 +27,8 @@ from .combine import combine_sizes
 from .extras import correct_stable, interval_days, prior_pixels
 from .outliers import apply_filter
 from .run_checks import (
-    read_cache_bytes,
     estimate_time,
+    read_cache_bytes,
     usable_sizes,
     warn_if_unreliable,
     working_memory,
