@@ -211,6 +211,7 @@ def _cross_ncc(templates: torch.Tensor, patch: torch.Tensor, energy: torch.Tenso
 BlockTerms = tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]  # C_b, m_b, Q_b, S_b
 MIN_RESIDUAL_BLOCK = 4  # window and step sharing a smaller block: one window at a time
 BAND_PIXELS = 1 << 18  # pixels deformed per job (a few MB of temporaries each)
+ENERGY_ROWS = 256  # rows of deformed-window energies per job (the tables' tile height)
 
 
 def deform_rows(
@@ -342,7 +343,21 @@ def refine_strip(
     at_centre = _sample(field, gr[None], gc[None], "bilinear")[:, 0]
     # energies of every window position of the deformed block, once (summed-area tables built
     # block by block, as the first pass does: no whole-strip float64 temporaries)
-    energy = local_energy(deformed, size)
+    energy = deformed.new_empty((height - size + 1, width - size + 1))
+
+    def energy_band(a: int, b: int) -> int:
+        energy[a:b] = local_energy(deformed[a : b + size - 1], size)
+        return 0
+
+    run_batches(
+        [
+            partial(energy_band, a, min(len(energy), a + ENERGY_ROWS))
+            for a in range(0, len(energy), ENERGY_ROWS)
+        ],
+        pool,
+        rep,
+        on_done,
+    )
     e_views = [windows(energy, a, b, 1, step, ni, nj)[..., 0, 0] for a, b in LAGS]
     t_view = windows(ref, r_first - h, c_first - h, size, step, ni, nj)
     p_view = windows(deformed, 0, 0, size + 2, step, ni, nj)

@@ -81,7 +81,16 @@ def correlate(
         top, bottom, rows = strips[k]
         wanted = tuple(s for s in sizes if rows[s][1] > rows[s][0]) if energies else ()
         return prepare_strip(
-            ref_reader, sec_reader, top, bottom, image.width, wanted, prefilter, device, b
+            ref_reader,
+            sec_reader,
+            top,
+            bottom,
+            image.width,
+            wanted,
+            prefilter,
+            device,
+            b,
+            passes > 0,
         )
 
     def on_done(units: int) -> None:
@@ -125,7 +134,7 @@ def correlate(
     ) -> None:
         """One window-deformation pass over strip k, deformed by the field in ``before``."""
         reporter.check_cancel()
-        coeffs = spline_coefficients(strip.sec)
+        coeffs = strip.coeffs if strip.coeffs is not None else spline_coefficients(strip.sec)
         for size in sizes:
             refine_strip(
                 strip.ref,
