@@ -214,10 +214,24 @@ BAND_PIXELS = 1 << 18  # pixels deformed per job (a few MB of temporaries each)
 ENERGY_ROWS = 256  # rows of deformed-window energies per job (the tables' tile height)
 
 
+def _lerp_along(field: torch.Tensor, pos: torch.Tensor, dim: int) -> torch.Tensor:
+    """Linear interpolation of a grid along ``dim`` at fractional indices ``pos`` (1-D,
+    clamped to the grid, as grid_sample's border padding)."""
+    n = field.shape[dim]
+    pos = pos.clamp(0, n - 1)
+    i0 = pos.floor().clamp(max=max(n - 2, 0)).long()
+    t = pos - i0.to(pos.dtype)
+    i1 = (i0 + 1).clamp(max=n - 1)
+    shape = [1] * field.dim()
+    shape[dim] = -1
+    t = t.view(shape)
+    return field.index_select(dim, i0) * (1 - t) + field.index_select(dim, i1) * t
+
+
 def deform_rows(
     coeffs: torch.Tensor,
-    field: torch.Tensor,
-    field_origin: tuple[float, float],
+    field_cols: torch.Tensor,
+    field_row0: float,
     step: int,
     rows: torch.Tensor,
     cols: torch.Tensor,
@@ -226,21 +240,22 @@ def deform_rows(
 
     Args:
         coeffs: (H, W) secondary strip as cubic B-spline coefficients.
-        field: (2, rows, cols) offsets (rows, columns; pixels) on a grid of points ``step``
-            pixels apart, the first one at pixel-corner position ``field_origin`` of the strip.
-        field_origin: (row, column) of the field's first point.
+        field_cols: (2, rows, len(cols)) offsets (rows, columns; pixels) on the rows of a grid
+            of points ``step`` pixels apart, already interpolated to each pixel column
+            (:func:`_lerp_along`); the grid's first row is at pixel-corner row ``field_row0``.
+        field_row0: row of the field's first point.
         step: the field's spacing.
         rows, cols: 1-D pixel rows and columns of the block.
 
     Returns:
         (deformed, inside): the block (len(rows), len(cols)) of the secondary sampled at each
-        pixel plus the field there, and 1.0 where that position lies inside the strip.
+        pixel plus the field there (bilinear in the grid, separably), and 1.0 where that
+        position lies inside the strip.
     """
     height, width = coeffs.shape
-    f0r, f0c = field_origin
-    r, c = torch.broadcast_tensors(rows[:, None], cols[None, :])
-    pix = _sample(field, ((r + 0.5 - f0r) / step)[None], ((c + 0.5 - f0c) / step)[None], "bilinear")
-    sr, sc = r + pix[0, 0], c + pix[1, 0]
+    pix = _lerp_along(field_cols, (rows + 0.5 - field_row0) / step, 1)
+    sr = rows[:, None] + pix[0]
+    sc = cols[None, :] + pix[1]
     inside = (sr >= 0) & (sr <= height - 1) & (sc >= 0) & (sc <= width - 1)
     return spline_sample(coeffs, sr, sc), inside.to(coeffs.dtype)
 
@@ -326,8 +341,12 @@ def refine_strip(
     deformed = torch.empty((height, width), device=dev, dtype=dtype)
     inside = torch.empty((height, width), device=dev, dtype=dtype)
 
+    field_cols = _lerp_along(field, (cols_px + 0.5 - origin[1]) / step, 2)
+
     def band(a: int, b: int) -> int:
-        deformed[a:b], inside[a:b] = deform_rows(sec, field, origin, step, rows_px[a:b], cols_px)
+        deformed[a:b], inside[a:b] = deform_rows(
+            sec, field_cols, origin[0], step, rows_px[a:b], cols_px
+        )
         return 0
 
     per_band = max(1, BAND_PIXELS // width)

@@ -9,7 +9,6 @@ import torch
 from rasterio.windows import Window
 
 from ..raster_io import BandReader
-from .deform import spline_coefficients
 from .ncc import local_tables
 from .prefilter import apply_prefilter
 
@@ -32,7 +31,6 @@ class PreparedStrip:
     valid_sec: int
     energy: dict[int, torch.Tensor] = field(default_factory=dict)
     block_sums: torch.Tensor | None = None  # the secondary's box sums of the block size
-    coeffs: torch.Tensor | None = None  # the secondary's cubic B-spline coefficients (deform.py)
 
 
 def fill_nan(a: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None, int]:
@@ -62,12 +60,10 @@ def prepare_strip(
     prefilter: str,
     device: torch.device,
     block: int = 0,
-    coefficients: bool = False,
 ) -> PreparedStrip:
     """Read rows [top, bottom) of both images and prepare them once for the window ``sizes``
     that have centres in this strip; ``block`` > 0: also the secondary's box sums of that size
-    (block_ncc.py); ``coefficients``: also the secondary's B-spline coefficients for the window
-    deformation (made here, in the reader thread, while the workers correlate)."""
+    (block_ncc.py)."""
     win = Window(0, top, width, bottom - top)
     ref_img, ref_bad, valid_ref = fill_nan(torch.from_numpy(ref_reader.read(win)).to(device))
     sec_img, sec_bad, valid_sec = fill_nan(torch.from_numpy(sec_reader.read(win)).to(device))
@@ -76,16 +72,6 @@ def prepare_strip(
     # CPU: blocks that stay in cache; GPU: one pass (many small blocks would be many launches)
     tile = (256, 1024) if device.type == "cpu" else (1 << 30, 1 << 30)
     energy, sums = local_tables(sec_img, sizes, (block,) if block and sizes else (), tile)
-    coeffs = spline_coefficients(sec_img) if coefficients else None
     return PreparedStrip(
-        top,
-        ref_img,
-        sec_img,
-        ref_bad,
-        sec_bad,
-        valid_ref,
-        valid_sec,
-        energy,
-        sums.get(block),
-        coeffs,
+        top, ref_img, sec_img, ref_bad, sec_bad, valid_ref, valid_sec, energy, sums.get(block)
     )

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections import deque
 from concurrent.futures import Future, ThreadPoolExecutor
+from functools import partial
 
 import numpy as np
 import torch
@@ -15,7 +16,7 @@ from ..progress import Reporter
 from ..raster_io import BandReader, Grid
 from .block_ncc import WINDOW_BATCH, block_range, block_size, strip_blocks
 from .deform import PASSES as DEFORM_PASSES
-from .deform import deform_halo, refine_strip, spline_coefficients
+from .deform import PREFILTER_RADIUS, deform_halo, refine_strip, spline_coefficients
 from .pixel_offsets import PixelOffsets
 from .strip_jobs import strip_jobs
 from .strip_preparation import PreparedStrip, prepare_strip
@@ -90,7 +91,6 @@ def correlate(
             prefilter,
             device,
             b,
-            passes > 0,
         )
 
     def on_done(units: int) -> None:
@@ -134,7 +134,23 @@ def correlate(
     ) -> None:
         """One window-deformation pass over strip k, deformed by the field in ``before``."""
         reporter.check_cancel()
-        coeffs = strip.coeffs if strip.coeffs is not None else spline_coefficients(strip.sec)
+        coeffs = torch.empty_like(strip.sec)  # B-spline coefficients, in bands of rows
+
+        def spline_band(a: int, z: int) -> int:
+            lo, hi = max(0, a - PREFILTER_RADIUS), min(len(coeffs), z + PREFILTER_RADIUS)
+            coeffs[a:z] = spline_coefficients(strip.sec[lo:hi])[a - lo : z - lo]
+            return 0
+
+        rows_per_band = max(4 * PREFILTER_RADIUS, len(coeffs) // 4)
+        run_batches(
+            [
+                partial(spline_band, a, min(len(coeffs), a + rows_per_band))
+                for a in range(0, len(coeffs), rows_per_band)
+            ],
+            pool,
+            reporter,
+            on_done,
+        )
         for size in sizes:
             refine_strip(
                 strip.ref,
