@@ -204,7 +204,7 @@ def window_sums(
         for v in range(k):
             dm = part(mean, u, v) - m_w
             num += part(corr, u, v)
-            num += dm[(..., *extra)] * part(lag_sums, u, v)
+            num.addcmul_(dm[(..., *extra)], part(lag_sums, u, v))
             sqsum += part(sq, u, v)
             dev2 += dm.square()
     tnorm = (sqsum + b * b * dev2).clamp_min(0).sqrt().reshape(-1)

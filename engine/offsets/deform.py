@@ -168,14 +168,19 @@ def spline_sample(coeffs: torch.Tensor, rows: torch.Tensor, cols: torch.Tensor) 
         pos = pos.clamp(0, extent - 1)
         base = pos.floor()
         t = pos - base
-        t2 = t * t
-        t3 = t2 * t
-        w1 = 0.5 * t3 - t2 + 2.0 / 3.0
-        g0 = (1 - t) ** 3 / 6 + w1
+        # B-spline weights w0..w3 = (1-t)^3/6, t^3/2 - t^2 + 2/3, ..., t^3/6; in place, as each
+        # temporary is a whole band of pixels: g0 = w0 + w1, g1 = w2 + w3 = 1 - g0
+        t3 = t * t
+        t3.mul_(t)
+        omt = 1 - t
+        g0 = omt * omt
+        g0.mul_(omt).div_(6)
+        w1 = t.square_().mul_(-1).add_(t3, alpha=0.5).add_(2.0 / 3.0)
+        g0.add_(w1)
         g1 = 1 - g0
         scale = 2.0 / max(extent - 1, 1)
-        h0 = (base - 1 + w1 / g0) * scale - 1
-        h1 = (base + 1 + t3 / (6 * g1.clamp_min(1e-12))) * scale - 1
+        h0 = w1.div_(g0).add_(base - 1).mul_(scale).sub_(1)  # between the reads of w0 and w1
+        h1 = t3.div_(g1.clamp_min(1e-12).mul_(6)).add_(base + 1).mul_(scale).sub_(1)
         if axis == 0:  # columns: x of grid_sample; reads 0, 2 at h0 and 1, 3 at h1
             grid[0, ..., 0], grid[1, ..., 0], grid[2, ..., 0], grid[3, ..., 0] = h0, h1, h0, h1
         else:  # rows: y; reads 0, 1 at h0 and 2, 3 at h1
@@ -189,7 +194,9 @@ def spline_sample(coeffs: torch.Tensor, rows: torch.Tensor, cols: torch.Tensor) 
         padding_mode="border",
         align_corners=True,
     ).reshape(4, *shape)
-    return gr0 * (gc0 * vals[0] + gc1 * vals[1]) + gr1 * (gc0 * vals[2] + gc1 * vals[3])
+    top = vals[0].mul_(gc0).addcmul_(vals[1], gc1)
+    bottom = vals[2].mul_(gc0).addcmul_(vals[3], gc1)
+    return top.mul_(gr0).addcmul_(bottom, gr1)
 
 
 LAGS = ((0, 1), (1, 1), (2, 1), (1, 0), (1, 2))  # (row, col) of the cross in a (w+2) patch
