@@ -10,7 +10,6 @@ from ..errors import GeohazardError
 from ..progress import Reporter
 from ..raster_io import Grid
 from ..run_estimate import announce_time, measure_seconds
-from .ncc import ncc_offsets
 from .window_grid import CentreGrid
 
 # GDAL's block cache while the strips are read: two rows of 256 px blocks of both images (the
@@ -92,28 +91,59 @@ def working_memory(centres: CentreGrid, sizes: tuple[int, ...], width: int) -> i
 
 
 def estimate_time(
-    centres: CentreGrid, sizes: tuple[int, ...], image: Grid, device: torch.device, rep: Reporter
+    centres: CentreGrid,
+    sizes: tuple[int, ...],
+    image: Grid,
+    device: torch.device,
+    rep: Reporter,
+    prefilter: str = "none",
+    passes: int = 1,
+    chunk: int = 128,
 ) -> None:
-    """Log the expected time from the NCC rate measured just now on this device, per size."""
-    total, n = 0.0, 64
-    for size in sizes:
-        (ra, rb) = centres.valid_range(centres.rows, centres.first_row, size, image.height)
-        (ca, cb) = centres.valid_range(centres.cols, centres.first_col, size, image.width)
-        count = (rb - ra) * (cb - ca)
-        if not count:
-            continue
-        gen = torch.Generator().manual_seed(0)
-        s = centres.search
-        t = torch.rand((n, size, size), generator=gen).to(device)
-        a = torch.rand((n, size + 2 * s, size + 2 * s), generator=gen).to(device)
+    """Log the expected time, from the whole pipeline (block correlations, deformation passes)
+    timed just now on a small seeded sample, scaled by the number of windows."""
+    from .dense_prior import ArrayReader
+    from .strips import correlate
 
-        def run(t: torch.Tensor = t, a: torch.Tensor = a) -> None:
-            ncc_offsets(t, a).dy.cpu()
+    s, step = centres.search, centres.step
+    rows = min(image.height, sizes[-1] + 2 * s + 12 * step)
+    cols = min(image.width, sizes[-1] + 2 * s + 160 * step)
+    sample = CentreGrid.for_image(rows, cols, sizes[0], step, s)
+    gen = np.random.default_rng(0)
+    ref = gen.gamma(4.0, 1.0, (rows, cols + 1)).astype(np.float32)
+    sec = ref[:, 1:].copy()  # a one-pixel shift: the correlation finds real peaks
+    area = Grid(image.crs, image.transform, cols, rows)
 
-        total += measure_seconds(run, repeats=1) / n * count
+    def run() -> None:
+        correlate(
+            ArrayReader(ref[:, :cols]),
+            ArrayReader(sec),
+            area,
+            sizes,
+            step,
+            s,
+            device,
+            chunk,
+            Reporter(),
+            prefilter=prefilter,
+            passes=passes,
+        )
+
+    def windows(grid: CentreGrid, height: int, width: int) -> int:
+        total = 0
+        for size in sizes:
+            (ra, rb) = grid.valid_range(grid.rows, grid.first_row, size, height)
+            (ca, cb) = grid.valid_range(grid.cols, grid.first_col, size, width)
+            total += (rb - ra) * (cb - ca)
+        return total
+
+    done = windows(sample, rows, cols)
+    if not done:
+        return
+    seconds = measure_seconds(run, repeats=1) / done * windows(centres, image.height, image.width)
     announce_time(
         rep,
-        total,
-        f"NCC rate measured just now on {n} windows of each size on {device}; reading and "
+        seconds,
+        f"the whole tracker's rate measured just now on {done} windows on {device}; reading and "
         "writing come on top",
     )

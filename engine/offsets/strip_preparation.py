@@ -4,13 +4,20 @@ energies), done in a background thread while the previous strip is being correla
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Protocol
 
+import numpy as np
 import torch
 from rasterio.windows import Window
 
-from ..raster_io import BandReader
 from .ncc import local_tables
 from .prefilter import apply_prefilter
+
+
+class StripReader(Protocol):
+    """What the strips are read through: raster_io.BandReader, or an array in memory."""
+
+    def read(self, window: Window | None = None) -> np.ndarray: ...
 
 
 @dataclass
@@ -51,8 +58,8 @@ def fill_nan(a: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None, int]:
 
 
 def prepare_strip(
-    ref_reader: BandReader,
-    sec_reader: BandReader,
+    ref_reader: StripReader,
+    sec_reader: StripReader,
     top: int,
     bottom: int,
     width: int,

@@ -13,19 +13,19 @@ import torch
 
 from ..parallel import batch_workers, run_batches
 from ..progress import Reporter
-from ..raster_io import BandReader, Grid
+from ..raster_io import Grid
 from .block_ncc import WINDOW_BATCH, block_range, block_size, strip_blocks
 from .deform import PASSES as DEFORM_PASSES
 from .deform import PREFILTER_RADIUS, deform_halo, refine_strip, spline_coefficients
 from .pixel_offsets import PixelOffsets
 from .strip_jobs import strip_jobs
-from .strip_preparation import PreparedStrip, prepare_strip
+from .strip_preparation import PreparedStrip, StripReader, prepare_strip
 from .window_grid import CentreGrid
 
 
 def correlate(
-    ref_reader: BandReader,
-    sec_reader: BandReader,
+    ref_reader: StripReader,
+    sec_reader: StripReader,
     image: Grid,
     sizes: tuple[int, ...],
     step: int,

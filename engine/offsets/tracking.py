@@ -128,7 +128,9 @@ def track_offsets(
             f"{int(np.abs(prior[1]).max(initial=0))} px in columns)."
         )
     with run_scope(options or RunOptions(device=cfg.device), rep) as device:
-        estimate_time(centres, sizes, image, device, rep)
+        estimate_time(
+            centres, sizes, image, device, rep, cfg.prefilter, cfg.deform_passes, cfg.chunk_size
+        )
         with (
             # GDAL's block cache capped for the run (its default, 5% of the machine's memory,
             # was 1.2 GB of a Sentinel-1 frame's 3 GB peak); restored afterwards
