@@ -265,7 +265,7 @@ def s2o_family(args: argparse.Namespace) -> dict:
                 dest, data[:, :, sl], g, [f"b{i + 1}" for i in range(len(data))]
             )
     s = settings(args.out, "pays_s2o", epochs=args.epochs, batch_size=8, learning_rate=args.lr)
-    recipe = SarOpticalRecipe(patch=args.patch, fusion="late")
+    recipe = SarOpticalRecipe(patch=args.patch, fusion="late", ssim_weight=args.ssim_weight)
     summary = finetune_sar_to_optical(
         [SarOpticalArea(parts["west"]["sar"], parts["west"]["dem"], parts["west"]["optical"])],
         s,
@@ -318,6 +318,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--max-px", type=float, default=3.0)
     ap.add_argument("--looks", type=int, default=4)
     ap.add_argument("--patch", type=int, default=96, help="s2o: patch side")
+    ap.add_argument("--ssim-weight", type=float, default=0.0, help="s2o: share of SSIM in the loss")
     ap.add_argument("--rows", type=int, default=384, help="offsets: region rows")
     ap.add_argument("--cols", type=int, default=640, help="offsets: region columns")
     ap.add_argument("--coherence", type=float, default=0.85)
