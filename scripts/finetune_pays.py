@@ -14,11 +14,13 @@ CPU, for a few minutes. Regions:
   scripts/fetch_real_data.py); truth = the held-out DEM, input = its 4x4 block mean.
 - offsets: the real Jacksboro DEM (Debian's matplotlib data) as simulated SAR amplitude
   (engine/simulate/sar_amplitude.py: radar brightness from the slopes, 4-look speckle) with a
-  simulated glacier flowing across the whole region (``--kind fault``: a fault across it);
+  simulated glacier flowing across the whole region (``--kind fault``: a fault across it;
+  ``--kind slides``: ``--bodies`` small landslides, 20-40 px across);
   targets = the known displacement; the held-out east is tracked by the real inference
   (engine/tasks/deep_offsets.py) with each model.
 - s2o: a simulated Sentinel-1 / real Sentinel-2 scene of scripts/make_sar_optical_scenes.py
-  (the Belledonne scene is a test scene of the bundled models: never trained on).
+  (the Belledonne scene is a test scene of the bundled models: never trained on);
+  ``--ssim-weight`` mixes SSIM into the loss (the recipe's SSIM_WEIGHT).
 """
 
 from __future__ import annotations
