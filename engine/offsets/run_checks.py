@@ -13,10 +13,17 @@ from ..run_estimate import announce_time, measure_seconds
 from .ncc import ncc_offsets
 from .window_grid import CentreGrid
 
-# GDAL's block cache while the strips are read: enough for a few rows of 256 px blocks of both
-# images of a Sentinel-1 frame (re-read strip overlaps hit it), instead of GDAL's default of 5%
-# of the machine's memory (1.2 GB on a 24 GB machine, most of a frame's peak memory).
+# GDAL's block cache while the strips are read: two rows of 256 px blocks of both images (the
+# rows two strips share are read from it), 64 to 256 MB, instead of GDAL's default of 5% of the
+# machine's memory (1.2 GB on a 24 GB machine, most of a frame's peak memory).
 READ_CACHE_BYTES = 256 * 1024**2
+
+
+def read_cache_bytes(width: int) -> int:
+    """GDAL block cache for strips of ``width`` pixels (see READ_CACHE_BYTES)."""
+    return int(min(READ_CACHE_BYTES, max(64 * 1024**2, 2 * 2 * 256 * width * 4)))
+
+
 # Strips of both images in flight (the one being correlated and the one read meanwhile), with
 # their nodata masks and the local energies of each window size, at the default strip size.
 STRIP_BYTES = 512 * 1024**2
@@ -77,11 +84,11 @@ def usable_sizes(
     return usable
 
 
-def working_memory(centres: CentreGrid, sizes: tuple[int, ...]) -> int:
+def working_memory(centres: CentreGrid, sizes: tuple[int, ...], width: int) -> int:
     """Peak bytes of a run: float32 offset grids (5 per size, combined grids, the outlier
     filter's 3 x 3 neighbourhoods, output bands), the strips in flight and GDAL's block cache."""
     cells = centres.rows * centres.cols
-    return cells * 4 * (5 * len(sizes) + 36) + STRIP_BYTES + READ_CACHE_BYTES
+    return cells * 4 * (5 * len(sizes) + 36) + STRIP_BYTES + read_cache_bytes(width)
 
 
 def estimate_time(
