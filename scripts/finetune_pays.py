@@ -266,7 +266,14 @@ def s2o_family(args: argparse.Namespace) -> dict:
             parts[part][k] = write_raster(
                 dest, data[:, :, sl], g, [f"b{i + 1}" for i in range(len(data))]
             )
-    s = settings(args.out, "pays_s2o", epochs=args.epochs, batch_size=8, learning_rate=args.lr)
+    s = settings(
+        args.out,
+        "pays_s2o",
+        epochs=args.epochs,
+        batch_size=8,
+        learning_rate=args.lr,
+        seed=args.seed,
+    )
     recipe = SarOpticalRecipe(patch=args.patch, fusion="late", ssim_weight=args.ssim_weight)
     summary = finetune_sar_to_optical(
         [SarOpticalArea(parts["west"]["sar"], parts["west"]["dem"], parts["west"]["optical"])],
@@ -330,6 +337,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--bodies", type=int, default=100, help="offsets: landslides (slides)")
     ap.add_argument("--locking-px", type=float, default=3.0, help="offsets: fault locking depth")
     ap.add_argument("--name", default="", help="JSON name (default: the family)")
+    ap.add_argument("--seed", type=int, default=0, help="s2o: seed of the split and batches")
     ap.add_argument("--threads", type=int, default=2)
     args = ap.parse_args(argv)
     import torch
