@@ -277,13 +277,18 @@ def residual_offsets(c: torch.Tensor, inside: torch.Tensor) -> tuple[torch.Tenso
     return corr_y, corr_x, ok
 
 
-def _all_inside(inside: torch.Tensor, size: int, step: int, ni: int, nj: int) -> torch.Tensor:
-    """(ni * nj,) whether every pixel of each (size + 2) patch of ``inside`` (1.0 = sampled
-    inside the strip) is inside: a separable sliding minimum, not a minimum per patch."""
-    x = inside[: (ni - 1) * step + size + 2, : (nj - 1) * step + size + 2][None, None]
-    x = -F.max_pool2d(-x, (size + 2, 1), (step, 1))
-    x = -F.max_pool2d(x * -1, (1, size + 2), (1, step))
-    return x[0, 0].reshape(-1) > 0
+def _inside_along_rows(inside: torch.Tensor, size: int, step: int, nj: int) -> torch.Tensor:
+    """(rows, nj): 1.0 where the (size + 2) pixels of a row under each window's patch were all
+    sampled inside the strip (``inside``: 1.0 per pixel); a sliding minimum along the row."""
+    x = inside[:, : (nj - 1) * step + size + 2][None, None]
+    return -F.max_pool2d(-x, (1, size + 2), (1, step))[0, 0]
+
+
+def _all_inside(rows_inside: torch.Tensor, size: int, step: int, ni: int) -> torch.Tensor:
+    """(ni * nj,) whether every pixel of each (size + 2) patch was sampled inside the strip,
+    from :func:`_inside_along_rows`: the sliding minimum down the columns."""
+    x = rows_inside[: (ni - 1) * step + size + 2][None, None]
+    return -F.max_pool2d(-x, (size + 2, 1), (step, 1))[0, 0].reshape(-1) > 0
 
 
 def deform_halo(size: int, step: int) -> int:
@@ -346,14 +351,15 @@ def refine_strip(
     rows_px = top0 + torch.arange(height, device=dev, dtype=dtype)
     cols_px = left0 + torch.arange(width, device=dev, dtype=dtype)
     deformed = torch.empty((height, width), device=dev, dtype=dtype)
-    inside = torch.empty((height, width), device=dev, dtype=dtype)
+    inside = torch.empty((height, nj), device=dev, dtype=dtype)  # per row, under each patch
 
     field_cols = _lerp_along(field, (cols_px + 0.5 - origin[1]) / step, 2)
 
     def band(a: int, b: int) -> int:
-        deformed[a:b], inside[a:b] = deform_rows(
+        deformed[a:b], band_inside = deform_rows(
             sec, field_cols, origin[0], step, rows_px[a:b], cols_px
         )
+        inside[a:b] = _inside_along_rows(band_inside, size, step, nj)
         return 0
 
     per_band = max(1, BAND_PIXELS // width)
@@ -387,7 +393,7 @@ def refine_strip(
     e_views = [windows(energy, a, b, 1, step, ni, nj)[..., 0, 0] for a, b in LAGS]
     t_view = windows(ref, r_first - h, c_first - h, size, step, ni, nj)
     p_view = windows(deformed, 0, 0, size + 2, step, ni, nj)
-    usable = _all_inside(inside, size, step, ni, nj)
+    usable = _all_inside(inside, size, step, ni)
     rows_per_chunk = max(1, chunk // nj)
     # the numerators from b x b blocks shared by the overlapping windows (block_ncc.py)
     blk = gcd(step, size)
