@@ -97,7 +97,8 @@ def main() -> int:
 
     import rasterio
     import torch
-    from geohazard.engine.offsets.dense_prior import ArrayReader, PriorConfig
+    from geohazard.engine.offsets.dense_prior import PriorConfig
+    from geohazard.engine.offsets.strip_preparation import ArrayReader
     from geohazard.engine.offsets.tracking import OffsetTrackingConfig, correlate, track_offsets
     from geohazard.engine.progress import Reporter
     from geohazard.engine.raster_io import Grid

@@ -29,7 +29,7 @@ sys.path.insert(0, os.path.join(ROOT, "tests"))
 
 import rasterio  # noqa: E402
 from affine import Affine  # noqa: E402
-from geohazard.engine.offsets.dense_prior import ArrayReader  # noqa: E402
+from geohazard.engine.offsets.strip_preparation import ArrayReader  # noqa: E402
 from geohazard.engine.offsets.tracking import (  # noqa: E402
     OffsetTrackingConfig,
     correlate,

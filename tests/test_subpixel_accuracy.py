@@ -20,8 +20,8 @@ import numpy as np
 import pytest
 import torch
 from affine import Affine
-from geohazard.engine.offsets.dense_prior import ArrayReader
 from geohazard.engine.offsets.pixel_offsets import PixelOffsets
+from geohazard.engine.offsets.strip_preparation import ArrayReader
 from geohazard.engine.offsets.tracking import correlate
 from geohazard.engine.progress import Reporter
 from geohazard.engine.raster_io import Grid

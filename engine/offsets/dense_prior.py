@@ -18,7 +18,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import torch
-from rasterio.windows import Window
 from scipy import ndimage
 
 from ..progress import Reporter
@@ -26,7 +25,7 @@ from ..raster_io import Grid
 from .combine import combine_sizes
 from .outliers import apply_filter
 from .pixel_offsets import PixelOffsets
-from .strip_preparation import StripReader
+from .strip_preparation import ArrayReader, StripReader
 from .tracking import correlate
 from .window_grid import CentreGrid
 
@@ -67,19 +66,6 @@ def vector_channel_pairs(cfg: PriorConfig) -> list[tuple[int, int]]:
     for i in range(len(cfg.window_sizes)):
         pairs.append((2 + 3 * i, 3 + 3 * i))
     return pairs
-
-
-class ArrayReader:
-    """An in-memory image with the ``read(window)`` method of raster_io.BandReader."""
-
-    def __init__(self, image: np.ndarray) -> None:
-        self.image = np.asarray(image, dtype=np.float32)
-
-    def read(self, window: Window | None = None) -> np.ndarray:
-        if window is None:
-            return self.image
-        r0, c0 = int(window.row_off), int(window.col_off)
-        return self.image[r0 : r0 + int(window.height), c0 : c0 + int(window.width)]
 
 
 @dataclass

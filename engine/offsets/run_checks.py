@@ -102,7 +102,7 @@ def estimate_time(
 ) -> None:
     """Log the expected time, from the whole pipeline (block correlations, deformation passes)
     timed just now on a small seeded sample, scaled by the number of windows."""
-    from .dense_prior import ArrayReader
+    from .strip_preparation import ArrayReader
     from .strips import correlate
 
     s, step = centres.search, centres.step

@@ -20,6 +20,19 @@ class StripReader(Protocol):
     def read(self, window: Window | None = None) -> np.ndarray: ...
 
 
+class ArrayReader:
+    """An in-memory image with the ``read(window)`` method of raster_io.BandReader."""
+
+    def __init__(self, image: np.ndarray) -> None:
+        self.image = np.asarray(image, dtype=np.float32)
+
+    def read(self, window: Window | None = None) -> np.ndarray:
+        if window is None:
+            return self.image
+        r0, c0 = int(window.row_off), int(window.col_off)
+        return self.image[r0 : r0 + int(window.height), c0 : c0 + int(window.width)]
+
+
 @dataclass
 class PreparedStrip:
     """Rows ``top`` .. ``top + rows`` of both images, ready for the correlation jobs.

@@ -72,7 +72,8 @@ def tracked_case(
     import torch
     from affine import Affine
 
-    from ..offsets.dense_prior import ArrayReader, combined_offsets
+    from ..offsets.dense_prior import combined_offsets
+    from ..offsets.strip_preparation import ArrayReader
     from ..offsets.tracking import correlate
     from ..progress import Reporter
     from ..raster_io import Grid
