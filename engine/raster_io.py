@@ -132,6 +132,12 @@ class BandReader:
             raise GeohazardError(f"'{os.path.basename(path)}' could not be read: {exc}") from exc
         self._band = band if isinstance(band, int) else list(band)
         self._vrt: WarpedVRT | None = None
+        bands = [self._band] if isinstance(self._band, int) else self._band
+        self._all_valid = target is None and all(
+            0 < b <= self._src.count
+            and self._src.mask_flag_enums[b - 1] == (rasterio.enums.MaskFlags.all_valid,)
+            for b in bands
+        )
         if target is not None:
             self._vrt = WarpedVRT(
                 self._src,
@@ -152,6 +158,9 @@ class BandReader:
     def read(self, window: Window | None = None) -> np.ndarray:
         """Pixels of ``window`` (whole band when None), float32, NaN where nodata or outside."""
         try:
+            if self._all_valid:  # no nodata, no mask: no mask to read, no filled copy to make
+                plain = self.dataset.read(self._band, window=window)
+                return plain.astype(np.float32, copy=False)
             data = self.dataset.read(self._band, window=window, masked=True, boundless=False)
         except RasterioIOError as exc:
             raise GeohazardError(

@@ -16,7 +16,7 @@ from qgis.core import (
 from ..engine.tasks.sar_to_optical import FUSIONS
 from ..engine.tasks.sar_to_optical import TASK as SAR_TO_OPTICAL_TASK
 from .citations import SARDINET, SARDINET_DEM
-from .qgis_compat import FILE_FOLDER, INTEGER
+from .qgis_compat import DOUBLE, FILE_FOLDER, INTEGER
 from .training_algorithm import TrainingAlgorithm
 
 HELP = """Fine-tunes a SAR-to-optical translation model (SARDINet, Bralet et al. 2022, 2024) \
@@ -44,7 +44,11 @@ colour mapping of the SAR bands (fitted on the training patches) on the same pat
 one epoch draws, on average, every training pixel once.
 
 <b>Recipe</b> (advanced): PATCH_SIZE 256 px (paper; multiple of 16), MIN_VALID 50% (share of \
-valid pixels a patch needs, in percent).
+valid pixels a patch needs, in percent), SSIM_WEIGHT 0 (the paper's loss, MAE alone; a value \
+a in 0-0.99 trains on (1 - a) MAE + a (1 - SSIM), SSIM as in the card's metric, so that a \
+rendering whose colours match but whose texture is smoothed away is penalised; 0.84 is the mix \
+of Zhao et al. 2017, IEEE Transactions on Computational Imaging 3(1), here with plain rather than \
+multi-scale SSIM). The best epoch is still chosen by validation MSE.
 
 <b>Output model</b>: its name; weights and card go to your models folder and the model appears \
 by that name in "SAR to optical" (MODEL). An existing model of that name is only replaced when \
@@ -123,6 +127,14 @@ class TrainSarToOpticalAlgorithm(TrainingAlgorithm):
             (
                 ("PATCH_SIZE", self.tr("Patch side (px, multiple of 16)"), INTEGER, 256, 32, 1024),
                 ("MIN_VALID", self.tr("Valid pixels a patch needs (%)"), INTEGER, 50, 1, 100),
+                (
+                    "SSIM_WEIGHT",
+                    self.tr("Share of SSIM in the loss (0: MAE alone)"),
+                    DOUBLE,
+                    0.0,
+                    0.0,
+                    0.99,
+                ),
             )
         )
         self.add_training_outputs()
@@ -180,6 +192,7 @@ class TrainSarToOpticalAlgorithm(TrainingAlgorithm):
             patch=self.parameterAsInt(parameters, "PATCH_SIZE", context),
             min_valid=self.parameterAsInt(parameters, "MIN_VALID", context) / 100.0,
             fusion=FUSIONS[self.parameterAsEnum(parameters, self.FUSION, context)],
+            ssim_weight=self.parameterAsDouble(parameters, "SSIM_WEIGHT", context),
         )
         summary = finetune_sar_to_optical(areas, settings, recipe, self.reporter(feedback))
         results = self.training_results(summary, settings, feedback)

@@ -79,6 +79,9 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     ap.add_argument("--patch", type=int, default=0, help="0: the family's default")
     ap.add_argument("--scale", type=int, default=4, help="dem-sr: 2 or 4")
     ap.add_argument("--fusion", default="late", help="sar-to-optical: default base model")
+    ap.add_argument(
+        "--ssim-weight", type=float, default=0.0, help="sar-to-optical: share of SSIM in the loss"
+    )
     ap.add_argument("--log-csv", default="", help="CSV training log")
     ap.add_argument("--curves", default="", help="PNG of the curves")
     ap.add_argument("--seed", type=int, default=0)
@@ -142,7 +145,7 @@ def run(args: argparse.Namespace) -> dict:
 
     areas = [SarOpticalArea(*a) for a in args.area]
     areas += area_files(args.folder) if args.folder else []
-    recipe = SarOpticalRecipe(patch=patch, fusion=args.fusion)
+    recipe = SarOpticalRecipe(patch=patch, fusion=args.fusion, ssim_weight=args.ssim_weight)
     return finetune_sar_to_optical(areas, settings, recipe, rep)
 
 

@@ -14,11 +14,13 @@ CPU, for a few minutes. Regions:
   scripts/fetch_real_data.py); truth = the held-out DEM, input = its 4x4 block mean.
 - offsets: the real Jacksboro DEM (Debian's matplotlib data) as simulated SAR amplitude
   (engine/simulate/sar_amplitude.py: radar brightness from the slopes, 4-look speckle) with a
-  simulated glacier flowing across the whole region (``--kind fault``: a fault across it);
+  simulated glacier flowing across the whole region (``--kind fault``: a fault across it;
+  ``--kind slides``: ``--bodies`` small landslides, 20-40 px across);
   targets = the known displacement; the held-out east is tracked by the real inference
   (engine/tasks/deep_offsets.py) with each model.
 - s2o: a simulated Sentinel-1 / real Sentinel-2 scene of scripts/make_sar_optical_scenes.py
-  (the Belledonne scene is a test scene of the bundled models: never trained on).
+  (the Belledonne scene is a test scene of the bundled models: never trained on);
+  ``--ssim-weight`` mixes SSIM into the loss (the recipe's SSIM_WEIGHT).
 """
 
 from __future__ import annotations
@@ -116,6 +118,45 @@ def dem_family(args: argparse.Namespace) -> dict:
     }
 
 
+def slide_swarm(dem, px: float, bodies: int, seed: int):  # type: ignore[no-untyped-def]
+    """(dy, dx) of many small landslides: bodies 20-40 px across (along semi-axis 10-20 px),
+    on steep slopes (sites drawn with probability ~ slope^2), moving downslope; each body's
+    motion is capped so that its cosine margin compresses the ground by at most
+    MAX_COMPRESSION (as random_field does), i.e. 1.8-3.6 px. Far smaller than the bundled
+    model's training landslides (semi-axes 26-96 px) and than the prior's 32 px window."""
+    import numpy as np
+    from geohazard.engine.simulate.displacement import landslide_field
+    from geohazard.engine.simulate.displacement_kinds import MAX_COMPRESSION
+
+    rng = np.random.default_rng(seed)
+    gy, gx = np.gradient(dem.astype(np.float64), px)
+    weights = np.hypot(gx, gy) ** 2
+    weights[:20], weights[-20:], weights[:, :20], weights[:, -20:] = 0, 0, 0, 0
+    dy = np.zeros(dem.shape, np.float32)
+    dx = np.zeros(dem.shape, np.float32)
+    placed: list[tuple[int, int, float]] = []
+    p = (weights / weights.sum()).ravel()
+    for _ in range(50 * bodies):  # bodies never touch (no folding between two of them)
+        if len(placed) == bodies:
+            break
+        r, c = np.unravel_index(rng.choice(weights.size, p=p), dem.shape)
+        along = rng.uniform(10.0, 20.0)
+        if any(np.hypot(r - r2, c - c2) < along + a2 + 4 for r2, c2, a2 in placed):
+            continue
+        placed.append((int(r), int(c), along))
+        azimuth = float(np.rad2deg(np.arctan2(-gx[r, c], gy[r, c])) % 360)
+        most = 0.4 * MAX_COMPRESSION * along / (np.pi / 2)
+        ly, lx = landslide_field(
+            dem.shape,
+            (float(r), float(c)),
+            (along, along * rng.uniform(0.6, 1.0)),
+            azimuth,
+            most * rng.uniform(0.7, 1.0),
+        )
+        dy, dx = dy + ly, dx + lx
+    return dy.astype(np.float32), dx.astype(np.float32)
+
+
 def offsets_family(args: argparse.Namespace) -> dict:
     import numpy as np
     import rasterio
@@ -137,7 +178,9 @@ def offsets_family(args: argparse.Namespace) -> dict:
     grid = Grid(grid.crs, grid.transform, dem.shape[1], dem.shape[0])
     px = grid.transform.a
     centre = (dem.shape[0] / 2, dem.shape[1] / 2)
-    if args.kind == "fault":
+    if args.kind == "slides":
+        fy, fx = slide_swarm(dem, px, args.bodies, seed=3)
+    elif args.kind == "fault":
         # an east-west trace across the whole region, slip from the surface to a shallow depth:
         # a sharp step that the NCC windows (32 and 64 px) smear
         fy, fx = fault_field(
@@ -182,11 +225,10 @@ def offsets_family(args: argparse.Namespace) -> dict:
     return {
         "region": f"Jacksboro DEM (real) as simulated {args.looks}-look SAR amplitude "
         f"(coherence {args.coherence}), 30 m, {dem.shape[1]}x{dem.shape[0]} px; simulated "
-        + (
-            f"fault, slip {args.max_px} px, locking depth {args.locking_px} px"
-            if args.kind == "fault"
-            else f"glacier up to {args.max_px} px"
-        ),
+        + {
+            "fault": f"fault, slip {args.max_px} px, locking depth {args.locking_px} px",
+            "slides": f"{args.bodies} small landslides (20-40 px across, up to 3.6 px)",
+        }.get(args.kind, f"glacier up to {args.max_px} px"),
         "held_out": f"columns {col}: (east {dem.shape[1] - col} px), inner {margin} px margin",
         "steps": summary["steps"],
         "validation_in_west": summary["metrics"],
@@ -224,8 +266,15 @@ def s2o_family(args: argparse.Namespace) -> dict:
             parts[part][k] = write_raster(
                 dest, data[:, :, sl], g, [f"b{i + 1}" for i in range(len(data))]
             )
-    s = settings(args.out, "pays_s2o", epochs=args.epochs, batch_size=8, learning_rate=args.lr)
-    recipe = SarOpticalRecipe(patch=args.patch, fusion="late")
+    s = settings(
+        args.out,
+        "pays_s2o",
+        epochs=args.epochs,
+        batch_size=8,
+        learning_rate=args.lr,
+        seed=args.seed,
+    )
+    recipe = SarOpticalRecipe(patch=args.patch, fusion="late", ssim_weight=args.ssim_weight)
     summary = finetune_sar_to_optical(
         [SarOpticalArea(parts["west"]["sar"], parts["west"]["dem"], parts["west"]["optical"])],
         s,
@@ -278,14 +327,17 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--max-px", type=float, default=3.0)
     ap.add_argument("--looks", type=int, default=4)
     ap.add_argument("--patch", type=int, default=96, help="s2o: patch side")
+    ap.add_argument("--ssim-weight", type=float, default=0.0, help="s2o: share of SSIM in the loss")
     ap.add_argument("--rows", type=int, default=384, help="offsets: region rows")
     ap.add_argument("--cols", type=int, default=640, help="offsets: region columns")
     ap.add_argument("--coherence", type=float, default=0.85)
     ap.add_argument(
-        "--kind", choices=("glacier", "fault"), default="glacier", help="offsets: motion"
+        "--kind", choices=("glacier", "fault", "slides"), default="glacier", help="offsets: motion"
     )
+    ap.add_argument("--bodies", type=int, default=100, help="offsets: landslides (slides)")
     ap.add_argument("--locking-px", type=float, default=3.0, help="offsets: fault locking depth")
     ap.add_argument("--name", default="", help="JSON name (default: the family)")
+    ap.add_argument("--seed", type=int, default=0, help="s2o: seed of the split and batches")
     ap.add_argument("--threads", type=int, default=2)
     args = ap.parse_args(argv)
     import torch

@@ -100,7 +100,9 @@ def test_huge_tracking_run_says_size_and_time_before_it_computes(sources, tmp_pa
     memory = feedback.index("Working memory: about")
     eta = feedback.index("Estimated compute time: about")
     assert -1 < size < memory < eta < feedback.first_progress(), feedback.text()
-    assert re.search(r"about [0-9.]+ (min|h|days) \(NCC rate measured just now", feedback.text())
+    assert re.search(
+        r"about [0-9.]+ (min|h|days) \(the whole tracker\'s rate measured just now", feedback.text()
+    )
     assert not (tmp_path / "out.tif").exists()
 
 

@@ -133,3 +133,37 @@ def test_pipeline_equals_direct_correlation(pair_with_holes) -> None:
     # one strip: every pixel counted once, nodata excluded (overlapping strips count more)
     assert results[0].valid_pixels["reference"] == np.isfinite(ref).sum()
     assert results[0].valid_pixels["secondary"] == np.isfinite(sec).sum()
+
+
+def test_deformation_pass_does_not_depend_on_the_strips(tmp_path) -> None:
+    """Each strip is deformed as soon as the first pass has reached the rows below it that its
+    field needs (no second read); thin strips and one strip give the same offsets."""
+    shape = (420, 160)
+    dy, dx = displacement.smooth_random_field(shape, 2.0, 100.0, seed=9)
+    a, b = write_pair(tmp_path, dy, dx, seed=3)
+    ia, ib = inspect_raster(a), inspect_raster(b)
+    results = []
+    for strip_pixels in (10_000_000, 160 * 70):
+        with open_band(ia, 1) as ra, open_band(ib, 1, ia.grid) as rb:
+            results.append(
+                correlate(
+                    ra,
+                    rb,
+                    ia.grid,
+                    SIZES,
+                    STEP,
+                    SEARCH,
+                    torch.device("cpu"),
+                    64,
+                    Reporter(),
+                    strip_pixels=strip_pixels,
+                    passes=1,
+                )
+            )
+    one, many = results
+    for size in SIZES:
+        ok = np.isfinite(one.dy[size])
+        assert ok.sum() > 300
+        np.testing.assert_array_equal(ok, np.isfinite(many.dy[size]))
+        np.testing.assert_allclose(one.dy[size][ok], many.dy[size][ok], atol=1e-4)
+        np.testing.assert_allclose(one.dx[size][ok], many.dx[size][ok], atol=1e-4)

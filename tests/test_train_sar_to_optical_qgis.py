@@ -124,18 +124,20 @@ def test_registered_with_contract_parameters(plugin) -> None:
     assert alg.parameterDefinition("LEARNING_RATE").defaultValue() == pytest.approx(1e-5)
     assert alg.parameterDefinition("BATCH_SIZE").defaultValue() == 24
     assert alg.parameterDefinition("PATCH_SIZE").defaultValue() == 256
+    assert alg.parameterDefinition("SSIM_WEIGHT").defaultValue() == 0  # the paper's MAE alone
     assert "Bralet" in alg.shortHelpString() and "val_mse" in alg.shortHelpString()
 
 
 def test_finetune_then_translate_by_name(user_models, area, tmp_path) -> None:
     from geohazard.engine.model_card import read_card_file
 
-    res = _run(_params(area, tmp_path, "pytest_s2o_ft", LEARNING_RATE=1e-4))
+    res = _run(_params(area, tmp_path, "pytest_s2o_ft", LEARNING_RATE=1e-4, SSIM_WEIGHT=0.5))
     assert res["OUTPUT_MODEL"] == "pytest_s2o_ft" and res["STEPS"] > 0
     assert res["LOG_METRIC"] == "val_mse"
     card = read_card_file(os.path.join(user_models, "pytest_s2o_ft.json"))
     assert card.task == "sar-to-optical" and card.architecture["fusion"] == "late"
     assert card.training["base_model"] == "sardinet_late"
+    assert card.training["recipe"]["ssim_weight"] == pytest.approx(0.5)
     held = card.held_out
     assert held is not None
     assert {"model", "base_model", "linear colour mapping"} <= set(held.metrics)

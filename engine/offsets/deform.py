@@ -30,6 +30,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from functools import partial
+from math import gcd
 
 import numpy as np
 import torch
@@ -37,6 +38,7 @@ import torch.nn.functional as F  # noqa: N812
 
 from ..parallel import run_batches
 from ..progress import Reporter
+from .block_ncc import WINDOW_BATCH, shifted_block_terms, window_sums
 from .ncc import gaussian_or_parabolic, local_energy
 from .pixel_offsets import PixelOffsets
 from .window_grid import CentreGrid, windows
@@ -166,14 +168,19 @@ def spline_sample(coeffs: torch.Tensor, rows: torch.Tensor, cols: torch.Tensor) 
         pos = pos.clamp(0, extent - 1)
         base = pos.floor()
         t = pos - base
-        t2 = t * t
-        t3 = t2 * t
-        w1 = 0.5 * t3 - t2 + 2.0 / 3.0
-        g0 = (1 - t) ** 3 / 6 + w1
+        # B-spline weights w0..w3 = (1-t)^3/6, t^3/2 - t^2 + 2/3, ..., t^3/6; in place, as each
+        # temporary is a whole band of pixels: g0 = w0 + w1, g1 = w2 + w3 = 1 - g0
+        t3 = t * t
+        t3.mul_(t)
+        omt = 1 - t
+        g0 = omt * omt
+        g0.mul_(omt).div_(6)
+        w1 = t.square_().mul_(-1).add_(t3, alpha=0.5).add_(2.0 / 3.0)
+        g0.add_(w1)
         g1 = 1 - g0
         scale = 2.0 / max(extent - 1, 1)
-        h0 = (base - 1 + w1 / g0) * scale - 1
-        h1 = (base + 1 + t3 / (6 * g1.clamp_min(1e-12))) * scale - 1
+        h0 = w1.div_(g0).add_(base - 1).mul_(scale).sub_(1)  # between the reads of w0 and w1
+        h1 = t3.div_(g1.clamp_min(1e-12).mul_(6)).add_(base + 1).mul_(scale).sub_(1)
         if axis == 0:  # columns: x of grid_sample; reads 0, 2 at h0 and 1, 3 at h1
             grid[0, ..., 0], grid[1, ..., 0], grid[2, ..., 0], grid[3, ..., 0] = h0, h1, h0, h1
         else:  # rows: y; reads 0, 1 at h0 and 2, 3 at h1
@@ -187,32 +194,51 @@ def spline_sample(coeffs: torch.Tensor, rows: torch.Tensor, cols: torch.Tensor) 
         padding_mode="border",
         align_corners=True,
     ).reshape(4, *shape)
-    return gr0 * (gc0 * vals[0] + gc1 * vals[1]) + gr1 * (gc0 * vals[2] + gc1 * vals[3])
+    top = vals[0].mul_(gc0).addcmul_(vals[1], gc1)
+    bottom = vals[2].mul_(gc0).addcmul_(vals[3], gc1)
+    return top.mul_(gr0).addcmul_(bottom, gr1)
 
 
 LAGS = ((0, 1), (1, 1), (2, 1), (1, 0), (1, 2))  # (row, col) of the cross in a (w+2) patch
 
 
-def _cross_ncc(
-    t0: torch.Tensor, tnorm: torch.Tensor, patch: torch.Tensor, energy: torch.Tensor
-) -> torch.Tensor:
-    """NCC of zero-mean templates (N, w, w) with a (N, w+2, w+2) patch at the five lags of
-    :data:`LAGS`, i.e. (-1, 0), (0, 0), (+1, 0), (0, -1), (0, +1): returns (N, 5).
-
-    The template is zero-mean, so the numerator needs no patch mean; ``energy`` (N, 5) is the
-    patch's sqrt(sum of squared deviations) under each lag (from summed-area tables)."""
-    w = t0.shape[-1]
+def _cross_ncc(templates: torch.Tensor, patch: torch.Tensor, energy: torch.Tensor) -> torch.Tensor:
+    """NCC of templates (N, w, w) with a (N, w+2, w+2) patch at the five lags of
+    :data:`LAGS`, i.e. (-1, 0), (0, 0), (+1, 0), (0, -1), (0, +1): returns (N, 5), one window at
+    a time (windows whose size and step share no block of 4 px or more; otherwise
+    block_ncc.shifted_block_terms). ``energy`` (N, 5) is the patch's sqrt(sum of squared
+    deviations) under each lag (from summed-area tables)."""
+    w = templates.shape[-1]
+    t0 = templates - templates.mean(dim=(1, 2), keepdim=True)
+    tnorm = torch.linalg.vector_norm(t0, dim=(1, 2))
     num = torch.stack([(patch[:, a : a + w, b : b + w] * t0).sum(dim=(1, 2)) for a, b in LAGS], 1)
     return num / (energy * tnorm[:, None]).clamp_min(1e-30)
 
 
-BAND_PIXELS = 1 << 20  # pixels deformed per job (a few MB of temporaries each)
+BlockTerms = tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]  # C_b, m_b, Q_b, S_b
+MIN_RESIDUAL_BLOCK = 4  # window and step sharing a smaller block: one window at a time
+BAND_PIXELS = 1 << 18  # pixels deformed per job (a few MB of temporaries each)
+ENERGY_ROWS = 256  # rows of deformed-window energies per job (the tables' tile height)
+
+
+def _lerp_along(field: torch.Tensor, pos: torch.Tensor, dim: int) -> torch.Tensor:
+    """Linear interpolation of a grid along ``dim`` at fractional indices ``pos`` (1-D,
+    clamped to the grid, as grid_sample's border padding)."""
+    n = field.shape[dim]
+    pos = pos.clamp(0, n - 1)
+    i0 = pos.floor().clamp(max=max(n - 2, 0)).long()
+    t = pos - i0.to(pos.dtype)
+    i1 = (i0 + 1).clamp(max=n - 1)
+    shape = [1] * field.dim()
+    shape[dim] = -1
+    t = t.view(shape)
+    return field.index_select(dim, i0) * (1 - t) + field.index_select(dim, i1) * t
 
 
 def deform_rows(
     coeffs: torch.Tensor,
-    field: torch.Tensor,
-    field_origin: tuple[float, float],
+    field_cols: torch.Tensor,
+    field_row0: float,
     step: int,
     rows: torch.Tensor,
     cols: torch.Tensor,
@@ -221,39 +247,50 @@ def deform_rows(
 
     Args:
         coeffs: (H, W) secondary strip as cubic B-spline coefficients.
-        field: (2, rows, cols) offsets (rows, columns; pixels) on a grid of points ``step``
-            pixels apart, the first one at pixel-corner position ``field_origin`` of the strip.
-        field_origin: (row, column) of the field's first point.
+        field_cols: (2, rows, len(cols)) offsets (rows, columns; pixels) on the rows of a grid
+            of points ``step`` pixels apart, already interpolated to each pixel column
+            (:func:`_lerp_along`); the grid's first row is at pixel-corner row ``field_row0``.
+        field_row0: row of the field's first point.
         step: the field's spacing.
         rows, cols: 1-D pixel rows and columns of the block.
 
     Returns:
         (deformed, inside): the block (len(rows), len(cols)) of the secondary sampled at each
-        pixel plus the field there, and 1.0 where that position lies inside the strip.
+        pixel plus the field there (bilinear in the grid, separably), and 1.0 where that
+        position lies inside the strip.
     """
     height, width = coeffs.shape
-    f0r, f0c = field_origin
-    r, c = torch.broadcast_tensors(rows[:, None], cols[None, :])
-    pix = _sample(field, ((r + 0.5 - f0r) / step)[None], ((c + 0.5 - f0c) / step)[None], "bilinear")
-    sr, sc = r + pix[0, 0], c + pix[1, 0]
+    pix = _lerp_along(field_cols, (rows + 0.5 - field_row0) / step, 1)
+    sr = rows[:, None] + pix[0]
+    sc = cols[None, :] + pix[1]
     inside = (sr >= 0) & (sr <= height - 1) & (sc >= 0) & (sc <= width - 1)
     return spline_sample(coeffs, sr, sc), inside.to(coeffs.dtype)
 
 
-def residual_offsets(
-    templates: torch.Tensor, patches: torch.Tensor, energy: torch.Tensor, inside: torch.Tensor
-) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """Residual (rows, columns) offsets of templates (N, w, w) in deformed patches
-    (N, w + 2, w + 2) by 3-point fits at the cross of lags around zero (``energy`` (N, 5): see
-    :func:`_cross_ncc`), and whether they are usable (inside one pixel, every patch pixel
-    sampled inside the strip: ``inside`` (N,))."""
-    t0 = templates - templates.mean(dim=(1, 2), keepdim=True)
-    tnorm = torch.linalg.vector_norm(t0, dim=(1, 2))
-    c = _cross_ncc(t0, tnorm, patches, energy)
+def residual_offsets(c: torch.Tensor, inside: torch.Tensor) -> tuple[torch.Tensor, ...]:
+    """Residual (rows, columns) offsets from the NCC (N, 5) at the cross of lags :data:`LAGS`
+    around zero, by 3-point fits, and whether they are usable (inside one pixel, every patch
+    pixel sampled inside the strip: ``inside`` (N,))."""
     corr_y = gaussian_or_parabolic(c[:, 0], c[:, 1], c[:, 2])
     corr_x = gaussian_or_parabolic(c[:, 3], c[:, 1], c[:, 4])
     ok = inside & (corr_y.abs() < 1) & (corr_x.abs() < 1)
     return corr_y, corr_x, ok
+
+
+def _all_inside(inside: torch.Tensor, size: int, step: int, ni: int, nj: int) -> torch.Tensor:
+    """(ni * nj,) whether every pixel of each (size + 2) patch of ``inside`` (1.0 = sampled
+    inside the strip) is inside: a separable sliding minimum, not a minimum per patch."""
+    x = inside[: (ni - 1) * step + size + 2, : (nj - 1) * step + size + 2][None, None]
+    x = -F.max_pool2d(-x, (size + 2, 1), (step, 1))
+    x = -F.max_pool2d(x * -1, (1, size + 2), (1, step))
+    return x[0, 0].reshape(-1) > 0
+
+
+def deform_halo(size: int, step: int) -> int:
+    """Centre rows beyond a strip's own that its deforming field is built from: the windows'
+    reach, the 3 x 3 median, the smoothing and the interpolation."""
+    sigma = SMOOTHING * size / step
+    return size // 2 // step + 2 + max(1, int(3 * sigma + 0.5)) + 2
 
 
 def refine_strip(
@@ -293,7 +330,7 @@ def refine_strip(
     dev, dtype = sec.device, sec.dtype
     sigma = SMOOTHING * size / step
     margin = h // step + 2
-    halo = margin + max(1, int(3 * sigma + 0.5)) + 2  # the median, smoothing and interpolation
+    halo = deform_halo(size, step)
     g0, g1 = max(valid_rows[0], i0 - halo), min(valid_rows[1], i1 + halo)
     near = [torch.from_numpy(f[g0:g1, j0:j1].copy()).to(dev, dtype) for f in field_before]
     clean = smooth_grid(torch.stack([nan_median3(f) for f in near]), sigma)
@@ -311,8 +348,12 @@ def refine_strip(
     deformed = torch.empty((height, width), device=dev, dtype=dtype)
     inside = torch.empty((height, width), device=dev, dtype=dtype)
 
+    field_cols = _lerp_along(field, (cols_px + 0.5 - origin[1]) / step, 2)
+
     def band(a: int, b: int) -> int:
-        deformed[a:b], inside[a:b] = deform_rows(sec, field, origin, step, rows_px[a:b], cols_px)
+        deformed[a:b], inside[a:b] = deform_rows(
+            sec, field_cols, origin[0], step, rows_px[a:b], cols_px
+        )
         return 0
 
     per_band = max(1, BAND_PIXELS // width)
@@ -328,21 +369,47 @@ def refine_strip(
     at_centre = _sample(field, gr[None], gc[None], "bilinear")[:, 0]
     # energies of every window position of the deformed block, once (summed-area tables built
     # block by block, as the first pass does: no whole-strip float64 temporaries)
-    energy = local_energy(deformed, size)
+    energy = deformed.new_empty((height - size + 1, width - size + 1))
+
+    def energy_band(a: int, b: int) -> int:
+        energy[a:b] = local_energy(deformed[a : b + size - 1], size)
+        return 0
+
+    run_batches(
+        [
+            partial(energy_band, a, min(len(energy), a + ENERGY_ROWS))
+            for a in range(0, len(energy), ENERGY_ROWS)
+        ],
+        pool,
+        rep,
+        on_done,
+    )
     e_views = [windows(energy, a, b, 1, step, ni, nj)[..., 0, 0] for a, b in LAGS]
     t_view = windows(ref, r_first - h, c_first - h, size, step, ni, nj)
     p_view = windows(deformed, 0, 0, size + 2, step, ni, nj)
-    in_view = windows(inside, 0, 0, size + 2, step, ni, nj)
+    usable = _all_inside(inside, size, step, ni, nj)
     rows_per_chunk = max(1, chunk // nj)
+    # the numerators from b x b blocks shared by the overlapping windows (block_ncc.py)
+    blk = gcd(step, size)
+    terms = _block_terms(ref, deformed, r_first - h, c_first - h, blk, size, step, (ni, nj))
+    if terms is not None:
+        run_batches(terms[1], pool, rep, on_done)
+        rows_per_chunk = max(rows_per_chunk, WINDOW_BATCH // nj, 1)
 
     def job(a: int, b: int) -> int:
         n = (b - a) * nj
-        ry, rx, ok = residual_offsets(
-            t_view[a:b].reshape(n, size, size),
-            p_view[a:b].reshape(n, size + 2, size + 2),
-            torch.stack([e[a:b].reshape(n) for e in e_views], dim=1),
-            in_view[a:b].amin(dim=(2, 3)).reshape(n) > 0,
-        )
+        e = torch.stack([e[a:b].reshape(n) for e in e_views], dim=1)
+        if terms is not None:
+            q = step // blk
+            corr, mean, sq, sums = terms[0]
+            num, tnorm = window_sums(
+                corr, mean, sq, sums, blk, q, size // blk, (a * q, 0), (b - a, nj)
+            )
+            c = num / (e * tnorm[:, None]).clamp_min(1e-30)
+        else:
+            t = t_view[a:b].reshape(n, size, size)
+            c = _cross_ncc(t, p_view[a:b].reshape(n, size + 2, size + 2), e)
+        ry, rx, ok = residual_offsets(c, usable[a * nj : b * nj])
         dy = at_centre[0, a:b].reshape(n) + ry
         dx = at_centre[1, a:b].reshape(n) + rx
         fy, fx = first_y[a:b].reshape(n), first_x[a:b].reshape(n)
@@ -354,3 +421,39 @@ def refine_strip(
 
     jobs = [partial(job, a, min(ni, a + rows_per_chunk)) for a in range(0, ni, rows_per_chunk)]
     run_batches(jobs, pool, rep, on_done)
+
+
+def _block_terms(
+    ref: torch.Tensor,
+    deformed: torch.Tensor,
+    top: int,
+    left: int,
+    blk: int,
+    size: int,
+    step: int,
+    count: tuple[int, int],
+) -> tuple[BlockTerms, list[Callable[[], int]]] | None:
+    """Empty block terms for the residual NCC of ``count`` windows whose first template starts
+    at (top, left) of ``ref``, and the jobs (bands of block rows) that fill them; None when the
+    window size and step share no block of MIN_RESIDUAL_BLOCK px or more."""
+    if blk < MIN_RESIDUAL_BLOCK:
+        return None
+    q, k = step // blk, size // blk
+    n_r, n_c = (count[0] - 1) * q + k, (count[1] - 1) * q + k
+    area = ref[top : top + n_r * blk, left : left + n_c * blk]
+    means = (float(area.mean()), float(deformed.mean()))
+    corr = ref.new_empty((n_r, n_c, len(LAGS)))
+    sums = torch.empty_like(corr)
+    mean = ref.new_empty((n_r, n_c))
+    sq = torch.empty_like(mean)
+
+    def band(r0: int, r1: int) -> int:
+        c, m, s2, sm = shifted_block_terms(area, deformed, blk, (r0, r1), n_c, LAGS, means)
+        corr[r0:r1], mean[r0:r1], sq[r0:r1], sums[r0:r1] = c, m, s2, sm
+        return 0
+
+    per_band = max(1, BAND_PIXELS // (n_c * blk * blk))
+    jobs: list[Callable[[], int]] = [
+        partial(band, r0, min(n_r, r0 + per_band)) for r0 in range(0, n_r, per_band)
+    ]
+    return (corr, mean, sq, sums), jobs

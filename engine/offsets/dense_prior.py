@@ -26,6 +26,7 @@ from ..raster_io import Grid
 from .combine import combine_sizes
 from .outliers import apply_filter
 from .pixel_offsets import PixelOffsets
+from .strip_preparation import StripReader
 from .tracking import correlate
 from .window_grid import CentreGrid
 
@@ -148,8 +149,8 @@ def classical_offsets(
 
     image = Grid(None, Affine.identity(), reference.shape[1], reference.shape[0])
     pixel = correlate(
-        ArrayReader(reference),  # type: ignore[arg-type]
-        ArrayReader(secondary),  # type: ignore[arg-type]
+        ArrayReader(reference),
+        ArrayReader(secondary),
         image,
         cfg.window_sizes,
         cfg.step,
@@ -177,8 +178,8 @@ def grid_channels(pixel: PixelOffsets, cfg: PriorConfig) -> np.ndarray:
 
 
 def measure_prior(
-    reference: object,
-    secondary: object,
+    reference: np.ndarray | StripReader,
+    secondary: np.ndarray | StripReader,
     image: Grid | tuple[int, int],
     cfg: PriorConfig,
     device: torch.device | None = None,
@@ -209,8 +210,8 @@ def measure_prior(
             f"plus twice the search ({cfg.window_sizes[0] + 2 * cfg.search} px)"
         )
     pixel = correlate(
-        ref,  # type: ignore[arg-type]
-        sec,  # type: ignore[arg-type]
+        ref,
+        sec,
         image,
         sizes,
         cfg.step,

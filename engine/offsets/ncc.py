@@ -50,27 +50,80 @@ def _box_sums(x: torch.Tensor, w: int) -> torch.Tensor:
     return ii[:, w:, w:] - ii[:, :-w, w:] - ii[:, w:, :-w] + ii[:, :-w, :-w]
 
 
-def local_energy(image: torch.Tensor, w: int, block: tuple[int, int] = (64, 2048)) -> torch.Tensor:
+def local_tables(
+    image: torch.Tensor,
+    energy_sizes: tuple[int, ...] = (),
+    sum_sizes: tuple[int, ...] = (),
+    block: tuple[int, int] = (256, 1024),
+) -> tuple[dict[int, torch.Tensor], dict[int, torch.Tensor]]:
+    """Local energies and box sums of every w x w window of a 2-D image, for several w at once.
+
+    Energy: sqrt(sum of squared deviations from the window's mean); box sum: the sum of
+    ``image - image.mean()``. Both come from one pair of double-precision summed-area tables
+    per block of ``block`` output rows x columns (each block with its own mean removed), shared
+    by every size, into float32 results: whole-strip float64 temporaries cost more in page
+    faults than in arithmetic (13x slower on a 500 x 16000 strip) and held hundreds of MB, and
+    float32 tables lose the energy of low-contrast windows under bright ones.
+    """
+    sizes = tuple(energy_sizes) + tuple(sum_sizes)
+    out_e: dict[int, torch.Tensor] = {}
+    out_s: dict[int, torch.Tensor] = {}
+    height, width = image.shape
+    for w in energy_sizes:
+        out_e[w] = image.new_empty((max(height - w + 1, 0), max(width - w + 1, 0)))
+    for w in sum_sizes:
+        out_s[w] = image.new_empty((max(height - w + 1, 0), max(width - w + 1, 0)))
+    if not sizes or image.numel() == 0:
+        return out_e, out_s
+    small, big = min(sizes), max(sizes)
+    whole = image.double().mean() if sum_sizes else image.new_zeros((), dtype=torch.float64)
+    for r0 in range(0, max(height - small + 1, 0), block[0]):
+        r1 = min(height - small + 1, r0 + block[0])
+        for c0 in range(0, max(width - small + 1, 0), block[1]):
+            c1 = min(width - small + 1, c0 + block[1])
+            x = image[r0 : r1 + big - 1, c0 : c1 + big - 1].double()
+            mean = x.mean()
+            x = x - mean
+            ii1 = torch.nn.functional.pad(x.cumsum(0).cumsum(1), (1, 0, 1, 0))
+            ii2 = None
+            for w, dest in [(w, out_e) for w in energy_sizes] + [(w, out_s) for w in sum_sizes]:
+                rr, cc = min(r1, height - w + 1) - r0, min(c1, width - w + 1) - c0
+                if rr <= 0 or cc <= 0:
+                    continue
+                s1 = _box_at(ii1, w, rr, cc)
+                if dest is out_s:
+                    dest[w][r0 : r0 + rr, c0 : c0 + cc] = s1 + (mean - whole) * (w * w)
+                    continue
+                if ii2 is None:
+                    ii2 = torch.nn.functional.pad((x * x).cumsum(0).cumsum(1), (1, 0, 1, 0))
+                s2 = _box_at(ii2, w, rr, cc)
+                dest[w][r0 : r0 + rr, c0 : c0 + cc] = (s2 - s1 * s1 / (w * w)).clamp_min(0).sqrt()
+    return out_e, out_s
+
+
+def _box_at(ii: torch.Tensor, w: int, rows: int, cols: int) -> torch.Tensor:
+    """Sums of the w x w windows at the first rows x cols positions of a padded summed-area
+    table ``ii``."""
+    return (
+        ii[w : w + rows, w : w + cols]
+        - ii[:rows, w : w + cols]
+        - ii[w : w + rows, :cols]
+        + ii[:rows, :cols]
+    )
+
+
+def local_energy(image: torch.Tensor, w: int, block: tuple[int, int] = (256, 1024)) -> torch.Tensor:
     """sqrt(sum of squared deviations from the mean) of every w x w window of a 2-D image.
 
-    Computed once per strip with double-precision summed-area tables, so that each window's
-    normalization at every lag is a lookup, not a recomputation. The tables are built block by
-    block (``block`` output rows x columns, each block with its own mean removed) into one
-    float32 result: whole-strip float64 temporaries cost more in page faults than in arithmetic
-    (13x slower on a 500 x 16000 strip) and held hundreds of MB.
-    """
-    rows, cols = image.shape[0] - w + 1, image.shape[1] - w + 1
-    out = torch.empty((max(rows, 0), max(cols, 0)), dtype=image.dtype, device=image.device)
-    for r0 in range(0, rows, block[0]):
-        r1 = min(rows, r0 + block[0])
-        for c0 in range(0, cols, block[1]):
-            c1 = min(cols, c0 + block[1])
-            x = image[r0 : r1 + w - 1, c0 : c1 + w - 1].double()
-            x = x - x.mean()
-            s1 = _box_sums(x[None], w)[0]
-            s2 = _box_sums((x * x)[None], w)[0]
-            out[r0:r1, c0:c1] = (s2 - s1 * s1 / (w * w)).clamp_min(0).sqrt()
-    return out
+    Computed once per strip, so that each window's normalization at every lag is a lookup, not
+    a recomputation (see :func:`local_tables`)."""
+    return local_tables(image, (w,), (), block)[0][w]
+
+
+def local_sums(image: torch.Tensor, w: int, block: tuple[int, int] = (256, 1024)) -> torch.Tensor:
+    """Sum of ``image - image.mean()`` over every w x w window of a 2-D image (float32 result of
+    float64 summed-area tables, see :func:`local_tables`)."""
+    return local_tables(image, (), (w,), block)[1][w]
 
 
 def ncc_surface(

@@ -10,13 +10,19 @@ from ..errors import GeohazardError
 from ..progress import Reporter
 from ..raster_io import Grid
 from ..run_estimate import announce_time, measure_seconds
-from .ncc import ncc_offsets
 from .window_grid import CentreGrid
 
-# GDAL's block cache while the strips are read: enough for a few rows of 256 px blocks of both
-# images of a Sentinel-1 frame (re-read strip overlaps hit it), instead of GDAL's default of 5%
-# of the machine's memory (1.2 GB on a 24 GB machine, most of a frame's peak memory).
+# GDAL's block cache while the strips are read: two rows of 256 px blocks of both images (the
+# rows two strips share are read from it), 64 to 256 MB, instead of GDAL's default of 5% of the
+# machine's memory (1.2 GB on a 24 GB machine, most of a frame's peak memory).
 READ_CACHE_BYTES = 256 * 1024**2
+
+
+def read_cache_bytes(width: int) -> int:
+    """GDAL block cache for strips of ``width`` pixels (see READ_CACHE_BYTES)."""
+    return int(min(READ_CACHE_BYTES, max(64 * 1024**2, 2 * 2 * 256 * width * 4)))
+
+
 # Strips of both images in flight (the one being correlated and the one read meanwhile), with
 # their nodata masks and the local energies of each window size, at the default strip size.
 STRIP_BYTES = 512 * 1024**2
@@ -77,36 +83,67 @@ def usable_sizes(
     return usable
 
 
-def working_memory(centres: CentreGrid, sizes: tuple[int, ...]) -> int:
+def working_memory(centres: CentreGrid, sizes: tuple[int, ...], width: int) -> int:
     """Peak bytes of a run: float32 offset grids (5 per size, combined grids, the outlier
     filter's 3 x 3 neighbourhoods, output bands), the strips in flight and GDAL's block cache."""
     cells = centres.rows * centres.cols
-    return cells * 4 * (5 * len(sizes) + 36) + STRIP_BYTES + READ_CACHE_BYTES
+    return cells * 4 * (5 * len(sizes) + 36) + STRIP_BYTES + read_cache_bytes(width)
 
 
 def estimate_time(
-    centres: CentreGrid, sizes: tuple[int, ...], image: Grid, device: torch.device, rep: Reporter
+    centres: CentreGrid,
+    sizes: tuple[int, ...],
+    image: Grid,
+    device: torch.device,
+    rep: Reporter,
+    prefilter: str = "none",
+    passes: int = 1,
+    chunk: int = 128,
 ) -> None:
-    """Log the expected time from the NCC rate measured just now on this device, per size."""
-    total, n = 0.0, 64
-    for size in sizes:
-        (ra, rb) = centres.valid_range(centres.rows, centres.first_row, size, image.height)
-        (ca, cb) = centres.valid_range(centres.cols, centres.first_col, size, image.width)
-        count = (rb - ra) * (cb - ca)
-        if not count:
-            continue
-        gen = torch.Generator().manual_seed(0)
-        s = centres.search
-        t = torch.rand((n, size, size), generator=gen).to(device)
-        a = torch.rand((n, size + 2 * s, size + 2 * s), generator=gen).to(device)
+    """Log the expected time, from the whole pipeline (block correlations, deformation passes)
+    timed just now on a small seeded sample, scaled by the number of windows."""
+    from .dense_prior import ArrayReader
+    from .strips import correlate
 
-        def run(t: torch.Tensor = t, a: torch.Tensor = a) -> None:
-            ncc_offsets(t, a).dy.cpu()
+    s, step = centres.search, centres.step
+    rows = min(image.height, sizes[-1] + 2 * s + 12 * step)
+    cols = min(image.width, sizes[-1] + 2 * s + 160 * step)
+    sample = CentreGrid.for_image(rows, cols, sizes[0], step, s)
+    gen = np.random.default_rng(0)
+    ref = gen.gamma(4.0, 1.0, (rows, cols + 1)).astype(np.float32)
+    sec = ref[:, 1:].copy()  # a one-pixel shift: the correlation finds real peaks
+    area = Grid(image.crs, image.transform, cols, rows)
 
-        total += measure_seconds(run, repeats=1) / n * count
+    def run() -> None:
+        correlate(
+            ArrayReader(ref[:, :cols]),
+            ArrayReader(sec),
+            area,
+            sizes,
+            step,
+            s,
+            device,
+            chunk,
+            Reporter(),
+            prefilter=prefilter,
+            passes=passes,
+        )
+
+    def windows(grid: CentreGrid, height: int, width: int) -> int:
+        total = 0
+        for size in sizes:
+            (ra, rb) = grid.valid_range(grid.rows, grid.first_row, size, height)
+            (ca, cb) = grid.valid_range(grid.cols, grid.first_col, size, width)
+            total += (rb - ra) * (cb - ca)
+        return total
+
+    done = windows(sample, rows, cols)
+    if not done:
+        return
+    seconds = measure_seconds(run, repeats=1) / done * windows(centres, image.height, image.width)
     announce_time(
         rep,
-        total,
-        f"NCC rate measured just now on {n} windows of each size on {device}; reading and "
+        seconds,
+        f"the whole tracker's rate measured just now on {done} windows on {device}; reading and "
         "writing come on top",
     )

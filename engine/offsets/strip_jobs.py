@@ -14,7 +14,8 @@ from typing import Callable
 import numpy as np
 import torch
 
-from .ncc import ncc_offsets
+from .block_ncc import StripBlocks, block_surfaces
+from .ncc import ncc_offsets, peak_offsets
 from .pixel_offsets import PixelOffsets
 from .strip_preparation import PreparedStrip
 from .window_grid import CentreGrid, windows
@@ -51,12 +52,15 @@ def strip_jobs(
     chunk: int,
     out: PixelOffsets,
     prior: tuple[np.ndarray, np.ndarray] | None = None,
+    blocks: StripBlocks | None = None,
 ) -> list[Callable[[], int]]:
     """Jobs correlating one window size for centre rows [rows) and columns [cols) of a strip.
 
     Each job writes its block of ``out`` and returns the number of windows it did.
     ``prior``: whole-pixel (rows, columns) shifts on the centre grid; each search area is moved
     by its window's shift (kept inside the strip) and the shift is added to the offset found.
+    ``blocks``: the strip's block correlations (block_ncc.py), which replace the per-window
+    FFTs (not with a prior, whose shifts differ from window to window).
     """
     (i0, i1), (j0, j1) = rows, cols
     if i1 <= i0 or j1 <= j0:
@@ -106,12 +110,19 @@ def strip_jobs(
         n = (b - a) * (d - c)
         sec_share: torch.Tensor | None
         if prior is None:
-            search_areas = s_view[a:b, c:d].reshape(-1, span, span)
             energies = e_view[a:b, c:d].reshape(-1, 2 * s + 1, 2 * s + 1)
             sec_share = s_bad[a:b, c:d].reshape(-1) if s_bad is not None else None
+            if blocks is not None:
+                span_r, span_c = (i0 + a, i0 + b), (j0 + c, j0 + d)
+                surface = block_surfaces(blocks, grid, size, span_r, span_c, energies)
+                res = peak_offsets(surface, size)
+            else:
+                search_areas = s_view[a:b, c:d].reshape(-1, span, span)
+                t = t_view[a:b, c:d].reshape(-1, size, size)
+                res = ncc_offsets(t, search_areas, energies)
         else:
             search_areas, energies, sec_share, used_y, used_x = shifted(a, b, c, d)
-        res = ncc_offsets(t_view[a:b, c:d].reshape(-1, size, size), search_areas, energies)
+            res = ncc_offsets(t_view[a:b, c:d].reshape(-1, size, size), search_areas, energies)
         if prior is not None:
             res.dy = res.dy + used_y.to(res.dy.dtype)
             res.dx = res.dx + used_x.to(res.dx.dtype)

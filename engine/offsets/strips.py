@@ -4,25 +4,28 @@ the next (GDAL decompression and the float64 energy tables release the GIL)."""
 
 from __future__ import annotations
 
+from collections import deque
 from concurrent.futures import Future, ThreadPoolExecutor
+from functools import partial
 
 import numpy as np
 import torch
 
 from ..parallel import batch_workers, run_batches
 from ..progress import Reporter
-from ..raster_io import BandReader, Grid
+from ..raster_io import Grid
+from .block_ncc import WINDOW_BATCH, block_range, block_size, strip_blocks
 from .deform import PASSES as DEFORM_PASSES
-from .deform import refine_strip, spline_coefficients
+from .deform import PREFILTER_RADIUS, deform_halo, refine_strip, spline_coefficients
 from .pixel_offsets import PixelOffsets
 from .strip_jobs import strip_jobs
-from .strip_preparation import PreparedStrip, prepare_strip
+from .strip_preparation import PreparedStrip, StripReader, prepare_strip
 from .window_grid import CentreGrid
 
 
 def correlate(
-    ref_reader: BandReader,
-    sec_reader: BandReader,
+    ref_reader: StripReader,
+    sec_reader: StripReader,
     image: Grid,
     sizes: tuple[int, ...],
     step: int,
@@ -72,23 +75,111 @@ def correlate(
         rows = {s: (max(i0, ranges[s][0][0]), min(i1, ranges[s][0][1])) for s in sizes}
         strips.append((top, bottom, rows))
 
+    # windows made of shared blocks (block_ncc.py), unless a prior moves each search area
+    b = block_size(sizes, step, search) if prior is None else 0
+
     def prepare(k: int, energies: bool = True) -> PreparedStrip:
         top, bottom, rows = strips[k]
         wanted = tuple(s for s in sizes if rows[s][1] > rows[s][0]) if energies else ()
         return prepare_strip(
-            ref_reader, sec_reader, top, bottom, image.width, wanted, prefilter, device
+            ref_reader,
+            sec_reader,
+            top,
+            bottom,
+            image.width,
+            wanted,
+            prefilter,
+            device,
+            b,
         )
 
     def on_done(units: int) -> None:
         done[0] += units
         reporter.report(done[0] / max(total, 1))
 
+    halo = max(deform_halo(size, step) for size in sizes)
+    # the last strip whose first pass each strip's deformation waits for
+    needs = [
+        (min(grid.rows, (k + 1) * centres_per_strip + halo) - 1) // centres_per_strip
+        for k in range(len(strips))
+    ]
+
+    def first_pass(k: int, strip: PreparedStrip) -> None:
+        """The first correlation of every window size over strip k."""
+        blocks = None
+        if b and strip.block_sums is not None:
+            spans = {size: (strips[k][2][size], ranges[size][1]) for size in sizes}
+            rng = block_range(grid, b, sizes, spans)
+            blocks, fill = strip_blocks(
+                strip.ref, strip.sec, strip.block_sums, grid, strip.top, b, sizes, rng
+            )
+            run_batches(fill, pool, reporter, on_done)
+        jobs = []
+        for size in sizes:
+            jobs += strip_jobs(
+                strip,
+                strips[k][2][size],
+                grid,
+                size,
+                ranges[size][1],
+                chunk if blocks is None else max(chunk, WINDOW_BATCH),
+                out,
+                prior,
+                blocks,
+            )
+        run_batches(jobs, pool, reporter, on_done)
+
+    def deform(
+        k: int, strip: PreparedStrip, before: dict[int, tuple[np.ndarray, np.ndarray]]
+    ) -> None:
+        """One window-deformation pass over strip k, deformed by the field in ``before``."""
+        reporter.check_cancel()
+        coeffs = torch.empty_like(strip.sec)  # B-spline coefficients, in bands of rows
+
+        def spline_band(a: int, z: int) -> int:
+            lo, hi = max(0, a - PREFILTER_RADIUS), min(len(coeffs), z + PREFILTER_RADIUS)
+            coeffs[a:z] = spline_coefficients(strip.sec[lo:hi])[a - lo : z - lo]
+            return 0
+
+        rows_per_band = max(4 * PREFILTER_RADIUS, len(coeffs) // 4)
+        run_batches(
+            [
+                partial(spline_band, a, min(len(coeffs), a + rows_per_band))
+                for a in range(0, len(coeffs), rows_per_band)
+            ],
+            pool,
+            reporter,
+            on_done,
+        )
+        for size in sizes:
+            refine_strip(
+                strip.ref,
+                coeffs,
+                strip.top,
+                strips[k][2][size],
+                ranges[size][1],
+                grid,
+                size,
+                chunk,
+                out,
+                before[size],
+                ranges[size][0],
+                pool,
+                reporter,
+                on_done,
+            )
+
     with (
         batch_workers(device) as pool,
         ThreadPoolExecutor(max_workers=1, thread_name_prefix="geohazard-read") as reader,
     ):
         pending: Future[PreparedStrip] | None = reader.submit(prepare, 0) if strips else None
-        kept: PreparedStrip | None = None
+        # window deformation (deform.py): the first deformation pass of strip j runs as soon as
+        # the first pass has reached the rows its deforming field needs below it (the strip is
+        # still in memory: no second read); its field comes from `before`, the first pass's
+        # offsets, so strips do not change results. Later passes read the strips again.
+        before = {s: (out.dy[s].copy(), out.dx[s].copy()) for s in sizes} if passes else {}
+        waiting: deque[tuple[int, PreparedStrip]] = deque()
         try:
             for k in range(len(strips)):
                 reporter.check_cancel()  # before waiting for a strip, which can take seconds
@@ -98,42 +189,24 @@ def correlate(
                 pending = reader.submit(prepare, k + 1) if k + 1 < len(strips) else None
                 out.valid_pixels["reference"] += strip.valid_ref
                 out.valid_pixels["secondary"] += strip.valid_sec
-                jobs = []
-                for size in sizes:
-                    jobs += strip_jobs(
-                        strip, strips[k][2][size], grid, size, ranges[size][1], chunk, out, prior
-                    )
-                run_batches(jobs, pool, reporter, on_done)
-                kept = strip if len(strips) == 1 else None  # kept for the deformation passes
-                del strip, jobs
+                first_pass(k, strip)
+                strip.energy, strip.block_sums = {}, None  # the deformation needs neither
+                if passes:
+                    for size in sizes:
+                        i0, i1 = strips[k][2][size]
+                        before[size][0][i0:i1] = out.dy[size][i0:i1]
+                        before[size][1][i0:i1] = out.dx[size][i0:i1]
+                    waiting.append((k, strip))
+                    while waiting and (k + 1 == len(strips) or needs[waiting[0][0]] <= k):
+                        j, ready = waiting.popleft()
+                        deform(j, ready, before)
+                del strip
         finally:
             if pending is not None:
                 pending.cancel()
-        # window deformation (deform.py): each pass deforms every strip by the whole field found
-        # before it (strips read again when there are several), so strips do not change results
-        coeffs = None
-        for _ in range(passes):
+        for _ in range(passes - 1):
             before = {size: (out.dy[size].copy(), out.dx[size].copy()) for size in sizes}
             for k in range(len(strips)):
                 reporter.check_cancel()
-                strip = kept if kept is not None else prepare(k, energies=False)
-                if coeffs is None or kept is None:
-                    coeffs = spline_coefficients(strip.sec)
-                for size in sizes:
-                    refine_strip(
-                        strip.ref,
-                        coeffs,
-                        strip.top,
-                        strips[k][2][size],
-                        ranges[size][1],
-                        grid,
-                        size,
-                        chunk,
-                        out,
-                        before[size],
-                        ranges[size][0],
-                        pool,
-                        reporter,
-                        on_done,
-                    )
+                deform(k, prepare(k, energies=False), before)
     return out

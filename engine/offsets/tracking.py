@@ -27,8 +27,8 @@ from .combine import combine_sizes
 from .extras import correct_stable, interval_days, prior_pixels
 from .outliers import apply_filter
 from .run_checks import (
-    READ_CACHE_BYTES,
     estimate_time,
+    read_cache_bytes,
     usable_sizes,
     warn_if_unreliable,
     working_memory,
@@ -109,7 +109,7 @@ def track_offsets(
         planned.append(planned_raster(velocity_output, out_grid, len(VELOCITY_BANDS)))
     check_free_space(planned, rep)
     check_memory(
-        working_memory(centres, sizes),
+        working_memory(centres, sizes, image.width),
         f"the offsets of {len(sizes)} window size(s) on a {out_grid.width} x "
         f"{out_grid.height} grid of window centres",
         "use a larger STEP (the output has one pixel per STEP x STEP input pixels), fewer "
@@ -128,11 +128,13 @@ def track_offsets(
             f"{int(np.abs(prior[1]).max(initial=0))} px in columns)."
         )
     with run_scope(options or RunOptions(device=cfg.device), rep) as device:
-        estimate_time(centres, sizes, image, device, rep)
+        estimate_time(
+            centres, sizes, image, device, rep, cfg.prefilter, cfg.deform_passes, cfg.chunk_size
+        )
         with (
             # GDAL's block cache capped for the run (its default, 5% of the machine's memory,
             # was 1.2 GB of a Sentinel-1 frame's 3 GB peak); restored afterwards
-            rasterio.Env(GDAL_CACHEMAX=READ_CACHE_BYTES),
+            rasterio.Env(GDAL_CACHEMAX=read_cache_bytes(image.width)),
             open_band(ref_info, cfg.band, None, rep, role="reference") as ref_reader,
             open_band(sec_info, cfg.band, image, rep, role="secondary") as sec_reader,
         ):

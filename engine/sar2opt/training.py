@@ -30,6 +30,8 @@ class SardinetTrainConfig:
         batch_size: patches per step. Default 24 (paper).
         learning_rate: Adam learning rate. Default 1e-5 (paper).
         crop: side of the random crops taken from the patches. Default 256 (whole patches).
+        ssim_weight: share ``a`` of SSIM in the loss ``(1 - a) * MAE + a * (1 - SSIM)``.
+            Default 0 (the paper's masked MAE alone).
         validate_every: steps between validations.
         seed: seed of the data order and initialisation.
     """
@@ -39,6 +41,7 @@ class SardinetTrainConfig:
     batch_size: int = 24
     learning_rate: float = 1e-5
     crop: int = 256
+    ssim_weight: float = 0.0
     validate_every: int = 100
     seed: int = 0
 
@@ -151,10 +154,18 @@ class SardinetHooks(TrainingHooks):
         x, y, m = batch
         opt = optimizers["model"]
         opt.zero_grad(set_to_none=True)
-        loss = masked_mae(models["model"](x), y, m)
+        pred = models["model"](x)
+        mae = masked_mae(pred, y, m)
+        loss, parts = mae, {}
+        if self.cfg.ssim_weight > 0:  # the paper's loss is the MAE alone
+            from .ssim_loss import masked_ssim
+
+            ssim = masked_ssim(pred, y, m)
+            loss = (1.0 - self.cfg.ssim_weight) * mae + self.cfg.ssim_weight * (1.0 - ssim)
+            parts = {"mae": float(mae.detach()), "ssim": float(ssim.detach())}
         loss.backward()
         opt.step()
-        return {"loss": loss.item()}
+        return {"loss": loss.item(), **parts}
 
     def validate(self, models: dict[str, nn.Module]) -> dict[str, float]:
         if len(self.val["inputs"]) == 0:

@@ -80,8 +80,8 @@ def tracked_case(
     ref, sec, ty, tx = case_pair(name, seed)
     image = Grid(None, Affine.identity(), SHAPE[1], SHAPE[0])
     pixel = correlate(
-        ArrayReader(ref),  # type: ignore[arg-type]
-        ArrayReader(sec),  # type: ignore[arg-type]
+        ArrayReader(ref),
+        ArrayReader(sec),
         image,
         WINDOW_SIZES,
         STEP,
