@@ -22,19 +22,16 @@ from .styling import LayerStyle
 
 HELP = """Sharpens a DEM (e.g. a 30 or 90 m SRTM) by a factor of 2 or 4 with a \
 residual-in-residual dense network (ESRGAN generator). \
-The bundled x4 learned from natural grayscale images, then 3 arc-second (about 90 m) \
-ridge-and-valley terrain and simulated fractal terrain; the bundled x2 from real DEMs of hills \
-and mountains (10-90 m) and fractal terrain. Their model cards compare them, on DEMs of \
-other regions never used in training, with the cubic spline with back-projection \
-(MODEL=spline below): both scales are better in elevation and slope error on hills, \
-mountains and 1 m farmland (by 0.7% to 10%), but not on a \
-30 m city DEM (Rome; 1-3.2% worse) nor, at x2, on a gentle coast (slope error); on very smooth \
-(oversampled) DEMs the spline is better than both. Check them with "Evaluate DEM" where \
-a reference exists (its low-resolution input adds the spline to the comparison), or fine-tune \
-on your own DEMs. The x4, which predicts a correction to bicubic interpolation, leaves a faint \
-texture with the period of the scale factor in hillshades of very smooth DEMs, weaker than \
-bicubic's; the x2 corrects the spline, whose texture is weaker still \
-(docs/dem_super_resolution.md).
+The bundled x2 and x4 learned from real DEMs of hills and mountains (10-90 m) and fractal \
+terrain. Their model cards compare them, on DEMs of other regions never used in training, \
+with the cubic spline with back-projection (MODEL=spline below): both scales are better in \
+elevation and slope error on hills and mountains (by 2% to 13%) and at x2 on 1 m farmland, \
+but not on a 30 m city DEM (Rome; 1.3-3.2% worse), nor at x4 on 1 m farmland (elevation \
+0.4% worse), nor at x2 on a gentle coast (slope error); on very smooth (oversampled) DEMs the \
+spline is better than both. Check them with "Evaluate DEM" where a reference exists (its \
+low-resolution input adds the spline to the comparison), or fine-tune on your own DEMs. Both \
+predict a correction to the spline, so they add no visible texture with the period of the \
+scale factor to hillshades (docs/dem_super_resolution.md).
 
 <b>Input DEM</b>: one band of elevations in metres, in any CRS (projected or geographic). \
 Nodata holes stay nodata in the output and do not drag nearby elevations down.

@@ -61,7 +61,7 @@ def main() -> int:
             recipe.HELD_OUT_DATA,
             table[0]["metrics"],
             recipe.HELD_OUT_NOTES,
-            held_out_limitations(table, _trained_on(card.limitations)),
+            held_out_limitations(table, _trained_on(card.limitations), recipe.SPLINE_WINS_WHY),
             table,
         )
         fresh = replace(fresh, normalisation=card.normalisation, context_px=card.context_px)

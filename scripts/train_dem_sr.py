@@ -235,6 +235,7 @@ def main() -> int:
         table,
         "Trained on real DEMs of mountains and ridge-and-valley hills (10-90 m) plus fractal "
         "terrain",
+        recipe.SPLINE_WINS_WHY,
     )
     card = dem_sr_card(
         name,

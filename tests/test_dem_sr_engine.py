@@ -19,6 +19,7 @@ from geohazard.engine.progress import Reporter
 from geohazard.engine.raster_io import Grid, write_raster
 from geohazard.engine.run_options import RunOptions
 from geohazard.engine.superres.card import super_resolve_array
+from geohazard.engine.superres.recipe import SPLINE_WINS_WHY
 from geohazard.engine.tasks.dem_superres import TASK, SuperResolutionConfig, super_resolve_dem
 from geohazard.engine.tile_norm import TileNorm
 
@@ -74,6 +75,14 @@ def test_bundled_models_for_both_scales() -> None:
         ]
         assert held.model_beats_baseline is (not lost)
         assert all(t in card.limitations for t in lost)
+        assert all(SPLINE_WINS_WHY[t] in card.limitations for t in lost if t in SPLINE_WINS_WHY)
+        # Both are reproduced by the current script (issue 11): its command, its recipe (the
+        # spline skip), and no note saying the weights came from another recipe.
+        assert card.training["script"].startswith(
+            f"scripts/fetch_real_data.py, then scripts/train_dem_sr.py --scale {card.scale} "
+        )
+        assert card.architecture.get("spline_skip") is True
+        assert "recipe_note" not in card.training
         for r in held.by_area:  # the spline beats GDAL cubic everywhere (why it is the baseline)
             assert r["metrics"]["spline_bp"]["rmse_m"] < r["metrics"]["gdal_cubic"]["rmse_m"]
 

@@ -2,9 +2,9 @@
 
 tests/data/dem_sr_reference.npz holds the outputs of the pre-runner implementation (commit
 d7b3383, made by tests/data/make_dem_sr_reference.py) for the same seeded rasters and settings,
-made with the bundled weights of that time. The x2 cases run those weights from
-tests/data/dem_sr_x2_cubic_skip (the bundled x2 has since been retrained with the spline skip,
-which the pre-runner code cannot run); the x4 cases run the bundled x4, unchanged since.
+made with the bundled weights of that time. The cases run those weights from
+tests/data/dem_sr_x2_cubic_skip and tests/data/dem_sr_x4_cubic_skip (identical files; the bundled
+x2 and x4 have since been retrained with the spline skip, which the pre-runner code cannot run).
 """
 
 from __future__ import annotations
@@ -19,7 +19,10 @@ from geohazard.engine.run_options import RunOptions
 from geohazard.engine.tasks.dem_superres import SuperResolutionConfig, super_resolve_dem
 
 DATA = Path(__file__).parent / "data"
-OLD_X2 = DATA / "dem_sr_x2_cubic_skip" / "dem_sr_x2.safetensors"
+OLD_MODELS = {
+    2: DATA / "dem_sr_x2_cubic_skip" / "dem_sr_x2.safetensors",
+    4: DATA / "dem_sr_x4_cubic_skip" / "dem_sr_x4.safetensors",
+}
 CASES = {
     "utm_x4_default": ("utm", 4, 256, 32),
     "utm_x4_tiled": ("utm", 4, 32, 8),
@@ -41,7 +44,7 @@ def test_same_metres_as_before_within_1e4(tmp_path: Path, name: str) -> None:
             a[40, 5] = np.nan
             ds.write(a, 1)
     dst = str(tmp_path / "out.tif")
-    model = str(OLD_X2) if scale == 2 else ""
+    model = str(OLD_MODELS[scale])
     cfg = SuperResolutionConfig(scale=scale, model=model, tile_size=tile, overlap=overlap)
     super_resolve_dem(src, dst, cfg, RunOptions(device="cpu"))
     with rasterio.open(dst) as ds:

@@ -64,9 +64,14 @@ def dem_sr_card(
     )
 
 
-def losing_terrains(by_area: list[dict[str, Any]], baseline: str = "spline_bp") -> list[str]:
+def losing_terrains(
+    by_area: list[dict[str, Any]],
+    baseline: str = "spline_bp",
+    reasons: dict[str, str] | None = None,
+) -> list[str]:
     """The block-mean rows where the model does not beat the baseline in both elevation and
-    slope RMSE, each with the model's excess over the baseline in percent."""
+    slope RMSE, each with the model's excess over the baseline in percent and, where
+    ``reasons`` (terrain kind -> text) has one, why."""
     lost = []
     for r in by_area:
         if r.get("degradation", "block mean") != "block mean":
@@ -76,15 +81,21 @@ def losing_terrains(by_area: list[dict[str, Any]], baseline: str = "spline_bp") 
             continue
         dz = 100 * (model["rmse_m"] / base["rmse_m"] - 1)
         ds = 100 * (model["slope_rmse_deg"] / base["slope_rmse_deg"] - 1)
+        why = (reasons or {}).get(r["terrain"])
         lost.append(
-            f"{r['terrain']} ({r['dem']}: elevation RMSE {dz:+.1f}%, slope RMSE {ds:+.1f}%)"
+            f"{r['terrain']} ({r['dem']}: elevation RMSE {dz:+.1f}%, slope RMSE {ds:+.1f}%"
+            + (f"; why: {why}" if why else "")
+            + ")"
         )
     return lost
 
 
-def held_out_limitations(by_area: list[dict[str, Any]], trained_on: str) -> str:
-    """The limitations text: what the model was trained on, where it loses to the spline."""
-    lost = losing_terrains(by_area)
+def held_out_limitations(
+    by_area: list[dict[str, Any]], trained_on: str, reasons: dict[str, str] | None = None
+) -> str:
+    """The limitations text: what the model was trained on, where it loses to the spline and,
+    where ``reasons`` (terrain kind -> text) says, why."""
+    lost = losing_terrains(by_area, reasons=reasons)
     return (
         f"{trained_on.rstrip('.')}. The held-out table (held_out.by_area) says where it gains "
         "over the cubic spline with back-projection (MODEL=spline) and by how much. "
