@@ -18,6 +18,11 @@ import argparse
 import os
 import sys
 from dataclasses import replace
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from geohazard.engine.model_card import ModelCard
+    from torch import nn
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(os.path.dirname(HERE), ".venv", "qgis-plugins"))
@@ -31,6 +36,31 @@ def _trained_on(limitations: str) -> str:
     return limitations
 
 
+def remeasured_card(
+    card: ModelCard, net: nn.Module, data_dir: str | None, training: dict[str, Any]
+) -> ModelCard:
+    """``card`` with its held-out table and limitations measured again for ``net`` on the
+    current recipe, and ``training`` as its training entry (a ModelCard)."""
+    from geohazard.engine.superres import recipe
+    from geohazard.engine.superres.card import dem_sr_card, held_out_limitations
+
+    table = recipe.held_out_table(net, card.scale, data_dir)
+    fresh = dem_sr_card(
+        card.name,
+        card.scale,
+        card.architecture,
+        card.parameters,
+        card.description,
+        training,
+        recipe.HELD_OUT_DATA,
+        table[0]["metrics"],
+        recipe.HELD_OUT_NOTES,
+        held_out_limitations(table, _trained_on(card.limitations), recipe.SPLINE_WINS_WHY),
+        table,
+    )
+    return replace(fresh, normalisation=card.normalisation, context_px=card.context_px)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("weights", nargs="+")
@@ -39,7 +69,6 @@ def main() -> int:
     args = parser.parse_args()
     from geohazard.engine.model_store import ModelStore
     from geohazard.engine.superres import recipe
-    from geohazard.engine.superres.card import dem_sr_card, held_out_limitations
     from geohazard.engine.tasks.dem_superres import TASK
 
     data_dir = args.data_dir or recipe.DEFAULT_DATA_DIR
@@ -47,24 +76,10 @@ def main() -> int:
     for path in args.weights:
         loaded = store.load(TASK, path, "")
         card = loaded.card
-        table = recipe.held_out_table(loaded.net, card.scale, data_dir)
         training = dict(card.training)
         if args.recipe_note:
             training["recipe_note"] = args.recipe_note
-        fresh = dem_sr_card(
-            card.name,
-            card.scale,
-            card.architecture,
-            card.parameters,
-            card.description,
-            training,
-            recipe.HELD_OUT_DATA,
-            table[0]["metrics"],
-            recipe.HELD_OUT_NOTES,
-            held_out_limitations(table, _trained_on(card.limitations), recipe.SPLINE_WINS_WHY),
-            table,
-        )
-        fresh = replace(fresh, normalisation=card.normalisation, context_px=card.context_px)
+        fresh = remeasured_card(card, loaded.net, data_dir, training)
         store.save(loaded.net, fresh, os.path.dirname(os.path.abspath(path)))
         beats = fresh.held_out.model_beats_baseline if fresh.held_out else None
         print(f"{card.name}: beats the spline everywhere: {beats}")

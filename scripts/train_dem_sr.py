@@ -75,6 +75,24 @@ def main() -> int:
     parser.add_argument("--finetune-steps", type=int, default=None)
     parser.add_argument("--gan-steps", type=int, default=None)
     parser.add_argument("--batch-size", type=int, default=None)
+    parser.add_argument(
+        "--num-feat",
+        type=int,
+        default=None,
+        help="generator width: RRDBNet features (default 32, the bundled size)",
+    )
+    parser.add_argument(
+        "--num-block",
+        type=int,
+        default=None,
+        help="generator depth: RRDB blocks (default 4, the bundled size)",
+    )
+    parser.add_argument(
+        "--num-grow-ch",
+        type=int,
+        default=None,
+        help="RRDBNet growth channels of each dense block (default 16, the bundled size)",
+    )
     parser.add_argument("--w-l1", type=float, default=None)
     parser.add_argument("--w-gradient", type=float, default=None)
     parser.add_argument("--w-feature", type=float, default=None)
@@ -100,12 +118,14 @@ def main() -> int:
     import torch
 
     torch.set_num_threads(args.threads)
+    from geohazard.engine.archs.registry import check_arch_config
+    from geohazard.engine.errors import GeohazardError
     from geohazard.engine.model_store import BUNDLED_DIR, ModelStore
     from geohazard.engine.raster_io import inspect_raster, open_band
     from geohazard.engine.superres import recipe
     from geohazard.engine.superres.card import dem_sr_card, held_out_limitations
     from geohazard.engine.superres.natural_images import folder_image_paths, installed_image_paths
-    from geohazard.engine.superres.training import TrainConfig, make_trainer
+    from geohazard.engine.superres.training import TrainConfig, make_trainer, small_generator
 
     hr_patch = 64 if args.scale == 4 else 48
     cfg = TrainConfig(scale=args.scale, hr_patch=hr_patch, seed=args.seed, threads=args.threads)
@@ -122,6 +142,14 @@ def main() -> int:
         value = getattr(args, name)
         if value is not None:
             setattr(cfg, name, value)
+    for name in ("num_feat", "num_block", "num_grow_ch"):
+        value = getattr(args, name)
+        if value is not None:
+            cfg.generator[name] = value
+    try:
+        check_arch_config(cfg.generator)
+    except GeohazardError as exc:
+        parser.error(str(exc))
     images = folder_image_paths(args.images) if args.images else installed_image_paths()
     data_dir = None if args.no_real_data else (args.data_dir or recipe.DEFAULT_DATA_DIR)
     extra = []
@@ -198,6 +226,11 @@ def main() -> int:
             f" --{k.replace('_', '-')} {getattr(cfg, k)}"
             for k in ("pretrain_steps", "finetune_steps", "gan_steps")
         )
+        + "".join(
+            f" --{k.replace('_', '-')} {cfg.generator[k]}"
+            for k in ("num_feat", "num_block", "num_grow_ch")
+            if cfg.generator[k] != small_generator(args.scale)[k]
+        )
     )
     training = {
         "script": command,
@@ -242,7 +275,9 @@ def main() -> int:
         args.scale,
         cfg.generator,
         n_params,
-        f"DEM super-resolution x{args.scale}: small RRDB generator (ESRGAN family) correcting a "
+        f"DEM super-resolution x{args.scale}: "
+        + ("small" if cfg.generator == small_generator(args.scale) else "larger")
+        + " RRDB generator (ESRGAN family) correcting a "
         "cubic spline with back-projection; trained on CPU.",
         training,
         recipe.HELD_OUT_DATA,
