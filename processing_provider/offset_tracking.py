@@ -72,7 +72,7 @@ about 0.01 px after) and follows motion that varies inside a window (landslide m
 near a fault, glacier shear margins): the offset is that at the window centre, not the window's \
 average (32 and 64 px windows at a step of 8 px: 0.04-0.07 px RMSE on a smooth 3 px field). A \
 window whose refined offset would move by more than a pixel keeps its first estimate, for the \
-outlier filter to judge. Window-deformation passes (advanced): 1 by default, at about 1.5 times \
+outlier filter to judge. Window-deformation passes (advanced): 1 by default, at about 1.4 times \
 the time of the first correlation alone; 0 keeps the 3-point fits (faster, pixel locking); 2 \
 follows fields that vary strongly inside a window (steep strain gradients) at about twice the time.
 
