@@ -81,29 +81,34 @@ def _direct(ref: np.ndarray, sec: np.ndarray, grid: CentreGrid, size: int):
     return keep, res
 
 
+def _track_pair(a, b, strip_pixels: int, chunk: int, passes: int):  # type: ignore[no-untyped-def]
+    """The pixel offsets of the pair of GeoTIFFs (a, b) through the strip pipeline."""
+    ia, ib = inspect_raster(a), inspect_raster(b)
+    with open_band(ia, 1) as ra, open_band(ib, 1, ia.grid) as rb:
+        return correlate(
+            ra,
+            rb,
+            ia.grid,
+            SIZES,
+            STEP,
+            SEARCH,
+            torch.device("cpu"),
+            chunk,
+            Reporter(),
+            strip_pixels=strip_pixels,
+            passes=passes,
+        )
+
+
 def test_pipeline_equals_direct_correlation(pair_with_holes) -> None:
     a, b, ref, sec = pair_with_holes
-    ia, ib = inspect_raster(a), inspect_raster(b)
-    results = []
     # one strip and big jobs; many strips (each read while the last is correlated) and jobs
-    # of 7 windows, which splits each row of centres into column blocks
-    for strip_pixels, chunk in ((10_000_000, 512), (200 * 70, 7)):
-        with open_band(ia, 1) as ra, open_band(ib, 1, ia.grid) as rb:
-            results.append(
-                correlate(
-                    ra,
-                    rb,
-                    ia.grid,
-                    SIZES,
-                    STEP,
-                    SEARCH,
-                    torch.device("cpu"),
-                    chunk,
-                    Reporter(),
-                    strip_pixels=strip_pixels,
-                    passes=0,  # the first correlation only (deform.py refines it after)
-                )
-            )
+    # of 7 windows, which splits each row of centres into column blocks; the first correlation
+    # only (deform.py refines it after)
+    results = [
+        _track_pair(a, b, strip_pixels, chunk, passes=0)
+        for strip_pixels, chunk in ((10_000_000, 512), (200 * 70, 7))
+    ]
     grid = results[0].grid
     for size in SIZES:
         keep, res = _direct(ref, sec, grid, size)
@@ -141,25 +146,7 @@ def test_deformation_pass_does_not_depend_on_the_strips(tmp_path) -> None:
     shape = (420, 160)
     dy, dx = displacement.smooth_random_field(shape, 2.0, 100.0, seed=9)
     a, b = write_pair(tmp_path, dy, dx, seed=3)
-    ia, ib = inspect_raster(a), inspect_raster(b)
-    results = []
-    for strip_pixels in (10_000_000, 160 * 70):
-        with open_band(ia, 1) as ra, open_band(ib, 1, ia.grid) as rb:
-            results.append(
-                correlate(
-                    ra,
-                    rb,
-                    ia.grid,
-                    SIZES,
-                    STEP,
-                    SEARCH,
-                    torch.device("cpu"),
-                    64,
-                    Reporter(),
-                    strip_pixels=strip_pixels,
-                    passes=1,
-                )
-            )
+    results = [_track_pair(a, b, pixels, 64, passes=1) for pixels in (10_000_000, 160 * 70)]
     one, many = results
     for size in SIZES:
         ok = np.isfinite(one.dy[size])
