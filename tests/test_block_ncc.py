@@ -11,7 +11,7 @@ from geohazard.engine.offsets.block_ncc import (
     block_surfaces,
     strip_blocks,
 )
-from geohazard.engine.offsets.ncc import local_sums, local_tables, ncc_surface
+from geohazard.engine.offsets.ncc import local_tables, ncc_surface
 from geohazard.engine.offsets.window_grid import CentreGrid, windows
 
 
@@ -55,7 +55,14 @@ def test_block_surfaces_equal_a_float64_correlation_on_a_bright_flat_image(
         for w in sizes
     }
     blocks, jobs = strip_blocks(
-        ref, sec, local_sums(sec, b), grid, 0, b, sizes, block_range(grid, b, sizes, spans)
+        ref,
+        sec,
+        local_tables(sec, (), (b,))[1][b],
+        grid,
+        0,
+        b,
+        sizes,
+        block_range(grid, b, sizes, spans),
     )
     for job in jobs:
         job()

@@ -154,3 +154,21 @@ def test_deformation_pass_does_not_depend_on_the_strips(tmp_path) -> None:
         np.testing.assert_array_equal(ok, np.isfinite(many.dy[size]))
         np.testing.assert_allclose(one.dy[size][ok], many.dy[size][ok], atol=1e-4)
         np.testing.assert_allclose(one.dx[size][ok], many.dx[size][ok], atol=1e-4)
+
+
+def test_residuals_one_window_at_a_time_equal_the_block_products(tmp_path, monkeypatch) -> None:
+    """Window sizes and steps that share no block of 4 px fall back to per-window products for
+    the deformation's residual NCC; both give the same offsets."""
+    from geohazard.engine.offsets import deform
+
+    dy, dx = displacement.smooth_random_field((200, 160), 2.0, 100.0, seed=5)
+    a, b = write_pair(tmp_path, dy, dx, seed=2)
+    blocks = _track_pair(a, b, 10_000_000, 64, passes=1)
+    monkeypatch.setattr(deform, "MIN_RESIDUAL_BLOCK", 10**6)
+    per_window = _track_pair(a, b, 10_000_000, 64, passes=1)
+    for size in SIZES:
+        ok = np.isfinite(blocks.dy[size])
+        assert ok.sum() > 100
+        np.testing.assert_array_equal(ok, np.isfinite(per_window.dy[size]))
+        np.testing.assert_allclose(blocks.dy[size][ok], per_window.dy[size][ok], atol=1e-4)
+        np.testing.assert_allclose(blocks.dx[size][ok], per_window.dx[size][ok], atol=1e-4)

@@ -117,7 +117,7 @@ def strip_blocks(
     """Empty block correlations for a strip and the jobs that fill them (bands of block rows).
 
     ``ref`` and ``sec`` are the strip's images (rows from image row ``top``), ``sec_sums`` the
-    b x b box sums of ``sec - sec.mean()`` (:func:`local_sums`), ``rng`` from
+    b x b box sums of ``sec - sec.mean()`` (ncc.local_tables), ``rng`` from
     :func:`block_range`. Each job returns 0 (the windows are counted when their surfaces are
     made).
     """

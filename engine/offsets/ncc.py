@@ -120,12 +120,6 @@ def local_energy(image: torch.Tensor, w: int, block: tuple[int, int] = (256, 102
     return local_tables(image, (w,), (), block)[0][w]
 
 
-def local_sums(image: torch.Tensor, w: int, block: tuple[int, int] = (256, 1024)) -> torch.Tensor:
-    """Sum of ``image - image.mean()`` over every w x w window of a 2-D image (float32 result of
-    float64 summed-area tables, see :func:`local_tables`)."""
-    return local_tables(image, (), (w,), block)[1][w]
-
-
 def ncc_surface(
     templates: torch.Tensor, search: torch.Tensor, energy: torch.Tensor | None = None
 ) -> torch.Tensor:
