@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor, as_completed, wait
 from contextlib import contextmanager
+from functools import partial
 from typing import Callable
 
 import torch
@@ -35,6 +36,13 @@ def batch_workers(device: torch.device) -> Iterator[ThreadPoolExecutor | None]:
             yield pool
     finally:
         torch.set_num_threads(threads)
+
+
+def bands(fn: Callable[[int, int], int], total: int, per: int) -> list[Callable[[], int]]:
+    """Jobs calling ``fn(a, b)`` on consecutive ranges [a, b) of at most ``per`` of ``total``
+    (rows of a strip, usually)."""
+    per = max(1, per)
+    return [partial(fn, a, min(total, a + per)) for a in range(0, total, per)]
 
 
 def run_batches(

@@ -27,12 +27,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from functools import partial
 from math import gcd
 from typing import Callable
 
 import torch
 
+from ..parallel import bands
 from .window_grid import CentreGrid, windows
 
 MIN_BLOCK = 8  # smaller blocks: more surfaces to add per window than the FFTs they save
@@ -162,10 +162,7 @@ def strip_blocks(
 
     per_band = max(1, min(rows, FFT_BATCH // max(cols, 1)))
     per_band = max(per_band, -(-rows // 8))  # a few bands per strip keep every worker busy
-    jobs: list[Callable[[], int]] = [
-        partial(band, r0, min(rows, r0 + per_band)) for r0 in range(0, rows, per_band)
-    ]
-    return blocks, jobs
+    return blocks, bands(band, rows, per_band)
 
 
 def window_sums(

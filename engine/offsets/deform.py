@@ -29,14 +29,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from functools import partial
 from math import gcd
 
 import numpy as np
 import torch
 import torch.nn.functional as F  # noqa: N812
 
-from ..parallel import run_batches
+from ..parallel import bands, run_batches
 from ..progress import Reporter
 from .block_ncc import WINDOW_BATCH, shifted_block_terms, window_sums
 from .ncc import gaussian_or_parabolic, local_energy
@@ -362,13 +361,7 @@ def refine_strip(
         inside[a:b] = _inside_along_rows(band_inside, size, step, nj)
         return 0
 
-    per_band = max(1, BAND_PIXELS // width)
-    run_batches(
-        [partial(band, a, min(height, a + per_band)) for a in range(0, height, per_band)],
-        pool,
-        rep,
-        on_done,
-    )
+    run_batches(bands(band, height, BAND_PIXELS // width), pool, rep, on_done)
     centre_r = (r_first + torch.arange(ni, device=dev, dtype=dtype) * step - origin[0]) / step
     centre_c = (c_first + torch.arange(nj, device=dev, dtype=dtype) * step - origin[1]) / step
     gr, gc = torch.broadcast_tensors(centre_r[:, None], centre_c[None, :])
@@ -381,15 +374,7 @@ def refine_strip(
         energy[a:b] = local_energy(deformed[a : b + size - 1], size)
         return 0
 
-    run_batches(
-        [
-            partial(energy_band, a, min(len(energy), a + ENERGY_ROWS))
-            for a in range(0, len(energy), ENERGY_ROWS)
-        ],
-        pool,
-        rep,
-        on_done,
-    )
+    run_batches(bands(energy_band, len(energy), ENERGY_ROWS), pool, rep, on_done)
     e_views = [windows(energy, a, b, 1, step, ni, nj)[..., 0, 0] for a, b in LAGS]
     t_view = windows(ref, r_first - h, c_first - h, size, step, ni, nj)
     p_view = windows(deformed, 0, 0, size + 2, step, ni, nj)
@@ -425,8 +410,7 @@ def refine_strip(
         out.dx[size][sub] = torch.where(ok, dx, fx).reshape(b - a, nj).cpu().numpy()
         return n
 
-    jobs = [partial(job, a, min(ni, a + rows_per_chunk)) for a in range(0, ni, rows_per_chunk)]
-    run_batches(jobs, pool, rep, on_done)
+    run_batches(bands(job, ni, rows_per_chunk), pool, rep, on_done)
 
 
 def _block_terms(
@@ -458,8 +442,4 @@ def _block_terms(
         corr[r0:r1], mean[r0:r1], sq[r0:r1], sums[r0:r1] = c, m, s2, sm
         return 0
 
-    per_band = max(1, BAND_PIXELS // (n_c * blk * blk))
-    jobs: list[Callable[[], int]] = [
-        partial(band, r0, min(n_r, r0 + per_band)) for r0 in range(0, n_r, per_band)
-    ]
-    return (corr, mean, sq, sums), jobs
+    return (corr, mean, sq, sums), bands(band, n_r, BAND_PIXELS // (n_c * blk * blk))

@@ -6,12 +6,11 @@ from __future__ import annotations
 
 from collections import deque
 from concurrent.futures import Future, ThreadPoolExecutor
-from functools import partial
 
 import numpy as np
 import torch
 
-from ..parallel import batch_workers, run_batches
+from ..parallel import bands, batch_workers, run_batches
 from ..progress import Reporter
 from ..raster_io import Grid
 from .block_ncc import WINDOW_BATCH, block_range, block_size, strip_blocks
@@ -141,16 +140,8 @@ def correlate(
             coeffs[a:z] = spline_coefficients(strip.sec[lo:hi])[a - lo : z - lo]
             return 0
 
-        rows_per_band = max(4 * PREFILTER_RADIUS, len(coeffs) // 4)
-        run_batches(
-            [
-                partial(spline_band, a, min(len(coeffs), a + rows_per_band))
-                for a in range(0, len(coeffs), rows_per_band)
-            ],
-            pool,
-            reporter,
-            on_done,
-        )
+        per = max(4 * PREFILTER_RADIUS, len(coeffs) // 4)
+        run_batches(bands(spline_band, len(coeffs), per), pool, reporter, on_done)
         for size in sizes:
             refine_strip(
                 strip.ref,
