@@ -26,13 +26,15 @@ def _run(*args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
+def _train_x2(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """scripts/train_dem_sr.py at x2 with its run folder in ``tmp_path``, and ``args``."""
+    script = str(ROOT / "scripts" / "train_dem_sr.py")
+    return _run(script, "--scale", "2", "--out-dir", str(tmp_path / "run"), *args)
+
+
 def test_generator_size_options_and_last_generator_card(tmp_path: Path) -> None:
-    proc = _run(
-        str(ROOT / "scripts" / "train_dem_sr.py"),
-        "--scale",
-        "2",
-        "--out-dir",
-        str(tmp_path / "run"),
+    proc = _train_x2(
+        tmp_path,
         "--models-dir",
         str(tmp_path / "models"),
         "--pretrain-steps",
@@ -82,12 +84,8 @@ def test_generator_size_options_and_last_generator_card(tmp_path: Path) -> None:
 
 
 def test_generator_size_outside_the_bounds_is_one_sentence(tmp_path: Path) -> None:
-    proc = _run(
-        str(ROOT / "scripts" / "train_dem_sr.py"),
-        "--scale",
-        "2",
-        "--out-dir",
-        str(tmp_path / "run"),
+    proc = _train_x2(
+        tmp_path,
         "--num-block",
         "99",
     )

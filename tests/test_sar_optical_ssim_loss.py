@@ -12,18 +12,8 @@ from geohazard.engine.sar2opt.finetune import SarOpticalRecipe
 from geohazard.engine.sar2opt.metrics import ssim_map as evaluation_ssim_map
 from geohazard.engine.sar2opt.ssim_loss import RADIUS, masked_ssim
 from geohazard.engine.sar2opt.training import SardinetHooks, SardinetTrainConfig, masked_mae
+from sardinet_models import TINY
 from scipy import ndimage
-
-TINY = dict(
-    cond_features=8,
-    features=16,
-    enc_mid=12,
-    enc_out=16,
-    dec1=8,
-    dec2=4,
-    inter_spatial1=2,
-    inter_spatial2=4,
-)
 
 
 def _images(seed: int = 0, size: int = 40) -> tuple[np.ndarray, np.ndarray]:

@@ -24,18 +24,9 @@ from geohazard.engine.sar_optical_data import PrepConfig
 from geohazard.engine.tasks.sar_to_optical import SarToOpticalConfig, translate_sar_to_optical
 from geohazard.engine.training.loop import TrainingLoop
 from rasterio.crs import CRS
+from sardinet_models import TINY
 from scipy import ndimage
 
-TINY = dict(
-    cond_features=8,
-    features=16,
-    enc_mid=12,
-    enc_out=16,
-    dec1=8,
-    dec2=4,
-    inter_spatial1=2,
-    inter_spatial2=4,
-)
 UTM = CRS.from_epsg(32632)
 DEM_MODEL = str(Path(__file__).resolve().parents[1] / "models" / "dem_sr_x4.safetensors")
 
