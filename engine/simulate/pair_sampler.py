@@ -35,6 +35,8 @@ class SamplerConfig:
         change: (min, max) standard deviation of the log brightness change between dates.
         background_px: largest uniform offset added to every field (a co-registration residual),
             pixels; 0 for none.
+        sharp_share: share of glacier, fault and landslide fields drawn with sharp
+            discontinuities (displacement_kinds.random_field).
     """
 
     size: int = 320
@@ -47,6 +49,7 @@ class SamplerConfig:
     psf_sigma: tuple[float, float] = (0.6, 1.2)
     change: tuple[float, float] = (0.0, 0.3)
     background_px: float = 0.3
+    sharp_share: float = 0.0
 
     def __post_init__(self) -> None:
         unknown = set(self.kinds) - set(KINDS)
@@ -86,7 +89,7 @@ def draw_pair(
         raise ValueError(f"unknown regime {regime!r}; use {REGIMES}")
     lo, hi = cfg.subpixel_range if regime == "subpixel" else (cfg.subpixel_range[1], cfg.max_px)
     peak = float(np.exp(rng.uniform(np.log(lo), np.log(hi))))
-    fld = random_field(kind, (cfg.size, cfg.size), peak, rng, texture.slope)
+    fld = random_field(kind, (cfg.size, cfg.size), peak, rng, texture.slope, cfg.sharp_share)
     dy, dx = fld.dy, fld.dx
     shift = (0.0, 0.0)
     if cfg.background_px > 0 and kind != "none":

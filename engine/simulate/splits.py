@@ -40,11 +40,16 @@ _DEM_PIXEL = {
 
 
 def all_sources(data_dir: str | None) -> list[TextureSource]:
-    """Every source that can be built here: the real files fetched into ``data_dir`` (see
-    scripts/fetch_real_data.py), the Jacksboro DEM and the three simulated streams."""
+    """Every source of the splits that can be built here: the real files fetched into
+    ``data_dir`` (see scripts/fetch_real_data.py) whose region is in a split (the folder also
+    holds DEMs that only DEM super-resolution uses), the Jacksboro DEM and the three simulated
+    streams."""
     files = available(data_dir)
+    in_splits = {region for regions in SPLITS.values() for region in regions}
     by_region: dict[str, list[str]] = {}
     for key in files:
+        if REAL_FILES[key].region not in in_splits:
+            continue
         by_region.setdefault(REAL_FILES[key].region, []).append(key)
     sources: list[TextureSource] = []
     for region, keys in sorted(by_region.items()):
