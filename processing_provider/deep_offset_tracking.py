@@ -13,10 +13,11 @@ from qgis.core import (
 )
 
 from ..engine.tasks.deep_offsets import TASK as DEEP_OFFSET_TASK
-from .citations import AUTORIFT, CC_RESSIAMNET, COSI_CORR
+from .citations import AUTORIFT, CC_RESSIAMNET, COSI_CORR, GARDNER_2018
 from .model_algorithm import ModelAlgorithm
 from .output_styles import displacement
 from .styling import LayerStyle
+from .tracking_options import TrackingOptions
 
 HELP = """Measures ground displacement between two SAR amplitude images at every pixel with a \
 deep network, CC-ResSiamNet (cross-connected Siamese ResNet; Remote Sensing of Environment 318, \
@@ -48,6 +49,17 @@ names as the deep model's weakness, and for motions larger than the model's trai
 volcano, landslide, none) and for sub-pixel motion, the RMSE of both on pairs from regions the \
 model never saw; read it before trusting one over the other.
 
+<b>Pre-filter</b>, <b>reference and secondary dates</b>, <b>stable ground</b> and <b>prior \
+offsets</b> work as in "Offset tracking": the pre-filter (wallis for brightness changes, log for \
+intensity) is applied to the images for the NCC prior only (the network reads the amplitudes it \
+was trained on); with both dates the optional <b>velocity output</b> holds the same six bands in \
+m/yr (offsets x 365.25 / days; Gardner et al. 2018); the median offset over the stable-ground \
+polygons is removed from every pixel, and STABLE_SHIFT_EAST, STABLE_SHIFT_NORTH and STABLE_RMSE \
+(m) report the shift and what is left over stable ground; prior offsets (a raster of expected \
+east/north offsets in m, the reference's CRS) centre the prior's search windows, for motions \
+larger than its search. The same file, or two files with identical pixels, is refused: tracking \
+an image against itself measures nothing.
+
 <b>Model</b>: "default" is the bundled model ({models}); or a model name, or a .safetensors file \
 with its JSON card beside it (e.g. one trained with scripts/train_deep_offsets.py). \
 <b>Tile size</b>, <b>overlap</b>, <b>tiles per batch</b> (advanced): the network runs on \
@@ -55,7 +67,7 @@ overlapping tiles (default {tile} px, overlap {overlap}), blended without seams,
 any size runs in bounded memory. <b>Device</b>: auto uses a CUDA GPU when available."""
 
 
-class DeepOffsetTrackingAlgorithm(ModelAlgorithm):
+class DeepOffsetTrackingAlgorithm(TrackingOptions, ModelAlgorithm):
     ALG_NAME = "deepoffsettracking"
     DISPLAY_NAME = "Deep offset tracking (CC-ResSiamNet)"
     GROUP = "Displacement"
@@ -80,7 +92,7 @@ class DeepOffsetTrackingAlgorithm(ModelAlgorithm):
         "deep learning",
         "CC-ResSiamNet",
     )
-    CITATIONS = (CC_RESSIAMNET, COSI_CORR, AUTORIFT)
+    CITATIONS = (CC_RESSIAMNET, COSI_CORR, AUTORIFT, GARDNER_2018)
     HELP_ANCHOR = "deep-offset-tracking-geohazarddeepoffsettracking"
 
     REQUIRES = ("numpy", "torch", "rasterio", "safetensors", "scipy")
@@ -117,6 +129,10 @@ class DeepOffsetTrackingAlgorithm(ModelAlgorithm):
                 self.BAND, self.tr("Band (of both images)"), 1, self.REFERENCE, optional=True
             )
         )
+        self.add_prefilter_parameter(
+            self.tr("Pre-filter of the NCC prior (none; wallis: brightness changes; log)")
+        )
+        self.add_option_parameters()
         self.add_model_parameters()
         self.addParameter(
             QgsProcessingParameterRasterDestination(
@@ -124,6 +140,8 @@ class DeepOffsetTrackingAlgorithm(ModelAlgorithm):
                 self.tr("Dense offsets (east, north, magnitude in m; quality; 1-sigma in m)"),
             )
         )
+        self.add_velocity_output()
+        self.add_stable_outputs()
 
     def process(
         self, parameters: dict, context: QgsProcessingContext, feedback: QgsProcessingFeedback
@@ -133,6 +151,7 @@ class DeepOffsetTrackingAlgorithm(ModelAlgorithm):
         reference = self.raster_file(parameters, self.REFERENCE, context)
         secondary = self.raster_file(parameters, self.SECONDARY, context)
         output = self.parameterAsOutputLayer(parameters, self.OUTPUT, context)
+        velocity = self.parameterAsOutputLayer(parameters, self.VELOCITY_OUTPUT, context) or None
         tiles = self.tile_settings(parameters, context)
         config = DeepOffsetConfig(
             band=self.parameterAsInt(parameters, self.BAND, context) or 1,
@@ -140,6 +159,11 @@ class DeepOffsetTrackingAlgorithm(ModelAlgorithm):
             tile_size=tiles.tile_size,
             overlap=tiles.overlap,
             batch_size=tiles.batch_size,
+            prefilter=self.prefilter_choice(parameters, context),
+            prior_offsets=self.prior_offsets_file(parameters, context),
+            reference_date=self._date(parameters, self.REFERENCE_DATE, context),
+            secondary_date=self._date(parameters, self.SECONDARY_DATE, context),
+            stable_areas=self._stable_areas(parameters, reference, context),
         )
         summary = deep_track_offsets(
             reference,
@@ -149,6 +173,7 @@ class DeepOffsetTrackingAlgorithm(ModelAlgorithm):
             self.run_options(parameters, context, feedback, self.DEVICE),
             self.reporter(feedback),
             user_models=self.store().user_dir,
+            velocity_output=velocity,
         )
         self.model_summary(summary, feedback)
         LayerStyle.attach(
@@ -157,4 +182,14 @@ class DeepOffsetTrackingAlgorithm(ModelAlgorithm):
             self.tr("Deep offset magnitude (m)"),
             displacement("m"),
         )
-        return {self.OUTPUT: output}
+        results: dict[str, Any] = {self.OUTPUT: output}
+        if summary.get("velocity_output"):
+            LayerStyle.attach(
+                context,
+                velocity,
+                self.tr("Deep velocity magnitude (m/yr)"),
+                displacement("m/yr"),
+            )
+            results[self.VELOCITY_OUTPUT] = velocity
+        results.update(self.stable_results(summary.get("stable")))
+        return results

@@ -2,20 +2,13 @@
 
 from __future__ import annotations
 
-import datetime
-import json
 from typing import Any
 
 from qgis.core import (
-    QgsCoordinateTransform,
     QgsProcessingContext,
-    QgsProcessingException,
     QgsProcessingFeedback,
-    QgsProcessingOutputNumber,
     QgsProcessingParameterBand,
-    QgsProcessingParameterDateTime,
     QgsProcessingParameterEnum,
-    QgsProcessingParameterFeatureSource,
     QgsProcessingParameterNumber,
     QgsProcessingParameterRasterDestination,
     QgsProcessingParameterRasterLayer,
@@ -23,13 +16,12 @@ from qgis.core import (
 )
 
 from ..engine.offsets.outliers import FILTERS
-from ..engine.offsets.prefilter import PREFILTERS
-from .base_algorithm import GeohazardAlgorithm
 from .citations import AUTORIFT, CC_RESSIAMNET, COSI_CORR, GARDNER_2018, SCARANO_2002
 from .output_styles import displacement, offsets_per_window
 from .parameter_checks import set_unit
-from .qgis_compat import DATE, DOUBLE, INTEGER, VECTOR_POLYGON, set_advanced
+from .qgis_compat import DOUBLE, INTEGER, set_advanced
 from .styling import LayerStyle
+from .tracking_options import TrackingOptions
 
 HELP = """Measures ground displacement between two SAR amplitude images (or any two co-registered \
 images) by normalized cross-correlation (NCC) of windows, as in pixel offset tracking of \
@@ -123,7 +115,7 @@ stable areas far from the rupture."""
 DEFAULT_DEFORM_PASSES = 1
 
 
-class OffsetTrackingAlgorithm(GeohazardAlgorithm):
+class OffsetTrackingAlgorithm(TrackingOptions):
     ALG_NAME = "offsettracking"
     DISPLAY_NAME = "Offset tracking (multi-window NCC)"
     GROUP = "Displacement"
@@ -170,16 +162,7 @@ class OffsetTrackingAlgorithm(GeohazardAlgorithm):
     OUTLIER_FILTER = "OUTLIER_FILTER"
     OUTPUT = "OUTPUT"
     PER_SIZE_OUTPUT = "PER_SIZE_OUTPUT"
-    REFERENCE_DATE = "REFERENCE_DATE"
-    SECONDARY_DATE = "SECONDARY_DATE"
-    STABLE_AREAS = "STABLE_AREAS"
-    PRIOR_OFFSETS = "PRIOR_OFFSETS"
-    PREFILTER = "PREFILTER"
     DEFORMATION_PASSES = "DEFORMATION_PASSES"
-    VELOCITY_OUTPUT = "VELOCITY_OUTPUT"
-    STABLE_SHIFT_EAST = "STABLE_SHIFT_EAST"
-    STABLE_SHIFT_NORTH = "STABLE_SHIFT_NORTH"
-    STABLE_RMSE = "STABLE_RMSE"
 
     def initAlgorithm(self, config: Any = None) -> None:  # noqa: N802 (QGIS API name)
         self.addParameter(
@@ -220,34 +203,10 @@ class OffsetTrackingAlgorithm(GeohazardAlgorithm):
         )
         for p in (step, search):
             self.addParameter(set_unit(p, "px"))
-        self.addParameter(
-            QgsProcessingParameterEnum(
-                self.PREFILTER,
-                self.tr("Pre-filter (none; wallis: brightness changes; log: SAR intensity)"),
-                list(PREFILTERS),
-                defaultValue=0,
-            )
+        self.add_prefilter_parameter(
+            self.tr("Pre-filter (none; wallis: brightness changes; log: SAR intensity)")
         )
-        for name, label in (
-            (self.REFERENCE_DATE, self.tr("Reference acquisition date (for velocities)")),
-            (self.SECONDARY_DATE, self.tr("Secondary acquisition date (for velocities)")),
-        ):
-            self.addParameter(QgsProcessingParameterDateTime(name, label, DATE, optional=True))
-        self.addParameter(
-            QgsProcessingParameterFeatureSource(
-                self.STABLE_AREAS,
-                self.tr("Stable ground (polygons of ground that did not move)"),
-                [VECTOR_POLYGON],
-                optional=True,
-            )
-        )
-        self.addParameter(
-            QgsProcessingParameterRasterLayer(
-                self.PRIOR_OFFSETS,
-                self.tr("Prior offsets (raster: expected east, north offsets in m)"),
-                optional=True,
-            )
-        )
+        self.add_option_parameters()
         self.add_device_parameter(self.DEVICE)
         quality = QgsProcessingParameterNumber(
             self.MIN_QUALITY,
@@ -283,20 +242,8 @@ class OffsetTrackingAlgorithm(GeohazardAlgorithm):
                 createByDefault=False,
             )
         )
-        self.addParameter(
-            QgsProcessingParameterRasterDestination(
-                self.VELOCITY_OUTPUT,
-                self.tr("Velocities (east, north, speed in m/yr; needs both dates)"),
-                optional=True,
-                createByDefault=False,
-            )
-        )
-        for key, label in (
-            (self.STABLE_SHIFT_EAST, self.tr("Stable-ground shift removed, east (m)")),
-            (self.STABLE_SHIFT_NORTH, self.tr("Stable-ground shift removed, north (m)")),
-            (self.STABLE_RMSE, self.tr("RMSE over stable ground after correction (m)")),
-        ):
-            self.addOutput(QgsProcessingOutputNumber(key, label))
+        self.add_velocity_output()
+        self.add_stable_outputs()
 
     def process(
         self, parameters: dict, context: QgsProcessingContext, feedback: QgsProcessingFeedback
@@ -322,16 +269,12 @@ class OffsetTrackingAlgorithm(GeohazardAlgorithm):
             outlier_filter=list(FILTERS)[
                 self.parameterAsEnum(parameters, self.OUTLIER_FILTER, context)
             ],
-            prefilter=list(PREFILTERS)[self.parameterAsEnum(parameters, self.PREFILTER, context)],
+            prefilter=self.prefilter_choice(parameters, context),
             deform_passes=self.parameterAsInt(parameters, self.DEFORMATION_PASSES, context),
             reference_date=self._date(parameters, self.REFERENCE_DATE, context),
             secondary_date=self._date(parameters, self.SECONDARY_DATE, context),
             stable_areas=self._stable_areas(parameters, reference, context),
-            prior_offsets=(
-                self.raster_file(parameters, self.PRIOR_OFFSETS, context)
-                if parameters.get(self.PRIOR_OFFSETS)
-                else None
-            ),
+            prior_offsets=self.prior_offsets_file(parameters, context),
         )
         velocity = self.parameterAsOutputLayer(parameters, self.VELOCITY_OUTPUT, context) or None
         result = track_offsets(
@@ -369,49 +312,5 @@ class OffsetTrackingAlgorithm(GeohazardAlgorithm):
                 displacement("m/yr"),
             )
             results[self.VELOCITY_OUTPUT] = velocity
-        stable = result.stable
-        if stable is not None and stable.rmse is not None:
-            results[self.STABLE_SHIFT_EAST] = stable.east
-            results[self.STABLE_SHIFT_NORTH] = stable.north
-            results[self.STABLE_RMSE] = stable.rmse
+        results.update(self.stable_results(result.stable))
         return results
-
-    def _date(
-        self, parameters: dict, name: str, context: QgsProcessingContext
-    ) -> datetime.date | None:
-        """The date of an optional date parameter, or None when it is not given."""
-        if parameters.get(name) in (None, ""):
-            return None
-        value = self.parameterAsDateTime(parameters, name, context)
-        if not value.isValid():
-            raise QgsProcessingException(
-                self.tr("{name}: '{value}' is not a date (use YYYY-MM-DD).").format(
-                    name=name, value=parameters.get(name)
-                )
-            )
-        d = value.date()
-        return datetime.date(d.year(), d.month(), d.day())
-
-    def _stable_areas(
-        self, parameters: dict, reference: str, context: QgsProcessingContext
-    ) -> list[dict] | None:
-        """The stable-ground polygons as GeoJSON geometries in the reference raster's CRS."""
-        if not parameters.get(self.STABLE_AREAS):
-            return None
-        source = self.parameterAsSource(parameters, self.STABLE_AREAS, context)
-        if source is None:
-            raise QgsProcessingException(self.tr("STABLE_AREAS: could not load the polygon layer."))
-        crs = self.parameterAsRasterLayer(parameters, self.REFERENCE, context).crs()
-        transform = QgsCoordinateTransform(source.sourceCrs(), crs, context.transformContext())
-        geometries = []
-        for feature in source.getFeatures():
-            geom = feature.geometry()
-            if geom is None or geom.isEmpty():
-                continue
-            geom.transform(transform)
-            geometries.append(json.loads(geom.asJson()))
-        if not geometries:
-            raise QgsProcessingException(
-                self.tr("STABLE_AREAS holds no polygons; draw at least one area of stable ground.")
-            )
-        return geometries

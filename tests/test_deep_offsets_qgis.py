@@ -81,12 +81,18 @@ def test_registered_with_the_contract_parameters(plugin) -> None:
         "REFERENCE",
         "SECONDARY",
         "BAND",
+        "PREFILTER",
+        "REFERENCE_DATE",
+        "SECONDARY_DATE",
+        "STABLE_AREAS",
+        "PRIOR_OFFSETS",
         "MODEL",
         "TILE_SIZE",
         "OVERLAP",
         "BATCH",
         "DEVICE",
         "OUTPUT",
+        "VELOCITY_OUTPUT",
     ]
     assert alg.parameterDefinition("DEVICE").options() == ["auto", "cpu", "cuda"]
     help_text = alg.shortHelpString()

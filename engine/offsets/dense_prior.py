@@ -23,6 +23,7 @@ from scipy import ndimage
 from ..progress import Reporter
 from ..raster_io import Grid
 from .combine import combine_sizes
+from .extras import prior_pixels
 from .outliers import apply_filter
 from .pixel_offsets import PixelOffsets
 from .strip_preparation import ArrayReader, StripReader
@@ -170,6 +171,8 @@ def measure_prior(
     cfg: PriorConfig,
     device: torch.device | None = None,
     reporter: Reporter | None = None,
+    prefilter: str = "none",
+    prior_offsets: str | None = None,
 ) -> GridPrior:
     """Run the classical tracker for every window size and build the prior on its grid.
 
@@ -180,6 +183,9 @@ def measure_prior(
         cfg: the prior's configuration.
         device: torch device for the correlation (CPU by default).
         reporter: progress and cancel.
+        prefilter: applied to both images before the correlation (offsets/prefilter.py).
+        prior_offsets: a raster of expected east/north offsets (m) around which each window
+            searches (offsets/extras.prior_pixels); its offsets are part of the result.
     """
     ref = ArrayReader(reference) if isinstance(reference, np.ndarray) else reference
     sec = ArrayReader(secondary) if isinstance(secondary, np.ndarray) else secondary
@@ -195,6 +201,11 @@ def measure_prior(
             f"the image ({image.width} x {image.height} px) is smaller than the smallest window "
             f"plus twice the search ({cfg.window_sizes[0] + 2 * cfg.search} px)"
         )
+    prior = None
+    if prior_offsets:
+        centres = CentreGrid.for_image(image.height, image.width, sizes[0], cfg.step, cfg.search)
+        py, px = prior_pixels(prior_offsets, image, centres.output_grid(image))
+        prior = np.rint(py).astype(np.int64), np.rint(px).astype(np.int64)
     pixel = correlate(
         ref,
         sec,
@@ -205,6 +216,8 @@ def measure_prior(
         device or torch.device("cpu"),
         128,
         reporter or Reporter(),
+        prefilter=prefilter,
+        prior=prior,
     )
     return GridPrior(pixel.grid, grid_channels(pixel, cfg), dict(pixel.valid_pixels))
 

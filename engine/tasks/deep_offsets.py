@@ -18,7 +18,10 @@ image has no data.
 
 from __future__ import annotations
 
+import datetime as dt
 import os
+import shutil
+import tempfile
 import uuid
 from dataclasses import dataclass, replace
 from typing import Any
@@ -204,6 +207,14 @@ class DeepOffsetConfig:
         tile_size: tile side in pixels (default: the task's).
         overlap: tile overlap in pixels (default: the task's).
         batch_size: tiles per forward pass; 0 takes the task's CPU or GPU default.
+        prefilter: pre-filter of both images for the NCC prior (offsets/prefilter.py); the
+            network reads the images as they are.
+        prior_offsets: raster of expected east/north offsets (m) around which the prior's
+            windows search.
+        reference_date: acquisition date of the reference (for velocities).
+        secondary_date: acquisition date of the secondary (for velocities).
+        stable_areas: GeoJSON polygons of stable ground in the reference CRS: their median
+            offset is removed.
     """
 
     band: int = 1
@@ -211,10 +222,21 @@ class DeepOffsetConfig:
     tile_size: int = TASK.tile_size
     overlap: int = TASK.overlap
     batch_size: int = 0
+    prefilter: str = "none"
+    prior_offsets: str | None = None
+    reference_date: dt.date | None = None
+    secondary_date: dt.date | None = None
+    stable_areas: list[dict] | None = None
 
     def validate(self) -> None:
+        from ..offsets.prefilter import PREFILTERS
+
         if self.band < 1:
             raise GeohazardError(f"BAND must be 1 or more, not {self.band}.")
+        if self.prefilter not in PREFILTERS:
+            raise GeohazardError(
+                f"Unknown pre-filter '{self.prefilter}'; use one of {', '.join(PREFILTERS)}."
+            )
 
 
 def deep_track_offsets(
@@ -226,17 +248,26 @@ def deep_track_offsets(
     reporter: Reporter | None = None,
     model: Any = None,
     user_models: str | None = None,
+    velocity_output: str | None = None,
 ) -> dict[str, Any]:
     """Dense offsets of ``secondary`` relative to ``reference`` by CC-ResSiamNet (see module doc).
 
-    Returns a summary: model, device, tiles, output, prior grid size.
+    With stable areas the median offset over stable ground is removed; with both dates and
+    ``velocity_output`` the same bands are also written in m/yr.
+
+    Returns a summary: model, device, tiles, output, prior grid size, the stable-ground
+    correction (``stable``) and the velocity output when written.
     """
     import rasterio.errors
     import rasterio.shutil
 
     from ..device import run_scope
+    from ..input_checks import refuse_identical
     from ..model_store import ModelStore
+    from ..offsets.dense_extras import DenseExtras, finish_dense_output
     from ..offsets.dense_prior import channel_names, measure_prior
+    from ..offsets.extras import interval_days
+    from ..output_files import output_folder
     from ..raster_io import check_output_path, inspect_raster, open_band
     from ..tiled_runner import RasterInput, TileSettings, check_tiles, run_tiled
 
@@ -247,11 +278,24 @@ def deep_track_offsets(
     settings = TileSettings(cfg.tile_size, cfg.overlap, cfg.batch_size)
     check_tiles(settings, TASK)
     check_output_path(output)
-    if os.path.abspath(output) in (os.path.abspath(reference), os.path.abspath(secondary)):
+    days = interval_days(cfg.reference_date, cfg.secondary_date)
+    if velocity_output and days is None:
         raise GeohazardError(
-            "The output would overwrite an input raster; choose another file name."
+            "Velocities need both acquisition dates (REFERENCE_DATE and SECONDARY_DATE)."
         )
+    extras = DenseExtras(cfg.stable_areas, days, velocity_output)
+    for path in (output, velocity_output):
+        if path and os.path.abspath(path) in (
+            os.path.abspath(reference),
+            os.path.abspath(secondary),
+        ):
+            raise GeohazardError(
+                "The output would overwrite an input raster; choose another file name."
+            )
+    if velocity_output:
+        check_output_path(velocity_output)
     ref_info, sec_info = inspect_raster(reference), inspect_raster(secondary)
+    refuse_identical(ref_info, sec_info, cfg.band, rep)
     grid = ref_info.grid
     loaded = model or ModelStore(user_models).load(TASK, cfg.model, TASK.default_model())
     card = loaded.card
@@ -264,13 +308,23 @@ def deep_track_offsets(
             f"the search of {pcfg.search} px)."
         )
     prior_path = f"/vsimem/geohazard_prior_{uuid.uuid4().hex}.tif"
+    workdir = ""
     try:
         with run_scope(opts, rep) as device:
             with (
                 open_band(ref_info, cfg.band, None, rep, role="reference") as ref_reader,
                 open_band(sec_info, cfg.band, grid, None, role="secondary") as sec_reader,
             ):
-                prior = measure_prior(ref_reader, sec_reader, grid, pcfg, device, rep.step(0, 0.3))
+                prior = measure_prior(
+                    ref_reader,
+                    sec_reader,
+                    grid,
+                    pcfg,
+                    device,
+                    rep.step(0, 0.3),
+                    cfg.prefilter,
+                    cfg.prior_offsets,
+                )
         for role, path in (("reference", reference), ("secondary", secondary)):
             if prior.valid_pixels is not None and prior.valid_pixels[role] == 0:
                 raise GeohazardError(
@@ -300,6 +354,11 @@ def deep_track_offsets(
             "SECONDARY": os.path.basename(secondary),
         }
         run_task = replace(TASK, grid=grid)
+        if extras.needed:
+            workdir = tempfile.mkdtemp(prefix=".geohazard_dense.", dir=output_folder(output))
+            written = os.path.join(workdir, "dense.tif")
+        else:
+            written = output
         summary = run_tiled(
             run_task,
             loaded,
@@ -308,13 +367,21 @@ def deep_track_offsets(
                 RasterInput(secondary, (cfg.band,), "secondary"),
                 RasterInput(prior_path, None, "NCC prior", announce=False),
             ],
-            output,
+            written,
             settings,
             opts,
-            rep.step(0.3, 1.0),
+            rep.step(0.3, 0.9 if extras.needed else 1.0),
             tags,
         )
+        if extras.needed:
+            summary["stable"] = finish_dense_output(written, output, extras, rep.step(0.9, 1.0))
+            summary["output"] = output
+            if velocity_output and days:
+                summary["velocity_output"] = velocity_output
+                rep.info(f"Velocities over {days:.0f} days written (offsets x 365.25 / days).")
     finally:
+        if workdir:
+            shutil.rmtree(workdir, ignore_errors=True)
         try:
             rasterio.shutil.delete(prior_path)
         except rasterio.errors.RasterioIOError:
