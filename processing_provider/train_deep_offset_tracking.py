@@ -26,7 +26,13 @@ that kind of motion and speckle better than the bundled model.
 <b>targets</b>: a raster of east and north offsets in metres (bands 1 and 2), either the output \
 of "Offset tracking" (classical NCC on its grid of window centres; read onto the reference grid \
 bilinearly, pixels without a match are not used) or a known displacement raster. The model then \
-learns to reproduce those offsets densely. Or a <b>training folder</b> of pairs named \
+learns to reproduce those offsets densely. <b>What the targets teach</b>: a network learns the \
+answer it is shown. Targets taken from a tracker (this plugin's classical or deep one) teach it \
+that tracker's answer, its smoothing across faults and landslide edges included, so it cannot \
+do better than that tracker (the log warns when the targets raster was written by one). \
+Fine-tuning pays with targets better than the trackers: motion interpolated from GNSS stations, \
+a correlation of finer images (LiDAR hillshades or optical images at a finer resolution), or a \
+simulated event on your own images. Or a <b>training folder</b> of pairs named \
 &lt;name&gt;_reference.tif, &lt;name&gt;_secondary.tif, &lt;name&gt;_offsets.tif. The NCC prior \
 is measured as at inference with the base model's window sizes; pixels within its margin of the \
 image edge are not used.

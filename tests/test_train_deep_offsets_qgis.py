@@ -18,6 +18,7 @@ import rasterio
 from geohazard.engine.raster_io import write_raster
 from geohazard.engine.simulate import displacement
 from qgis.core import QgsProcessingException, QgsProcessingFeedback
+from processing_runs import RecordingFeedback
 from sar_pairs import utm_grid, write_pair
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -292,7 +293,12 @@ def test_a_classical_offset_map_serves_as_targets(user_models, pair, tmp_path) -
     )
     with rasterio.open(tracked) as ds, rasterio.open(pair["REFERENCE"]) as ref:
         assert ds.width < ref.width  # a coarser grid than the images
-    res = _run(_params({**pair, "TARGETS": str(tracked)}, tmp_path, "pytest_do_ncc", EPOCHS=1))
+    feedback = RecordingFeedback()
+    res = _run(
+        _params({**pair, "TARGETS": str(tracked)}, tmp_path, "pytest_do_ncc", EPOCHS=1), feedback
+    )
     assert res["STEPS"] > 0 and np.isfinite(res["EPE"])
+    # the user is told what such targets teach
+    assert any("teach the network that tracker's answer" in m for m in feedback.messages)
     card = read_card_file(os.path.join(user_models, "pytest_do_ncc.json"))
     assert card.training["data"][0]["targets"] == "tracked.tif"

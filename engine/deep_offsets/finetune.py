@@ -125,6 +125,29 @@ def metres_to_pixels(east: np.ndarray, north: np.ndarray, grid: Any) -> tuple[An
     return dx.astype(np.float32), dy.astype(np.float32)
 
 
+TRACKER_OUTPUTS = {
+    "offsettracking": "Offset tracking",
+    "deepoffsettracking": "Deep offset tracking",
+}
+
+
+def warn_if_tracker_output(path: str, rep: Reporter) -> None:
+    """Warn when a targets raster was written by one of the plugin's trackers: a network trained
+    on a tracker's offsets learns to reproduce that tracker, errors and smoothing included."""
+    import rasterio
+
+    with rasterio.open(path) as src:
+        algorithm = src.tags().get("GEOHAZARD_ALGORITHM", "")
+    if algorithm in TRACKER_OUTPUTS:
+        rep.warning(
+            f"'{os.path.basename(path)}' was written by {TRACKER_OUTPUTS[algorithm]}: targets "
+            "from a tracker teach the network that tracker's answer (its smoothing across "
+            "faults and landslide edges included), so fine-tuning on them cannot beat it. Use "
+            "offsets better than the tracker where you have them: GNSS-interpolated motion, a "
+            "correlation of finer (LiDAR or optical) images, or a simulated event."
+        )
+
+
 def read_pair(pair: DeepOffsetPair, prior_cfg: Any, rep: Reporter) -> Scene:
     """One pair on the reference grid as a whole-image scene (truth in pixels)."""
     from rasterio.enums import Resampling
@@ -156,6 +179,7 @@ def read_pair(pair: DeepOffsetPair, prior_cfg: Any, rep: Reporter) -> Scene:
         tgt_info, [1, 2], grid, rep, role="targets", resampling=Resampling.bilinear
     ) as reader:
         east, north = reader.read().astype(np.float32)
+    warn_if_tracker_output(pair.targets, rep)
     dx, dy = metres_to_pixels(east, north, grid)
     rep.check_cancel()
     prior = dense_prior(ref, sec, prior_cfg)
