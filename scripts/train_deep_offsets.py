@@ -88,6 +88,13 @@ def main() -> int:
         help="no training: measure this model on the held-out pairs and rewrite its card",
     )
     parser.add_argument(
+        "--export-best",
+        default=None,
+        metavar="MODELS_DIR",
+        help="no training: the best weights of the run's checkpoint so far, measured and written "
+        "with their card into MODELS_DIR (an interim model of a run still going)",
+    )
+    parser.add_argument(
         "--stop-after-minutes",
         type=float,
         default=0.0,
@@ -157,9 +164,10 @@ def main() -> int:
     for split, group in sources.items():
         log(f"{split}: " + ", ".join(f"{s.name} ({s.region})" for s in group))
     cache = args.cache_dir or os.path.join(args.work_dir, f"scenes_{args.scene_size}")
+    train_design = [(args.seed * 10_000_000 + i, None, None) for i in range(args.train_scenes)]
     train = build_scenes(
         sources["train"],
-        [(args.seed * 10_000_000 + i, None, None) for i in range(args.train_scenes)],
+        train_design[:1] if args.export_best else train_design,
         sampler,
         prior,
         os.path.join(cache, "train"),
@@ -191,14 +199,14 @@ def main() -> int:
     trainer = make_trainer(
         cfg, train, validation, os.path.join(args.work_dir, "run"), log=log, device=device
     )
-    if args.resume:
+    if args.resume or args.export_best:
         trainer.resume()
     t0 = time.time()
     if args.stop_after_minutes > 0:
         deadline = t0 + 60 * args.stop_after_minutes
         trainer.rep = Reporter(is_canceled=lambda: time.time() > deadline)
     try:
-        net = trainer.run()
+        net = trainer.best_model() if args.export_best else trainer.run()
     except Cancelled:
         log(
             f"stopped at step {trainer.step} after {args.stop_after_minutes} min; checkpoint "
@@ -229,18 +237,25 @@ def main() -> int:
             f"CC-ResSiamNet ({args.size}, {parameters / 1e6:.2f} M weights): dense east/north "
             "offsets between two SAR amplitude images from the images and the classical "
             "multi-window NCC offsets, with a per-pixel 1-sigma. Trained on simulated pairs only."
+            + (
+                f" Interim model: the best validation within the first {trainer.steps_done} of "
+                f"the run's {cfg.steps} steps."
+                if args.export_best
+                else ""
+            )
         ),
         training={
             "data": {
                 "train_sources": [f"{s.name} ({s.region})" for s in sources["train"]],
                 "validation_sources": [f"{s.name} ({s.region})" for s in sources["validation"]],
-                "scenes": {"train": len(train), "validation": len(validation)},
+                "scenes": {"train": len(train_design), "validation": len(validation)},
                 "simulator": "engine/simulate (pair_sampler, speckle_pair, displacement_kinds)",
                 "sampler": asdict(sampler),
                 "real_files": "scripts/fetch_real_data.py (engine/simulate/real_sources.py)",
             },
             "recipe": {
                 "steps": cfg.steps,
+                "steps_done": trainer.steps_done,
                 "batch_size": cfg.batch_size,
                 "patch": cfg.patch,
                 "lr": cfg.lr,
@@ -291,7 +306,7 @@ def main() -> int:
             "pairs."
         ),
     )
-    models_dir = args.models_dir or BUNDLED_DIR
+    models_dir = args.export_best or args.models_dir or BUNDLED_DIR
     path = ModelStore(None).save(net, card, models_dir)
     with open(os.path.join(args.work_dir, "held_out.md"), "w", encoding="utf-8") as fh:
         fh.write(table + "\n")
