@@ -27,12 +27,18 @@ def metres_per_degree(lat_deg: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 def check_north_up(grid: Grid, name: str) -> None:
     """Refuse grids that are rotated or sheared, or have no CRS (their metres are unknown)."""
-    t = grid.transform
     if grid.crs is None:
         raise GeohazardError(
             f"'{name}' has no coordinate reference system, so its pixel size in metres is "
             "unknown; assign its CRS (Raster > Projections > Assign Projection) first."
         )
+    check_not_rotated(grid, name)
+
+
+def check_not_rotated(grid: Grid, name: str) -> None:
+    """Refuse grids that are rotated or sheared (their rows and columns are not east and north)
+    or have a zero pixel size."""
+    t = grid.transform
     if abs(t.b) > 1e-12 * abs(t.a) or abs(t.d) > 1e-12 * abs(t.e):
         raise GeohazardError(
             f"'{name}' is on a rotated or sheared grid; warp it to a north-up grid "

@@ -15,6 +15,7 @@ import rasterio
 
 from ..device import run_scope
 from ..errors import GeohazardError
+from ..geodesy import check_not_rotated
 from ..input_checks import refuse_identical, require_valid_data
 from ..oom import run_with_oom_retry
 from ..output_files import check_free_space
@@ -96,6 +97,7 @@ def track_offsets(
             "The output would overwrite an input raster; choose another file name."
         )
     image = ref_info.grid
+    check_not_rotated(image, os.path.basename(reference))
     sizes = usable_sizes(sizes, cfg.search, image, rep)
     check_band(ref_info, cfg.band)
     check_band(sec_info, cfg.band)

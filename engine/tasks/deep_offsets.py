@@ -262,6 +262,7 @@ def deep_track_offsets(
     import rasterio.shutil
 
     from ..device import run_scope
+    from ..geodesy import check_not_rotated
     from ..input_checks import refuse_identical
     from ..model_store import ModelStore
     from ..offsets.dense_extras import DenseExtras, finish_dense_output
@@ -297,6 +298,7 @@ def deep_track_offsets(
     ref_info, sec_info = inspect_raster(reference), inspect_raster(secondary)
     refuse_identical(ref_info, sec_info, cfg.band, rep)
     grid = ref_info.grid
+    check_not_rotated(grid, os.path.basename(reference))
     loaded = model or ModelStore(user_models).load(TASK, cfg.model, TASK.default_model())
     card = loaded.card
     pcfg = prior_config(card)
