@@ -101,3 +101,36 @@ def test_qgis_process_changes_no_input_and_leaves_only_what_qgis_itself_leaves(t
     for name in added:  # QGIS's display statistics, nothing of Geohazard's
         text = (tmp_path / "geohazard" / name).read_text()
         assert "STATISTICS_MINIMUM" in text and "GEOHAZARD" not in text.upper()
+
+
+def _vrt_of(tif: str, vrt: Path) -> str:
+    from osgeo import gdal
+
+    gdal.BuildVRT(str(vrt), [tif]).FlushCache()
+    return str(vrt)
+
+
+def _without_statistics(xml: str) -> str:
+    import xml.etree.ElementTree as ET  # nosec B405 (the test's own file)
+
+    root = ET.fromstring(xml)  # nosec B314
+    for parent in root.iter():
+        for child in list(parent):
+            if child.tag == "Metadata":
+                parent.remove(child)
+    return ET.tostring(root, encoding="unicode")
+
+
+def test_qgis_process_writes_only_statistics_into_a_vrt(tmp_path) -> None:
+    """A VRT input is its own auxiliary file: QGIS writes display statistics into it when
+    qgis_process loads it (the README says so), and nothing else: its bands, sources and
+    georeferencing stay as they were."""
+    src = _inputs(tmp_path / "inputs")
+    out = tmp_path / "out"
+    out.mkdir()
+    vrt = _vrt_of(src["dem"], tmp_path / "inputs" / "dem.vrt")
+    before = Path(vrt).read_text()
+    _qgis_process("geohazard:topographicphase", "--", f"INPUT={vrt}", f"OUTPUT={out / 'p.tif'}")
+    after = Path(vrt).read_text()
+    assert "STATISTICS_MINIMUM" in after and "GEOHAZARD" not in after.upper()
+    assert _without_statistics(after) == _without_statistics(before)
