@@ -136,25 +136,23 @@ def held_out_metrics(
     out: dict[str, dict[str, float]] = {}
     for key, comps in sorted(groups.items()):
         row: dict[str, float] = {"scenes": float(len(comps))}
-        for part, label in (
-            ("dense_model", "model_dense"),
-            ("dense_prior", "ncc_prior_dense"),
-            ("grid_model", "model_at_centres"),
-            ("grid_classical", "classical_at_centres"),
-        ):
-            st = _stats(np.concatenate([c[part] for c in comps]))
-            row[f"{label}_epe_px"] = st["epe_px"]
-            row[f"{label}_rmse_px"] = st["rmse_px"]
+        parts = [
+            ("dense_model", "model_dense", "epe_px"),
+            ("dense_prior", "ncc_prior_dense", "epe_px"),
+            ("grid_model", "model_at_centres", "epe_px"),
+            ("grid_classical", "classical_at_centres", "epe_px"),
+        ]
         for zone in ZONES:
-            for part, label in (
-                (f"dense_model_{zone}", f"model_dense_{zone}"),
-                (f"dense_prior_{zone}", f"ncc_prior_dense_{zone}"),
-                (f"step8_model_{zone}", f"model_at_step8_centres_{zone}"),
-                (f"step8_classical_{zone}", f"classical_step8_{zone}"),
-            ):
-                st = _stats(np.concatenate([c[part] for c in comps]))
-                row[f"{label}_rmse_px"] = st["rmse_px"]
-                row[f"{label}_points"] = st["points"]
+            parts += [
+                (f"dense_model_{zone}", f"model_dense_{zone}", "points"),
+                (f"dense_prior_{zone}", f"ncc_prior_dense_{zone}", "points"),
+                (f"step8_model_{zone}", f"model_at_step8_centres_{zone}", "points"),
+                (f"step8_classical_{zone}", f"classical_step8_{zone}", "points"),
+            ]
+        for part, label, extra in parts:
+            st = _stats(np.concatenate([c[part] for c in comps]))
+            row[f"{label}_{extra}"] = st[extra]
+            row[f"{label}_rmse_px"] = st["rmse_px"]
         cov = np.sum([c["coverage"] for c in comps], axis=0)
         row["classical_coverage"] = float(cov[0] / max(cov[1], 1.0))
         sig = [c["sigma_within_2"] for c in comps if "sigma_within_2" in c]
