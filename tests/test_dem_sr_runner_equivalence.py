@@ -2,7 +2,8 @@
 
 tests/data/dem_sr_reference.npz holds the outputs of the pre-runner implementation (commit
 d7b3383, made by tests/data/make_dem_sr_reference.py) for the same seeded rasters and settings,
-made with the bundled weights of that time. The cases run those weights from
+made with the bundled weights of that time; they must agree within 1e-4 m (or two float32 steps
+where elevations exceed 1024 m, as float32 cannot hold 1e-4 m there). The cases run those weights from
 tests/data/dem_sr_x2_cubic_skip and tests/data/dem_sr_x4_cubic_skip (identical files; the bundled
 x2 and x4 have since been retrained with the spline skip, which the pre-runner code cannot run).
 """
@@ -53,4 +54,7 @@ def test_same_metres_as_before_within_1e4(tmp_path: Path, name: str) -> None:
     assert got.shape == want.shape
     assert np.array_equal(np.isnan(got), np.isnan(want))
     ok = ~np.isnan(want)
-    assert np.abs(got[ok] - want[ok]).max() <= 1e-4
+    # 1e-4 m, or two float32 steps where elevations are so large that one step exceeds it
+    # (1.2e-4 m above 1024 m): convolutions summed in another order on another CPU differ there
+    tolerance = np.maximum(1e-4, 2 * np.spacing(np.abs(want[ok])))
+    assert np.all(np.abs(got[ok] - want[ok]) <= tolerance)
