@@ -47,8 +47,8 @@ Sentinel-2 band file (e.g. T32TLR_20230801T103631_B04_10m.jp2, JP2 or GeoTIFF) w
 two found beside it by name. 16-bit integer images (Sentinel-2 L2A digital numbers) become \
 reflectance, (value + BOA_ADD_OFFSET) / 10000 with the offset (-1000 from processing baseline \
 04.00) read from the product's MTD_MSIL2A.xml or .SAFE name, and 0 is no data unless the file \
-declares another no-data value. Each band is \
-stretched linearly between its 1st and 99th percentiles to 0-1, so any range works.
+declares another no-data value. Each band is stretched linearly between its 1st and 99th \
+percentiles to 0-1, so any range works.
 
 <b>SCL</b> (the L2A scene classification, 20 m): classes 0 no data, 1 saturated or defective, \
 3 cloud shadow, 8 and 9 cloud, 10 thin cirrus and 11 snow or ice are masked (an SCL file given \
@@ -125,7 +125,7 @@ class TrainSarToOpticalAlgorithm(TrainingAlgorithm):
     SAR_VH = "SAR_VH"
     SCL = "SCL"
     SAR_UNITS = "SAR_UNITS"
-    UNITS = (("auto", "auto"), ("linear", "linear power"), ("db", "dB"), ("amplitude", "amplitude"))
+    UNITS = ("auto", "linear", "db", "amplitude")  # engine names, in the order of the options
 
     def help_body(self) -> str:
         return self.tr(HELP).replace("{models}", self.models_help())
@@ -148,7 +148,12 @@ class TrainSarToOpticalAlgorithm(TrainingAlgorithm):
                 QgsProcessingParameterEnum(
                     self.SAR_UNITS,
                     self.tr("SAR units"),
-                    options=[self.tr(label) for _, label in self.UNITS],
+                    options=[
+                        self.tr("auto"),
+                        self.tr("linear power"),
+                        self.tr("dB"),
+                        self.tr("amplitude"),
+                    ],
                     defaultValue=0,
                 )
             )
@@ -199,7 +204,7 @@ class TrainSarToOpticalAlgorithm(TrainingAlgorithm):
         from ..engine.sar2opt.finetune import SarOpticalArea, area_files
 
         given = [parameters.get(n) not in (None, "") for n in (self.SAR, self.DEM, self.OPTICAL)]
-        units = self.UNITS[self.parameterAsEnum(parameters, self.SAR_UNITS, context)][0]
+        units = self.UNITS[self.parameterAsEnum(parameters, self.SAR_UNITS, context)]
         areas = []
         if any(given):
             if not all(given):

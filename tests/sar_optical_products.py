@@ -91,15 +91,23 @@ def make_truth(seed: int = 0) -> Truth:
     dem_transform = Affine(0.00025, 0, 11.94, 0, -0.00025, 46.51)
     dr, dc = np.mgrid[0:100, 0:100]
     dem = (1200 + 3.0 * dc + 2.0 * dr + 40 * np.sin(dc / 7.0)).astype(np.float32)
-    return Truth(vv, vh, reflectance, s2_transform, scl, s2_transform * Affine.scale(2), dem,
-                 dem_transform)  # fmt: skip
+    return Truth(
+        vv, vh, reflectance, s2_transform, scl, s2_transform * Affine.scale(2), dem, dem_transform
+    )
 
 
 def _write(path: Path, bands: np.ndarray, crs: CRS, tf: Affine, **options: object) -> str:
     path.parent.mkdir(parents=True, exist_ok=True)
     descriptions = options.pop("descriptions", None)
-    profile = dict(driver="GTiff", width=bands.shape[2], height=bands.shape[1],
-                   count=bands.shape[0], dtype=bands.dtype, crs=crs, transform=tf)  # fmt: skip
+    profile = dict(
+        driver="GTiff",
+        width=bands.shape[2],
+        height=bands.shape[1],
+        count=bands.shape[0],
+        dtype=bands.dtype,
+        crs=crs,
+        transform=tf,
+    )
     profile.update(options)
     with rasterio.open(path, "w", **profile) as dst:
         dst.write(bands)
@@ -133,14 +141,14 @@ def write_plain(folder: Path, t: Truth) -> dict[str, str]:
             SAR_TRANSFORM,
             nodata=float("nan"),
             descriptions=["VV", "VH"],
-        ),  # fmt: skip
+        ),
         "OPTICAL": _write(
             folder / "rgb.tif",
             t.reflectance.astype(np.float32),
             S2_CRS,
             t.s2_transform,
             nodata=float("nan"),
-        ),  # fmt: skip
+        ),
         "MASK": _write(folder / "mask.tif", mask[None], S2_CRS, t.scl_transform),
     }
 
@@ -174,7 +182,7 @@ def _envi_header(name: str, crs: CRS, tf: Affine, shape: tuple[int, int]) -> str
         f"map info = {{{map_info}}}\n"
         f"coordinate system string = {{{crs.to_wkt(version=WktVersion.WKT1_ESRI)}}}\n"
         "data gain values = {1.0}\ndata offset values = {0.0}\n"
-    )  # fmt: skip
+    )
 
 
 def write_beam_dimap(folder: Path, t: Truth, crs: CRS = SAR_CRS, tf: Affine = SAR_TRANSFORM) -> str:
@@ -205,8 +213,9 @@ def write_rtc(folder: Path, t: Truth, scale: str = "p", opera: bool = False) -> 
         else:
             conv = {"p": values, "d": _db(values), "a": np.sqrt(values)}[scale]
             arr, nodata = _zero_nodata(conv), 0.0
-        out[pol] = _write(folder / name / f"{name}_{pol}.tif", arr[None], SAR_CRS, SAR_TRANSFORM,
-                          nodata=nodata)  # fmt: skip
+        out[pol] = _write(
+            folder / name / f"{name}_{pol}.tif", arr[None], SAR_CRS, SAR_TRANSFORM, nodata=nodata
+        )
     return out
 
 
@@ -234,8 +243,7 @@ def write_l2a_safe(
             path = granule / "IMG_DATA" / "R10m" / f"{TILE}_{DATE}_{band}_10m{ext}"
         else:
             path = granule / "IMG_DATA" / f"{TILE}_{DATE}_{band}{ext}"
-        out[band] = _write(path, dn[colour][None], S2_CRS, t.s2_transform, driver=driver,
-                           **options)  # fmt: skip
+        out[band] = _write(path, dn[colour][None], S2_CRS, t.s2_transform, driver=driver, **options)
     if level == "L2A":
         scl = granule / "IMG_DATA" / "R20m" / f"{TILE}_{DATE}_SCL_20m{ext}"
         out["SCL"] = _write(scl, t.scl[None], S2_CRS, t.scl_transform, driver=driver, **options)
@@ -260,8 +268,13 @@ def write_l2a_stack(folder: Path, t: Truth) -> str:
     dn = l2a_numbers(t)
     nir = np.where(dn[0] > 0, dn[0] // 2 + 1500, 0).astype(np.uint16)
     bands = np.stack([dn[2], dn[1], dn[0], nir])
-    return _write(folder / SAFE.replace(".SAFE", "") / f"{TILE}_{DATE}_stack.tif", bands, S2_CRS,
-                  t.s2_transform, descriptions=["B2", "B3", "B4", "B8"])  # fmt: skip
+    return _write(
+        folder / SAFE.replace(".SAFE", "") / f"{TILE}_{DATE}_stack.tif",
+        bands,
+        S2_CRS,
+        t.s2_transform,
+        descriptions=["B2", "B3", "B4", "B8"],
+    )
 
 
 def copy_without(files: list[str], folder: Path, missing: str) -> list[str]:

@@ -94,15 +94,25 @@ def test_beam_dimap_in_geographic_coordinates_as_snap_writes_by_default(scene, t
     area = load_area(dim, scene["dem"], plain["OPTICAL"], plain["MASK"])
     assert area.grid.crs.is_geographic and area.valid.mean() > 0.5
     twin = tmp_path / "sar_wgs84.tif"  # with the CRS as GDAL reads it from the ENVI header
-    with rasterio.open(twin, "w", driver="GTiff", width=96, height=96, count=2, dtype="float32",
-                       crs=area.grid.crs, transform=tf, nodata=float("nan")) as ds:  # fmt: skip
+    with rasterio.open(
+        twin,
+        "w",
+        driver="GTiff",
+        width=96,
+        height=96,
+        count=2,
+        dtype="float32",
+        crs=area.grid.crs,
+        transform=tf,
+        nodata=float("nan"),
+    ) as ds:
         ds.write(np.stack([t.vv, t.vh]))
     assert_same_area(area, load_area(str(twin), scene["dem"], plain["OPTICAL"], plain["MASK"]))
 
 
 @pytest.mark.parametrize(
     "scale, opera, given",
-    [("p", False, "VV"), ("d", False, "VV"), ("a", False, "VH"), ("p", True, "VH")],  # fmt: skip
+    [("p", False, "VV"), ("d", False, "VV"), ("a", False, "VH"), ("p", True, "VH")],
 )
 def test_rtc_two_files_in_power_db_or_amplitude_give_the_same_inputs(
     scene, tmp_path, scale, opera, given
@@ -133,20 +143,26 @@ def test_l2a_band_files_and_scl_in_another_utm_zone(scene, tmp_path) -> None:
         reflectance = read_optical(find_optical(source["B02"]), SAR_GRID)
         assert np.allclose(reflectance, expected, atol=OPTICAL_REFLECTANCE, equal_nan=True)
     for band in ("B04", "B03", "B02"):  # any of the three band files finds the other two
-        assert_same_area(load_area(plain["SAR"], dem, tif[band], scl_path=tif["SCL"]),
-                         scene["area"], OPTICAL_LEVELS)  # fmt: skip
-    assert_same_area(load_area(plain["SAR"], dem, tif["SAFE"], tif["SCL"]), scene["area"],
-                     OPTICAL_LEVELS)  # fmt: skip
-    assert_same_area(load_area(plain["SAR"], dem, jp2["B04"], scl_path=jp2["SCL"]),
-                     scene["area"], OPTICAL_LEVELS)  # fmt: skip
+        assert_same_area(
+            load_area(plain["SAR"], dem, tif[band], scl_path=tif["SCL"]),
+            scene["area"],
+            OPTICAL_LEVELS,
+        )
+    assert_same_area(
+        load_area(plain["SAR"], dem, tif["SAFE"], tif["SCL"]), scene["area"], OPTICAL_LEVELS
+    )
+    assert_same_area(
+        load_area(plain["SAR"], dem, jp2["B04"], scl_path=jp2["SCL"]), scene["area"], OPTICAL_LEVELS
+    )
 
 
 def test_l2a_stack_with_named_bands_in_any_order(scene, tmp_path) -> None:
     plain, dem = scene["plain"], scene["dem"]
     stack = products.write_l2a_stack(tmp_path, scene["truth"])
     scl = products.write_l2a_safe(tmp_path, scene["truth"], driver="GTiff")["SCL"]
-    assert_same_area(load_area(plain["SAR"], dem, stack, scl_path=scl), scene["area"],
-                     OPTICAL_LEVELS)  # fmt: skip
+    assert_same_area(
+        load_area(plain["SAR"], dem, stack, scl_path=scl), scene["area"], OPTICAL_LEVELS
+    )
     # the SCL given as the mask is recognised by its name
     assert_same_area(load_area(plain["SAR"], dem, stack, scl), scene["area"], OPTICAL_LEVELS)
 
@@ -170,9 +186,17 @@ def _mismatches(root: Path, scene: dict) -> dict[str, tuple[dict, str]]:  # type
     def two_bands(name: str, descriptions: list[str], values: np.ndarray | None = None) -> str:
         data = np.stack([t.vv, t.vh]) if values is None else values
         path = root / name
-        with rasterio.open(path, "w", driver="GTiff", width=96, height=96, count=2,
-                           dtype=data.dtype, crs=products.SAR_CRS,
-                           transform=products.SAR_TRANSFORM) as ds:  # fmt: skip
+        with rasterio.open(
+            path,
+            "w",
+            driver="GTiff",
+            width=96,
+            height=96,
+            count=2,
+            dtype=data.dtype,
+            crs=products.SAR_CRS,
+            transform=products.SAR_TRANSFORM,
+        ) as ds:
             ds.write(data)
             for i, d in enumerate(descriptions, start=1):
                 ds.set_band_description(i, d)
@@ -274,8 +298,12 @@ def test_each_mismatch_is_one_sentence(scene, tmp_path) -> None:
 
 
 def _script(*args: str) -> subprocess.CompletedProcess:  # type: ignore[type-arg]
-    return subprocess.run([sys.executable, SCRIPT, "--patch", "32", *args],
-                          capture_output=True, text=True, timeout=300)  # fmt: skip
+    return subprocess.run(
+        [sys.executable, SCRIPT, "--patch", "32", *args],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
 
 
 def test_prepare_script_takes_the_product_layouts(scene, tmp_path) -> None:
@@ -286,11 +314,30 @@ def test_prepare_script_takes_the_product_layouts(scene, tmp_path) -> None:
     dim = products.write_beam_dimap(tmp_path / "dimap", t)
     l2a = products.write_l2a_safe(tmp_path / "l2a", t, driver="GTiff")
     manifest = tmp_path / "areas.json"
-    manifest.write_text(json.dumps({"areas": [
-        {"name": "dimap", "sar": dim, "dem": dem, "optical": l2a["SAFE"], "scl": l2a["SCL"],
-         "split": "train"},
-        {"name": "plain", "sar": plain["SAR"], "dem": dem, "optical": plain["OPTICAL"],
-         "mask": plain["MASK"], "split": "test"}]}))  # fmt: skip
+    manifest.write_text(
+        json.dumps(
+            {
+                "areas": [
+                    {
+                        "name": "dimap",
+                        "sar": dim,
+                        "dem": dem,
+                        "optical": l2a["SAFE"],
+                        "scl": l2a["SCL"],
+                        "split": "train",
+                    },
+                    {
+                        "name": "plain",
+                        "sar": plain["SAR"],
+                        "dem": dem,
+                        "optical": plain["OPTICAL"],
+                        "mask": plain["MASK"],
+                        "split": "test",
+                    },
+                ]
+            }
+        )
+    )
     proc = _script("--manifest", str(manifest), "--out", str(tmp_path / "m"))
     assert proc.returncode == 0, proc.stderr
     assert "SAR: VV from 'Sigma0_VV.img', VH from 'Sigma0_VH.img'; linear." in proc.stdout
@@ -316,7 +363,16 @@ def test_prepare_script_says_each_mismatch_in_one_sentence(scene, tmp_path) -> N
     proc = _script("--out", str(tmp_path / "o"), "--area", "x", plain["SAR"], dem, l1c["B04"], scl)
     assert proc.returncode == 2
     assert "is Level-1C; use the L2A bands, or give a cloud mask as MASK." in proc.stderr
-    proc = _script("--out", str(tmp_path / "o"), "--sar-units", "db",
-                   "--area", "x", plain["SAR"], dem, plain["OPTICAL"])  # fmt: skip
+    proc = _script(
+        "--out",
+        str(tmp_path / "o"),
+        "--sar-units",
+        "db",
+        "--area",
+        "x",
+        plain["SAR"],
+        dem,
+        plain["OPTICAL"],
+    )
     assert proc.returncode == 2 and "choose linear power or auto" in proc.stderr
     assert not (tmp_path / "o" / "train.npz").exists()

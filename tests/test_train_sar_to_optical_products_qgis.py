@@ -76,8 +76,12 @@ def qgis_process(name: str, tmp: Path, **params: str) -> tuple[int, str, dict[st
     """Runs the algorithm; returns the exit status, the whole output and the results."""
     args = [f"{k}={v}" for k, v in params.items()]
     args += [f"OUTPUT_MODEL={PREFIX}{name}", f"LOG={tmp / name}.csv", f"CURVES={tmp / name}.png"]
-    proc = subprocess.run([str(ROOT / "scripts" / "qgis_process"), "run", ALG, "--", *args, *TINY],
-                          capture_output=True, text=True, timeout=300)  # fmt: skip
+    proc = subprocess.run(
+        [str(ROOT / "scripts" / "qgis_process"), "run", ALG, "--", *args, *TINY],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     out = proc.stdout + proc.stderr
     results = {}
     if "\nResults\n" in out:
@@ -90,8 +94,14 @@ def qgis_process(name: str, tmp: Path, **params: str) -> tuple[int, str, dict[st
 
 def test_each_layout_gives_the_plain_twins_patches(files, tmp_path, no_models_left) -> None:
     before = _snapshot(files["root"])
-    rc, out, plain = qgis_process("plain", tmp_path, SAR=files["SAR"], DEM=files["DEM"],
-                                  OPTICAL=files["OPTICAL"], MASK=files["MASK"])  # fmt: skip
+    rc, out, plain = qgis_process(
+        "plain",
+        tmp_path,
+        SAR=files["SAR"],
+        DEM=files["DEM"],
+        OPTICAL=files["OPTICAL"],
+        MASK=files["MASK"],
+    )
     assert rc == 0, out
     runs = {
         # SNAP GeoTIFF (Sigma0_VH before Sigma0_VV), an L2A stack (B2, B3, B4, B8), the SCL
@@ -120,8 +130,14 @@ def test_each_layout_gives_the_plain_twins_patches(files, tmp_path, no_models_le
     with rasterio.open(unnamed, "r+") as ds:
         for i in (1, 2, 3):
             ds.set_band_description(i, "")
-    rc, out, res = qgis_process("swapped", tmp_path, SAR=unnamed, DEM=files["DEM"],
-                                OPTICAL=files["OPTICAL"], MASK=files["MASK"])  # fmt: skip
+    rc, out, res = qgis_process(
+        "swapped",
+        tmp_path,
+        SAR=unnamed,
+        DEM=files["DEM"],
+        OPTICAL=files["OPTICAL"],
+        MASK=files["MASK"],
+    )
     assert rc == 0, out
     assert float(res["BASE_MSE"]) != pytest.approx(float(plain["BASE_MSE"]), rel=10 * REL)
     # No input changes by a byte. qgis_process itself loads each file given as a parameter as
@@ -134,16 +150,29 @@ def test_each_layout_gives_the_plain_twins_patches(files, tmp_path, no_models_le
 
 
 def test_mismatches_through_qgis_process(files, tmp_path, no_models_left) -> None:
-    rc, out, _ = qgis_process("l1c", tmp_path, SAR=files["SAR"], DEM=files["DEM"],
-                              OPTICAL=files["l1c_b04"], SCL=files["tif_scl"])  # fmt: skip
+    rc, out, _ = qgis_process(
+        "l1c",
+        tmp_path,
+        SAR=files["SAR"],
+        DEM=files["DEM"],
+        OPTICAL=files["l1c_b04"],
+        SCL=files["tif_scl"],
+    )
     assert rc != 0
     assert "comes with Sentinel-2 L2A products, but the optical image" in out
-    rc, out, _ = qgis_process("lone", tmp_path, SAR=files["hyp3_lone"], DEM=files["DEM"],
-                              OPTICAL=files["OPTICAL"])  # fmt: skip
+    rc, out, _ = qgis_process(
+        "lone", tmp_path, SAR=files["hyp3_lone"], DEM=files["DEM"], OPTICAL=files["OPTICAL"]
+    )
     assert rc != 0
     assert "_VV.tif' is one band (VV) and its VH twin" in out and "(SAR_VH)" in out
-    rc, out, _ = qgis_process("units", tmp_path, SAR=files["SAR"], DEM=files["DEM"],
-                              OPTICAL=files["OPTICAL"], SAR_UNITS="2")  # fmt: skip
+    rc, out, _ = qgis_process(
+        "units",
+        tmp_path,
+        SAR=files["SAR"],
+        DEM=files["DEM"],
+        OPTICAL=files["OPTICAL"],
+        SAR_UNITS="2",
+    )
     assert rc != 0
     assert "'sar.tif' is set as dB, but its values are positive" in out
     assert not list(MODELS.glob(f"{PREFIX}l1c*")) and not list(MODELS.glob(f"{PREFIX}lone*"))
@@ -162,6 +191,15 @@ def test_new_parameters_are_optional_and_the_help_lists_the_layouts(plugin) -> N
     assert units.flags() & ADVANCED and units.defaultValue() == 0
     assert units.options() == ["auto", "linear power", "dB", "amplitude"]
     text = alg.shortHelpString()
-    for phrase in ("Sigma0_VV.img", "HyP3", "OPERA", "B04", "_10m.jp2", "BOA_ADD_OFFSET",
-                   "3 cloud shadow", "11 snow or ice", "Level-1C"):  # fmt: skip
+    for phrase in (
+        "Sigma0_VV.img",
+        "HyP3",
+        "OPERA",
+        "B04",
+        "_10m.jp2",
+        "BOA_ADD_OFFSET",
+        "3 cloud shadow",
+        "11 snow or ice",
+        "Level-1C",
+    ):
         assert phrase in text, phrase
