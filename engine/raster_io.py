@@ -124,7 +124,12 @@ class BandReader:
     """
 
     def __init__(
-        self, path: str, band: int | Sequence[int], target: Grid | None, resampling: Resampling
+        self,
+        path: str,
+        band: int | Sequence[int],
+        target: Grid | None,
+        resampling: Resampling,
+        nodata: float | None = None,
     ) -> None:
         try:
             self._src = rasterio.open(path)
@@ -132,11 +137,16 @@ class BandReader:
             raise GeohazardError(f"'{os.path.basename(path)}' could not be read: {exc}") from exc
         self._band = band if isinstance(band, int) else list(band)
         self._vrt: WarpedVRT | None = None
+        self._nodata = nodata
         bands = [self._band] if isinstance(self._band, int) else self._band
-        self._all_valid = target is None and all(
-            0 < b <= self._src.count
-            and self._src.mask_flag_enums[b - 1] == (rasterio.enums.MaskFlags.all_valid,)
-            for b in bands
+        self._all_valid = (
+            target is None
+            and nodata is None
+            and all(
+                0 < b <= self._src.count
+                and self._src.mask_flag_enums[b - 1] == (rasterio.enums.MaskFlags.all_valid,)
+                for b in bands
+            )
         )
         if target is not None:
             self._vrt = WarpedVRT(
@@ -146,7 +156,7 @@ class BandReader:
                 width=target.width,
                 height=target.height,
                 resampling=resampling,
-                src_nodata=self._src.nodata,
+                src_nodata=self._src.nodata if nodata is None else nodata,
                 nodata=float("nan"),
                 dtype="float32",
             )
@@ -166,7 +176,10 @@ class BandReader:
             raise GeohazardError(
                 f"Reading '{self._src.name}' failed (corrupt file?): {exc}"
             ) from exc
-        return _masked_to_float(data)
+        out = _masked_to_float(data)
+        if self._nodata is not None and self._vrt is None:
+            out[out == self._nodata] = np.nan  # the warper already excludes it
+        return out
 
     def close(self) -> None:
         if self._vrt is not None:
@@ -217,6 +230,7 @@ def open_band(
     role: str = "secondary",
     resampling: Resampling = Resampling.bilinear,
     grid_role: str = "reference",
+    nodata: float | None = None,
 ) -> BandReader:
     """Open ``band`` of a raster for windowed reading on the ``reference`` grid.
 
@@ -224,13 +238,14 @@ def open_band(
     the reference grid with rasterio's warper and the reporter says so; disjoint rasters and
     rasters that cannot be related (one without a CRS) are refused with a clear message.
     ``role`` names this raster and ``grid_role`` the raster whose grid it is read on, as the
-    user knows them (e.g. "comparison" onto "DEM").
+    user knows them (e.g. "comparison" onto "DEM"). ``nodata`` replaces the file's own no-data
+    value (for products whose no-data value is a convention, not in the file).
     """
     rep = reporter or Reporter()
     for b in [band] if isinstance(band, int) else band:
         check_band(info, b)
     if reference is None or info.grid.same_as(reference):
-        return BandReader(info.path, band, None, resampling)
+        return BandReader(info.path, band, None, resampling, nodata)
     name = os.path.basename(info.path)
     if (info.grid.crs is None) != (reference.crs is None):
         raise GeohazardError(
@@ -251,7 +266,7 @@ def open_band(
         f"pixel {reference.pixel_size[0]:.6g}); it was resampled onto the {grid_role} grid "
         f"({resampling.name}). It covers {100 * min(frac, 1.0):.0f}% of the {grid_role}."
     )
-    return BandReader(info.path, band, reference, resampling)
+    return BandReader(info.path, band, reference, resampling, nodata)
 
 
 def check_output_path(path: str) -> None:

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 
 import numpy as np
 from rasterio.enums import Resampling
@@ -30,6 +30,15 @@ from .geodesy import check_north_up, row_metres, true_north_azimuth
 from .progress import Reporter
 from .raster_io import Grid, inspect_raster, open_band
 from .sar_geometry import AcquisitionGeometry, classify
+from .sar_optical_inputs import (
+    SAR_UNITS,
+    find_optical,
+    find_sar,
+    is_scl,
+    read_optical,
+    read_sar,
+    read_scl_valid,
+)
 
 SAR_DB_RANGE = (-30.0, 5.0)
 DEM_MAX_M = 4808.0
@@ -47,7 +56,8 @@ class PrepConfig:
         sar_db_range: dB mapped to 0..1 after log compression. Default (-30, 5).
         dem_max_m: elevation divided by. Default 4808 m.
         stretch_percentiles: low/high percentiles of the optical stretch. Default (1, 99).
-        sar_units: ``linear`` (sigma0), ``db``, or ``auto`` (dB when any value is negative).
+        sar_units: ``linear`` (power), ``db``, ``amplitude``, or ``auto`` (from the band or file
+            names, else dB when most values are negative; engine.sar_optical_inputs).
     """
 
     patch: int = 256
@@ -63,8 +73,10 @@ class PrepConfig:
             raise GeohazardError("The patch size must be 16-4096 px and the stride 1-4096 px.")
         if self.dem_max_m <= 0:
             raise GeohazardError("The maximum elevation used to scale the DEM must be positive.")
-        if self.sar_units not in ("linear", "db", "auto"):
-            raise GeohazardError(f"SAR units must be linear, db or auto, not {self.sar_units!r}.")
+        if self.sar_units not in SAR_UNITS:
+            raise GeohazardError(
+                f"SAR units must be one of {', '.join(SAR_UNITS)}, not {self.sar_units!r}."
+            )
 
 
 @dataclass
@@ -87,11 +99,15 @@ class Area:
 
 
 def log_compress(sar: np.ndarray, units: str, db_range: tuple[float, float]) -> np.ndarray:
-    """sigma0 (linear or dB) to 0..1 over ``db_range`` dB; NaN stays NaN."""
+    """sigma0 (linear power, dB or amplitude) to 0..1 over ``db_range`` dB; NaN stays NaN.
+
+    ``auto`` takes values as dB when any is negative (load_area decides the units first, see
+    engine.sar_optical_inputs.resolve_units)."""
     finite = sar[np.isfinite(sar)]
     is_db = units == "db" or (units == "auto" and finite.size > 0 and float(finite.min()) < 0)
+    per_decade = 20.0 if units == "amplitude" else 10.0
     with np.errstate(divide="ignore", invalid="ignore"):
-        db = sar if is_db else 10.0 * np.log10(np.where(sar > 0, sar, np.nan))
+        db = sar if is_db else per_decade * np.log10(np.where(sar > 0, sar, np.nan))
     lo, hi = db_range
     return np.clip((db - lo) / (hi - lo), 0.0, 1.0).astype(np.float32)
 
@@ -112,7 +128,9 @@ def stretch(bands: np.ndarray, valid: np.ndarray, percentiles: tuple[float, floa
 
 
 def _read(info, band: int, grid: Grid, rep: Reporter, role: str, resampling: Resampling):  # type: ignore[no-untyped-def]
-    with open_band(info, band, grid, rep, role=role, resampling=resampling) as reader:
+    with open_band(
+        info, band, grid, rep, role=role, resampling=resampling, grid_role="SAR"
+    ) as reader:
         return reader.read()
 
 
@@ -124,34 +142,38 @@ def load_area(
     geometry: AcquisitionGeometry | None = None,
     config: PrepConfig | None = None,
     reporter: Reporter | None = None,
+    sar_vh_path: str | None = None,
+    scl_path: str | None = None,
 ) -> Area:
     """Read and align one area onto its SAR grid and apply the transforms (module doc).
 
+    The SAR and optical products are recognised as engine.sar_optical_inputs describes (SNAP
+    and RTC layouts, Sentinel-2 L2A band files or stacks, the SCL layer).
+
     Args:
-        sar_path: two-band raster, VV then VH (sigma0 linear or dB).
+        sar_path: VV and VH (sigma0 or gamma0, linear, dB or amplitude): a two-band raster,
+            the VV (or VH) file of a pair, or a product folder or BEAM-DIMAP header.
         dem_path: one-band DEM in metres (any grid overlapping the SAR).
-        optical_path: RGB raster (bands 1-3 red, green, blue), or None (inference).
-        mask_path: raster whose non-zero pixels are cloud, snow or otherwise unusable.
+        optical_path: red, green, blue: one raster, one Sentinel-2 band file with the other two
+            beside it, or a Sentinel-2 product folder; or None (inference).
+        mask_path: raster whose non-zero pixels are cloud, snow or otherwise unusable (a
+            Sentinel-2 scene classification, recognised by its name, is read as ``scl_path``).
         geometry: acquisition geometry for the distortion classes. Default Sentinel-1
             descending (engine.sar_geometry.AcquisitionGeometry).
         config: transforms. Default :class:`PrepConfig`.
         reporter: progress, cancel, warnings (resampled inputs are reported).
+        sar_vh_path: the VH file when ``sar_path`` is a VV file whose twin is not found by name.
+        scl_path: Sentinel-2 L2A scene classification; its cloud, shadow, snow, no-data and
+            defective classes are masked.
     """
     rep = reporter or Reporter()
     cfg = config or PrepConfig()
     cfg.check()
     geo = geometry or AcquisitionGeometry()
     geo.check()
-    sar_info = inspect_raster(sar_path)
-    name = os.path.basename(sar_path)
-    if sar_info.count < 2:
-        raise GeohazardError(
-            f"'{name}' has {sar_info.count} band; SAR input needs two bands, VV then VH."
-        )
-    grid = sar_info.grid
+    sar = read_sar(find_sar(sar_path, sar_vh_path), cfg.sar_units, rep)
+    grid, name, vv, vh = sar.grid, sar.name, sar.vv, sar.vh
     check_north_up(grid, name)
-    with open_band(sar_info, 1) as vv_reader, open_band(sar_info, 2) as vh_reader:
-        vv, vh = vv_reader.read(), vh_reader.read()
     rep.check_cancel()
     dem_info = inspect_raster(dem_path)
     if dem_info.count != 1:
@@ -161,21 +183,20 @@ def load_area(
     dem = _read(dem_info, 1, grid, rep, "DEM", Resampling.bilinear)
     valid = np.isfinite(vv) & np.isfinite(vh) & np.isfinite(dem) & (vv != 0) & (vh != 0)
     target = None
+    optical = None
     if optical_path:
-        opt_info = inspect_raster(optical_path)
-        if opt_info.count < 3:
-            raise GeohazardError(
-                f"'{os.path.basename(optical_path)}' has {opt_info.count} band(s); the optical "
-                "image needs three, red, green and blue."
-            )
-        rgb = np.stack(
-            [_read(opt_info, b, grid, rep, "optical", Resampling.bilinear) for b in (1, 2, 3)]
-        )
+        optical = find_optical(optical_path)
+        rgb = read_optical(optical, grid, rep)
         valid &= np.all(np.isfinite(rgb), axis=0)
         rep.check_cancel()
-    if mask_path:
-        mask = _read(inspect_raster(mask_path), 1, grid, rep, "mask", Resampling.nearest)
-        valid &= np.isfinite(mask) & (mask == 0)
+    for path, as_scl in ((mask_path, False), (scl_path, True)):
+        if not path:
+            continue
+        if as_scl or is_scl(path):
+            valid &= read_scl_valid(path, grid, optical, rep)
+        else:
+            mask = _read(inspect_raster(path), 1, grid, rep, "mask", Resampling.nearest)
+            valid &= np.isfinite(mask) & (mask == 0)
     if not valid.any():
         raise GeohazardError(
             f"No pixel of '{name}' has valid SAR, DEM{' and optical' if optical_path else ''} "
@@ -189,8 +210,8 @@ def load_area(
     classes[~valid] = 255
     inputs = np.stack(
         [
-            log_compress(vv, cfg.sar_units, cfg.sar_db_range),
-            log_compress(vh, cfg.sar_units, cfg.sar_db_range),
+            log_compress(vv, sar.units, cfg.sar_db_range),
+            log_compress(vh, sar.units, cfg.sar_db_range),
             (dem / cfg.dem_max_m).astype(np.float32),
         ]
     )
@@ -270,7 +291,11 @@ def assign_splits(
 
 @dataclass
 class AreaSpec:
-    """One area of a dataset manifest (paths relative to the manifest's folder allowed)."""
+    """One area of a dataset manifest (paths relative to the manifest's folder allowed).
+
+    ``sar_vh`` is the VH file when ``sar`` is a VV file whose twin is not found by name,
+    ``scl`` a Sentinel-2 L2A scene classification, ``sar_units`` overrides the configuration's
+    SAR units for this area (engine.sar_optical_inputs)."""
 
     name: str
     sar: str
@@ -282,6 +307,9 @@ class AreaSpec:
     heading_deg: float = -168.0
     look: str = "right"
     notes: dict[str, object] = field(default_factory=dict)
+    sar_vh: str | None = None
+    scl: str | None = None
+    sar_units: str | None = None
 
 
 def read_manifest(path: str) -> list[AreaSpec]:
@@ -294,7 +322,7 @@ def read_manifest(path: str) -> list[AreaSpec]:
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise GeohazardError(f"Cannot read the manifest '{path}': {exc}") from exc
     for a in areas:
-        for key in ("sar", "dem", "optical", "mask"):
+        for key in ("sar", "dem", "optical", "mask", "sar_vh", "scl"):
             value = getattr(a, key)
             if value and not os.path.isabs(value):
                 setattr(a, key, os.path.join(folder, value))
@@ -327,7 +355,10 @@ def prepare_dataset(
         rep.check_cancel()
         split = spec.split or auto[spec.name]
         geo = AcquisitionGeometry(spec.incidence_deg, spec.heading_deg, spec.look)
-        area = load_area(spec.sar, spec.dem, spec.optical, spec.mask, geo, cfg, rep)
+        area_cfg = replace(cfg, sar_units=spec.sar_units) if spec.sar_units else cfg
+        area = load_area(
+            spec.sar, spec.dem, spec.optical, spec.mask, geo, area_cfg, rep, spec.sar_vh, spec.scl
+        )
         patches = cut_patches(area, cfg)
         patches["area"] = np.full(len(patches["origins"]), i, np.int32)
         chunks[split].append(patches)

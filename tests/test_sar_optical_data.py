@@ -140,13 +140,13 @@ def test_command_line(tmp_path) -> None:
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
     assert "patches: train 9, validation 0, test 0" in proc.stdout  # a single area: training
-    assert "resampled onto the reference grid" in proc.stdout  # the DEM's 20 m grid
+    assert "resampled onto the SAR grid" in proc.stdout  # the DEM's 20 m grid
     assert load_split(str(out), "train")["inputs"].shape == (9, 3, 128, 128)
 
 
 def test_bad_input_is_refused_with_one_sentence(tmp_path) -> None:
     files = _area_files(tmp_path / "a")
-    one_band = write_raster(str(tmp_path / "vv.tif"), np.ones((1, 64, 64)), _grid((64, 64)), ["VV"])
+    one_band = write_raster(str(tmp_path / "s0.tif"), np.ones((1, 64, 64)), _grid((64, 64)), ["s0"])
     with pytest.raises(GeohazardError, match="needs two bands, VV then VH"):
         load_area(one_band, files["dem"], files["optical"])
     far = write_raster(

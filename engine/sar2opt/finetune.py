@@ -39,12 +39,27 @@ PRIMARY_METRIC = "mse"
 
 @dataclass(frozen=True)
 class SarOpticalArea:
-    """One training area: SAR (VV, VH), DEM and optical RGB rasters, and an optional mask."""
+    """One training area: SAR (VV, VH), DEM and optical RGB rasters, and an optional mask.
+
+    The SAR and optical may be in the product layouts engine.sar_optical_inputs recognises;
+    ``sar_vh`` is the VH file of a VV file whose twin is not found by name, ``scl`` a
+    Sentinel-2 L2A scene classification and ``sar_units`` one of its SAR_UNITS."""
 
     sar: str
     dem: str
     optical: str
     mask: str = ""
+    sar_vh: str = ""
+    scl: str = ""
+    sar_units: str = "auto"
+
+    def files(self) -> list[str]:
+        """Every file the area reads (twins found by name included): the run's fingerprint."""
+        from ..sar_optical_inputs import find_optical, find_sar
+
+        sar = find_sar(self.sar, self.sar_vh or None).files
+        optical = find_optical(self.optical).files
+        return [*sar, self.dem, *optical, *(p for p in (self.mask, self.scl) if p)]
 
 
 @dataclass(frozen=True)
@@ -181,7 +196,17 @@ def finetune_sar_to_optical(
     for k, area in enumerate(areas):
         name = os.path.basename(area.sar)
         rep.info(f"Reading {name} with its DEM and optical image onto the SAR grid.")
-        loaded = load_area(area.sar, area.dem, area.optical, area.mask or None, None, prep, rep)
+        loaded = load_area(
+            area.sar,
+            area.dem,
+            area.optical,
+            area.mask or None,
+            None,
+            replace(prep, sar_units=area.sar_units),
+            rep,
+            area.sar_vh or None,
+            area.scl or None,
+        )
         t, v = split_patches(
             cut_patches(loaded, prep), settings.validation_share, settings.seed + k, name
         )
@@ -205,7 +230,7 @@ def finetune_sar_to_optical(
     description = {
         "task": TASK.name,
         "base": base.path,
-        "data": data_files([p for a in areas for p in (a.sar, a.dem, a.optical, a.mask) if p]),
+        "data": data_files([p for a in areas for p in a.files()]),
         "settings": settings_dict(settings),
         "recipe": asdict(replace(recipe, fusion=fusion)),
     }
@@ -293,6 +318,9 @@ def _card(
                 "dem": os.path.basename(a.dem),
                 "optical": os.path.basename(a.optical),
                 "mask": os.path.basename(a.mask),
+                "sar_vh": os.path.basename(a.sar_vh),
+                "scl": os.path.basename(a.scl),
+                "sar_units": a.sar_units,
             }
             for a in areas
         ],
