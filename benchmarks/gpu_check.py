@@ -29,20 +29,20 @@ import numpy as np  # noqa: E402
 import rasterio  # noqa: E402
 import torch  # noqa: E402
 from affine import Affine  # noqa: E402
-from geohazard.engine.archs.registry import build_network  # noqa: E402
-from geohazard.engine.device import memory_cap_scope  # noqa: E402
-from geohazard.engine.memory_cap import parse_memory_cap  # noqa: E402
-from geohazard.engine.model_store import LoadedModel, ModelStore  # noqa: E402
-from geohazard.engine.progress import Reporter  # noqa: E402
-from geohazard.engine.raster_io import Grid, write_raster  # noqa: E402
-from geohazard.engine.run_options import RunOptions  # noqa: E402
-from geohazard.engine.superres.card import draft_card  # noqa: E402
-from geohazard.engine.tasks.dem_superres import (  # noqa: E402
+from geohazard.engine.core.device import memory_cap_scope  # noqa: E402
+from geohazard.engine.core.memory_cap import parse_memory_cap  # noqa: E402
+from geohazard.engine.core.progress import Reporter  # noqa: E402
+from geohazard.engine.core.run_options import RunOptions  # noqa: E402
+from geohazard.engine.dem.terrain import TerrainConfig, fractal_terrain  # noqa: E402
+from geohazard.engine.families.dem_sr.card import draft_card  # noqa: E402
+from geohazard.engine.families.dem_sr.task import (  # noqa: E402
     TASK,
     SuperResolutionConfig,
     super_resolve_dem,
 )
-from geohazard.engine.terrain import TerrainConfig, fractal_terrain  # noqa: E402
+from geohazard.engine.io.raster_io import Grid, write_raster  # noqa: E402
+from geohazard.engine.models.archs.registry import build_network  # noqa: E402
+from geohazard.engine.models.model_store import LoadedModel, ModelStore  # noqa: E402
 from rasterio.crs import CRS  # noqa: E402
 
 
@@ -152,8 +152,8 @@ def main() -> None:
         model=paper,
     )
     emit(check="real CUDA out of memory retried", tiles=s["tiles"], warnings=warnings)
-    from geohazard.engine.superres.patches import PatchSampler, PatchSource
-    from geohazard.engine.superres.training import TrainConfig, ValidationSet, make_trainer
+    from geohazard.engine.families.dem_sr.patches import PatchSampler, PatchSource
+    from geohazard.engine.families.dem_sr.training import TrainConfig, ValidationSet, make_trainer
 
     terr = [PatchSource(fractal_terrain((256, 256), i)) for i in range(4)]
     samplers = {

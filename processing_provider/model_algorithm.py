@@ -21,9 +21,9 @@ from .parameter_checks import set_unit
 from .qgis_compat import INTEGER, set_advanced
 
 if TYPE_CHECKING:
-    from ..engine.model_store import ModelStore
-    from ..engine.model_task import ModelTask
-    from ..engine.tiled_runner import TileSettings
+    from ..engine.models.model_store import ModelStore
+    from ..engine.models.model_task import ModelTask
+    from ..engine.models.tiled_runner import TileSettings
 
 MAX_TILE = 8192
 
@@ -54,7 +54,7 @@ class ModelAlgorithm(GeohazardAlgorithm):
     @staticmethod
     def store() -> ModelStore:
         """The model store: bundled models and the user's models folder in the QGIS profile."""
-        from ..engine.model_store import ModelStore
+        from ..engine.models.model_store import ModelStore
         from ..settings import user_models_folder
 
         return ModelStore(user_models_folder())
@@ -127,7 +127,7 @@ class ModelAlgorithm(GeohazardAlgorithm):
         return self.parameterAsString(parameters, self.MODEL, context).strip()
 
     def tile_settings(self, parameters: dict, context: QgsProcessingContext) -> TileSettings:
-        from ..engine.tiled_runner import TileSettings
+        from ..engine.models.tiled_runner import TileSettings
 
         return TileSettings(
             tile_size=self.parameterAsInt(parameters, self.TILE_SIZE, context),

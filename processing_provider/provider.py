@@ -10,8 +10,8 @@ from .base_algorithm import plugin_icon_path
 
 class GeohazardProvider(QgsProcessingProvider):
     def loadAlgorithms(self) -> None:  # noqa: N802 (QGIS API name)
-        from .deep_offset_tracking import DeepOffsetTrackingAlgorithm
-        from .dem_super_resolution import DemSuperResolutionAlgorithm
+        from .deep_offsets import DeepOffsetTrackingAlgorithm
+        from .dem_sr import DemSuperResolutionAlgorithm
         from .displacement_arrows import DisplacementArrowsAlgorithm
         from .evaluate_dem import EvaluateDemAlgorithm
         from .landslide_areas import LandslideAreasAlgorithm
@@ -19,8 +19,8 @@ class GeohazardProvider(QgsProcessingProvider):
         from .sar_distortion import SarDistortionAlgorithm
         from .sar_to_optical import SarToOpticalAlgorithm
         from .topographic_phase import TopographicPhaseAlgorithm
-        from .train_deep_offset_tracking import TrainDeepOffsetTrackingAlgorithm
-        from .train_dem_super_resolution import TrainDemSuperResolutionAlgorithm
+        from .train_deep_offsets import TrainDeepOffsetTrackingAlgorithm
+        from .train_dem_sr import TrainDemSuperResolutionAlgorithm
         from .train_sar_to_optical import TrainSarToOpticalAlgorithm
 
         for alg in (

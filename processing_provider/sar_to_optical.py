@@ -12,8 +12,8 @@ from qgis.core import (
     QgsProcessingParameterRasterLayer,
 )
 
-from ..engine.tasks.sar_to_optical import ENHANCEMENTS, FUSIONS
-from ..engine.tasks.sar_to_optical import TASK as SAR_TO_OPTICAL_TASK
+from ..engine.families.sar_to_optical.task import ENHANCEMENTS, FUSIONS
+from ..engine.families.sar_to_optical.task import TASK as SAR_TO_OPTICAL_TASK
 from .citations import SARDINET, SARDINET_DEM
 from .model_algorithm import ModelAlgorithm
 from .output_styles import OPTICAL_RGB
@@ -120,7 +120,10 @@ class SarToOpticalAlgorithm(ModelAlgorithm):
     def process(
         self, parameters: dict, context: QgsProcessingContext, feedback: QgsProcessingFeedback
     ) -> dict[str, Any]:
-        from ..engine.tasks.sar_to_optical import SarToOpticalConfig, translate_sar_to_optical
+        from ..engine.families.sar_to_optical.task import (
+            SarToOpticalConfig,
+            translate_sar_to_optical,
+        )
 
         sar = self.raster_file(parameters, self.SAR, context)
         dem = self.raster_file(parameters, self.DEM, context) if parameters.get(self.DEM) else None

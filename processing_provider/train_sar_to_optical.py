@@ -13,8 +13,8 @@ from qgis.core import (
     QgsProcessingParameterRasterLayer,
 )
 
-from ..engine.tasks.sar_to_optical import FUSIONS
-from ..engine.tasks.sar_to_optical import TASK as SAR_TO_OPTICAL_TASK
+from ..engine.families.sar_to_optical.task import FUSIONS
+from ..engine.families.sar_to_optical.task import TASK as SAR_TO_OPTICAL_TASK
 from .citations import SARDINET, SARDINET_DEM
 from .qgis_compat import DOUBLE, FILE_FOLDER, INTEGER
 from .training_algorithm import TrainingAlgorithm
@@ -149,7 +149,7 @@ class TrainSarToOpticalAlgorithm(TrainingAlgorithm):
         )
 
     def areas(self, parameters: dict, context: QgsProcessingContext) -> list[Any]:
-        from ..engine.sar2opt.finetune import SarOpticalArea, area_files
+        from ..engine.families.sar_to_optical.finetune import SarOpticalArea, area_files
 
         given = [parameters.get(n) not in (None, "") for n in (self.SAR, self.DEM, self.OPTICAL)]
         areas = []
@@ -183,8 +183,11 @@ class TrainSarToOpticalAlgorithm(TrainingAlgorithm):
     def process(
         self, parameters: dict, context: QgsProcessingContext, feedback: QgsProcessingFeedback
     ) -> dict[str, Any]:
-        from ..engine.sar2opt.card import BASELINE
-        from ..engine.sar2opt.finetune import SarOpticalRecipe, finetune_sar_to_optical
+        from ..engine.families.sar_to_optical.card import BASELINE
+        from ..engine.families.sar_to_optical.finetune import (
+            SarOpticalRecipe,
+            finetune_sar_to_optical,
+        )
 
         areas = self.areas(parameters, context)
         settings = self.finetune_settings(parameters, context, feedback)

@@ -26,7 +26,7 @@ from .model_algorithm import ModelAlgorithm
 from .qgis_compat import DOUBLE, INTEGER, set_advanced
 
 if TYPE_CHECKING:
-    from ..engine.training.finetune import FineTuneSettings
+    from ..engine.models.training.finetune import FineTuneSettings
 
 
 class TrainingAlgorithm(ModelAlgorithm):
@@ -168,7 +168,7 @@ class TrainingAlgorithm(ModelAlgorithm):
     ) -> FineTuneSettings:
         """The shared values as the engine's settings (device: the DEVICE parameter, where auto
         defers to the device settings page)."""
-        from ..engine.training.finetune import FineTuneSettings
+        from ..engine.models.training.finetune import FineTuneSettings
 
         options = self.run_options(parameters, context, feedback)
         return FineTuneSettings(

@@ -98,8 +98,8 @@ DEFAULTS = {
 
 
 def run(args: argparse.Namespace) -> dict:
-    from geohazard.engine.progress import Reporter
-    from geohazard.engine.training.finetune import FineTuneSettings
+    from geohazard.engine.core.progress import Reporter
+    from geohazard.engine.models.training.finetune import FineTuneSettings
 
     rank = int(os.environ.get("RANK", "0"))
     say = print if rank == 0 else (lambda _m: None)
@@ -121,12 +121,12 @@ def run(args: argparse.Namespace) -> dict:
     )
     patch = args.patch or patch
     if args.family == "dem-sr":
-        from geohazard.engine.superres.finetune import DemRecipe, dem_files, finetune_dem_sr
+        from geohazard.engine.families.dem_sr.finetune import DemRecipe, dem_files, finetune_dem_sr
 
         paths = list(args.dem) + (dem_files(args.folder) if args.folder else [])
         return finetune_dem_sr(paths, settings, DemRecipe(scale=args.scale, patch=patch), rep)
     if args.family == "deep-offsets":
-        from geohazard.engine.deep_offsets.finetune import (
+        from geohazard.engine.families.deep_offsets.finetune import (
             DeepOffsetPair,
             DeepOffsetRecipe,
             finetune_deep_offsets,
@@ -136,7 +136,7 @@ def run(args: argparse.Namespace) -> dict:
         pairs = [DeepOffsetPair(*p) for p in args.pair]
         pairs += pair_files(args.folder) if args.folder else []
         return finetune_deep_offsets(pairs, settings, DeepOffsetRecipe(patch=patch), rep)
-    from geohazard.engine.sar2opt.finetune import (
+    from geohazard.engine.families.sar_to_optical.finetune import (
         SarOpticalArea,
         SarOpticalRecipe,
         area_files,
@@ -151,7 +151,7 @@ def run(args: argparse.Namespace) -> dict:
 
 def main(argv: list[str] | None = None) -> int:
     _plugin_on_path(ROOT)
-    from geohazard.engine.errors import GeohazardError
+    from geohazard.engine.core.errors import GeohazardError
 
     args = parse(argv)
     try:

@@ -61,12 +61,12 @@ def main() -> int:
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
-    from geohazard.engine.model_store import ModelStore
+    from geohazard.engine.dem.spline_upsample import spline_bp_upsample
+    from geohazard.engine.families.dem_sr.card import super_resolve_array
+    from geohazard.engine.families.dem_sr.degrade import block_mean, gdal_upsample, upsample
+    from geohazard.engine.families.dem_sr.task import TASK
+    from geohazard.engine.models.model_store import ModelStore
     from geohazard.engine.simulate.real_dem import jacksboro_dem_utm
-    from geohazard.engine.spline_upsample import spline_bp_upsample
-    from geohazard.engine.superres.card import super_resolve_array
-    from geohazard.engine.superres.degrade import block_mean, gdal_upsample, upsample
-    from geohazard.engine.tasks.dem_superres import TASK
 
     s = args.scale
     dem, _ = jacksboro_dem_utm(30.0)

@@ -10,7 +10,7 @@ log-compressed, DEM divided by --dem-max, optical stretched channel-wise, nodata
 (cloud/snow: non-zero mask pixels) pixels set to 0, and cut into --patch px patches. Whole
 areas go to train/validation/test (by the manifest's "split", else about 80/10/10 by --seed).
 Writes <out>/train.npz, validation.npz, test.npz and dataset.json; training reads them with
-engine.sar_optical_data.load_split.
+engine.families.sar_to_optical.data.load_split.
 
 Manifest: {"areas": [{"name": "alps1", "sar": "s1.tif", "dem": "dem.tif", "optical": "s2.tif",
 "mask": null, "split": "train", "incidence_deg": 39, "heading_deg": -168, "look": "right"}]}
@@ -47,9 +47,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)
 
-    from geohazard.engine.errors import GeohazardError
-    from geohazard.engine.progress import Reporter
-    from geohazard.engine.sar_optical_data import (
+    from geohazard.engine.core.errors import GeohazardError
+    from geohazard.engine.core.progress import Reporter
+    from geohazard.engine.families.sar_to_optical.data import (
         DEM_MAX_M,
         AreaSpec,
         PrepConfig,

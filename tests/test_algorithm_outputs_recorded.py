@@ -105,9 +105,9 @@ def user_models(plugin):  # type: ignore[no-untyped-def]
 
 def _cases(tmp: Path) -> dict[str, tuple[str, dict[str, Any], dict[str, str]]]:
     """case name -> (algorithm id, parameters, what each checked output is)."""
+    from test_deep_offsets_train_qgis import write_training_pair
     from test_sar_to_optical import write_inputs
-    from test_train_deep_offsets_qgis import write_training_pair
-    from test_train_sar_to_optical_qgis import write_area
+    from test_sar_to_optical_train_qgis import write_area
 
     rows, cols = np.mgrid[0:64, 0:64]
     dy = (0.6 + 0.01 * rows).astype(np.float32)

@@ -23,8 +23,8 @@ def _sha(array: np.ndarray) -> str:
 
 
 def _loaded_hashes(name: str) -> dict[str, str]:
-    from geohazard.engine.model_store import ModelStore
-    from geohazard.engine.tasks import task_named
+    from geohazard.engine.families import task_named
+    from geohazard.engine.models.model_store import ModelStore
 
     store = ModelStore(None)
     card = store.read_card(str(ROOT / "models" / f"{name}.safetensors"))

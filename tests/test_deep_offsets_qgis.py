@@ -13,8 +13,8 @@ import numpy as np
 import pytest
 import rasterio
 from deep_offset_models import save_tiny_model
-from geohazard.engine.model_store import BUNDLED_DIR
-from geohazard.engine.tasks.deep_offsets import OUTPUT_BANDS
+from geohazard.engine.families.deep_offsets.task import OUTPUT_BANDS
+from geohazard.engine.models.model_store import BUNDLED_DIR
 from qgis.core import QgsProcessingException, QgsProcessingFeedback, QgsProject, QgsRasterLayer
 from sar_pairs import write_pair
 

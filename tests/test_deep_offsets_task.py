@@ -13,13 +13,17 @@ import rasterio
 import torch
 from affine import Affine
 from deep_offset_models import PRIOR, save_tiny_model
-from geohazard.engine.errors import Cancelled, GeohazardError
-from geohazard.engine.model_store import BUNDLED_DIR
+from geohazard.engine.core.errors import Cancelled, GeohazardError
+from geohazard.engine.core.progress import Reporter
+from geohazard.engine.core.run_options import RunOptions
+from geohazard.engine.families.deep_offsets.task import (
+    OUTPUT_BANDS,
+    DeepOffsetConfig,
+    deep_track_offsets,
+)
+from geohazard.engine.io.raster_io import Grid, write_raster
+from geohazard.engine.models.model_store import BUNDLED_DIR
 from geohazard.engine.offsets.dense_prior import dense_prior
-from geohazard.engine.progress import Reporter
-from geohazard.engine.raster_io import Grid, write_raster
-from geohazard.engine.run_options import RunOptions
-from geohazard.engine.tasks.deep_offsets import OUTPUT_BANDS, DeepOffsetConfig, deep_track_offsets
 from rasterio.crs import CRS
 from sar_pairs import utm_grid, write_pair
 

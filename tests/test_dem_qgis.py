@@ -16,8 +16,8 @@ import pytest
 import rasterio
 from affine import Affine
 from dem_rasters import read, utm_dem
-from geohazard.engine.model_store import BUNDLED_DIR
-from geohazard.engine.raster_io import Grid, write_raster
+from geohazard.engine.io.raster_io import Grid, write_raster
+from geohazard.engine.models.model_store import BUNDLED_DIR
 from qgis.core import QgsProcessingException, QgsProcessingFeedback, QgsProject, QgsRasterLayer
 from rasterio.crs import CRS
 

@@ -13,15 +13,15 @@ import rasterio
 import torch
 from affine import Affine
 from dem_rasters import geographic_dem, read, utm_dem
-from geohazard.engine.errors import Cancelled, GeohazardError
-from geohazard.engine.model_store import LoadedModel, ModelStore
-from geohazard.engine.progress import Reporter
-from geohazard.engine.raster_io import Grid, write_raster
-from geohazard.engine.run_options import RunOptions
-from geohazard.engine.superres.card import super_resolve_array
-from geohazard.engine.superres.recipe import SPLINE_WINS_WHY
-from geohazard.engine.tasks.dem_superres import TASK, SuperResolutionConfig, super_resolve_dem
-from geohazard.engine.tile_norm import TileNorm
+from geohazard.engine.core.errors import Cancelled, GeohazardError
+from geohazard.engine.core.progress import Reporter
+from geohazard.engine.core.run_options import RunOptions
+from geohazard.engine.families.dem_sr.card import super_resolve_array
+from geohazard.engine.families.dem_sr.recipe import SPLINE_WINS_WHY
+from geohazard.engine.families.dem_sr.task import TASK, SuperResolutionConfig, super_resolve_dem
+from geohazard.engine.families.dem_sr.tile_norm import TileNorm
+from geohazard.engine.io.raster_io import Grid, write_raster
+from geohazard.engine.models.model_store import LoadedModel, ModelStore
 
 CPU = RunOptions(device="cpu")
 STORE = ModelStore()

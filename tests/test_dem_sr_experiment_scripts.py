@@ -13,9 +13,9 @@ import sys
 from pathlib import Path
 
 import torch
-from geohazard.engine.model_store import ModelStore
-from geohazard.engine.tasks.dem_superres import TASK
-from geohazard.engine.training.checkpoint import load_checkpoint, prefixed
+from geohazard.engine.families.dem_sr.task import TASK
+from geohazard.engine.models.model_store import ModelStore
+from geohazard.engine.models.training.checkpoint import load_checkpoint, prefixed
 
 ROOT = Path(__file__).resolve().parents[1]
 

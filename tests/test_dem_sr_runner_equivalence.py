@@ -15,8 +15,8 @@ import numpy as np
 import pytest
 import rasterio
 from dem_rasters import geographic_dem, utm_dem
-from geohazard.engine.run_options import RunOptions
-from geohazard.engine.tasks.dem_superres import SuperResolutionConfig, super_resolve_dem
+from geohazard.engine.core.run_options import RunOptions
+from geohazard.engine.families.dem_sr.task import SuperResolutionConfig, super_resolve_dem
 
 DATA = Path(__file__).parent / "data"
 OLD_MODELS = {

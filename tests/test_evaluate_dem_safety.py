@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from dem_rasters import read, utm_dem
-from geohazard.engine.raster_io import inspect_raster, write_raster
+from geohazard.engine.io.raster_io import inspect_raster, write_raster
 from qgis.core import QgsProcessingException
 from run_checks import RecordingFeedback, fill_disk, run, snapshot
 

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 import rasterio
 from dem_rasters import utm_dem
-from geohazard.engine.raster_io import inspect_raster, write_raster
+from geohazard.engine.io.raster_io import inspect_raster, write_raster
 from geohazard.engine.simulate import displacement
 from qgis.core import QgsProcessingException
 from run_checks import RecordingFeedback, run, snapshot

@@ -22,7 +22,7 @@ import numpy as np
 import pytest
 from affine import Affine
 from dem_rasters import utm_dem
-from geohazard.engine.raster_io import Grid, write_raster
+from geohazard.engine.io.raster_io import Grid, write_raster
 from geohazard.engine.simulate import displacement
 from qgis.core import QgsApplication, QgsProcessingException
 from rasterio.crs import CRS

@@ -11,10 +11,10 @@ import sys
 from pathlib import Path
 
 import pytest
-from geohazard.engine.errors import GeohazardError
-from geohazard.engine.model_card import card_from_dict, read_card_file, write_card
-from geohazard.engine.model_store import BUNDLED_DIR, ModelStore
-from geohazard.engine.tasks.dem_superres import TASK
+from geohazard.engine.core.errors import GeohazardError
+from geohazard.engine.families.dem_sr.task import TASK
+from geohazard.engine.models.model_card import card_from_dict, read_card_file, write_card
+from geohazard.engine.models.model_store import BUNDLED_DIR, ModelStore
 
 TESTS = Path(__file__).resolve().parent
 PLUGINS = TESTS.parent / ".venv" / "qgis-plugins"
@@ -62,9 +62,9 @@ def test_hostile_cards_refused_clearly_in_under_1_gib(tmp_path: Path) -> None:
     script = f"""
 import json, sys
 sys.path.insert(0, {str(PLUGINS)!r})
-from geohazard.engine.errors import GeohazardError
-from geohazard.engine.model_store import ModelStore
-from geohazard.engine.tasks.dem_superres import TASK
+from geohazard.engine.core.errors import GeohazardError
+from geohazard.engine.models.model_store import ModelStore
+from geohazard.engine.families.dem_sr.task import TASK
 out = {{}}
 for name, path in json.loads(sys.argv[1]).items():
     try:
@@ -106,8 +106,8 @@ def test_listing_models_never_imports_torch(tmp_path: Path) -> None:
     script = f"""
 import sys
 sys.path.insert(0, {str(PLUGINS)!r})
-from geohazard.engine.model_store import ModelStore
-from geohazard.engine.tasks.dem_superres import TASK
+from geohazard.engine.models.model_store import ModelStore
+from geohazard.engine.families.dem_sr.task import TASK
 print(ModelStore({str(user)!r}).names(TASK.name), TASK.tile_size, TASK.overlap)
 try:
     import torch
@@ -193,7 +193,7 @@ def test_a_weights_write_that_does_not_read_back_saves_nothing(
 
 
 def test_store_imports_exports_and_deletes_user_models_only(tmp_path: Path) -> None:
-    from geohazard.engine.tasks import all_tasks, task_named
+    from geohazard.engine.families import all_tasks, task_named
 
     assert list(all_tasks()) == ["dem-super-resolution", "deep-offset-tracking", "sar-to-optical"]
     assert task_named("dem-super-resolution") is TASK

@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 import rasterio
 from dem_rasters import utm_dem
-from geohazard.engine.raster_io import Grid, write_raster
+from geohazard.engine.io.raster_io import Grid, write_raster
 from processing_runs import loaded_layer, run_and_load, to_load
 from qgis.core import (
     QgsApplication,

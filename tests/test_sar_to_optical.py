@@ -10,19 +10,30 @@ import pytest
 import rasterio
 import torch
 from affine import Affine
-from geohazard.engine.archs.registry import build_network
-from geohazard.engine.errors import Cancelled, GeohazardError
-from geohazard.engine.image_enhance import gaussian_kernel, laplacian_sharpen, wiener_deblur
-from geohazard.engine.model_store import ModelStore
-from geohazard.engine.progress import Reporter
-from geohazard.engine.raster_io import Grid, write_raster
-from geohazard.engine.run_options import RunOptions
-from geohazard.engine.sar2opt.card import draft_card
-from geohazard.engine.sar2opt.metrics import RegionScores
-from geohazard.engine.sar2opt.training import SardinetHooks, SardinetTrainConfig, masked_mae
-from geohazard.engine.sar_optical_data import PrepConfig
-from geohazard.engine.tasks.sar_to_optical import SarToOpticalConfig, translate_sar_to_optical
-from geohazard.engine.training.loop import TrainingLoop
+from geohazard.engine.core.errors import Cancelled, GeohazardError
+from geohazard.engine.core.progress import Reporter
+from geohazard.engine.core.run_options import RunOptions
+from geohazard.engine.families.sar_to_optical.card import draft_card
+from geohazard.engine.families.sar_to_optical.data import PrepConfig
+from geohazard.engine.families.sar_to_optical.image_enhance import (
+    gaussian_kernel,
+    laplacian_sharpen,
+    wiener_deblur,
+)
+from geohazard.engine.families.sar_to_optical.metrics import RegionScores
+from geohazard.engine.families.sar_to_optical.task import (
+    SarToOpticalConfig,
+    translate_sar_to_optical,
+)
+from geohazard.engine.families.sar_to_optical.training import (
+    SardinetHooks,
+    SardinetTrainConfig,
+    masked_mae,
+)
+from geohazard.engine.io.raster_io import Grid, write_raster
+from geohazard.engine.models.archs.registry import build_network
+from geohazard.engine.models.model_store import ModelStore
+from geohazard.engine.models.training.loop import TrainingLoop
 from rasterio.crs import CRS
 from sardinet_models import TINY
 from scipy import ndimage
@@ -224,7 +235,9 @@ def test_training_through_the_shared_loop_resumes_and_writes_a_card(tmp_path) ->
     assert resumed.resume() and resumed.stage_index == 1  # finished: nothing left to run
     path = ModelStore().save(net, draft_card(arch, PrepConfig(), "trained"), str(tmp_path / "m"))
     loaded = ModelStore(str(tmp_path / "m")).load(
-        __import__("geohazard.engine.tasks.sar_to_optical", fromlist=["TASK"]).TASK, path, ""
+        __import__("geohazard.engine.families.sar_to_optical.task", fromlist=["TASK"]).TASK,
+        path,
+        "",
     )
     assert loaded.card.architecture["fusion"] == "intermediate"
     x = torch.rand(1, 3, 16, 16)

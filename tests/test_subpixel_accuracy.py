@@ -20,11 +20,11 @@ import numpy as np
 import pytest
 import torch
 from affine import Affine
+from geohazard.engine.core.progress import Reporter
+from geohazard.engine.io.raster_io import Grid
 from geohazard.engine.offsets.pixel_offsets import PixelOffsets
 from geohazard.engine.offsets.strip_preparation import ArrayReader
 from geohazard.engine.offsets.tracking import correlate
-from geohazard.engine.progress import Reporter
-from geohazard.engine.raster_io import Grid
 from geohazard.engine.simulate import displacement
 from geohazard.engine.simulate.offset_cases import real_texture
 from geohazard.engine.simulate.speckle_pair import SpeckleConfig, simulate_pair

@@ -38,10 +38,10 @@ from qgis.PyQt.QtWidgets import (
     QWidget,
 )
 
-from ..engine.errors import GeohazardError
-from ..engine.model_store import ModelStore
-from ..engine.run_estimate import format_duration
-from ..engine.training.finetune import TRAINING_DIR
+from ..engine.core.errors import GeohazardError
+from ..engine.io.run_estimate import format_duration
+from ..engine.models.model_store import ModelStore
+from ..engine.models.training.finetune import TRAINING_DIR
 from .card_view import card_html
 from .parameter_form import ParameterField, is_advanced, is_data, is_hidden
 from .training_curves import CurvesWidget

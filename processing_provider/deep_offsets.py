@@ -1,0 +1,160 @@
+"""geohazard:deepoffsettracking: dense offsets of two SAR amplitude images by CC-ResSiamNet."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from qgis.core import (
+    QgsProcessingContext,
+    QgsProcessingFeedback,
+    QgsProcessingParameterBand,
+    QgsProcessingParameterRasterDestination,
+    QgsProcessingParameterRasterLayer,
+)
+
+from ..engine.families.deep_offsets.task import TASK as DEEP_OFFSET_TASK
+from .citations import AUTORIFT, CC_RESSIAMNET, COSI_CORR
+from .model_algorithm import ModelAlgorithm
+from .output_styles import displacement
+from .styling import LayerStyle
+
+HELP = """Measures ground displacement between two SAR amplitude images at every pixel with a \
+deep network, CC-ResSiamNet (cross-connected Siamese ResNet; Remote Sensing of Environment 318, \
+114577, 2025): two weight-sharing ResNet encoders, one per image, exchange features at every \
+scale, and a U-Net decoder with residual and attention blocks predicts the east and north offset \
+of each pixel. Like the paper's network it also reads the classical tracker's offsets at \
+several window sizes ("multi-kernel"): this plugin's own NCC tracker runs first on a coarse grid \
+(the window sizes, step and search named in the model card) and the network refines its result \
+to every pixel, sharper at landslide margins and fault ruptures than windows can be.
+
+<b>Reference</b> and <b>secondary</b>: two acquisitions of the same area, ideally on the same \
+grid (a secondary on another grid is resampled, bilinear, with a warning). <b>Band</b>: the band \
+of both images to use (default 1). Amplitude, not intensity or dB, is what the model was trained \
+on; nodata stays nodata.
+
+<b>Output</b>: the band layout of "Offset tracking", on the reference grid (one value per input \
+pixel): 1 east offset (m), 2 north offset (m), 3 magnitude (m), 4 quality (peak NCC of the \
+classical prior's smallest window), 5 east and 6 north 1-sigma uncertainty (m). Offsets of the \
+secondary relative to the reference, positive east and north (COSI-Corr/autoRIFT convention). \
+The uncertainty is the network's own error estimate, calibrated on simulated validation pairs so \
+that about 95% of true errors lie within 2 sigma; it grows where the images decorrelate or lack \
+texture and where the network and the classical offsets disagree, and is raised to at least 10% \
+of the motion where the ground moves more than the model was trained on (the log says when).
+
+<b>When to use which tracker</b>: the deep tracker gives a dense map quickly and resolves sharp \
+gradients; the classical tracker is the reference for small (sub-pixel) motion, which the paper \
+names as the deep model's weakness, and for motions larger than the model's training range \
+({trained}). The model card (models/*.json) reports, per kind of motion (glacier, fault, \
+volcano, landslide, none) and for sub-pixel motion, the RMSE of both on pairs from regions the \
+model never saw; read it before trusting one over the other.
+
+<b>Model</b>: "default" is the bundled model ({models}); or a model name, or a .safetensors file \
+with its JSON card beside it (e.g. one trained with scripts/train_deep_offsets.py). \
+<b>Tile size</b>, <b>overlap</b>, <b>tiles per batch</b> (advanced): the network runs on \
+overlapping tiles (default {tile} px, overlap {overlap}), blended without seams, so a scene of \
+any size runs in bounded memory. <b>Device</b>: auto uses a CUDA GPU when available."""
+
+
+class DeepOffsetTrackingAlgorithm(ModelAlgorithm):
+    ALG_NAME = "deepoffsettracking"
+    DISPLAY_NAME = "Deep offset tracking (CC-ResSiamNet)"
+    GROUP = "Displacement"
+    GROUP_ID = "displacement"
+    HELP = HELP
+    TASK = DEEP_OFFSET_TASK
+    TAGS = (
+        "landslide",
+        "glacier",
+        "ice flow",
+        "earthquake",
+        "coseismic",
+        "volcano",
+        "displacement",
+        "deformation",
+        "offset tracking",
+        "pixel tracking",
+        "correlation",
+        "SAR",
+        "Sentinel-1",
+        "amplitude",
+        "deep learning",
+        "CC-ResSiamNet",
+    )
+    CITATIONS = (CC_RESSIAMNET, COSI_CORR, AUTORIFT)
+    HELP_ANCHOR = "deep-offset-tracking-geohazarddeepoffsettracking"
+
+    REQUIRES = ("numpy", "torch", "rasterio", "safetensors", "scipy")
+
+    REFERENCE = "REFERENCE"
+    SECONDARY = "SECONDARY"
+    BAND = "BAND"
+    OUTPUT = "OUTPUT"
+
+    def help_body(self) -> str:
+        return super().help_body().replace("{trained}", self._trained_range())
+
+    def _trained_range(self) -> str:
+        for entry in self.store().list(self.TASK.name):
+            if entry.name == self.TASK.default_model():
+                px = entry.card.normalisation.params.get("trained_max_px")
+                if px:
+                    return self.tr("{px:.0f} pixels for the bundled model").format(px=float(px))
+        return self.tr("see the model card")
+
+    def initAlgorithm(self, config: Any = None) -> None:  # noqa: N802 (QGIS API name)
+        self.addParameter(
+            QgsProcessingParameterRasterLayer(
+                self.REFERENCE, self.tr("Reference amplitude image (earlier acquisition)")
+            )
+        )
+        self.addParameter(
+            QgsProcessingParameterRasterLayer(
+                self.SECONDARY, self.tr("Secondary amplitude image (later acquisition)")
+            )
+        )
+        self.addParameter(
+            QgsProcessingParameterBand(
+                self.BAND, self.tr("Band (of both images)"), 1, self.REFERENCE, optional=True
+            )
+        )
+        self.add_model_parameters()
+        self.addParameter(
+            QgsProcessingParameterRasterDestination(
+                self.OUTPUT,
+                self.tr("Dense offsets (east, north, magnitude in m; quality; 1-sigma in m)"),
+            )
+        )
+
+    def process(
+        self, parameters: dict, context: QgsProcessingContext, feedback: QgsProcessingFeedback
+    ) -> dict[str, Any]:
+        from ..engine.families.deep_offsets.task import DeepOffsetConfig, deep_track_offsets
+
+        reference = self.raster_file(parameters, self.REFERENCE, context)
+        secondary = self.raster_file(parameters, self.SECONDARY, context)
+        output = self.parameterAsOutputLayer(parameters, self.OUTPUT, context)
+        tiles = self.tile_settings(parameters, context)
+        config = DeepOffsetConfig(
+            band=self.parameterAsInt(parameters, self.BAND, context) or 1,
+            model=self.model_choice(parameters, context),
+            tile_size=tiles.tile_size,
+            overlap=tiles.overlap,
+            batch_size=tiles.batch_size,
+        )
+        summary = deep_track_offsets(
+            reference,
+            secondary,
+            output,
+            config,
+            self.run_options(parameters, context, feedback, self.DEVICE),
+            self.reporter(feedback),
+            user_models=self.store().user_dir,
+        )
+        self.model_summary(summary, feedback)
+        LayerStyle.attach(
+            context,
+            output,
+            self.tr("Deep offset magnitude (m)"),
+            displacement("m"),
+        )
+        return {self.OUTPUT: output}
