@@ -95,7 +95,7 @@ class DeepOffsetTrackingAlgorithm(ModelAlgorithm):
 
     def _trained_range(self) -> str:
         for entry in self.store().list(self.TASK.name):
-            if entry.name == self.TASK.default_model():
+            if entry.name == self.TASK.default_model(None):
                 px = entry.card.normalisation.params.get("trained_max_px")
                 if px:
                     return self.tr("{px:.0f} pixels for the bundled model").format(px=float(px))

@@ -61,7 +61,7 @@ def main(argv: list[str] | None = None) -> int:
     torch.set_num_threads(1)
     torch.manual_seed(0)
     base = ModelStore(os.path.join(ROOT, "out", "no_user_models")).load(
-        TASK, "default", TASK.default_model()
+        TASK, "default", TASK.default_model(None)
     )
     prior_cfg = prior_config(base.card)
     files = [os.path.join(args.folder, f"west_{k}.tif") for k in ("reference", "secondary")]

@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from types import SimpleNamespace
 
 import numpy as np
 
@@ -78,8 +79,8 @@ def main() -> int:
         "bicubic (old skip)": upsample(lr, s, "bicubic"),
         "spline + back-projection": spline_bp_upsample(lr, s),
     }
-    for i, ref in enumerate(args.model or [TASK.default_model(s)]):
-        loaded = ModelStore().load(TASK, ref, TASK.default_model(s))
+    for i, ref in enumerate(args.model or [TASK.default_model(SimpleNamespace(scale=s))]):
+        loaded = ModelStore().load(TASK, ref, TASK.default_model(SimpleNamespace(scale=s)))
         label = args.label[i] if i < len(args.label) else f"model {loaded.card.name}"
         results[label] = super_resolve_array(loaded.net, lr, s)
     r0, c0, size = 120, 120, 160

@@ -9,6 +9,7 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 from geohazard.engine.core.errors import GeohazardError
@@ -159,7 +160,7 @@ def test_truncated_or_padded_weights_refused_from_the_header(tmp_path: Path) -> 
 
 def test_user_models_are_listed_after_bundled_and_saved_through_the_store(tmp_path: Path) -> None:
     store = ModelStore(str(tmp_path / "mine"))
-    loaded = store.load(TASK, "default", TASK.default_model(2))
+    loaded = store.load(TASK, "default", TASK.default_model(SimpleNamespace(scale=2)))
     assert loaded.card.name == "dem_sr_x2"
     card = card_from_dict({**loaded.card.to_dict(), "name": "my_x2"})
     path = store.save(loaded.net, card)
@@ -185,7 +186,7 @@ def test_a_weights_write_that_does_not_read_back_saves_nothing(
 
     monkeypatch.setattr(safetensors.torch, "save_file", cut_short)
     store = ModelStore(str(tmp_path / "mine"))
-    loaded = store.load(TASK, "default", TASK.default_model(2))
+    loaded = store.load(TASK, "default", TASK.default_model(SimpleNamespace(scale=2)))
     card = card_from_dict({**loaded.card.to_dict(), "name": "cut_x2"})
     with pytest.raises(GeohazardError, match="truncated"):
         store.save(loaded.net, card)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import html
 import os
+from types import SimpleNamespace
 from typing import Any
 
 from qgis.core import QgsApplication, QgsProcessingAlgorithm, QgsProcessingUtils, QgsProject
@@ -428,7 +429,8 @@ class TrainingDialog(QDialog):
         if not callable(default):
             return name
         try:
-            return str(default(int(scale.value())) if scale is not None else default())
+            options = SimpleNamespace(scale=int(scale.value())) if scale is not None else None
+            return str(default(options))
         except (TypeError, ValueError, GeohazardError):
             return name
 

@@ -63,6 +63,11 @@ class ModelTask:
     batch_cpu: int = 1
     batch_gpu: int = 4
 
+    def default_model(self, options: Any = None) -> str:
+        """The bundled model that ``default`` means for these options: an object with the
+        family's fields (its inference config or its fine-tuning recipe, e.g. ``scale``)."""
+        raise GeohazardError(f"The task {self.name} has no bundled model.")
+
     def check_card(self, card: ModelCard) -> None:
         """Task rules on a card beyond the shared ones (e.g. the scale agrees with the network)."""
 

@@ -20,21 +20,15 @@ and the NCC prior (classical tracking interpolated to every pixel) on the same p
 from __future__ import annotations
 
 import os
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
 
 from ...core.errors import GeohazardError
 from ...core.progress import Reporter
-from ...models.training.finetune import (
-    FineTuneSettings,
-    check_total_steps,
-    data_files,
-    settings_dict,
-    steps_per_epoch,
-)
-from ...models.training.finetune_run import FineTuneHooks, FineTuneJob, run_finetune
+from ...models.training.finetune import FineTuneSettings, check_total_steps, steps_per_epoch
+from ...models.training.finetune_family import FineTunePlan, FinishedRun, finetune
 from .dataset import Scene
 
 PRIMARY_METRIC = "epe_px"
@@ -221,23 +215,27 @@ def finetune_deep_offsets(
     recipe: DeepOffsetRecipe,
     reporter: Reporter | None = None,
 ) -> dict[str, Any]:
-    """Fine-tune a deep offset tracking model; returns a summary (model path, metrics, steps).
+    """Fine-tune a deep offset tracking model on the user's pairs (the shared driver, with
+    :func:`plan_deep_offsets`); returns a summary (model path, metrics, steps)."""
+    from .task import TASK
 
-    Cancel keeps a checkpoint: a re-run with the same output name, data and recipe resumes.
-    """
-    from ...core.device import resolve_device
-    from ...models.model_store import ModelStore
-    from ...models.training.loop import Stage
-    from .task import TASK, prior_config
-    from .training import DeepOffsetHooks, TrainConfig, validate_scenes
-
-    rep = reporter or Reporter()
     if not pairs:
         raise GeohazardError("No training pair was given: choose the layers or a folder.")
-    store = ModelStore(settings.user_models)
-    settings.validate([e.name for e in store.list(TASK.name) if e.source == "bundled"])
-    recipe.validate()
-    base = store.load(TASK, settings.base_model, TASK.default_model())
+    return finetune(TASK, plan_deep_offsets, pairs, settings, recipe, reporter)
+
+
+def plan_deep_offsets(
+    base: Any,
+    pairs: list[DeepOffsetPair],
+    settings: FineTuneSettings,
+    recipe: DeepOffsetRecipe,
+    rep: Reporter,
+) -> FineTunePlan:
+    """Measure the priors, split the pairs and build the recipe's hooks for :func:`finetune`."""
+    from ...models.training.loop import Stage
+    from .task import prior_config
+    from .training import DeepOffsetHooks, TrainConfig, validate_scenes
+
     prior_cfg = prior_config(base.card)
     train: list[Scene] = []
     val: list[Scene] = []
@@ -271,25 +269,6 @@ def finetune_deep_offsets(
         validate_every=per_epoch,
         seed=settings.seed,
     )
-    description = {
-        "task": TASK.name,
-        "base": base.path,
-        "data": data_files(
-            [p for pair in pairs for p in (pair.reference, pair.secondary, pair.targets)]
-        ),
-        "band": [pair.band for pair in pairs],
-        "settings": settings_dict(settings),
-        "recipe": asdict(recipe),
-    }
-    device = resolve_device(settings.device, rep)
-    base_state = {k: v.detach().clone() for k, v in base.net.state_dict().items()}
-    hooks = FineTuneHooks(DeepOffsetHooks(cfg, train, val), base_state, per_epoch, PRIMARY_METRIC)
-    stages = [Stage("train", total)]
-    rep.info(
-        f"Fine-tuning {base.card.name} on {len(pairs)} pair(s): {settings.epochs} epoch(s) of "
-        f"{per_epoch} step(s), batch {settings.batch_size}, {recipe.patch} px crops; {len(val)} "
-        f"validation block(s) of {2 * recipe.patch} px held out."
-    )
 
     def measure(net: Any) -> dict[str, dict[str, float]]:
         base.net.cpu().eval()
@@ -301,69 +280,56 @@ def finetune_deep_offsets(
             "ncc_prior": {"epe_px": model["prior_epe_px"], "rmse_px": model["prior_rmse_px"]},
         }
 
-    def make_card(net: Any, loop: Any, metrics: dict[str, dict[str, float]], minutes: float) -> Any:
-        return _card(
-            settings, recipe, base, pairs, held, loop, metrics, device, minutes, net, val, train
-        )
-
-    job = FineTuneJob(
-        hooks,
-        stages,
+    return FineTunePlan(
+        DeepOffsetHooks(cfg, train, val),
+        [Stage("train", total)],
         per_epoch,
-        description,
+        PRIMARY_METRIC,
         "validation end-point error (px)",
-        f"Fine-tuning {base.card.name} -> {settings.output_name}",
+        [p for pair in pairs for p in (pair.reference, pair.secondary, pair.targets)],
         measure,
-        make_card,
+        lambda net, run, metrics: _card(run, base, pairs, held, metrics, net, val, train),
         lambda m: {
             "NCC prior (classical)": m["ncc_prior"]["epe_px"],
             f"base model ({base.card.name})": m["base_model"]["epe_px"],
         },
+        f"Fine-tuning {base.card.name} on {len(pairs)} pair(s): {settings.epochs} epoch(s) of "
+        f"{per_epoch} step(s), batch {settings.batch_size}, {recipe.patch} px crops; {len(val)} "
+        f"validation block(s) of {2 * recipe.patch} px held out.",
+        lambda m: (
+            f"Saved {settings.output_name}: validation end-point error "
+            f"{m['model']['epe_px']:.3f} px (base model {m['base_model']['epe_px']:.3f} px, "
+            f"classical NCC prior {m['ncc_prior']['epe_px']:.3f} px)."
+        ),
+        identity={"band": [pair.band for pair in pairs]},
     )
-    summary = run_finetune(job, settings, store, device, rep)
-    if summary["rank"] != 0:
-        return summary
-    m = summary["metrics"]
-    rep.info(
-        f"Saved {settings.output_name}: validation end-point error {m['model']['epe_px']:.3f} px "
-        f"(base model {m['base_model']['epe_px']:.3f} px, classical NCC prior "
-        f"{m['ncc_prior']['epe_px']:.3f} px)."
-    )
-    return summary
 
 
 def _card(
-    settings: FineTuneSettings,
-    recipe: DeepOffsetRecipe,
+    run: FinishedRun,
     base: Any,
     pairs: list[DeepOffsetPair],
     held: list[str],
-    loop: Any,
     metrics: dict[str, dict[str, float]],
-    device: Any,
-    minutes: float,
     net: Any,
     val: list[Scene],
     train: list[Scene],
 ) -> Any:
-    from ...models.model_card import HeldOut, ModelCard
+    from ...models.model_card import HeldOut
     from .card import normalisation
+    from .task import prior_config
     from .training import calibrate_sigma
 
     params = base.card.normalisation.params
-    from .task import prior_config
-
-    prior_cfg = prior_config(base.card)
     sigma_scale = calibrate_sigma(net, val)
     net.eval()
     trained = max(
         float(params.get("trained_max_px", 0.0)),
         max(float(np.abs(s.truth[:, s.valid]).max(initial=0.0)) for s in train),
     )
-    training = {
-        "kind": "fine-tuning in QGIS (geohazard:traindeepoffsettracking)",
-        "base_model": base.card.name,
-        "data": [
+    training = run.record(
+        "geohazard:traindeepoffsettracking",
+        [
             {
                 "reference": os.path.basename(p.reference),
                 "secondary": os.path.basename(p.secondary),
@@ -372,29 +338,16 @@ def _card(
             }
             for p in pairs
         ],
-        "targets": "east/north offsets (m) of the targets rasters, converted to reference pixels",
-        "settings": settings_dict(settings),
-        "recipe": asdict(recipe),
-        "best_validation": loop.best,
-        "validation_history": loop.history,
-        "steps": loop.steps_done,
-        "device": str(device),
-        "minutes": round(minutes, 2),
-    }
+        targets="east/north offsets (m) of the targets rasters, converted to reference pixels",
+    )
     beats = metrics["model"]["rmse_px"] <= metrics["base_model"]["rmse_px"]
     card = base.card
-    return ModelCard(
-        name=settings.output_name,
-        task=card.task,
+    return replace(
+        card,
+        name=run.settings.output_name,
         description=f"{card.name} fine-tuned on the user's SAR pairs "
         f"({', '.join(os.path.basename(p.reference) for p in pairs)}).",
-        architecture=dict(card.architecture),
-        inputs=card.inputs,
-        output=card.output,
-        normalisation=normalisation(prior_cfg, sigma_scale, trained),
-        context_px=card.context_px,
-        tile_size=card.tile_size,
-        overlap=card.overlap,
+        normalisation=normalisation(prior_config(card), sigma_scale, trained),
         scale=1,
         parameters=sum(p.numel() for p in net.parameters()),
         training=training,

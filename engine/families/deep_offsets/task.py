@@ -72,7 +72,8 @@ class DeepOffsetTask(ModelTask):
     batch_gpu: int = 4
     grid: Any = None
 
-    def default_model(self) -> str:
+    def default_model(self, options: Any = None) -> str:
+        """The one bundled model, whatever the options."""
         return "deep_offsets_small"
 
     def check_card(self, card: ModelCard) -> None:
@@ -253,7 +254,7 @@ def deep_track_offsets(
         )
     ref_info, sec_info = inspect_raster(reference), inspect_raster(secondary)
     grid = ref_info.grid
-    loaded = model or ModelStore(user_models).load(TASK, cfg.model, TASK.default_model())
+    loaded = model or ModelStore(user_models).load(TASK, cfg.model, TASK.default_model(cfg))
     card = loaded.card
     pcfg = prior_config(card)
     need = pcfg.window_sizes[0] + 2 * pcfg.search

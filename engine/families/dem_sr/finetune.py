@@ -20,14 +20,8 @@ import numpy as np
 
 from ...core.errors import GeohazardError
 from ...core.progress import Reporter
-from ...models.training.finetune import (
-    FineTuneSettings,
-    check_total_steps,
-    data_files,
-    settings_dict,
-    steps_per_epoch,
-)
-from ...models.training.finetune_run import FineTuneHooks, FineTuneJob, run_finetune
+from ...models.training.finetune import FineTuneSettings, check_total_steps, steps_per_epoch
+from ...models.training.finetune_family import FineTunePlan, FinishedRun, finetune
 from .training import DemSrHooks
 
 BUFFER_PX = 4
@@ -189,24 +183,23 @@ def finetune_dem_sr(
     recipe: DemRecipe,
     reporter: Reporter | None = None,
 ) -> dict[str, Any]:
-    """Fine-tune a DEM super-resolution model; returns a summary (model path, metrics, steps).
+    """Fine-tune a DEM super-resolution model on the user's DEMs (the shared driver, with
+    :func:`plan_dem_sr`); returns a summary (model path, metrics, steps, beats_bicubic)."""
+    from .task import TASK
 
-    Cancel keeps a checkpoint: a re-run with the same output name, data and recipe resumes.
-    """
-    from ...core.device import resolve_device
-    from ...models.model_store import ModelStore
+    return finetune(TASK, plan_dem_sr, dem_paths, settings, recipe, reporter)
+
+
+def plan_dem_sr(
+    base: Any, dem_paths: list[str], settings: FineTuneSettings, recipe: DemRecipe, rep: Reporter
+) -> FineTunePlan:
+    """Split the DEMs, size the stages and build the recipe's hooks for :func:`finetune`."""
     from ...models.training.loop import Stage
     from .card import super_resolve_array
     from .degrade import upsample
     from .patches import PatchSampler, PatchSource
-    from .task import TASK
     from .training import TrainConfig, ValidationSet
 
-    rep = reporter or Reporter()
-    store = ModelStore(settings.user_models)
-    settings.validate([e.name for e in store.list(TASK.name) if e.source == "bundled"])
-    recipe.validate()
-    base = store.load(TASK, settings.base_model, TASK.default_model(recipe.scale))
     if base.card.scale != recipe.scale:
         raise GeohazardError(
             f"The base model '{base.card.name}' is a x{base.card.scale} model but SCALE is "
@@ -249,27 +242,10 @@ def finetune_dem_sr(
         [s.array[r0:r1, c0:c1] for s in splits for r0, r1, c0, c1 in s.blocks],
         [s.pixel_m for s in splits for _ in s.blocks],
     )
-    description = {
-        "task": TASK.name,
-        "base": base.path,
-        "data": data_files(dem_paths),
-        "settings": settings_dict(settings),
-        "recipe": asdict(recipe),
-    }
-    device = resolve_device(settings.device, rep)
-    base_state = {k: v.detach().clone() for k, v in base.net.state_dict().items()}
     inner = DemSrHooks(
         cfg,
         {"dems": lambda s: PatchSampler(sources, hr_patch, recipe.scale, s, cfg.elevation_bins)},
         val,
-    )
-    hooks = FineTuneHooks(inner, base_state, per_epoch, "rmse_m")
-    stages = [Stage(n, cfg.steps(n)) for n in ("finetune", "gan") if cfg.steps(n) > 0]
-    n_blocks = len(val.arrays)
-    rep.info(
-        f"Fine-tuning {base.card.name} on {len(splits)} DEM(s): {settings.epochs} epoch(s) of "
-        f"{per_epoch} step(s), batch {settings.batch_size}, {hr_patch} px patches; {n_blocks} "
-        f"validation block(s) of {2 * hr_patch} px held out."
     )
     scale = recipe.scale
 
@@ -283,71 +259,60 @@ def finetune_dem_sr(
             ),
         }
 
-    job = FineTuneJob(
-        hooks,
-        stages,
+    def beats(m: dict[str, dict[str, float]]) -> bool:
+        return bool(
+            m["model"]["rmse_m"] < m["bicubic"]["rmse_m"]
+            and m["model"]["psnr_db"] > m["bicubic"]["psnr_db"]
+        )
+
+    return FineTunePlan(
+        inner,
+        [Stage(n, cfg.steps(n)) for n in ("finetune", "gan") if cfg.steps(n) > 0],
         per_epoch,
-        description,
+        "rmse_m",
         "validation elevation RMSE (m)",
-        f"Fine-tuning {base.card.name} -> {settings.output_name}",
+        dem_paths,
         measure,
-        lambda net, loop, metrics, minutes: _card(
-            settings, recipe, cfg, base.card, splits, loop, metrics, device, minutes, net
-        ),
-        lambda metrics: {
-            "bicubic": metrics["bicubic"]["rmse_m"],
-            f"base model ({base.card.name})": metrics["base_model"]["rmse_m"],
+        lambda net, run, metrics: _card(run, cfg, base.card, splits, metrics, net),
+        lambda m: {
+            "bicubic": m["bicubic"]["rmse_m"],
+            f"base model ({base.card.name})": m["base_model"]["rmse_m"],
         },
+        f"Fine-tuning {base.card.name} on {len(splits)} DEM(s): {settings.epochs} epoch(s) of "
+        f"{per_epoch} step(s), batch {settings.batch_size}, {hr_patch} px patches; "
+        f"{len(val.arrays)} validation block(s) of {2 * hr_patch} px held out.",
+        lambda m: (
+            f"Saved {settings.output_name}: validation RMSE {m['model']['rmse_m']:.3f} m "
+            f"(base model {m['base_model']['rmse_m']:.3f} m, bicubic "
+            f"{m['bicubic']['rmse_m']:.3f} m); beats bicubic: {beats(m)}."
+        ),
+        summary=lambda m: {"beats_bicubic": beats(m)},
     )
-    summary = run_finetune(job, settings, store, device, rep)
-    if summary["rank"] != 0:
-        return summary
-    metrics = summary["metrics"]
-    beats = metrics["model"]["rmse_m"] < metrics["bicubic"]["rmse_m"] and (
-        metrics["model"]["psnr_db"] > metrics["bicubic"]["psnr_db"]
-    )
-    rep.info(
-        f"Saved {settings.output_name}: validation RMSE {metrics['model']['rmse_m']:.3f} m "
-        f"(base model {metrics['base_model']['rmse_m']:.3f} m, bicubic "
-        f"{metrics['bicubic']['rmse_m']:.3f} m); beats bicubic: {beats}."
-    )
-    return {**summary, "beats_bicubic": beats}
 
 
 def _card(
-    settings: FineTuneSettings,
-    recipe: DemRecipe,
+    run: FinishedRun,
     cfg: Any,
     base_card: Any,
     splits: list[DemSplit],
-    loop: Any,
     metrics: dict[str, dict[str, float]],
-    device: Any,
-    minutes: float,
     net: Any,
 ) -> Any:
     from .card import dem_sr_card
 
+    recipe = run.recipe
     blocks = "; ".join(
         f"{s.name}: " + ", ".join(f"rows {r0}:{r1} cols {c0}:{c1}" for r0, r1, c0, c1 in s.blocks)
         for s in splits
     )
-    training = {
-        "kind": "fine-tuning in QGIS (geohazard:traindemsuperresolution)",
-        "base_model": base_card.name,
-        "data": [s.name for s in splits],
-        "pairs": f"LR = mean of each {recipe.scale}x{recipe.scale} block of the HR patch",
-        "settings": settings_dict(settings),
-        "recipe": asdict(recipe),
-        "config": asdict(cfg),
-        "best_validation": loop.best,
-        "validation_history": loop.history,
-        "steps": loop.steps_done,
-        "device": str(device),
-        "minutes": round(minutes, 2),
-    }
+    training = run.record(
+        "geohazard:traindemsuperresolution",
+        [s.name for s in splits],
+        pairs=f"LR = mean of each {recipe.scale}x{recipe.scale} block of the HR patch",
+        config=asdict(cfg),
+    )
     return dem_sr_card(
-        settings.output_name,
+        run.settings.output_name,
         recipe.scale,
         dict(base_card.architecture),
         sum(p.numel() for p in net.parameters()),

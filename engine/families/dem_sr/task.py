@@ -60,8 +60,9 @@ class DemSuperResolutionTask(ModelTask):
     tile_size: int = 256  # the fastest on a CPU (large tiles are memory-bound); ~0.6 GiB at x4
     overlap: int = 32  # the bundled models need 12 px of context; the rest is for blending
 
-    def default_model(self, scale: int) -> str:
-        return f"dem_sr_x{scale}"
+    def default_model(self, options: Any = None) -> str:
+        """``dem_sr_x2`` or ``dem_sr_x4`` for the options' ``scale`` (default 4)."""
+        return f"dem_sr_x{getattr(options, 'scale', 4)}"
 
     def check_card(self, card: ModelCard) -> None:
         check_bands(card, [1], 1)
@@ -199,7 +200,7 @@ def super_resolve_dem(
     elif config.model.strip().lower() == SPLINE:
         loaded = spline_model(config.scale)
     else:
-        loaded = ModelStore(user_models).load(TASK, config.model, TASK.default_model(config.scale))
+        loaded = ModelStore(user_models).load(TASK, config.model, TASK.default_model(config))
     card = loaded.card
     if card.scale != config.scale:
         raise GeohazardError(

@@ -26,14 +26,8 @@ import numpy as np
 
 from ...core.errors import GeohazardError
 from ...core.progress import Reporter
-from ...models.training.finetune import (
-    FineTuneSettings,
-    check_total_steps,
-    data_files,
-    settings_dict,
-    steps_per_epoch,
-)
-from ...models.training.finetune_run import FineTuneHooks, FineTuneJob, run_finetune
+from ...models.training.finetune import FineTuneSettings, check_total_steps, steps_per_epoch
+from ...models.training.finetune_family import FineTunePlan, FinishedRun, finetune
 
 PRIMARY_METRIC = "mse"
 
@@ -143,16 +137,27 @@ def finetune_sar_to_optical(
     recipe: SarOpticalRecipe,
     reporter: Reporter | None = None,
 ) -> dict[str, Any]:
-    """Fine-tune a SARDINet model; returns a summary (model path, metrics, steps).
+    """Fine-tune a SARDINet model on the user's areas (the shared driver, with
+    :func:`plan_sar_to_optical`); returns a summary (model path, metrics, steps)."""
+    from .task import TASK
 
-    Cancel keeps a checkpoint: a re-run with the same output name, data and recipe resumes.
-    """
-    from ...core.device import resolve_device
-    from ...models.model_store import ModelStore
+    if not areas:
+        raise GeohazardError("No training area was given: choose the layers or a folder.")
+    return finetune(TASK, plan_sar_to_optical, areas, settings, recipe, reporter)
+
+
+def plan_sar_to_optical(
+    base: Any,
+    areas: list[SarOpticalArea],
+    settings: FineTuneSettings,
+    recipe: SarOpticalRecipe,
+    rep: Reporter,
+) -> FineTunePlan:
+    """Read and split the areas and build the recipe's hooks for :func:`finetune`."""
     from ...models.training.loop import Stage
     from .card import BASELINE
     from .data import PrepConfig, cut_patches, load_area
-    from .task import TASK, default_model_name
+    from .task import TASK
     from .training import (
         SardinetHooks,
         SardinetTrainConfig,
@@ -162,13 +167,6 @@ def finetune_sar_to_optical(
         predict,
     )
 
-    rep = reporter or Reporter()
-    if not areas:
-        raise GeohazardError("No training area was given: choose the layers or a folder.")
-    store = ModelStore(settings.user_models)
-    settings.validate([e.name for e in store.list(TASK.name) if e.source == "bundled"])
-    recipe.validate()
-    base = store.load(TASK, settings.base_model, default_model_name(recipe.fusion))
     fusion = TASK.fusion_of(base.card)
     params = base.card.normalisation.params
     prep = PrepConfig(
@@ -203,23 +201,6 @@ def finetune_sar_to_optical(
         validate_every=per_epoch,
         seed=settings.seed,
     )
-    description = {
-        "task": TASK.name,
-        "base": base.path,
-        "data": data_files([p for a in areas for p in (a.sar, a.dem, a.optical, a.mask) if p]),
-        "settings": settings_dict(settings),
-        "recipe": asdict(replace(recipe, fusion=fusion)),
-    }
-    device = resolve_device(settings.device, rep)
-    base_state = {k: v.detach().clone() for k, v in base.net.state_dict().items()}
-    hooks = FineTuneHooks(SardinetHooks(cfg, train, val), base_state, per_epoch, PRIMARY_METRIC)
-    stages = [Stage("translate", total)]
-    rep.info(
-        f"Fine-tuning {base.card.name} ({fusion} fusion) on {len(areas)} area(s): "
-        f"{settings.epochs} epoch(s) of {per_epoch} step(s), batch {settings.batch_size}, "
-        f"{len(train['inputs'])} training and {len(val['inputs'])} validation patch(es) of "
-        f"{recipe.patch} px."
-    )
     coef = fit_linear_colour_mapping(train)
 
     def measure(net: Any) -> dict[str, dict[str, float]]:
@@ -239,45 +220,41 @@ def finetune_sar_to_optical(
             if region != "global"
         }
 
-    def make_card(net: Any, loop: Any, metrics: dict[str, dict[str, float]], minutes: float) -> Any:
-        return _card(settings, recipe, base, areas, loop, metrics, device, minutes, net, prep, val)
+    def saved(m: dict[str, dict[str, float]]) -> str:
+        return (
+            f"Saved {settings.output_name}: validation MSE {m['model']['mse']:.4f}, SSIM "
+            f"{m['model']['ssim']:.3f} (base model {m['base_model']['mse']:.4f}, "
+            f"{m['base_model']['ssim']:.3f}; {BASELINE} {m[BASELINE]['mse']:.4f}, "
+            f"{m[BASELINE]['ssim']:.3f})."
+        )
 
-    job = FineTuneJob(
-        hooks,
-        stages,
+    return FineTunePlan(
+        SardinetHooks(cfg, train, val),
+        [Stage("translate", total)],
         per_epoch,
-        description,
+        PRIMARY_METRIC,
         "validation MSE (RGB 0-1)",
-        f"Fine-tuning {base.card.name} -> {settings.output_name}",
+        [p for a in areas for p in (a.sar, a.dem, a.optical, a.mask) if p],
         measure,
-        make_card,
+        lambda net, run, metrics: _card(run, base, areas, metrics, net, prep, val),
         lambda m: {
             BASELINE: m[BASELINE]["mse"],
             f"base model ({base.card.name})": m["base_model"]["mse"],
         },
+        f"Fine-tuning {base.card.name} ({fusion} fusion) on {len(areas)} area(s): "
+        f"{settings.epochs} epoch(s) of {per_epoch} step(s), batch {settings.batch_size}, "
+        f"{len(train['inputs'])} training and {len(val['inputs'])} validation patch(es) of "
+        f"{recipe.patch} px.",
+        saved,
+        recipe_record=asdict(replace(recipe, fusion=fusion)),
     )
-    summary = run_finetune(job, settings, store, device, rep)
-    if summary["rank"] != 0:
-        return summary
-    m = summary["metrics"]
-    rep.info(
-        f"Saved {settings.output_name}: validation MSE {m['model']['mse']:.4f}, SSIM "
-        f"{m['model']['ssim']:.3f} (base model {m['base_model']['mse']:.4f}, "
-        f"{m['base_model']['ssim']:.3f}; {BASELINE} {m[BASELINE]['mse']:.4f}, "
-        f"{m[BASELINE]['ssim']:.3f})."
-    )
-    return summary
 
 
 def _card(
-    settings: FineTuneSettings,
-    recipe: SarOpticalRecipe,
+    run: FinishedRun,
     base: Any,
     areas: list[SarOpticalArea],
-    loop: Any,
     metrics: dict[str, dict[str, float]],
-    device: Any,
-    minutes: float,
     net: Any,
     prep: Any,
     val: dict[str, np.ndarray],
@@ -285,10 +262,9 @@ def _card(
     from .card import sardinet_card
 
     origins = ", ".join(f"({r}, {c})" for r, c in val["origins"].tolist())
-    training = {
-        "kind": "fine-tuning in QGIS (geohazard:trainsartooptical)",
-        "base_model": base.card.name,
-        "data": [
+    training = run.record(
+        "geohazard:trainsartooptical",
+        [
             {
                 "sar": os.path.basename(a.sar),
                 "dem": os.path.basename(a.dem),
@@ -297,23 +273,16 @@ def _card(
             }
             for a in areas
         ],
-        "settings": settings_dict(settings),
-        "recipe": asdict(recipe),
-        "best_validation": loop.best,
-        "validation_history": loop.history,
-        "steps": loop.steps_done,
-        "device": str(device),
-        "minutes": round(minutes, 2),
-    }
+    )
     return sardinet_card(
-        settings.output_name,
+        run.settings.output_name,
         dict(base.card.architecture),
         sum(p.numel() for p in net.parameters()),
         f"{base.card.name} fine-tuned on the user's SAR/optical areas "
         f"({', '.join(os.path.basename(a.sar) for a in areas)}).",
         training,
         prep,
-        f"validation patches of {recipe.patch} px of the user's areas (top-left row, col: "
+        f"validation patches of {run.recipe.patch} px of the user's areas (top-left row, col: "
         f"{origins}), never in training",
         metrics,
         "RGB in 0..1 after the optical stretch; 'base_model' is the model fine-tuning started "

@@ -51,6 +51,10 @@ class SarToOpticalTask(ModelTask):
     batch_cpu: int = 1
     batch_gpu: int = 8
 
+    def default_model(self, options: Any = None) -> str:
+        """The bundled model of the options' ``fusion`` variant (default late)."""
+        return default_model_name(getattr(options, "fusion", "late"))
+
     def fusion_of(self, card: ModelCard) -> str:
         return str(card.architecture.get("fusion", "late"))
 
@@ -213,9 +217,7 @@ def translate_sar_to_optical(
             raise GeohazardError(
                 f"'{os.path.basename(dem_path)}' has {dem_info.count} bands; a DEM has one band."
             )
-    loaded = model or ModelStore(user_models).load(
-        TASK, config.model, default_model_name(config.fusion)
-    )
+    loaded = model or ModelStore(user_models).load(TASK, config.model, TASK.default_model(config))
     card = loaded.card
     fusion = TASK.fusion_of(card)
     if fusion != config.fusion:
