@@ -12,8 +12,8 @@ from qgis.core import (
     QgsProcessingParameterRasterLayer,
 )
 
+from ..engine.families.deep_offsets import FAMILY as DEEP_OFFSETS_FAMILY
 from ..engine.families.deep_offsets.task import TASK as DEEP_OFFSET_TASK
-from .citations import AUTORIFT, CC_RESSIAMNET, COSI_CORR
 from .model_algorithm import ModelAlgorithm
 from .output_styles import displacement
 from .styling import LayerStyle
@@ -62,6 +62,7 @@ class DeepOffsetTrackingAlgorithm(ModelAlgorithm):
     GROUP_ID = "displacement"
     HELP = HELP
     TASK = DEEP_OFFSET_TASK
+    FAMILY = DEEP_OFFSETS_FAMILY
     TAGS = (
         "landslide",
         "glacier",
@@ -80,10 +81,6 @@ class DeepOffsetTrackingAlgorithm(ModelAlgorithm):
         "deep learning",
         "CC-ResSiamNet",
     )
-    CITATIONS = (CC_RESSIAMNET, COSI_CORR, AUTORIFT)
-    HELP_ANCHOR = "deep-offset-tracking-geohazarddeepoffsettracking"
-
-    REQUIRES = ("numpy", "torch", "rasterio", "safetensors", "scipy")
 
     REFERENCE = "REFERENCE"
     SECONDARY = "SECONDARY"

@@ -12,9 +12,9 @@ from qgis.core import (
     QgsProcessingParameterRasterLayer,
 )
 
+from ..engine.families.dem_sr import FAMILY as DEM_SR_FAMILY
 from ..engine.families.dem_sr.task import SCALES, SPLINE
 from ..engine.families.dem_sr.task import TASK as DEM_SR_TASK
-from .citations import ESRGAN, ESRGAN_DEM
 from .model_algorithm import ModelAlgorithm
 from .output_styles import DEM
 from .qgis_compat import INTEGER
@@ -70,6 +70,7 @@ class DemSuperResolutionAlgorithm(ModelAlgorithm):
     GROUP_ID = "dem"
     HELP = HELP
     TASK = DEM_SR_TASK
+    FAMILY = DEM_SR_FAMILY
     TAGS = (
         "DEM",
         "elevation",
@@ -84,10 +85,7 @@ class DemSuperResolutionAlgorithm(ModelAlgorithm):
         "landslide",
         "hillshade",
     )
-    CITATIONS = (ESRGAN_DEM, ESRGAN)
-    HELP_ANCHOR = "dem-super-resolution-geohazarddemsuperresolution-evaluatedem-topographicphase"
 
-    REQUIRES = ("numpy", "torch", "rasterio", "safetensors", "scipy")
     MEMORY_ADVICE = "use a smaller TILE_SIZE, or clip the DEM to the area of interest"
 
     INPUT = "INPUT"

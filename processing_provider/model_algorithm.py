@@ -17,10 +17,12 @@ from qgis.core import (
 )
 
 from .base_algorithm import GeohazardAlgorithm
+from .citations import Citation
 from .parameter_checks import set_unit
 from .qgis_compat import INTEGER, set_advanced
 
 if TYPE_CHECKING:
+    from ..engine.models.family import Family
     from ..engine.models.model_store import ModelStore
     from ..engine.models.model_task import ModelTask
     from ..engine.models.tiled_runner import TileSettings
@@ -41,15 +43,40 @@ def widget_wrapper() -> Any:
 MAX_BATCH = 256
 
 
+def family_citations(family: Family, module: str) -> tuple[Citation, ...]:
+    """The family's references by name: from ``citations.py``, or the algorithm's own module."""
+    import sys
+
+    from . import citations
+
+    own = sys.modules.get(module)
+    return tuple(getattr(own, n, None) or getattr(citations, n) for n in family.citations)
+
+
 class ModelAlgorithm(GeohazardAlgorithm):
-    """Base for model algorithms; subclasses set ``TASK`` and call :meth:`add_model_parameters`."""
+    """Base for model algorithms; subclasses set ``TASK`` and ``FAMILY`` and call
+    :meth:`add_model_parameters`. ``FAMILY`` (the family's descriptor) gives the references,
+    help anchor and required packages, the same for the family's inference and training."""
 
     TASK: ModelTask
+    FAMILY: Family | None = None
     MODEL = "MODEL"
     TILE_SIZE = "TILE_SIZE"
     OVERLAP = "OVERLAP"
     BATCH = "BATCH"
     DEVICE = "DEVICE"
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        family = cls.__dict__.get("FAMILY")
+        if family is not None:
+            cls.CITATIONS = family_citations(family, cls.__module__)
+            cls.HELP_ANCHOR = family.help_anchor
+            cls.REQUIRES = cls.family_requires(family)
+
+    @staticmethod
+    def family_requires(family: Family) -> tuple[str, ...]:
+        return family.requires
 
     @staticmethod
     def store() -> ModelStore:

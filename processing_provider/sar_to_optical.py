@@ -12,9 +12,9 @@ from qgis.core import (
     QgsProcessingParameterRasterLayer,
 )
 
+from ..engine.families.sar_to_optical import FAMILY as SAR_TO_OPTICAL_FAMILY
 from ..engine.families.sar_to_optical.task import ENHANCEMENTS, FUSIONS
 from ..engine.families.sar_to_optical.task import TASK as SAR_TO_OPTICAL_TASK
-from .citations import SARDINET, SARDINET_DEM
 from .model_algorithm import ModelAlgorithm
 from .output_styles import OPTICAL_RGB
 from .styling import LayerStyle
@@ -58,6 +58,7 @@ class SarToOpticalAlgorithm(ModelAlgorithm):
     GROUP_ID = "sar"
     HELP = HELP
     TASK = SAR_TO_OPTICAL_TASK
+    FAMILY = SAR_TO_OPTICAL_FAMILY
     TAGS = (
         "SAR",
         "Sentinel-1",
@@ -72,11 +73,8 @@ class SarToOpticalAlgorithm(ModelAlgorithm):
         "flood",
         "RGB",
     )
-    CITATIONS = (SARDINET_DEM, SARDINET)
-    HELP_ANCHOR = "sar-distortion-and-sar-to-optical-geohazardsardistortion-geohazardsartooptical"
     # What a run imports (scikit-image is only used by the training metrics, not here); every
     # name must be one the installer offers (dependencies.requirements.PLUGIN_MODULES).
-    REQUIRES = ("numpy", "torch", "rasterio", "safetensors", "scipy")
 
     SAR = "SAR"
     DEM = "DEM"

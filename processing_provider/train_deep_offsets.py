@@ -13,8 +13,8 @@ from qgis.core import (
     QgsProcessingParameterRasterLayer,
 )
 
+from ..engine.families.deep_offsets import FAMILY as DEEP_OFFSETS_FAMILY
 from ..engine.families.deep_offsets.task import TASK as DEEP_OFFSETS_TASK
-from .citations import AUTORIFT, CC_RESSIAMNET, COSI_CORR
 from .qgis_compat import DOUBLE, FILE_FOLDER, INTEGER
 from .training_algorithm import TrainingAlgorithm
 
@@ -64,7 +64,7 @@ class TrainDeepOffsetTrackingAlgorithm(TrainingAlgorithm):
     GROUP_ID = "training"
     HELP = HELP
     TASK = DEEP_OFFSETS_TASK
-    REQUIRES = ("numpy", "torch", "rasterio", "safetensors", "scipy", "matplotlib")
+    FAMILY = DEEP_OFFSETS_FAMILY
     DEFAULT_OUTPUT = "my_deep_offsets"
     DEFAULT_BATCH = 8
     DEFAULT_LR = 1e-4
@@ -81,8 +81,6 @@ class TrainDeepOffsetTrackingAlgorithm(TrainingAlgorithm):
         "CC-ResSiamNet",
         "model",
     )
-    CITATIONS = (CC_RESSIAMNET, COSI_CORR, AUTORIFT)
-    HELP_ANCHOR = "deep-offset-tracking-geohazarddeepoffsettracking"
 
     REFERENCE = "REFERENCE"
     SECONDARY = "SECONDARY"

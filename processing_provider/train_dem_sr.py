@@ -14,9 +14,9 @@ from qgis.core import (
     QgsRasterLayer,
 )
 
+from ..engine.families.dem_sr import FAMILY as DEM_SR_FAMILY
 from ..engine.families.dem_sr.task import SCALES
 from ..engine.families.dem_sr.task import TASK as DEM_SR_TASK
-from .citations import ESRGAN, ESRGAN_DEM
 from .qgis_compat import DOUBLE, FILE_FOLDER, INTEGER, LAYER_RASTER
 from .training_algorithm import TrainingAlgorithm
 
@@ -68,7 +68,7 @@ class TrainDemSuperResolutionAlgorithm(TrainingAlgorithm):
     GROUP_ID = "training"
     HELP = HELP
     TASK = DEM_SR_TASK
-    REQUIRES = ("numpy", "torch", "rasterio", "safetensors", "scipy", "matplotlib")
+    FAMILY = DEM_SR_FAMILY
     DEFAULT_OUTPUT = "my_dem_sr"
     TAGS = (
         "training",
@@ -82,8 +82,6 @@ class TrainDemSuperResolutionAlgorithm(TrainingAlgorithm):
         "LiDAR",
         "SRTM",
     )
-    CITATIONS = (ESRGAN_DEM, ESRGAN)
-    HELP_ANCHOR = "dem-super-resolution-geohazarddemsuperresolution-evaluatedem-topographicphase"
 
     PRIMARY_LOG_COLUMN = "val_rmse_m"
 

@@ -13,9 +13,9 @@ from qgis.core import (
     QgsProcessingParameterRasterLayer,
 )
 
+from ..engine.families.sar_to_optical import FAMILY as SAR_TO_OPTICAL_FAMILY
 from ..engine.families.sar_to_optical.task import FUSIONS
 from ..engine.families.sar_to_optical.task import TASK as SAR_TO_OPTICAL_TASK
-from .citations import SARDINET, SARDINET_DEM
 from .qgis_compat import DOUBLE, FILE_FOLDER, INTEGER
 from .training_algorithm import TrainingAlgorithm
 
@@ -68,7 +68,7 @@ class TrainSarToOpticalAlgorithm(TrainingAlgorithm):
     GROUP_ID = "training"
     HELP = HELP
     TASK = SAR_TO_OPTICAL_TASK
-    REQUIRES = ("numpy", "torch", "rasterio", "safetensors", "scipy", "matplotlib")
+    FAMILY = SAR_TO_OPTICAL_FAMILY
     DEFAULT_OUTPUT = "my_sardinet"
     DEFAULT_BATCH = 24
     DEFAULT_LR = 1e-5
@@ -85,8 +85,6 @@ class TrainSarToOpticalAlgorithm(TrainingAlgorithm):
         "SARDINet",
         "model",
     )
-    CITATIONS = (SARDINET, SARDINET_DEM)
-    HELP_ANCHOR = "sar-distortion-and-sar-to-optical-geohazardsardistortion-geohazardsartooptical"
 
     SAR = "SAR"
     DEM = "DEM"

@@ -26,6 +26,7 @@ from .model_algorithm import ModelAlgorithm
 from .qgis_compat import DOUBLE, INTEGER, set_advanced
 
 if TYPE_CHECKING:
+    from ..engine.models.family import Family
     from ..engine.models.training.finetune import FineTuneSettings
 
 
@@ -46,6 +47,10 @@ class TrainingAlgorithm(ModelAlgorithm):
     LOG_METRIC = "LOG_METRIC"
     # The log's primary validation column (first ``val_*`` column; lower is better).
     PRIMARY_LOG_COLUMN = "val_loss"
+
+    @staticmethod
+    def family_requires(family: Family) -> tuple[str, ...]:
+        return family.training_requires
 
     DEFAULT_EPOCHS = 5
     DEFAULT_BATCH = 16

@@ -196,7 +196,7 @@ def test_a_weights_write_that_does_not_read_back_saves_nothing(
 def test_store_imports_exports_and_deletes_user_models_only(tmp_path: Path) -> None:
     from geohazard.engine.families import all_tasks, task_named
 
-    assert list(all_tasks()) == ["dem-super-resolution", "deep-offset-tracking", "sar-to-optical"]
+    assert list(all_tasks()) == ["deep-offset-tracking", "dem-super-resolution", "sar-to-optical"]
     assert task_named("dem-super-resolution") is TASK
     with pytest.raises(GeohazardError, match="Unknown model task 'dem'"):
         task_named("dem")

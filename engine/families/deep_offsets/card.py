@@ -8,9 +8,10 @@ from ...models.model_card import BandSet, HeldOut, ModelCard, Normalisation
 from ...offsets.bands import OUTPUT_BANDS
 from ...offsets.dense_prior import PriorConfig, channel_names
 from ...offsets.network_inputs import AMPLITUDE_KIND
+from . import FAMILY
 from .task import TASK
 
-CONTEXT_PX = 24  # beyond 24 px a tile edge changes the offsets by < 0.01 px (measured)
+CONTEXT_PX = FAMILY.context_px
 BASELINE = "classical multi-window NCC offset tracking"
 
 

@@ -19,6 +19,7 @@ from ...core.progress import Reporter
 from ...core.run_options import RunOptions
 from ...models.model_card import BandSet, ModelCard, Normalisation
 from ...models.model_task import ModelTask, PreparedBatch, Tile, check_bands
+from . import FAMILY
 from .tile_norm import TileNorm
 
 MIN_INPUT_PX = 4
@@ -36,7 +37,7 @@ NORMALISATION = Normalisation(
         "nodata parent are nodata",
     },
 )
-CONTEXT_PX = 12  # tile-border effects below 1e-5 of the tile relief beyond 12 input pixels
+CONTEXT_PX = FAMILY.context_px
 
 
 def fill_nodata(tile: np.ndarray) -> np.ndarray:

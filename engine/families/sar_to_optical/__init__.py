@@ -1,1 +1,12 @@
-"""SAR-to-optical translation (SARDINet): enhancement, metrics, card, training hooks."""
+"""SAR-to-optical translation (SARDINet with DEM fusion): task, card, training, fine-tuning,
+enhancement, metrics and the SAR/DEM/optical data."""
+
+from ...models.family import Family
+
+FAMILY = Family(
+    stem="sar_to_optical",
+    title="SAR-to-optical translation",
+    citations=("SARDINET_DEM", "SARDINET"),
+    help_anchor="sar-distortion-and-sar-to-optical-geohazardsardistortion-geohazardsartooptical",
+    context_px=64,
+)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from ...models.model_card import BandSet, HeldOut, ModelCard, Normalisation
+from . import FAMILY
 from .data import PrepConfig
 from .task import NORMALISATION_KIND, OUTPUT_BANDS, TASK
 
@@ -14,7 +15,7 @@ OPTICAL = BandSet("optical", tuple(OUTPUT_BANDS))
 # Tiles overlap by 64 px by default. The network's receptive field is larger (1/8-resolution
 # 5x5 convolutions), but blended 48 px overlaps already agree with an untiled run within 2 of
 # 255 colour levels (tests/test_sar_to_optical.py, tiny network).
-CONTEXT_PX = 64
+CONTEXT_PX = FAMILY.context_px
 BASELINE = "linear colour mapping"
 
 
