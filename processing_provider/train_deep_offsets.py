@@ -15,7 +15,7 @@ from qgis.core import (
 
 from ..engine.families.deep_offsets import FAMILY as DEEP_OFFSETS_FAMILY
 from ..engine.families.deep_offsets.task import TASK as DEEP_OFFSETS_TASK
-from .qgis_compat import DOUBLE, FILE_FOLDER, INTEGER
+from .qgis_compat import FILE_FOLDER, INTEGER
 from .training_algorithm import TrainingAlgorithm
 
 HELP = """Fine-tunes the deep offset tracker (CC-ResSiamNet, Kim et al. 2025) on your own SAR \
@@ -66,8 +66,6 @@ class TrainDeepOffsetTrackingAlgorithm(TrainingAlgorithm):
     TASK = DEEP_OFFSETS_TASK
     FAMILY = DEEP_OFFSETS_FAMILY
     DEFAULT_OUTPUT = "my_deep_offsets"
-    DEFAULT_BATCH = 8
-    DEFAULT_LR = 1e-4
     PRIMARY_LOG_COLUMN = "val_epe_px"
     TAGS = (
         "training",
@@ -117,20 +115,9 @@ class TrainDeepOffsetTrackingAlgorithm(TrainingAlgorithm):
             )
         )
         self.add_training_parameters()
-        recipe = (
-            (
-                "PATCH_SIZE",
-                self.tr("Training crop side (px, multiple of 16)"),
-                INTEGER,
-                64,
-                32,
-                512,
-            ),
-            ("HUBER_PX", self.tr("Huber loss quadratic zone (px)"), DOUBLE, 0.1, 0.001, 100.0),
-            ("W_SIGMA", self.tr("Loss weight: error head likelihood"), DOUBLE, 0.05, 0.0, 100.0),
-            ("WEIGHT_DECAY", self.tr("AdamW weight decay"), DOUBLE, 1e-4, 0.0, 100.0),
-        )
-        self.add_recipe(recipe)
+        from ..engine.families.deep_offsets.finetune import DeepOffsetRecipe
+
+        self.add_recipe(DeepOffsetRecipe)
         self.add_training_outputs()
         self.add_metric_outputs(
             (
@@ -184,12 +171,7 @@ class TrainDeepOffsetTrackingAlgorithm(TrainingAlgorithm):
 
         pairs = self.pairs(parameters, context)
         settings = self.finetune_settings(parameters, context, feedback)
-        recipe = DeepOffsetRecipe(
-            patch=self.parameterAsInt(parameters, "PATCH_SIZE", context),
-            huber_px=self.parameterAsDouble(parameters, "HUBER_PX", context),
-            w_sigma=self.parameterAsDouble(parameters, "W_SIGMA", context),
-            weight_decay=self.parameterAsDouble(parameters, "WEIGHT_DECAY", context),
-        )
+        recipe = self.recipe(DeepOffsetRecipe, parameters, context)
         summary = finetune_deep_offsets(pairs, settings, recipe, self.reporter(feedback))
         results = self.training_results(summary, settings, feedback)
         metrics = summary["metrics"]

@@ -17,7 +17,7 @@ from qgis.core import (
 from ..engine.families.dem_sr import FAMILY as DEM_SR_FAMILY
 from ..engine.families.dem_sr.task import SCALES
 from ..engine.families.dem_sr.task import TASK as DEM_SR_TASK
-from .qgis_compat import DOUBLE, FILE_FOLDER, INTEGER, LAYER_RASTER
+from .qgis_compat import FILE_FOLDER, INTEGER, LAYER_RASTER
 from .training_algorithm import TrainingAlgorithm
 
 HELP = """Fine-tunes a DEM super-resolution model (ESRGAN-style RRDB generator) on your own \
@@ -120,30 +120,9 @@ class TrainDemSuperResolutionAlgorithm(TrainingAlgorithm):
             )
         )
         self.add_training_parameters()
-        recipe = (
-            (
-                "PATCH_SIZE",
-                self.tr("Training patch side (HR pixels; 0: 64 at x4, 48 at x2)"),
-                INTEGER,
-                0,
-                0,
-                512,
-            ),
-            (
-                "ADVERSARIAL_SHARE",
-                self.tr("Share of steps with the adversarial terms"),
-                DOUBLE,
-                0.125,
-                0.0,
-                1.0,
-            ),
-            ("W_L1", self.tr("Loss weight: elevation L1"), DOUBLE, 1.0, 0.0, 1000.0),
-            ("W_GRADIENT", self.tr("Loss weight: slope-gradient L1"), DOUBLE, 0.5, 0.0, 1000.0),
-            ("W_FEATURE", self.tr("Loss weight: feature matching"), DOUBLE, 0.1, 0.0, 1000.0),
-            ("W_ADVERSARIAL", self.tr("Loss weight: adversarial"), DOUBLE, 0.005, 0.0, 1000.0),
-            ("ELEVATION_BINS", self.tr("Elevation bins drawn equally"), INTEGER, 8, 1, 64),
-        )
-        self.add_recipe(recipe)
+        from ..engine.families.dem_sr.finetune import DemRecipe
+
+        self.add_recipe(DemRecipe)
         self.add_training_outputs()
         self.add_metric_outputs(
             (
@@ -182,16 +161,8 @@ class TrainDemSuperResolutionAlgorithm(TrainingAlgorithm):
 
         paths = self.dem_paths(parameters, context)
         settings = self.finetune_settings(parameters, context, feedback)
-        recipe = DemRecipe(
-            scale=self.parameterAsInt(parameters, self.SCALE, context),
-            patch=self.parameterAsInt(parameters, "PATCH_SIZE", context),
-            adversarial_share=self.parameterAsDouble(parameters, "ADVERSARIAL_SHARE", context),
-            w_l1=self.parameterAsDouble(parameters, "W_L1", context),
-            w_gradient=self.parameterAsDouble(parameters, "W_GRADIENT", context),
-            w_feature=self.parameterAsDouble(parameters, "W_FEATURE", context),
-            w_adversarial=self.parameterAsDouble(parameters, "W_ADVERSARIAL", context),
-            elevation_bins=self.parameterAsInt(parameters, "ELEVATION_BINS", context),
-        )
+        scale = self.parameterAsInt(parameters, self.SCALE, context)
+        recipe = self.recipe(DemRecipe, parameters, context, scale=scale)
         summary = finetune_dem_sr(paths, settings, recipe, self.reporter(feedback))
         results = self.training_results(summary, settings, feedback)
         metrics = summary["metrics"]

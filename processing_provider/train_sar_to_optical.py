@@ -16,7 +16,7 @@ from qgis.core import (
 from ..engine.families.sar_to_optical import FAMILY as SAR_TO_OPTICAL_FAMILY
 from ..engine.families.sar_to_optical.task import FUSIONS
 from ..engine.families.sar_to_optical.task import TASK as SAR_TO_OPTICAL_TASK
-from .qgis_compat import DOUBLE, FILE_FOLDER, INTEGER
+from .qgis_compat import FILE_FOLDER
 from .training_algorithm import TrainingAlgorithm
 
 HELP = """Fine-tunes a SAR-to-optical translation model (SARDINet, Bralet et al. 2022, 2024) \
@@ -70,8 +70,6 @@ class TrainSarToOpticalAlgorithm(TrainingAlgorithm):
     TASK = SAR_TO_OPTICAL_TASK
     FAMILY = SAR_TO_OPTICAL_FAMILY
     DEFAULT_OUTPUT = "my_sardinet"
-    DEFAULT_BATCH = 24
-    DEFAULT_LR = 1e-5
     PRIMARY_LOG_COLUMN = "val_mse"
     TAGS = (
         "training",
@@ -121,20 +119,9 @@ class TrainSarToOpticalAlgorithm(TrainingAlgorithm):
             )
         )
         self.add_training_parameters()
-        self.add_recipe(
-            (
-                ("PATCH_SIZE", self.tr("Patch side (px, multiple of 16)"), INTEGER, 256, 32, 1024),
-                ("MIN_VALID", self.tr("Valid pixels a patch needs (%)"), INTEGER, 50, 1, 100),
-                (
-                    "SSIM_WEIGHT",
-                    self.tr("Share of SSIM in the loss (0: MAE alone)"),
-                    DOUBLE,
-                    0.0,
-                    0.0,
-                    0.99,
-                ),
-            )
-        )
+        from ..engine.families.sar_to_optical.finetune import SarOpticalRecipe
+
+        self.add_recipe(SarOpticalRecipe)
         self.add_training_outputs()
         self.add_metric_outputs(
             (
@@ -189,12 +176,8 @@ class TrainSarToOpticalAlgorithm(TrainingAlgorithm):
 
         areas = self.areas(parameters, context)
         settings = self.finetune_settings(parameters, context, feedback)
-        recipe = SarOpticalRecipe(
-            patch=self.parameterAsInt(parameters, "PATCH_SIZE", context),
-            min_valid=self.parameterAsInt(parameters, "MIN_VALID", context) / 100.0,
-            fusion=FUSIONS[self.parameterAsEnum(parameters, self.FUSION, context)],
-            ssim_weight=self.parameterAsDouble(parameters, "SSIM_WEIGHT", context),
-        )
+        fusion = FUSIONS[self.parameterAsEnum(parameters, self.FUSION, context)]
+        recipe = self.recipe(SarOpticalRecipe, parameters, context, fusion=fusion)
         summary = finetune_sar_to_optical(areas, settings, recipe, self.reporter(feedback))
         results = self.training_results(summary, settings, feedback)
         m = summary["metrics"]

@@ -27,6 +27,8 @@ class Family:
         help_anchor: the README section (GitHub heading anchor) behind the Help button.
         requires: Python packages inference needs (training adds matplotlib for the curves).
         context_px: input pixels a tile border influences; tile overlap defaults exceed it.
+        batch_size: fine-tuning's default batch size (BATCH_SIZE, ``--batch-size``).
+        learning_rate: fine-tuning's default learning rate (LEARNING_RATE, ``--lr``).
     """
 
     stem: str
@@ -35,6 +37,8 @@ class Family:
     help_anchor: str = ""
     requires: tuple[str, ...] = INFERENCE_PACKAGES
     context_px: int = 0
+    batch_size: int = 16
+    learning_rate: float = 1e-4
 
     @property
     def training_requires(self) -> tuple[str, ...]:

@@ -9,4 +9,5 @@ FAMILY = Family(
     citations=("CC_RESSIAMNET", "COSI_CORR", "AUTORIFT"),
     help_anchor="deep-offset-tracking-geohazarddeepoffsettracking",
     context_px=24,  # beyond 24 px a tile edge changes the offsets by < 0.01 px (measured)
+    batch_size=8,  # the bundled recipe's
 )

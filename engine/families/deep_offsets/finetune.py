@@ -29,6 +29,7 @@ from ...core.errors import GeohazardError
 from ...core.progress import Reporter
 from ...models.training.finetune import FineTuneSettings, check_total_steps, steps_per_epoch
 from ...models.training.finetune_family import FineTunePlan, FinishedRun, finetune
+from ...models.training.recipe_fields import recipe_value
 from .dataset import Scene
 
 PRIMARY_METRIC = "epe_px"
@@ -57,10 +58,10 @@ class DeepOffsetRecipe:
         weight_decay: AdamW weight decay. Default 1e-4.
     """
 
-    patch: int = 64
-    huber_px: float = 0.1
-    w_sigma: float = 0.05
-    weight_decay: float = 1e-4
+    patch: int = recipe_value(64, "PATCH_SIZE", "Training crop side (px, multiple of 16)", 32, 512)
+    huber_px: float = recipe_value(0.1, "HUBER_PX", "Huber loss quadratic zone (px)", 0.001, 100.0)
+    w_sigma: float = recipe_value(0.05, "W_SIGMA", "Loss weight: error head likelihood", 0.0, 100.0)
+    weight_decay: float = recipe_value(1e-4, "WEIGHT_DECAY", "AdamW weight decay", 0.0, 100.0)
 
     def validate(self) -> None:
         if self.patch < 32 or self.patch > 512 or self.patch % 16:
@@ -73,6 +74,9 @@ class DeepOffsetRecipe:
             value = getattr(self, name)
             if not (np.isfinite(value) and 0 <= value <= 100):
                 raise GeohazardError(f"{name.upper()} must be between 0 and 100.")
+
+
+RECIPE = DeepOffsetRecipe  # this family's recipe, for scripts/finetune.py
 
 
 def pair_files(folder: str) -> list[DeepOffsetPair]:

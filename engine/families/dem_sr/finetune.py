@@ -22,6 +22,7 @@ from ...core.errors import GeohazardError
 from ...core.progress import Reporter
 from ...models.training.finetune import FineTuneSettings, check_total_steps, steps_per_epoch
 from ...models.training.finetune_family import FineTunePlan, FinishedRun, finetune
+from ...models.training.recipe_fields import recipe_value
 from .training import DemSrHooks
 
 BUFFER_PX = 4
@@ -46,13 +47,21 @@ class DemRecipe:
     """
 
     scale: int = 4
-    patch: int = 0
-    adversarial_share: float = 0.125
-    w_l1: float = 1.0
-    w_gradient: float = 0.5
-    w_feature: float = 0.1
-    w_adversarial: float = 0.005
-    elevation_bins: int = 8
+    patch: int = recipe_value(
+        0, "PATCH_SIZE", "Training patch side (HR pixels; 0: 64 at x4, 48 at x2)", 0, 512
+    )
+    adversarial_share: float = recipe_value(
+        0.125, "ADVERSARIAL_SHARE", "Share of steps with the adversarial terms", 0.0, 1.0
+    )
+    w_l1: float = recipe_value(1.0, "W_L1", "Loss weight: elevation L1", 0.0, 1000.0)
+    w_gradient: float = recipe_value(
+        0.5, "W_GRADIENT", "Loss weight: slope-gradient L1", 0.0, 1000.0
+    )
+    w_feature: float = recipe_value(0.1, "W_FEATURE", "Loss weight: feature matching", 0.0, 1000.0)
+    w_adversarial: float = recipe_value(
+        0.005, "W_ADVERSARIAL", "Loss weight: adversarial", 0.0, 1000.0
+    )
+    elevation_bins: int = recipe_value(8, "ELEVATION_BINS", "Elevation bins drawn equally", 1, 64)
 
     def hr_patch(self) -> int:
         return self.patch or (64 if self.scale == 4 else 48)
@@ -73,6 +82,9 @@ class DemRecipe:
                 raise GeohazardError(f"{name.upper()} must be between 0 and 1000.")
         if not 1 <= self.elevation_bins <= 64:
             raise GeohazardError("ELEVATION_BINS must be between 1 and 64.")
+
+
+RECIPE = DemRecipe  # this family's recipe, for scripts/finetune.py
 
 
 @dataclass

@@ -9,4 +9,6 @@ FAMILY = Family(
     citations=("SARDINET_DEM", "SARDINET"),
     help_anchor="sar-distortion-and-sar-to-optical-geohazardsardistortion-geohazardsartooptical",
     context_px=64,
+    batch_size=24,  # the paper's batch and learning rate
+    learning_rate=1e-5,
 )

@@ -28,6 +28,7 @@ from ...core.errors import GeohazardError
 from ...core.progress import Reporter
 from ...models.training.finetune import FineTuneSettings, check_total_steps, steps_per_epoch
 from ...models.training.finetune_family import FineTunePlan, FinishedRun, finetune
+from ...models.training.recipe_fields import recipe_value
 
 PRIMARY_METRIC = "mse"
 
@@ -55,10 +56,14 @@ class SarOpticalRecipe:
             0.99. Default 0 (the paper's masked MAE alone); 0.84 is Zhao et al.'s (2017) mix.
     """
 
-    patch: int = 256
-    min_valid: float = 0.5
+    patch: int = recipe_value(256, "PATCH_SIZE", "Patch side (px, multiple of 16)", 32, 1024)
+    min_valid: float = recipe_value(
+        0.5, "MIN_VALID", "Valid pixels a patch needs (%)", 1, 100, percent=True
+    )
     fusion: str = "late"
-    ssim_weight: float = 0.0
+    ssim_weight: float = recipe_value(
+        0.0, "SSIM_WEIGHT", "Share of SSIM in the loss (0: MAE alone)", 0.0, 0.99
+    )
 
     def validate(self) -> None:
         from .task import FUSIONS
@@ -76,6 +81,9 @@ class SarOpticalRecipe:
                 f"SSIM_WEIGHT must be between 0 and 0.99 (the share of SSIM in the loss), not "
                 f"{self.ssim_weight}."
             )
+
+
+RECIPE = SarOpticalRecipe  # this family's recipe, for scripts/finetune.py
 
 
 def area_files(folder: str) -> list[SarOpticalArea]:
