@@ -65,8 +65,9 @@ class ModelTask:
 
     def default_model(self, options: Any = None) -> str:
         """The bundled model that ``default`` means for these options: an object with the
-        family's fields (its inference config or its fine-tuning recipe, e.g. ``scale``)."""
-        raise GeohazardError(f"The task {self.name} has no bundled model.")
+        family's fields (its inference config or its fine-tuning recipe, e.g. ``scale``);
+        ``""`` for a family without a bundled model (then a model must be named)."""
+        return ""
 
     def check_card(self, card: ModelCard) -> None:
         """Task rules on a card beyond the shared ones (e.g. the scale agrees with the network)."""
