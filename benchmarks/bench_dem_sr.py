@@ -34,6 +34,7 @@ torch.set_num_threads({threads})
 import numpy as np
 from affine import Affine
 from rasterio.crs import CRS
+from geohazard.engine.models.model_task import TileSettings
 from geohazard.engine.io.raster_io import Grid, write_raster
 from geohazard.engine.dem.terrain import fractal_terrain, TerrainConfig
 from geohazard.engine.families.dem_sr.task import TASK, SuperResolutionConfig, super_resolve_dem
@@ -57,7 +58,7 @@ if args["model"] == "paper":
 else:
     network = ModelStore().load(TASK, args["model"], "")
 rss0 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-cfg = SuperResolutionConfig(scale=args["scale"], tile_size=args["tile"], overlap=args["overlap"])
+cfg = SuperResolutionConfig(scale=args["scale"], tiles=TileSettings(args["tile"], args["overlap"]))
 t0 = time.perf_counter()
 out = os.path.join(args["dir"], "out.tif")
 summary = super_resolve_dem(src, out, cfg, RunOptions(device="cpu"), model=network)
@@ -95,7 +96,7 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--skip-large", action="store_true")
     args = parser.parse_args()
-    d = SuperResolutionConfig()
+    d = SuperResolutionConfig().tiles
     rows = []
     print(
         f"# CPU threads {args.threads}; defaults tile {d.tile_size}, overlap {d.overlap}",

@@ -43,6 +43,7 @@ from geohazard.engine.families.dem_sr.task import (  # noqa: E402
 from geohazard.engine.io.raster_io import Grid, write_raster  # noqa: E402
 from geohazard.engine.models.archs.registry import build_network  # noqa: E402
 from geohazard.engine.models.model_store import LoadedModel, ModelStore  # noqa: E402
+from geohazard.engine.models.model_task import TileSettings  # noqa: E402
 from rasterio.crs import CRS  # noqa: E402
 
 
@@ -105,7 +106,7 @@ def main() -> None:
         for tile in (256, 512):
             for mp in (False, True):
                 opts = RunOptions("cuda", mp)
-                cfg = SuperResolutionConfig(scale=4, tile_size=tile, overlap=32)
+                cfg = SuperResolutionConfig(scale=4, tiles=TileSettings(tile, 32))
                 out = os.path.join(tmp, "o.tif")
                 super_resolve_dem(src, out, cfg, opts, model=model)  # warm-up
                 torch.cuda.synchronize()
@@ -146,7 +147,7 @@ def main() -> None:
     s = super_resolve_dem(
         dem(tmp, 1024),
         out,
-        SuperResolutionConfig(scale=4, tile_size=2048, overlap=32),
+        SuperResolutionConfig(scale=4, tiles=TileSettings(2048, 32)),
         opts,
         Reporter(warning=warnings.append),
         model=paper,

@@ -130,13 +130,10 @@ class DeepOffsetTrackingAlgorithm(ModelAlgorithm):
         reference = self.raster_file(parameters, self.REFERENCE, context)
         secondary = self.raster_file(parameters, self.SECONDARY, context)
         output = self.parameterAsOutputLayer(parameters, self.OUTPUT, context)
-        tiles = self.tile_settings(parameters, context)
         config = DeepOffsetConfig(
             band=self.parameterAsInt(parameters, self.BAND, context) or 1,
             model=self.model_choice(parameters, context),
-            tile_size=tiles.tile_size,
-            overlap=tiles.overlap,
-            batch_size=tiles.batch_size,
+            tiles=self.tile_settings(parameters, context),
         )
         summary = deep_track_offsets(
             reference,

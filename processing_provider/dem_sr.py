@@ -133,13 +133,10 @@ class DemSuperResolutionAlgorithm(ModelAlgorithm):
 
         dem = self.raster_file(parameters, self.INPUT, context)
         output = self.parameterAsOutputLayer(parameters, self.OUTPUT, context)
-        tiles = self.tile_settings(parameters, context)
         config = SuperResolutionConfig(
             scale=self.parameterAsInt(parameters, self.SCALE, context),
             model=self.model_choice(parameters, context),
-            tile_size=tiles.tile_size,
-            overlap=tiles.overlap,
-            batch_size=tiles.batch_size,
+            tiles=self.tile_settings(parameters, context),
         )
         summary = super_resolve_dem(
             dem,

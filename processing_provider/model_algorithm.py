@@ -24,8 +24,7 @@ from .qgis_compat import INTEGER, set_advanced
 if TYPE_CHECKING:
     from ..engine.models.family import Family
     from ..engine.models.model_store import ModelStore
-    from ..engine.models.model_task import ModelTask
-    from ..engine.models.tiled_runner import TileSettings
+    from ..engine.models.model_task import ModelTask, TileSettings
 
 MAX_TILE = 8192
 
@@ -154,7 +153,7 @@ class ModelAlgorithm(GeohazardAlgorithm):
         return self.parameterAsString(parameters, self.MODEL, context).strip()
 
     def tile_settings(self, parameters: dict, context: QgsProcessingContext) -> TileSettings:
-        from ..engine.models.tiled_runner import TileSettings
+        from ..engine.models.model_task import TileSettings
 
         return TileSettings(
             tile_size=self.parameterAsInt(parameters, self.TILE_SIZE, context),

@@ -126,14 +126,11 @@ class SarToOpticalAlgorithm(ModelAlgorithm):
         sar = self.raster_file(parameters, self.SAR, context)
         dem = self.raster_file(parameters, self.DEM, context) if parameters.get(self.DEM) else None
         output = self.parameterAsOutputLayer(parameters, self.OUTPUT, context)
-        tiles = self.tile_settings(parameters, context)
         config = SarToOpticalConfig(
             fusion=FUSIONS[self.parameterAsEnum(parameters, self.FUSION, context)],
             model=self.model_choice(parameters, context),
             enhance=ENHANCEMENTS[self.parameterAsEnum(parameters, self.ENHANCE, context)],
-            tile_size=tiles.tile_size,
-            overlap=tiles.overlap,
-            batch_size=tiles.batch_size,
+            tiles=self.tile_settings(parameters, context),
         )
         summary = translate_sar_to_optical(
             sar,

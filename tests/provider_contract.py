@@ -70,7 +70,8 @@ def provider_contract() -> dict[str, Any]:
     """Every algorithm of the ``geohazard`` provider by id, sorted."""
     from qgis.core import QgsApplication
 
-    provider = QgsApplication.processingRegistry().providerById("geohazard")
-    return {
-        a.id(): algorithm_contract(a) for a in sorted(provider.algorithms(), key=lambda a: a.id())
-    }
+    registry = QgsApplication.processingRegistry()
+    ids = sorted(a.id() for a in registry.providerById("geohazard").algorithms())
+    # fresh instances, as processing.run makes them: a shipped graphical model then has the
+    # outputs of its child algorithms whether or not they were registered before it
+    return {i: algorithm_contract(registry.createAlgorithmById(i)) for i in ids}

@@ -17,6 +17,7 @@ import rasterio
 from dem_rasters import geographic_dem, utm_dem
 from geohazard.engine.core.run_options import RunOptions
 from geohazard.engine.families.dem_sr.task import SuperResolutionConfig, super_resolve_dem
+from geohazard.engine.models.model_task import TileSettings
 
 DATA = Path(__file__).parent / "data"
 OLD_MODELS = {
@@ -45,7 +46,7 @@ def test_same_metres_as_before_within_1e4(tmp_path: Path, name: str) -> None:
             ds.write(a, 1)
     dst = str(tmp_path / "out.tif")
     model = str(OLD_MODELS[scale])
-    cfg = SuperResolutionConfig(scale=scale, model=model, tile_size=tile, overlap=overlap)
+    cfg = SuperResolutionConfig(scale=scale, model=model, tiles=TileSettings(tile, overlap))
     super_resolve_dem(src, dst, cfg, RunOptions(device="cpu"))
     with rasterio.open(dst) as ds:
         got = ds.read(1)

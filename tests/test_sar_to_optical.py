@@ -33,6 +33,7 @@ from geohazard.engine.families.sar_to_optical.training import (
 from geohazard.engine.io.raster_io import Grid, write_raster
 from geohazard.engine.models.archs.registry import build_network
 from geohazard.engine.models.model_store import ModelStore
+from geohazard.engine.models.model_task import TileSettings
 from geohazard.engine.models.training.loop import TrainingLoop
 from rasterio.crs import CRS
 from sardinet_models import TINY
@@ -122,10 +123,10 @@ def test_translation_writes_rgb_on_the_sar_grid_tiled_like_untiled(tmp_path, fus
     dem_arg = None if fusion == "sar-only" else dem
     cpu = RunOptions(device="cpu")
     translate_sar_to_optical(
-        sar, dem_arg, whole, SarToOpticalConfig(**base, tile_size=512, overlap=0), cpu
+        sar, dem_arg, whole, SarToOpticalConfig(**base, tiles=TileSettings(512, 0)), cpu
     )
     summary = translate_sar_to_optical(
-        sar, dem_arg, tiled, SarToOpticalConfig(**base, tile_size=96, overlap=48), cpu
+        sar, dem_arg, tiled, SarToOpticalConfig(**base, tiles=TileSettings(96, 48)), cpu
     )
     assert summary["tiles"] > 1
     with rasterio.open(whole) as a, rasterio.open(tiled) as b, rasterio.open(sar) as s:
@@ -198,7 +199,7 @@ def test_bad_input_is_refused_and_nothing_is_left(tmp_path) -> None:
             sar,
             dem,
             out,
-            SarToOpticalConfig(model=late, tile_size=64, overlap=16),
+            SarToOpticalConfig(model=late, tiles=TileSettings(64, 16)),
             RunOptions(device="cpu"),
             cancel,
         )

@@ -21,8 +21,14 @@ from geohazard.engine.io.raster_io import Grid, write_raster
 from geohazard.engine.models.archs.registry import register_arch
 from geohazard.engine.models.model_card import BandSet, ModelCard, Normalisation
 from geohazard.engine.models.model_store import LoadedModel, ModelStore
-from geohazard.engine.models.model_task import ModelTask, PreparedBatch, Tile, check_bands
-from geohazard.engine.models.tiled_runner import RasterInput, TileSettings, run_tiled, run_untiled
+from geohazard.engine.models.model_task import (
+    ModelTask,
+    PreparedBatch,
+    Tile,
+    TileSettings,
+    check_bands,
+)
+from geohazard.engine.models.tiled_runner import RasterInput, run_tiled, run_untiled
 from rasterio.crs import CRS
 from torch import nn
 

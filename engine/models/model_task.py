@@ -39,6 +39,32 @@ class PreparedBatch:
     windows: list[Any] | None = None
 
 
+@dataclass(frozen=True)
+class TileSettings:
+    """Tile side and overlap in input pixels; batch 0 takes the task's CPU or GPU default."""
+
+    tile_size: int
+    overlap: int
+    batch_size: int = 0
+
+
+def check_tiles(settings: TileSettings, task: ModelTask) -> None:
+    """Refuse tiles the task cannot run: smaller than its minimum, overlap beyond half a tile."""
+    if settings.tile_size < task.min_tile:
+        raise GeohazardError(
+            f"The tile size must be at least {task.min_tile} pixels, not {settings.tile_size}."
+        )
+    if not 0 <= settings.overlap <= settings.tile_size // 2:
+        raise GeohazardError(
+            f"The overlap must be between 0 and half the tile size ({settings.tile_size // 2}), "
+            f"not {settings.overlap}."
+        )
+    if settings.batch_size < 0:
+        raise GeohazardError(
+            f"The batch size must be 0 (automatic) or more, not {settings.batch_size}."
+        )
+
+
 @dataclass
 class ModelTask:
     """A model task: the rules and tile functions of one model family (subclass it).
@@ -62,6 +88,10 @@ class ModelTask:
     min_tile: int = 16
     batch_cpu: int = 1
     batch_gpu: int = 4
+
+    def tile_settings(self) -> TileSettings:
+        """The task's default tiles (its tile size and overlap, automatic batch)."""
+        return TileSettings(self.tile_size, self.overlap)
 
     def default_model(self, options: Any = None) -> str:
         """The bundled model that ``default`` means for these options: an object with the

@@ -41,7 +41,7 @@ from ..io.raster_io import (
     planned_raster,
 )
 from ..io.run_estimate import announce_time, check_memory, measure_seconds
-from .model_task import ModelTask, Tile
+from .model_task import ModelTask, Tile, TileSettings, check_tiles
 from .tiling import fit_tile, tile_starts, tile_weight
 
 SAMPLE_TILE = 64  # input pixels per side of the tile timed for the estimate
@@ -74,31 +74,6 @@ class RasterInput:
     resampling: Resampling = Resampling.bilinear
     announce: bool = True
     elevations: bool = False  # a DEM: values no DEM can hold become nodata, counted (issue 14)
-
-
-@dataclass(frozen=True)
-class TileSettings:
-    """Tile side and overlap in input pixels; batch 0 takes the task's CPU or GPU default."""
-
-    tile_size: int
-    overlap: int
-    batch_size: int = 0
-
-
-def check_tiles(settings: TileSettings, task: ModelTask) -> None:
-    if settings.tile_size < task.min_tile:
-        raise GeohazardError(
-            f"The tile size must be at least {task.min_tile} pixels, not {settings.tile_size}."
-        )
-    if not 0 <= settings.overlap <= settings.tile_size // 2:
-        raise GeohazardError(
-            f"The overlap must be between 0 and half the tile size ({settings.tile_size // 2}), "
-            f"not {settings.overlap}."
-        )
-    if settings.batch_size < 0:
-        raise GeohazardError(
-            f"The batch size must be 0 (automatic) or more, not {settings.batch_size}."
-        )
 
 
 def run_batch(

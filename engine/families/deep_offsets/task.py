@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import os
 import uuid
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -29,7 +29,7 @@ from ...core.errors import GeohazardError
 from ...core.progress import Reporter
 from ...core.run_options import RunOptions
 from ...models.model_card import ModelCard
-from ...models.model_task import ModelTask, PreparedBatch, Tile, check_bands
+from ...models.model_task import ModelTask, PreparedBatch, Tile, TileSettings, check_bands
 from ...offsets.bands import OUTPUT_BANDS
 
 OUT_OF_RANGE_SIGMA = 0.1  # sigma floor, as a fraction of the motion, beyond the trained range
@@ -202,16 +202,13 @@ class DeepOffsetConfig:
     Args:
         band: band of both rasters to track (1-based).
         model: a model name, ``default``/empty for the bundled model, or a .safetensors path.
-        tile_size: tile side in pixels (default: the task's).
-        overlap: tile overlap in pixels (default: the task's).
-        batch_size: tiles per forward pass; 0 takes the task's CPU or GPU default.
+        tiles: tile side and overlap in pixels (default: the task's) and tiles per forward
+            pass (0 takes the task's CPU or GPU default).
     """
 
     band: int = 1
     model: str = ""
-    tile_size: int = TASK.tile_size
-    overlap: int = TASK.overlap
-    batch_size: int = 0
+    tiles: TileSettings = field(default_factory=TASK.tile_settings)
 
     def validate(self) -> None:
         if self.band < 1:
@@ -237,24 +234,24 @@ def deep_track_offsets(
 
     from ...core.device import run_scope
     from ...io.raster_io import check_output_path, inspect_raster, open_band
-    from ...models.model_store import ModelStore
-    from ...models.tiled_runner import RasterInput, TileSettings, check_tiles, run_tiled
+    from ...models.run_preparation import prepare_run
+    from ...models.tiled_runner import RasterInput, run_tiled
     from ...offsets.dense_prior import channel_names, measure_prior
 
     cfg = config or DeepOffsetConfig()
     rep = reporter or Reporter()
     opts = options or RunOptions()
-    cfg.validate()
-    settings = TileSettings(cfg.tile_size, cfg.overlap, cfg.batch_size)
-    check_tiles(settings, TASK)
-    check_output_path(output)
-    if os.path.abspath(output) in (os.path.abspath(reference), os.path.abspath(secondary)):
-        raise GeohazardError(
-            "The output would overwrite an input raster; choose another file name."
-        )
-    ref_info, sec_info = inspect_raster(reference), inspect_raster(secondary)
+
+    def check_inputs() -> Any:
+        check_output_path(output)
+        if os.path.abspath(output) in (os.path.abspath(reference), os.path.abspath(secondary)):
+            raise GeohazardError(
+                "The output would overwrite an input raster; choose another file name."
+            )
+        return inspect_raster(reference), inspect_raster(secondary)
+
+    loaded, (ref_info, sec_info) = prepare_run(TASK, cfg, check_inputs, model, user_models)
     grid = ref_info.grid
-    loaded = model or ModelStore(user_models).load(TASK, cfg.model, TASK.default_model(cfg))
     card = loaded.card
     pcfg = prior_config(card)
     need = pcfg.window_sizes[0] + 2 * pcfg.search
@@ -310,7 +307,7 @@ def deep_track_offsets(
                 RasterInput(prior_path, None, "NCC prior", announce=False),
             ],
             output,
-            settings,
+            cfg.tiles,
             opts,
             rep.step(0.3, 1.0),
             tags,

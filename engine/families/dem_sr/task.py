@@ -9,7 +9,7 @@ low-resolution parent was nodata is set back to NaN.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -18,7 +18,7 @@ from ...core.errors import GeohazardError
 from ...core.progress import Reporter
 from ...core.run_options import RunOptions
 from ...models.model_card import BandSet, ModelCard, Normalisation
-from ...models.model_task import ModelTask, PreparedBatch, Tile, check_bands
+from ...models.model_task import ModelTask, PreparedBatch, Tile, TileSettings, check_bands
 from . import FAMILY
 from .tile_norm import TileNorm
 
@@ -144,17 +144,14 @@ class SuperResolutionConfig:
         model: a model name (bundled or user), ``default``/empty for the bundled model of the
             scale, ``spline`` for the classical back-projected cubic spline (a reserved name),
             or a path to a .safetensors file (card beside it).
-        tile_size: tile side in input pixels (default: the task's, 256).
-        overlap: overlap between tiles in input pixels (default: the task's, 32).
-        batch_size: tiles per forward pass; 0 (default) is 4 on CUDA and 1 on the CPU, where
-            batching gains nothing and multiplies the memory of the activations.
+        tiles: tile side and overlap in input pixels (default: the task's, 256 and 32) and
+            tiles per forward pass (0, the default, is 4 on CUDA and 1 on the CPU, where
+            batching gains nothing and multiplies the memory of the activations).
     """
 
     scale: int = 4
     model: str = ""
-    tile_size: int = TASK.tile_size
-    overlap: int = TASK.overlap
-    batch_size: int = 0
+    tiles: TileSettings = field(default_factory=TASK.tile_settings)
 
     def validate(self) -> None:
         if self.scale not in SCALES:
@@ -179,29 +176,30 @@ def super_resolve_dem(
         user_models: the user's models folder, searched after the bundled models.
     """
     from ...io.raster_io import inspect_raster, output_grid
-    from ...models.model_store import ModelStore
-    from ...models.tiled_runner import RasterInput, TileSettings, check_tiles, run_tiled
+    from ...models.run_preparation import prepare_run
+    from ...models.tiled_runner import RasterInput, run_tiled
 
     rep = reporter or Reporter()
-    config.validate()
-    settings = TileSettings(config.tile_size, config.overlap, config.batch_size)
-    check_tiles(settings, TASK)
-    info = inspect_raster(input_path)
-    name = os.path.basename(input_path)
-    if info.count != 1:
-        raise GeohazardError(f"'{name}' has {info.count} bands; a DEM must have exactly one band.")
-    grid = info.grid
-    if grid.width < MIN_INPUT_PX or grid.height < MIN_INPUT_PX:
-        raise GeohazardError(
-            f"'{name}' is only {grid.width}x{grid.height} pixels; at least "
-            f"{MIN_INPUT_PX}x{MIN_INPUT_PX} are needed."
-        )
-    if model is not None:
-        loaded = model
-    elif config.model.strip().lower() == SPLINE:
-        loaded = spline_model(config.scale)
-    else:
-        loaded = ModelStore(user_models).load(TASK, config.model, TASK.default_model(config))
+
+    def check_dem() -> Any:
+        info = inspect_raster(input_path)
+        name = os.path.basename(input_path)
+        if info.count != 1:
+            raise GeohazardError(
+                f"'{name}' has {info.count} bands; a DEM must have exactly one band."
+            )
+        grid = info.grid
+        if grid.width < MIN_INPUT_PX or grid.height < MIN_INPUT_PX:
+            raise GeohazardError(
+                f"'{name}' is only {grid.width}x{grid.height} pixels; at least "
+                f"{MIN_INPUT_PX}x{MIN_INPUT_PX} are needed."
+            )
+        return grid
+
+    if model is None and config.model.strip().lower() == SPLINE:
+        config.validate()  # a valid SCALE before the spline is built
+        model = spline_model(config.scale)
+    loaded, grid = prepare_run(TASK, config, check_dem, model, user_models)
     card = loaded.card
     if card.scale != config.scale:
         raise GeohazardError(
@@ -219,7 +217,7 @@ def super_resolve_dem(
         loaded,
         [RasterInput(input_path, (1,), "DEM", elevations=True)],
         output_path,
-        settings,
+        config.tiles,
         options or RunOptions(),
         rep,
         tags,

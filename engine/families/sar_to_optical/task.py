@@ -10,7 +10,7 @@ where the SAR (or DEM) has no data, optionally sharpened (image_enhance.py).
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -19,7 +19,7 @@ from ...core.errors import GeohazardError
 from ...core.progress import Reporter
 from ...core.run_options import RunOptions
 from ...models.model_card import ModelCard
-from ...models.model_task import ModelTask, PreparedBatch, Tile, check_bands
+from ...models.model_task import ModelTask, PreparedBatch, Tile, TileSettings, check_bands
 from .image_enhance import ENHANCEMENTS
 
 FUSIONS = ("sar-only", "early", "late", "intermediate")
@@ -137,18 +137,15 @@ class SarToOpticalConfig:
         model: model name (bundled or user), ``default``/empty for the bundled model of the
             fusion, or a path to a .safetensors file (card beside it).
         enhance: ``none``, ``laplacian`` or ``wiener`` (the paper's post-processing).
-        tile_size: tile side in pixels (default 256).
-        overlap: tile overlap in pixels (default 64).
-        batch_size: tiles per forward pass; 0 = the task's default for the device.
+        tiles: tile side and overlap in pixels (default 256 and 64) and tiles per forward
+            pass (0 = the task's default for the device).
         sar_units: ``linear`` sigma0, ``db``, or ``auto`` (dB when the SAR has negative values).
     """
 
     fusion: str = "late"
     model: str = ""
     enhance: str = "none"
-    tile_size: int = TASK.tile_size
-    overlap: int = TASK.overlap
-    batch_size: int = 0
+    tiles: TileSettings = field(default_factory=TASK.tile_settings)
     sar_units: str = "auto"
 
     def validate(self) -> None:
@@ -193,31 +190,34 @@ def translate_sar_to_optical(
         user_models: the user's models folder, searched after the bundled models.
     """
     from ...io.raster_io import inspect_raster
-    from ...models.model_store import ModelStore
-    from ...models.tiled_runner import RasterInput, TileSettings, check_tiles, run_tiled
+    from ...models.run_preparation import prepare_run
+    from ...models.tiled_runner import RasterInput, run_tiled
 
     rep = reporter or Reporter()
-    config.validate()
-    settings = TileSettings(config.tile_size, config.overlap, config.batch_size)
-    check_tiles(settings, TASK)
-    info = inspect_raster(sar_path)
-    name = os.path.basename(sar_path)
-    if info.count != 2:
-        raise GeohazardError(
-            f"'{name}' has {info.count} band(s); SAR input needs exactly two bands, VV then VH."
-        )
     with_dem = config.fusion != "sar-only"
-    if with_dem and not dem_path:
-        raise GeohazardError(
-            f"The {config.fusion} fusion variant needs a DEM; give one, or choose sar-only."
-        )
-    if with_dem and dem_path:
-        dem_info = inspect_raster(dem_path)
-        if dem_info.count != 1:
+
+    def check_inputs() -> Any:
+        info = inspect_raster(sar_path)
+        name = os.path.basename(sar_path)
+        if info.count != 2:
             raise GeohazardError(
-                f"'{os.path.basename(dem_path)}' has {dem_info.count} bands; a DEM has one band."
+                f"'{name}' has {info.count} band(s); SAR input needs exactly two bands, VV then "
+                "VH."
             )
-    loaded = model or ModelStore(user_models).load(TASK, config.model, TASK.default_model(config))
+        if with_dem and not dem_path:
+            raise GeohazardError(
+                f"The {config.fusion} fusion variant needs a DEM; give one, or choose sar-only."
+            )
+        if with_dem and dem_path:
+            dem_info = inspect_raster(dem_path)
+            if dem_info.count != 1:
+                raise GeohazardError(
+                    f"'{os.path.basename(dem_path)}' has {dem_info.count} bands; a DEM has one "
+                    "band."
+                )
+        return info
+
+    loaded, info = prepare_run(TASK, config, check_inputs, model, user_models)
     card = loaded.card
     fusion = TASK.fusion_of(card)
     if fusion != config.fusion:
@@ -241,5 +241,5 @@ def translate_sar_to_optical(
         "GEOHAZARD_NOTE": "optical-like image predicted from SAR by a network, not an observation",
     }
     return run_tiled(
-        task, loaded, inputs, output_path, settings, options or RunOptions(), rep, tags
+        task, loaded, inputs, output_path, config.tiles, options or RunOptions(), rep, tags
     )

@@ -37,14 +37,16 @@ class ToyGainAlgorithm(ModelAlgorithm):
         self.addParameter(QgsProcessingParameterRasterDestination(self.OUTPUT, "Output"))
 
     def process(self, parameters: dict, context: Any, feedback: Any) -> dict[str, Any]:
-        from .task import apply_gain
+        from .task import ToyConfig, apply_gain
 
         output = self.parameterAsOutputLayer(parameters, self.OUTPUT, context)
+        config = ToyConfig(
+            self.model_choice(parameters, context), self.tile_settings(parameters, context)
+        )
         summary = apply_gain(
             self.raster_file(parameters, self.INPUT, context),
             output,
-            self.model_choice(parameters, context),
-            self.tile_settings(parameters, context),
+            config,
             self.run_options(parameters, context, feedback),
             self.reporter(feedback),
         )

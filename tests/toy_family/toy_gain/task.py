@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 from geohazard.engine.models.model_card import BandSet, ModelCard, Normalisation
-from geohazard.engine.models.model_task import ModelTask, PreparedBatch, Tile, check_bands
+from geohazard.engine.models.model_task import (
+    ModelTask,
+    PreparedBatch,
+    Tile,
+    TileSettings,
+    check_bands,
+)
 
 from . import FAMILY
 from . import arch as _arch  # noqa: F401  (registers ToyGain)
@@ -66,14 +72,22 @@ def toy_card(name: str, net: Any, training: dict[str, Any], held_out: Any = None
     )
 
 
-def apply_gain(
-    input_path: str, output_path: str, model: str, tiles: Any, options: Any, reporter: Any
-) -> dict[str, Any]:
-    """Run a toy model over a one-band GeoTIFF through the shared tiled runner."""
-    from geohazard.engine.models.model_store import ModelStore
-    from geohazard.engine.models.tiled_runner import RasterInput, check_tiles, run_tiled
+@dataclass(frozen=True)
+class ToyConfig:
+    model: str = ""
+    tiles: TileSettings = field(default_factory=TASK.tile_settings)
 
-    check_tiles(tiles, TASK)
-    loaded = ModelStore(None).load(TASK, model, "")
+    def validate(self) -> None:
+        """Nothing beyond the shared checks."""
+
+
+def apply_gain(
+    input_path: str, output_path: str, config: ToyConfig, options: Any, reporter: Any
+) -> dict[str, Any]:
+    """Run a toy model over a one-band GeoTIFF: the shared run start, then the tiled runner."""
+    from geohazard.engine.models.run_preparation import prepare_run
+    from geohazard.engine.models.tiled_runner import RasterInput, run_tiled
+
+    loaded, _ = prepare_run(TASK, config, lambda: None)
     source = RasterInput(input_path, (1,), os.path.basename(input_path))
-    return run_tiled(TASK, loaded, [source], output_path, tiles, options, reporter, {})
+    return run_tiled(TASK, loaded, [source], output_path, config.tiles, options, reporter, {})
