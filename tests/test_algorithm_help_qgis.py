@@ -227,8 +227,8 @@ def _help_problems(alg) -> list[str]:  # type: ignore[no-untyped-def]
 def test_every_algorithm_help_says_what_it_does_names_parameters_outputs_and_cites(
     plugin,
 ) -> None:
-    """Issue 13, item 6, for every algorithm of the provider (the shipped model included): what
-    it does, each parameter (by the name qgis_process takes, or by the dialog label, which
+    """The help of every algorithm of the provider (the shipped model included) says what it
+    does, each parameter (by the name qgis_process takes, or by the dialog label, which
     carries the unit), each output, and the paper or method it implements."""
     algorithms = _algorithms()
     assert len(algorithms) >= 11

@@ -129,7 +129,7 @@ def test_super_resolution_output_loads_as_hillshade(plugin, dem, out_dir) -> Non
     ]
     assert len(layers) == 1
     assert isinstance(layers[0].renderer(), QgsHillshadeRenderer)
-    assert layers[0].name() == "sr"  # the file name the user gave (issue 14, 8.9)
+    assert layers[0].name() == "sr"  # the file name the user gave
     QgsProject.instance().removeAllMapLayers()
 
 

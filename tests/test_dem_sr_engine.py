@@ -79,7 +79,7 @@ def test_bundled_models_for_both_scales() -> None:
         assert held.model_beats_baseline is (not lost)
         assert all(t in card.limitations for t in lost)
         assert all(SPLINE_WINS_WHY[t] in card.limitations for t in lost if t in SPLINE_WINS_WHY)
-        # Both are reproduced by the current script (issue 11): its command, its recipe (the
+        # Both are reproduced by the current script: its command, its recipe (the
         # spline skip), and no note saying the weights came from another recipe.
         assert card.training["script"].startswith(
             f"scripts/fetch_real_data.py, then scripts/train_dem_sr.py --scale {card.scale} "

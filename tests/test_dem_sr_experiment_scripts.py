@@ -1,4 +1,4 @@
-"""The options used to measure the adversarial stage and generator size (issue 11).
+"""The options used to measure the adversarial stage and generator size.
 
 ``scripts/train_dem_sr.py --num-feat/--num-block/--num-grow-ch`` change the generator and the
 card says so; ``scripts/remeasure_dem_sr_checkpoint.py`` measures the generator as the run ended

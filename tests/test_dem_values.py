@@ -1,4 +1,4 @@
-"""One rule for values no DEM can hold (issue 14, item 3), in every DEM algorithm.
+"""One rule for values no DEM can hold, in every DEM algorithm.
 
 A single undeclared -3.4028235e38 (another GIS's nodata, written without the nodata tag) or a
 3.4e38 spike must become nodata with a warning that counts it, in demsuperresolution,

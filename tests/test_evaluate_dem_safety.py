@@ -1,5 +1,5 @@
 """geohazard:evaluatedem checks its outputs first, honours cancel, writes all or none, and says
-why a metric is undefined (issue 14, item 4), through processing.run in the real QGIS."""
+why a metric is undefined, through processing.run in the real QGIS."""
 
 from __future__ import annotations
 

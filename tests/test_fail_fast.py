@@ -1,4 +1,4 @@
-"""Inputs that cannot give a result are refused before the compute starts (issue 14, item 7):
+"""Inputs that cannot give a result are refused before the compute starts:
 all-nodata rasters (offsettracking, demsuperresolution) and two identical images given to
 offsettracking, through processing.run in the real QGIS."""
 

@@ -131,7 +131,7 @@ def test_output_loads_with_magnitude_style(plugin, pair, tmp_path) -> None:
     renderer = layers[0].renderer()
     assert isinstance(renderer, QgsSingleBandPseudoColorRenderer)
     assert renderer.band() == 3
-    assert layers[0].name() == "styled"  # the file name the user gave (issue 14, 8.9)
+    assert layers[0].name() == "styled"  # the file name the user gave
     QgsProject.instance().removeAllMapLayers()
 
 

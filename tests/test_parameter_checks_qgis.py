@@ -1,6 +1,6 @@
 """Bad parameter values are refused before any compute, each with one sentence naming the
 parameter, its range and unit (never QGIS's bare "Incorrect parameter value for X"), and every
-number has its range in its definition and in the help (issue 14, item 6)."""
+number has its range in its definition and in the help."""
 
 from __future__ import annotations
 

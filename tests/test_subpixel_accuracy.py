@@ -1,4 +1,4 @@
-"""Sub-pixel accuracy of the classical tracker on a real texture with speckle (issue 8, item 6).
+"""Sub-pixel accuracy of the classical tracker on a real texture with speckle.
 
 Texture: radar brightness of the real Jacksboro fault DEM (matplotlib's sample data, always
 installed; engine.simulate.offset_cases.real_texture) with 4-look speckle at 0.9 coherence

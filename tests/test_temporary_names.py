@@ -1,5 +1,5 @@
 """Temporary files are created exclusively under unique names and never followed through a
-symlink (issue 14, item 5): the evaluation report, every raster output, the installer's pip
+symlink: the evaluation report, every raster output, the installer's pip
 constraints file."""
 
 from __future__ import annotations

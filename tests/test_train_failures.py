@@ -1,4 +1,4 @@
-"""Fine-tuning that goes wrong says so and keeps the last good checkpoint (issue 12).
+"""Fine-tuning that goes wrong says so and keeps the last good checkpoint.
 
 The real deep offset fine-tuning (engine/families/deep_offsets/finetune.py on the shared
 engine/models/training/finetune_run.py, the sequence every family's algorithm runs) on a tiny

@@ -73,7 +73,7 @@ class RasterInput:
     role: str = "input"
     resampling: Resampling = Resampling.bilinear
     announce: bool = True
-    elevations: bool = False  # a DEM: values no DEM can hold become nodata, counted (issue 14)
+    elevations: bool = False  # a DEM: values no DEM can hold become nodata, counted
 
 
 def run_batch(
@@ -196,7 +196,7 @@ def run_tiled(
     return summary
 
 
-# --- issue 14: what a run will need, said and checked before it computes ----------------------
+# --- what a run will need, said and checked before it computes ---------------------------------
 
 
 def check_before_compute(
@@ -316,7 +316,9 @@ def _run_tiles(
             js = list(range(b0, min(b0 + batch, len(cols))))
             windows = [Window(cols[j], r0, tile_w, tile_h) for j in js]
             tiles = [_read_tile(readers, w) for w in windows]
-            if guards and any(g is not None for g in guards):  # issue 14: counted once per pixel
+            if guards and any(
+                g is not None for g in guards
+            ):  # impossible values counted once per pixel
                 counted = [
                     (slice(None), unseen(rows, i, tile_h), unseen(cols, j, tile_w)) for j in js
                 ]

@@ -71,7 +71,7 @@ def _elevation_range(reader, grid: Grid, rep: Reporter) -> tuple[float, float]: 
     for r0 in range(0, grid.height, step):
         rep.check_cancel()
         z = reader.read(Window(0, r0, grid.width, min(step, grid.height - r0)))
-        z[impossible_mask(z)] = np.nan  # issue 14: values no DEM can hold are nodata
+        z[impossible_mask(z)] = np.nan  # values no DEM can hold are nodata
         if np.isfinite(z).any():
             lo, hi = min(lo, float(np.nanmin(z))), max(hi, float(np.nanmax(z)))
         rep.report((r0 + step) / grid.height)
@@ -104,7 +104,7 @@ def sar_distortion(
         raise GeohazardError(f"'{name}' has {info.count} bands; a DEM must have one band.")
     grid = info.grid
     check_north_up(grid, name)
-    # issue 14: the output must fit on the disk; a DEM without a valid elevation is refused
+    # the output must fit on the disk; a DEM without a valid elevation is refused
     check_free_space([planned_raster(output_path, grid, 1, "uint8")], rep)
     require_valid_data(info, 1, "DEM", rep, dem_valid)
     guard = ElevationGuard.for_path(dem_path)
@@ -167,7 +167,7 @@ def sar_distortion(
                 else:
                     win = Window(0, h0, grid.width, h1 - h0)
                     rows = all_rows[h0:h1]
-                own = slice(a0 - h0, a1 - h0)  # issue 14: counted once, in the strip's core
+                own = slice(a0 - h0, a1 - h0)  # counted once, in the strip's core
                 z = guard.clean(
                     reader.read(win), (slice(None), own) if frame.transpose else (own, slice(None))
                 )

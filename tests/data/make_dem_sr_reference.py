@@ -31,7 +31,7 @@ def main(old_root: str) -> None:
     sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
     import rasterio
     from dem_rasters import geographic_dem, utm_dem
-    from geohazard.engine.families.dem_sr.inference import SuperResolutionConfig, super_resolve_dem
+    from geohazard.engine.superres.inference import SuperResolutionConfig, super_resolve_dem
 
     out: dict[str, np.ndarray] = {}
     tmp = tempfile.mkdtemp()
