@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -30,7 +30,9 @@ from ...core.progress import Reporter
 from ...models.training.finetune import FineTuneSettings, check_total_steps, steps_per_epoch
 from ...models.training.finetune_family import FineTunePlan, FinishedRun, finetune
 from ...models.training.recipe_fields import recipe_value
-from .dataset import Scene
+
+if TYPE_CHECKING:  # torch-free at import: the training algorithm reads the recipe without torch
+    from .dataset import Scene
 
 PRIMARY_METRIC = "epe_px"
 MIN_TARGET_SHARE = 0.05
@@ -129,6 +131,7 @@ def read_pair(pair: DeepOffsetPair, prior_cfg: Any, rep: Reporter) -> Scene:
 
     from ...io.raster_io import inspect_raster, open_band
     from ...offsets.dense_prior import dense_prior
+    from .dataset import Scene
 
     ref_info = inspect_raster(pair.reference)
     grid = ref_info.grid
@@ -196,6 +199,8 @@ def split_scene(
     n_val = min(max(1, round(share * len(usable))), len(usable) - 1)
     rng = np.random.default_rng(seed)
     chosen = set(rng.choice(len(usable), n_val, replace=False).tolist())
+
+    from .dataset import Scene
 
     def cut(box: tuple[int, int, int, int]) -> Scene:
         r0, r1, c0, c1 = box

@@ -23,7 +23,6 @@ from ...core.progress import Reporter
 from ...models.training.finetune import FineTuneSettings, check_total_steps, steps_per_epoch
 from ...models.training.finetune_family import FineTunePlan, FinishedRun, finetune
 from ...models.training.recipe_fields import recipe_value
-from .training import DemSrHooks
 
 BUFFER_PX = 4
 MIN_VALID_SHARE = 0.9
@@ -210,7 +209,7 @@ def plan_dem_sr(
     from .card import super_resolve_array
     from .degrade import upsample
     from .patches import PatchSampler, PatchSource
-    from .training import TrainConfig, ValidationSet
+    from .training import DemSrHooks, TrainConfig, ValidationSet
 
     if base.card.scale != recipe.scale:
         raise GeohazardError(

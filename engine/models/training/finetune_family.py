@@ -13,12 +13,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from ...core.progress import Reporter
 from .finetune import FineTuneSettings, data_files, settings_dict
-from .finetune_run import FineTuneHooks, FineTuneJob, run_finetune
-from .loop import Stage, TrainingHooks
+
+if TYPE_CHECKING:  # torch-free at import: training algorithms read recipes without torch
+    from .loop import Stage, TrainingHooks
 
 Metrics = dict[str, dict[str, float]]
 
@@ -114,6 +115,7 @@ def finetune(
     """
     from ...core.device import resolve_device
     from ..model_store import ModelStore
+    from .finetune_run import FineTuneHooks, FineTuneJob, run_finetune
 
     rep = reporter or Reporter()
     store = ModelStore(settings.user_models)
