@@ -47,6 +47,10 @@ class TileSettings:
     overlap: int
     batch_size: int = 0
 
+    def card_fields(self) -> dict[str, int]:
+        """The tile size and overlap a card records as its defaults."""
+        return {"tile_size": self.tile_size, "overlap": self.overlap}
+
 
 def check_tiles(settings: TileSettings, task: ModelTask) -> None:
     """Refuse tiles the task cannot run: smaller than its minimum, overlap beyond half a tile."""
@@ -92,6 +96,11 @@ class ModelTask:
     def tile_settings(self) -> TileSettings:
         """The task's default tiles (its tile size and overlap, automatic batch)."""
         return TileSettings(self.tile_size, self.overlap)
+
+    def card(self, **fields: Any) -> ModelCard:
+        """A card of this task: the task's name and default tiles filled in, ``fields`` the rest
+        (every family builds its cards through this, so the shared keys are written once)."""
+        return ModelCard(**{"task": self.name, **self.tile_settings().card_fields(), **fields})
 
     def default_model(self, options: Any = None) -> str:
         """The bundled model that ``default`` means for these options: an object with the

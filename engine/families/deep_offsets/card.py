@@ -76,9 +76,8 @@ def deep_offsets_card(
 ) -> ModelCard:
     """A card whose held-out section compares the model with classical tracking at the same
     points (see :func:`held_out`)."""
-    return ModelCard(
+    return TASK.card(
         name=name,
-        task=TASK.name,
         description=description,
         architecture=architecture,
         inputs=(
@@ -89,8 +88,6 @@ def deep_offsets_card(
         output=BandSet("offsets", OUTPUT_BANDS),
         normalisation=normalisation(prior, sigma_scale, trained_max_px),
         context_px=CONTEXT_PX,
-        tile_size=TASK.tile_size,
-        overlap=TASK.overlap,
         scale=1,
         parameters=parameters,
         training=training,

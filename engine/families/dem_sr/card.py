@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from ...models.model_card import HeldOut, ModelCard
-from .task import CONTEXT_PX, ELEVATION, NORMALISATION, TASK
+from .task import TASK, dem_card
 
 
 def dem_sr_card(
@@ -45,18 +45,11 @@ def dem_sr_card(
     beats = wins(metrics) and all(
         wins(r["metrics"]) for r in rows if r.get("degradation", "block mean") == "block mean"
     )
-    return ModelCard(
-        name=name,
-        task=TASK.name,
-        description=description,
-        architecture=architecture,
-        inputs=(ELEVATION,),
-        output=ELEVATION,
-        normalisation=NORMALISATION,
-        context_px=CONTEXT_PX,
-        tile_size=TASK.tile_size,
-        overlap=TASK.overlap,
-        scale=scale,
+    return dem_card(
+        name,
+        description,
+        architecture,
+        scale,
         parameters=parameters,
         training=training,
         held_out=HeldOut(test_data, metrics, baseline, beats, notes, tuple(rows)),
@@ -112,19 +105,7 @@ def held_out_limitations(
 
 def draft_card(architecture: dict[str, Any], scale: int, name: str = "training") -> ModelCard:
     """A card for a network still being trained (validation runs it like a finished model)."""
-    return ModelCard(
-        name=name,
-        task=TASK.name,
-        description="model being trained",
-        architecture=architecture,
-        inputs=(ELEVATION,),
-        output=ELEVATION,
-        normalisation=NORMALISATION,
-        context_px=CONTEXT_PX,
-        tile_size=TASK.tile_size,
-        overlap=TASK.overlap,
-        scale=scale,
-    )
+    return dem_card(name, "model being trained", architecture, scale)
 
 
 def super_resolve_array(net: Any, lr: Any, scale: int, device: Any = None) -> Any:

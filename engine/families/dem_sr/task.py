@@ -110,27 +110,36 @@ class DemSuperResolutionTask(ModelTask):
 TASK = DemSuperResolutionTask()
 
 
+def dem_card(
+    name: str, description: str, architecture: dict[str, Any], scale: int, **rest: Any
+) -> ModelCard:
+    """A card of a one-band elevation model (network or spline): the DEM bands, the per-tile
+    normalisation and the context, with ``rest`` (parameters, training, held-out data...)."""
+    return TASK.card(
+        name=name,
+        description=description,
+        architecture=architecture,
+        inputs=(ELEVATION,),
+        output=ELEVATION,
+        normalisation=NORMALISATION,
+        context_px=CONTEXT_PX,
+        scale=scale,
+        **rest,
+    )
+
+
 def spline_model(scale: int) -> Any:
     """The back-projected cubic spline (:mod:`..spline_upsample`) as a loaded "model", so that it
     runs through the same tiled runner, nodata rules and output path as the networks."""
     from ...models.archs.spline_bp import SplineBackProjection
     from ...models.model_store import LoadedModel
 
-    card = ModelCard(
-        name=SPLINE,
-        task=TASK.name,
-        description=(
-            f"Cubic spline x{scale} with back-projection: every output block averages to its "
-            "input pixel (classical method, no network)."
-        ),
-        architecture={"type": "SplineBackProjection", "scale": scale},
-        inputs=(ELEVATION,),
-        output=ELEVATION,
-        normalisation=NORMALISATION,
-        context_px=CONTEXT_PX,
-        tile_size=TASK.tile_size,
-        overlap=TASK.overlap,
-        scale=scale,
+    card = dem_card(
+        SPLINE,
+        f"Cubic spline x{scale} with back-projection: every output block averages to its "
+        "input pixel (classical method, no network).",
+        {"type": "SplineBackProjection", "scale": scale},
+        scale,
     )
     return LoadedModel(SplineBackProjection(scale).eval(), card, "")
 

@@ -38,6 +38,23 @@ def _inputs(architecture: dict[str, Any]) -> tuple[BandSet, ...]:
     return (SAR,) if architecture.get("fusion") == "sar-only" else (SAR, DEM)
 
 
+def _card(
+    name: str, description: str, architecture: dict[str, Any], prep: PrepConfig, **rest: Any
+) -> ModelCard:
+    """A SARDINet card: its bands for the fusion variant, the normalisation of ``prep``, the
+    context, with ``rest`` (parameters, training, held-out data...)."""
+    return TASK.card(
+        name=name,
+        description=description,
+        architecture=architecture,
+        inputs=_inputs(architecture),
+        output=OPTICAL,
+        normalisation=normalisation(prep),
+        context_px=CONTEXT_PX,
+        **rest,
+    )
+
+
 def sardinet_card(
     name: str,
     architecture: dict[str, Any],
@@ -56,17 +73,11 @@ def sardinet_card(
         metrics["model"]["mse"] < metrics[BASELINE]["mse"]
         and metrics["model"]["ssim"] > metrics[BASELINE]["ssim"]
     )
-    return ModelCard(
-        name=name,
-        task=TASK.name,
-        description=description,
-        architecture=architecture,
-        inputs=_inputs(architecture),
-        output=OPTICAL,
-        normalisation=normalisation(prep),
-        context_px=CONTEXT_PX,
-        tile_size=TASK.tile_size,
-        overlap=TASK.overlap,
+    return _card(
+        name,
+        description,
+        architecture,
+        prep,
         scale=1,
         parameters=parameters,
         training=training,
@@ -77,15 +88,4 @@ def sardinet_card(
 
 def draft_card(architecture: dict[str, Any], prep: PrepConfig, name: str = "training") -> ModelCard:
     """A card for a network still being trained."""
-    return ModelCard(
-        name=name,
-        task=TASK.name,
-        description="model being trained",
-        architecture=architecture,
-        inputs=_inputs(architecture),
-        output=OPTICAL,
-        normalisation=normalisation(prep),
-        context_px=CONTEXT_PX,
-        tile_size=TASK.tile_size,
-        overlap=TASK.overlap,
-    )
+    return _card(name, "model being trained", architecture, prep)

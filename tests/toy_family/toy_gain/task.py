@@ -55,17 +55,14 @@ TASK = ToyGainTask()
 
 
 def toy_card(name: str, net: Any, training: dict[str, Any], held_out: Any = None) -> ModelCard:
-    return ModelCard(
+    return TASK.card(
         name=name,
-        task=TASK.name,
         description="A 1x1 convolution (tests only).",
         architecture={"type": "ToyGain", "bands": 1},
         inputs=(VALUE,),
         output=VALUE,
         normalisation=NORMALISATION,
         context_px=FAMILY.context_px,
-        tile_size=TASK.tile_size,
-        overlap=TASK.overlap,
         parameters=sum(p.numel() for p in net.parameters()),
         training=training,
         held_out=held_out,
