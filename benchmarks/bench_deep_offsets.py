@@ -49,7 +49,7 @@ sys.path.insert(0, os.path.join(ROOT, "tests"))
 
 
 def make_pair(size: int, folder: str) -> tuple[str, str, np.ndarray]:
-    from geohazard.engine.raster_io import write_raster
+    from geohazard.engine.io.raster_io import write_raster
     from geohazard.engine.simulate import displacement
     from geohazard.engine.simulate import displacement_kinds as kinds
     from geohazard.engine.simulate.speckle_pair import SpeckleConfig, simulate_pair
@@ -97,13 +97,13 @@ def main() -> int:
 
     import rasterio
     import torch
+    from geohazard.engine.core.progress import Reporter
+    from geohazard.engine.core.run_options import RunOptions
+    from geohazard.engine.families.deep_offsets.task import DeepOffsetConfig, deep_track_offsets
+    from geohazard.engine.io.raster_io import Grid
     from geohazard.engine.offsets.dense_prior import PriorConfig
     from geohazard.engine.offsets.strip_preparation import ArrayReader
     from geohazard.engine.offsets.tracking import OffsetTrackingConfig, correlate, track_offsets
-    from geohazard.engine.progress import Reporter
-    from geohazard.engine.raster_io import Grid
-    from geohazard.engine.run_options import RunOptions
-    from geohazard.engine.tasks.deep_offsets import DeepOffsetConfig, deep_track_offsets
 
     options = RunOptions(device=args.device)
     results: dict[str, object] = {

@@ -2,7 +2,7 @@
 
 Measured, each in a fresh subprocess so peak RSS is the run's own:
   1. output megapixels/s of the bundled x2 and x4 models, end to end through
-     engine.tasks.dem_superres.super_resolve_dem on the shared tiled runner (read GeoTIFF,
+     engine.families.dem_sr.task.super_resolve_dem on the shared tiled runner (read GeoTIFF,
      tiles, blend, write), default
      tile size and overlap;
   2. the same for the paper-size generator (23 RRDB blocks, 64 features, growth 32; random
@@ -34,13 +34,14 @@ torch.set_num_threads({threads})
 import numpy as np
 from affine import Affine
 from rasterio.crs import CRS
-from geohazard.engine.raster_io import Grid, write_raster
-from geohazard.engine.terrain import fractal_terrain, TerrainConfig
-from geohazard.engine.tasks.dem_superres import TASK, SuperResolutionConfig, super_resolve_dem
-from geohazard.engine.model_store import LoadedModel, ModelStore
-from geohazard.engine.run_options import RunOptions
-from geohazard.engine.superres.card import draft_card
-from geohazard.engine.archs.registry import build_network
+from geohazard.engine.models.model_task import TileSettings
+from geohazard.engine.io.raster_io import Grid, write_raster
+from geohazard.engine.dem.terrain import fractal_terrain, TerrainConfig
+from geohazard.engine.families.dem_sr.task import TASK, SuperResolutionConfig, super_resolve_dem
+from geohazard.engine.models.model_store import LoadedModel, ModelStore
+from geohazard.engine.core.run_options import RunOptions
+from geohazard.engine.families.dem_sr.card import draft_card
+from geohazard.engine.models.archs.registry import build_network
 args = json.loads({args!r})
 src = os.path.join(args["dir"], "in.tif")
 n = args["size"]
@@ -57,7 +58,7 @@ if args["model"] == "paper":
 else:
     network = ModelStore().load(TASK, args["model"], "")
 rss0 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-cfg = SuperResolutionConfig(scale=args["scale"], tile_size=args["tile"], overlap=args["overlap"])
+cfg = SuperResolutionConfig(scale=args["scale"], tiles=TileSettings(args["tile"], args["overlap"]))
 t0 = time.perf_counter()
 out = os.path.join(args["dir"], "out.tif")
 summary = super_resolve_dem(src, out, cfg, RunOptions(device="cpu"), model=network)
@@ -87,7 +88,7 @@ def run(model: str, scale: int, size: int, tile: int, overlap: int, threads: int
 
 
 def main() -> None:
-    from geohazard.engine.tasks.dem_superres import SuperResolutionConfig
+    from geohazard.engine.families.dem_sr.task import SuperResolutionConfig
 
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -95,7 +96,7 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--skip-large", action="store_true")
     args = parser.parse_args()
-    d = SuperResolutionConfig()
+    d = SuperResolutionConfig().tiles
     rows = []
     print(
         f"# CPU threads {args.threads}; defaults tile {d.tile_size}, overlap {d.overlap}",

@@ -36,9 +36,9 @@ def main() -> int:
 
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)
-    from geohazard.engine.archs.registry import build_network
-    from geohazard.engine.superres.losses import gradient_l1
-    from geohazard.engine.superres.training import small_generator
+    from geohazard.engine.families.dem_sr.losses import gradient_l1
+    from geohazard.engine.families.dem_sr.training import small_generator
+    from geohazard.engine.models.archs.registry import build_network
 
     hr_patch = 64 if args.scale == 4 else 48
     lr_patch = hr_patch // args.scale

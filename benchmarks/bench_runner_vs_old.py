@@ -31,8 +31,12 @@ import numpy as np, rasterio
 from affine import Affine
 from rasterio.crs import CRS
 a = json.loads({args!r})
-from geohazard.engine.raster_io import Grid, write_raster
-from geohazard.engine.terrain import fractal_terrain, TerrainConfig
+try:  # the layout of engine/ since the family folders; the old commit's below
+    from geohazard.engine.io.raster_io import Grid, write_raster
+    from geohazard.engine.dem.terrain import fractal_terrain, TerrainConfig
+except ImportError:
+    from geohazard.engine.io.raster_io import Grid, write_raster
+    from geohazard.engine.dem.terrain import fractal_terrain, TerrainConfig
 src = os.path.join(a["dir"], "in.tif")
 if not os.path.exists(src):
     n = a["size"]
@@ -44,8 +48,8 @@ if a["which"] == "old":
     from geohazard.engine.superres.inference import SuperResolutionConfig, super_resolve_dem
     run = lambda: super_resolve_dem(src, out, SuperResolutionConfig(scale=a["scale"], device="cpu"))
 else:
-    from geohazard.engine.tasks.dem_superres import SuperResolutionConfig, super_resolve_dem
-    from geohazard.engine.run_options import RunOptions
+    from geohazard.engine.families.dem_sr.task import SuperResolutionConfig, super_resolve_dem
+    from geohazard.engine.core.run_options import RunOptions
     cpu = RunOptions(device="cpu")
     run = lambda: super_resolve_dem(src, out, SuperResolutionConfig(scale=a["scale"]), cpu)
 t0 = time.perf_counter()

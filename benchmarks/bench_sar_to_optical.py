@@ -1,6 +1,7 @@
 """SAR-to-optical speed: output megapixels per second of each SARDINet variant.
 
-End to end through engine.tasks.sar_to_optical.translate_sar_to_optical (read the SAR and DEM
+End to end through engine.families.sar_to_optical.task.translate_sar_to_optical (read the SAR
+and DEM
 GeoTIFFs, tiles of 256 px with 64 px overlap, blend, write) on a seeded 1024 x 1024 scene, for
 the bundled (small) models and the paper-size network (random weights; weights do not change
 the speed). Usage: .venv/bin/python benchmarks/bench_sar_to_optical.py [--threads 2]
@@ -32,18 +33,18 @@ def main() -> int:
     import numpy as np
     import torch
     from affine import Affine
-    from geohazard.engine.archs.registry import build_network
-    from geohazard.engine.model_store import ModelStore
-    from geohazard.engine.raster_io import Grid, write_raster
-    from geohazard.engine.run_options import RunOptions
-    from geohazard.engine.sar2opt.card import draft_card
-    from geohazard.engine.sar_optical_data import PrepConfig
-    from geohazard.engine.tasks.sar_to_optical import (
+    from geohazard.engine.core.run_options import RunOptions
+    from geohazard.engine.dem.terrain import fractal_terrain
+    from geohazard.engine.families.sar_to_optical.card import draft_card
+    from geohazard.engine.families.sar_to_optical.data import PrepConfig
+    from geohazard.engine.families.sar_to_optical.task import (
         SarToOpticalConfig,
         default_model_name,
         translate_sar_to_optical,
     )
-    from geohazard.engine.terrain import fractal_terrain
+    from geohazard.engine.io.raster_io import Grid, write_raster
+    from geohazard.engine.models.archs.registry import build_network
+    from geohazard.engine.models.model_store import ModelStore
     from rasterio.crs import CRS
 
     torch.set_num_threads(args.threads)

@@ -29,14 +29,14 @@ sys.path.insert(0, os.path.join(ROOT, "tests"))
 
 import rasterio  # noqa: E402
 from affine import Affine  # noqa: E402
+from geohazard.engine.core.progress import Reporter  # noqa: E402
+from geohazard.engine.io.raster_io import Grid  # noqa: E402
 from geohazard.engine.offsets.strip_preparation import ArrayReader  # noqa: E402
 from geohazard.engine.offsets.tracking import (  # noqa: E402
     OffsetTrackingConfig,
     correlate,
     track_offsets,
 )
-from geohazard.engine.progress import Reporter  # noqa: E402
-from geohazard.engine.raster_io import Grid  # noqa: E402
 from geohazard.engine.simulate import displacement  # noqa: E402
 from geohazard.engine.simulate.offset_cases import real_texture  # noqa: E402
 from geohazard.engine.simulate.speckle_pair import SpeckleConfig, simulate_pair  # noqa: E402

@@ -29,20 +29,21 @@ import numpy as np  # noqa: E402
 import rasterio  # noqa: E402
 import torch  # noqa: E402
 from affine import Affine  # noqa: E402
-from geohazard.engine.archs.registry import build_network  # noqa: E402
-from geohazard.engine.device import memory_cap_scope  # noqa: E402
-from geohazard.engine.memory_cap import parse_memory_cap  # noqa: E402
-from geohazard.engine.model_store import LoadedModel, ModelStore  # noqa: E402
-from geohazard.engine.progress import Reporter  # noqa: E402
-from geohazard.engine.raster_io import Grid, write_raster  # noqa: E402
-from geohazard.engine.run_options import RunOptions  # noqa: E402
-from geohazard.engine.superres.card import draft_card  # noqa: E402
-from geohazard.engine.tasks.dem_superres import (  # noqa: E402
+from geohazard.engine.core.device import memory_cap_scope  # noqa: E402
+from geohazard.engine.core.memory_cap import parse_memory_cap  # noqa: E402
+from geohazard.engine.core.progress import Reporter  # noqa: E402
+from geohazard.engine.core.run_options import RunOptions  # noqa: E402
+from geohazard.engine.dem.terrain import TerrainConfig, fractal_terrain  # noqa: E402
+from geohazard.engine.families.dem_sr.card import draft_card  # noqa: E402
+from geohazard.engine.families.dem_sr.task import (  # noqa: E402
     TASK,
     SuperResolutionConfig,
     super_resolve_dem,
 )
-from geohazard.engine.terrain import TerrainConfig, fractal_terrain  # noqa: E402
+from geohazard.engine.io.raster_io import Grid, write_raster  # noqa: E402
+from geohazard.engine.models.archs.registry import build_network  # noqa: E402
+from geohazard.engine.models.model_store import LoadedModel, ModelStore  # noqa: E402
+from geohazard.engine.models.model_task import TileSettings  # noqa: E402
 from rasterio.crs import CRS  # noqa: E402
 
 
@@ -105,7 +106,7 @@ def main() -> None:
         for tile in (256, 512):
             for mp in (False, True):
                 opts = RunOptions("cuda", mp)
-                cfg = SuperResolutionConfig(scale=4, tile_size=tile, overlap=32)
+                cfg = SuperResolutionConfig(scale=4, tiles=TileSettings(tile, 32))
                 out = os.path.join(tmp, "o.tif")
                 super_resolve_dem(src, out, cfg, opts, model=model)  # warm-up
                 torch.cuda.synchronize()
@@ -146,14 +147,14 @@ def main() -> None:
     s = super_resolve_dem(
         dem(tmp, 1024),
         out,
-        SuperResolutionConfig(scale=4, tile_size=2048, overlap=32),
+        SuperResolutionConfig(scale=4, tiles=TileSettings(2048, 32)),
         opts,
         Reporter(warning=warnings.append),
         model=paper,
     )
     emit(check="real CUDA out of memory retried", tiles=s["tiles"], warnings=warnings)
-    from geohazard.engine.superres.patches import PatchSampler, PatchSource
-    from geohazard.engine.superres.training import TrainConfig, ValidationSet, make_trainer
+    from geohazard.engine.families.dem_sr.patches import PatchSampler, PatchSource
+    from geohazard.engine.families.dem_sr.training import TrainConfig, ValidationSet, make_trainer
 
     terr = [PatchSource(fractal_terrain((256, 256), i)) for i in range(4)]
     samplers = {

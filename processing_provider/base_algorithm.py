@@ -17,7 +17,7 @@ from qgis.PyQt.QtCore import QCoreApplication
 from qgis.PyQt.QtGui import QIcon
 
 from ..dependencies.requirements import DEFAULT_MODULES, missing_message, missing_modules
-from ..engine.run_options import DEVICE_CHOICES, RunOptions
+from ..engine.core.run_options import DEVICE_CHOICES, RunOptions
 from .citations import Citation
 from .help_text import compose_help, help_url, plugin_dir
 from .output_paths import explicit_destination
@@ -118,8 +118,8 @@ class GeohazardAlgorithm(QgsProcessingAlgorithm):
     ) -> RunOptions:
         """This run's options: the DEVICE parameter (``auto`` defers to the device settings
         page), and mixed precision and the GPU memory cap from that page."""
-        from ..engine.errors import GeohazardError
-        from ..engine.memory_cap import parse_memory_cap
+        from ..engine.core.errors import GeohazardError
+        from ..engine.core.memory_cap import parse_memory_cap
         from ..settings import load_device_settings
 
         settings = load_device_settings()
@@ -178,7 +178,7 @@ class GeohazardAlgorithm(QgsProcessingAlgorithm):
 
     def reporter(self, feedback: QgsProcessingFeedback):  # type: ignore[no-untyped-def]
         """An engine Reporter that forwards progress, cancel and messages to QGIS feedback."""
-        from ..engine.progress import Reporter
+        from ..engine.core.progress import Reporter
 
         return Reporter(
             progress=lambda f: feedback.setProgress(100.0 * f),
@@ -189,7 +189,7 @@ class GeohazardAlgorithm(QgsProcessingAlgorithm):
 
     def run_engine(self, call: Callable[[], T]) -> T:
         """Run an engine call, turning its errors into QgsProcessingException messages."""
-        from ..engine.errors import GeohazardError
+        from ..engine.core.errors import GeohazardError
 
         try:
             return call()

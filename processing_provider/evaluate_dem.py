@@ -133,7 +133,7 @@ class EvaluateDemAlgorithm(GeohazardAlgorithm):
     def process(
         self, parameters: dict, context: QgsProcessingContext, feedback: QgsProcessingFeedback
     ) -> dict[str, Any]:
-        from ..engine.dem_baselines import evaluate_dem_with_baselines, format_baselines
+        from ..engine.dem.dem_baselines import evaluate_dem_with_baselines, format_baselines
 
         dem = self.raster_file(parameters, self.INPUT, context)
         reference = self.raster_file(parameters, self.REFERENCE, context)

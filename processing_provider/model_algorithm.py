@@ -17,13 +17,14 @@ from qgis.core import (
 )
 
 from .base_algorithm import GeohazardAlgorithm
+from .citations import Citation
 from .parameter_checks import set_unit
 from .qgis_compat import INTEGER, set_advanced
 
 if TYPE_CHECKING:
-    from ..engine.model_store import ModelStore
-    from ..engine.model_task import ModelTask
-    from ..engine.tiled_runner import TileSettings
+    from ..engine.models.family import Family
+    from ..engine.models.model_store import ModelStore
+    from ..engine.models.model_task import ModelTask, TileSettings
 
 MAX_TILE = 8192
 
@@ -41,20 +42,48 @@ def widget_wrapper() -> Any:
 MAX_BATCH = 256
 
 
+def family_citations(family: Family, module: str) -> tuple[Citation, ...]:
+    """The family's references by name: from ``citations.py``, or the algorithm's own module."""
+    import sys
+
+    from . import citations
+
+    own = sys.modules.get(module)
+    return tuple(getattr(own, n, None) or getattr(citations, n) for n in family.citations)
+
+
 class ModelAlgorithm(GeohazardAlgorithm):
-    """Base for model algorithms; subclasses set ``TASK`` and call :meth:`add_model_parameters`."""
+    """Base for model algorithms; subclasses set ``TASK`` and ``FAMILY`` and call
+    :meth:`add_model_parameters`. ``FAMILY`` (the family's descriptor) gives the references,
+    help anchor and required packages, the same for the family's inference and training."""
 
     TASK: ModelTask
+    FAMILY: Family | None = None
     MODEL = "MODEL"
     TILE_SIZE = "TILE_SIZE"
     OVERLAP = "OVERLAP"
     BATCH = "BATCH"
     DEVICE = "DEVICE"
 
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        family = cls.__dict__.get("FAMILY")
+        if family is not None:
+            # the family's references, then what this algorithm adds (EXTRA_CITATIONS)
+            cls.CITATIONS = family_citations(family, cls.__module__) + tuple(
+                cls.__dict__.get("EXTRA_CITATIONS", ())
+            )
+            cls.HELP_ANCHOR = family.help_anchor
+            cls.REQUIRES = cls.family_requires(family)
+
+    @staticmethod
+    def family_requires(family: Family) -> tuple[str, ...]:
+        return family.requires
+
     @staticmethod
     def store() -> ModelStore:
         """The model store: bundled models and the user's models folder in the QGIS profile."""
-        from ..engine.model_store import ModelStore
+        from ..engine.models.model_store import ModelStore
         from ..settings import user_models_folder
 
         return ModelStore(user_models_folder())
@@ -127,7 +156,7 @@ class ModelAlgorithm(GeohazardAlgorithm):
         return self.parameterAsString(parameters, self.MODEL, context).strip()
 
     def tile_settings(self, parameters: dict, context: QgsProcessingContext) -> TileSettings:
-        from ..engine.tiled_runner import TileSettings
+        from ..engine.models.model_task import TileSettings
 
         return TileSettings(
             tile_size=self.parameterAsInt(parameters, self.TILE_SIZE, context),

@@ -1,4 +1,5 @@
-"""The ``geohazard`` Processing provider: a short list of algorithms."""
+"""The ``geohazard`` Processing provider: the algorithms found by :mod:`.algorithms` and the
+shipped graphical models."""
 
 from __future__ import annotations
 
@@ -10,34 +11,10 @@ from .base_algorithm import plugin_icon_path
 
 class GeohazardProvider(QgsProcessingProvider):
     def loadAlgorithms(self) -> None:  # noqa: N802 (QGIS API name)
-        from .deep_offset_tracking import DeepOffsetTrackingAlgorithm
-        from .dem_super_resolution import DemSuperResolutionAlgorithm
-        from .displacement_arrows import DisplacementArrowsAlgorithm
-        from .evaluate_dem import EvaluateDemAlgorithm
-        from .landslide_areas import LandslideAreasAlgorithm
-        from .offset_tracking import OffsetTrackingAlgorithm
-        from .sar_distortion import SarDistortionAlgorithm
-        from .sar_to_optical import SarToOpticalAlgorithm
-        from .topographic_phase import TopographicPhaseAlgorithm
-        from .train_deep_offset_tracking import TrainDeepOffsetTrackingAlgorithm
-        from .train_dem_super_resolution import TrainDemSuperResolutionAlgorithm
-        from .train_sar_to_optical import TrainSarToOpticalAlgorithm
+        from .algorithms import algorithm_classes
 
-        for alg in (
-            OffsetTrackingAlgorithm(),
-            DeepOffsetTrackingAlgorithm(),
-            DemSuperResolutionAlgorithm(),
-            EvaluateDemAlgorithm(),
-            TopographicPhaseAlgorithm(),
-            SarDistortionAlgorithm(),
-            SarToOpticalAlgorithm(),
-            LandslideAreasAlgorithm(),
-            DisplacementArrowsAlgorithm(),
-            TrainDemSuperResolutionAlgorithm(),
-            TrainDeepOffsetTrackingAlgorithm(),
-            TrainSarToOpticalAlgorithm(),
-        ):
-            self.addAlgorithm(alg)
+        for cls in algorithm_classes():
+            self.addAlgorithm(cls())
         from .shipped_models import shipped_models
 
         for model in shipped_models():

@@ -89,7 +89,7 @@ class SarDistortionAlgorithm(GeohazardAlgorithm):
     LAYOVER_PERCENT = "LAYOVER_PERCENT"
     SHADOW_PERCENT = "SHADOW_PERCENT"
 
-    # Defaults equal to engine.sar_geometry.AcquisitionGeometry's, repeated so that listing
+    # Defaults equal to engine.sar.sar_geometry.AcquisitionGeometry's, repeated so that listing
     # the algorithm never imports the engine (rasterio may be missing).
     DEFAULT_INCIDENCE = 39.0
     DEFAULT_HEADING = -168.0
@@ -161,8 +161,8 @@ class SarDistortionAlgorithm(GeohazardAlgorithm):
     def process(
         self, parameters: dict, context: QgsProcessingContext, feedback: QgsProcessingFeedback
     ) -> dict[str, Any]:
-        from ..engine.sar_distortion import DistortionOptions, sar_distortion
-        from ..engine.sar_geometry import AcquisitionGeometry
+        from ..engine.sar.sar_distortion import DistortionOptions, sar_distortion
+        from ..engine.sar.sar_geometry import AcquisitionGeometry
 
         dem = self.raster_file(parameters, self.DEM, context)
         output = self.parameterAsOutputLayer(parameters, self.OUTPUT, context)

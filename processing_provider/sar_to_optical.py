@@ -12,9 +12,9 @@ from qgis.core import (
     QgsProcessingParameterRasterLayer,
 )
 
-from ..engine.tasks.sar_to_optical import ENHANCEMENTS, FUSIONS
-from ..engine.tasks.sar_to_optical import TASK as SAR_TO_OPTICAL_TASK
-from .citations import SARDINET, SARDINET_DEM
+from ..engine.families.sar_to_optical import FAMILY as SAR_TO_OPTICAL_FAMILY
+from ..engine.families.sar_to_optical.task import ENHANCEMENTS, FUSIONS
+from ..engine.families.sar_to_optical.task import TASK as SAR_TO_OPTICAL_TASK
 from .model_algorithm import ModelAlgorithm
 from .output_styles import OPTICAL_RGB
 from .styling import LayerStyle
@@ -58,6 +58,7 @@ class SarToOpticalAlgorithm(ModelAlgorithm):
     GROUP_ID = "sar"
     HELP = HELP
     TASK = SAR_TO_OPTICAL_TASK
+    FAMILY = SAR_TO_OPTICAL_FAMILY
     TAGS = (
         "SAR",
         "Sentinel-1",
@@ -72,11 +73,8 @@ class SarToOpticalAlgorithm(ModelAlgorithm):
         "flood",
         "RGB",
     )
-    CITATIONS = (SARDINET_DEM, SARDINET)
-    HELP_ANCHOR = "sar-distortion-and-sar-to-optical-geohazardsardistortion-geohazardsartooptical"
     # What a run imports (scikit-image is only used by the training metrics, not here); every
     # name must be one the installer offers (dependencies.requirements.PLUGIN_MODULES).
-    REQUIRES = ("numpy", "torch", "rasterio", "safetensors", "scipy")
 
     SAR = "SAR"
     DEM = "DEM"
@@ -120,19 +118,19 @@ class SarToOpticalAlgorithm(ModelAlgorithm):
     def process(
         self, parameters: dict, context: QgsProcessingContext, feedback: QgsProcessingFeedback
     ) -> dict[str, Any]:
-        from ..engine.tasks.sar_to_optical import SarToOpticalConfig, translate_sar_to_optical
+        from ..engine.families.sar_to_optical.task import (
+            SarToOpticalConfig,
+            translate_sar_to_optical,
+        )
 
         sar = self.raster_file(parameters, self.SAR, context)
         dem = self.raster_file(parameters, self.DEM, context) if parameters.get(self.DEM) else None
         output = self.parameterAsOutputLayer(parameters, self.OUTPUT, context)
-        tiles = self.tile_settings(parameters, context)
         config = SarToOpticalConfig(
             fusion=FUSIONS[self.parameterAsEnum(parameters, self.FUSION, context)],
             model=self.model_choice(parameters, context),
             enhance=ENHANCEMENTS[self.parameterAsEnum(parameters, self.ENHANCE, context)],
-            tile_size=tiles.tile_size,
-            overlap=tiles.overlap,
-            batch_size=tiles.batch_size,
+            tiles=self.tile_settings(parameters, context),
         )
         summary = translate_sar_to_optical(
             sar,

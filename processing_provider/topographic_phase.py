@@ -74,7 +74,7 @@ class TopographicPhaseAlgorithm(GeohazardAlgorithm):
     HEIGHT_OF_AMBIGUITY = "HEIGHT_OF_AMBIGUITY"
     RESIDUAL_RMS = "RESIDUAL_RMS"
 
-    # Defaults (Sentinel-1 IW mid-swath), equal to engine.insar_phase.PhaseGeometry's; repeated
+    # Defaults (Sentinel-1 IW mid-swath), equal to engine.sar.insar_phase.PhaseGeometry's; repeated
     # here so that listing the algorithm never imports the engine (rasterio may be missing).
     DEFAULTS = {
         "baseline_m": 150.0,
@@ -145,7 +145,7 @@ class TopographicPhaseAlgorithm(GeohazardAlgorithm):
     def process(
         self, parameters: dict, context: QgsProcessingContext, feedback: QgsProcessingFeedback
     ) -> dict[str, Any]:
-        from ..engine.insar_phase import PhaseGeometry, topographic_phase
+        from ..engine.sar.insar_phase import PhaseGeometry, topographic_phase
 
         dem = self.raster_file(parameters, self.INPUT, context)
         compare = None

@@ -14,10 +14,10 @@ from qgis.core import (
     QgsProcessingParameterRasterLayer,
 )
 
-from ..engine.tasks.sar_to_optical import FUSIONS
-from ..engine.tasks.sar_to_optical import TASK as SAR_TO_OPTICAL_TASK
-from .citations import SARDINET, SARDINET_DEM
-from .qgis_compat import DOUBLE, FILE_FOLDER, INTEGER, set_advanced
+from ..engine.families.sar_to_optical import FAMILY as SAR_TO_OPTICAL_FAMILY
+from ..engine.families.sar_to_optical.task import FUSIONS
+from ..engine.families.sar_to_optical.task import TASK as SAR_TO_OPTICAL_TASK
+from .qgis_compat import FILE_FOLDER, set_advanced
 from .training_algorithm import TrainingAlgorithm
 
 HELP = """Fine-tunes a SAR-to-optical translation model (SARDINet, Bralet et al. 2022, 2024) \
@@ -96,10 +96,8 @@ class TrainSarToOpticalAlgorithm(TrainingAlgorithm):
     GROUP_ID = "training"
     HELP = HELP
     TASK = SAR_TO_OPTICAL_TASK
-    REQUIRES = ("numpy", "torch", "rasterio", "safetensors", "scipy", "matplotlib")
+    FAMILY = SAR_TO_OPTICAL_FAMILY
     DEFAULT_OUTPUT = "my_sardinet"
-    DEFAULT_BATCH = 24
-    DEFAULT_LR = 1e-5
     PRIMARY_LOG_COLUMN = "val_mse"
     TAGS = (
         "training",
@@ -113,8 +111,6 @@ class TrainSarToOpticalAlgorithm(TrainingAlgorithm):
         "SARDINet",
         "model",
     )
-    CITATIONS = (SARDINET, SARDINET_DEM)
-    HELP_ANCHOR = "sar-distortion-and-sar-to-optical-geohazardsardistortion-geohazardsartooptical"
 
     SAR = "SAR"
     DEM = "DEM"
@@ -175,20 +171,9 @@ class TrainSarToOpticalAlgorithm(TrainingAlgorithm):
             )
         )
         self.add_training_parameters()
-        self.add_recipe(
-            (
-                ("PATCH_SIZE", self.tr("Patch side (px, multiple of 16)"), INTEGER, 256, 32, 1024),
-                ("MIN_VALID", self.tr("Valid pixels a patch needs (%)"), INTEGER, 50, 1, 100),
-                (
-                    "SSIM_WEIGHT",
-                    self.tr("Share of SSIM in the loss (0: MAE alone)"),
-                    DOUBLE,
-                    0.0,
-                    0.0,
-                    0.99,
-                ),
-            )
-        )
+        from ..engine.families.sar_to_optical.finetune import SarOpticalRecipe
+
+        self.add_recipe(SarOpticalRecipe)
         self.add_training_outputs()
         self.add_metric_outputs(
             (
@@ -201,7 +186,7 @@ class TrainSarToOpticalAlgorithm(TrainingAlgorithm):
         )
 
     def areas(self, parameters: dict, context: QgsProcessingContext) -> list[Any]:
-        from ..engine.sar2opt.finetune import SarOpticalArea, area_files
+        from ..engine.families.sar_to_optical.finetune import SarOpticalArea, area_files
 
         given = [parameters.get(n) not in (None, "") for n in (self.SAR, self.DEM, self.OPTICAL)]
         units = self.UNITS[self.parameterAsEnum(parameters, self.SAR_UNITS, context)]
@@ -245,17 +230,16 @@ class TrainSarToOpticalAlgorithm(TrainingAlgorithm):
     def process(
         self, parameters: dict, context: QgsProcessingContext, feedback: QgsProcessingFeedback
     ) -> dict[str, Any]:
-        from ..engine.sar2opt.card import BASELINE
-        from ..engine.sar2opt.finetune import SarOpticalRecipe, finetune_sar_to_optical
+        from ..engine.families.sar_to_optical.card import BASELINE
+        from ..engine.families.sar_to_optical.finetune import (
+            SarOpticalRecipe,
+            finetune_sar_to_optical,
+        )
 
         areas = self.areas(parameters, context)
         settings = self.finetune_settings(parameters, context, feedback)
-        recipe = SarOpticalRecipe(
-            patch=self.parameterAsInt(parameters, "PATCH_SIZE", context),
-            min_valid=self.parameterAsInt(parameters, "MIN_VALID", context) / 100.0,
-            fusion=FUSIONS[self.parameterAsEnum(parameters, self.FUSION, context)],
-            ssim_weight=self.parameterAsDouble(parameters, "SSIM_WEIGHT", context),
-        )
+        fusion = FUSIONS[self.parameterAsEnum(parameters, self.FUSION, context)]
+        recipe = self.recipe(SarOpticalRecipe, parameters, context, fusion=fusion)
         summary = finetune_sar_to_optical(areas, settings, recipe, self.reporter(feedback))
         results = self.training_results(summary, settings, feedback)
         m = summary["metrics"]

@@ -26,7 +26,8 @@ from .model_algorithm import ModelAlgorithm
 from .qgis_compat import DOUBLE, INTEGER, set_advanced
 
 if TYPE_CHECKING:
-    from ..engine.training.finetune import FineTuneSettings
+    from ..engine.models.family import Family
+    from ..engine.models.training.finetune import FineTuneSettings
 
 
 class TrainingAlgorithm(ModelAlgorithm):
@@ -46,6 +47,17 @@ class TrainingAlgorithm(ModelAlgorithm):
     LOG_METRIC = "LOG_METRIC"
     # The log's primary validation column (first ``val_*`` column; lower is better).
     PRIMARY_LOG_COLUMN = "val_loss"
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        family = cls.__dict__.get("FAMILY")
+        if family is not None:
+            cls.DEFAULT_BATCH = family.batch_size
+            cls.DEFAULT_LR = family.learning_rate
+
+    @staticmethod
+    def family_requires(family: Family) -> tuple[str, ...]:
+        return family.training_requires
 
     DEFAULT_EPOCHS = 5
     DEFAULT_BATCH = 16
@@ -128,17 +140,37 @@ class TrainingAlgorithm(ModelAlgorithm):
         )
         self.add_device_parameter(self.DEVICE)
 
-    def add_recipe(self, recipe: tuple[tuple[str, str, Any, float, float, float], ...]) -> None:
-        """The family's recipe values as advanced numbers: (name, label, type, default, min,
-        max) each."""
-        for name, label, kind, default, low, high in recipe:
+    def add_recipe(self, recipe_type: Any) -> None:
+        """The recipe dataclass's parameter fields as advanced numbers, in field order, with
+        the label, default and range the fields declare."""
+        from ..engine.models.training.recipe_fields import recipe_values
+
+        for v in recipe_values(recipe_type):
             self.addParameter(
                 set_advanced(
                     QgsProcessingParameterNumber(
-                        name, label, kind, default, minValue=low, maxValue=high
+                        v.parameter,
+                        self.tr(v.label),
+                        INTEGER if v.integer else DOUBLE,
+                        v.default,
+                        minValue=v.minimum,
+                        maxValue=v.maximum,
                     )
                 )
             )
+
+    def recipe(
+        self, recipe_type: Any, parameters: dict, context: QgsProcessingContext, **others: Any
+    ) -> Any:
+        """The recipe from the parameters :meth:`add_recipe` added, and ``others`` by field."""
+        from ..engine.models.training.recipe_fields import recipe_from, recipe_values
+
+        read = {True: self.parameterAsInt, False: self.parameterAsDouble}
+        values = {
+            v.parameter: read[v.integer](parameters, v.parameter, context)
+            for v in recipe_values(recipe_type)
+        }
+        return recipe_from(recipe_type, values, **others)
 
     def add_metric_outputs(self, outputs: tuple[tuple[str, str], ...]) -> None:
         """The validation metrics the algorithm returns: (name, label) each."""
@@ -168,7 +200,7 @@ class TrainingAlgorithm(ModelAlgorithm):
     ) -> FineTuneSettings:
         """The shared values as the engine's settings (device: the DEVICE parameter, where auto
         defers to the device settings page)."""
-        from ..engine.training.finetune import FineTuneSettings
+        from ..engine.models.training.finetune import FineTuneSettings
 
         options = self.run_options(parameters, context, feedback)
         return FineTuneSettings(

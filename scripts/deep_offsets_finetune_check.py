@@ -10,7 +10,7 @@ Reads the west pair and targets that ``scripts/finetune_pays.py offsets`` wrote
 2. how alive the bundled model's correction branch is: mean |activation| of the full-resolution
    fusion and decoder outputs, and mean |output - prior| (px), on a batch of training crops;
 3. with ``--steps N``: N optimiser steps on the training blocks (the blocks and crops of
-   engine/deep_offsets/finetune.py), printing every 50 steps the training Huber loss of the
+   engine/families/deep_offsets/finetune.py), printing every 50 steps the training Huber loss of the
    model, of the prior and of the prior's 32 px channel, and the validation EPE.
    ``--variant all``: every layer at ``--lr``; ``late10``: the full-resolution fusion, the last
    decoder level and the head at 10 x ``--lr``, the rest at ``--lr``.
@@ -43,21 +43,25 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     import numpy as np
     import torch
-    from geohazard.engine.deep_offsets.finetune import DeepOffsetPair, read_pair, split_scene
-    from geohazard.engine.deep_offsets.training import (
+    from geohazard.engine.core.progress import Reporter
+    from geohazard.engine.families.deep_offsets.finetune import (
+        DeepOffsetPair,
+        read_pair,
+        split_scene,
+    )
+    from geohazard.engine.families.deep_offsets.task import TASK, prior_config
+    from geohazard.engine.families.deep_offsets.training import (
         DeepOffsetHooks,
         TrainConfig,
         masked_huber,
         validate_scenes,
     )
-    from geohazard.engine.model_store import ModelStore
-    from geohazard.engine.progress import Reporter
-    from geohazard.engine.tasks.deep_offsets import TASK, prior_config
+    from geohazard.engine.models.model_store import ModelStore
 
     torch.set_num_threads(1)
     torch.manual_seed(0)
     base = ModelStore(os.path.join(ROOT, "out", "no_user_models")).load(
-        TASK, "default", TASK.default_model()
+        TASK, "default", TASK.default_model(None)
     )
     prior_cfg = prior_config(base.card)
     files = [os.path.join(args.folder, f"west_{k}.tif") for k in ("reference", "secondary")]

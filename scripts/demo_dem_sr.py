@@ -17,7 +17,7 @@ def run_dem_sr_demo(out: str, qgis_process: Callable[..., object], scale: int = 
     import json
     import subprocess
 
-    from geohazard.engine.superres.held_out import write_held_out_pair
+    from geohazard.engine.families.dem_sr.held_out import write_held_out_pair
 
     paths = write_held_out_pair(os.path.join(out, "dem_sr"), scale)
     sr = os.path.join(out, "dem_sr", f"jacksboro_heldout_sr_x{scale}.tif")

@@ -16,9 +16,9 @@ from collections.abc import Callable
 
 import numpy as np
 import rasterio
-from geohazard.engine.geodesy import row_metres, true_north_azimuth
-from geohazard.engine.raster_io import Grid, write_raster
-from geohazard.engine.sar_geometry import AcquisitionGeometry
+from geohazard.engine.io.geodesy import row_metres, true_north_azimuth
+from geohazard.engine.io.raster_io import Grid, write_raster
+from geohazard.engine.sar.sar_geometry import AcquisitionGeometry
 from geohazard.engine.simulate.sar_optical import LandCover, simulate_sentinel1
 from rasterio.windows import Window
 

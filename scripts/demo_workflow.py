@@ -15,7 +15,7 @@ from collections.abc import Callable
 
 import numpy as np
 import rasterio
-from geohazard.engine.raster_io import Grid, write_raster
+from geohazard.engine.io.raster_io import Grid, write_raster
 from rasterio.windows import Window
 
 ALG = "geohazard:landslideevent"

@@ -47,9 +47,29 @@ def _plugin_on_path(root: str) -> None:
     sys.path.insert(0, plugins)
 
 
+FAMILIES = ("dem-sr", "deep-offsets", "sar-to-optical")
+
+
+def _families() -> dict[str, tuple[object, type]]:
+    """Per command-line family name: its descriptor and its recipe dataclass."""
+    from geohazard.engine.families import family_module, family_packages
+
+    return {
+        stem.replace("_", "-"): (package.FAMILY, family_module(stem, "finetune").RECIPE)
+        for stem, package in family_packages().items()
+    }
+
+
+def _flag(parameter: str) -> str:
+    return "--" + parameter.lower().replace("_", "-")
+
+
 def parse(argv: list[str] | None = None) -> argparse.Namespace:
+    """The command line; each family's recipe values are flags named after their parameters
+    (``PATCH_SIZE``: ``--patch-size``), defaulting to the recipe's own defaults."""
+    families = _families()
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
-    ap.add_argument("family", choices=("dem-sr", "deep-offsets", "sar-to-optical"))
+    ap.add_argument("family", choices=FAMILIES)
     ap.add_argument("--folder", default="", help="training folder (as the algorithms' FOLDER)")
     ap.add_argument("--dem", nargs="*", default=[], help="dem-sr: high-resolution DEMs")
     ap.add_argument(
@@ -76,42 +96,46 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     ap.add_argument("--lr", type=float, default=0.0, help="0: the family's default")
     ap.add_argument("--validation-share", type=float, default=0.2)
     ap.add_argument("--device", default="auto", help="auto, cpu, cuda")
-    ap.add_argument("--patch", type=int, default=0, help="0: the family's default")
     ap.add_argument("--scale", type=int, default=4, help="dem-sr: 2 or 4")
     ap.add_argument("--fusion", default="late", help="sar-to-optical: default base model")
-    ap.add_argument(
-        "--ssim-weight", type=float, default=0.0, help="sar-to-optical: share of SSIM in the loss"
-    )
     ap.add_argument("--log-csv", default="", help="CSV training log")
     ap.add_argument("--curves", default="", help="PNG of the curves")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--overwrite", action="store_true", help="replace an existing model")
+    from geohazard.engine.models.training.recipe_fields import recipe_values
+
+    flags: dict[str, list[str]] = {}
+    kinds: dict[str, type] = {}
+    for name, (_family, recipe) in families.items():
+        for v in recipe_values(recipe):
+            flags.setdefault(v.parameter, []).append(
+                f"{name}: {v.label}, {v.minimum:g}-{v.maximum:g}, default {v.default:g}"
+            )
+            kinds[v.parameter] = int if v.integer else float
+    for parameter, helps in flags.items():
+        names = [_flag(parameter)] + (["--patch"] if parameter == "PATCH_SIZE" else [])
+        text = "; ".join(helps).replace("%", "%%")
+        ap.add_argument(*names, dest=parameter, type=kinds[parameter], help=text)
     return ap.parse_args(argv)
 
 
-# per family: default batch size, learning rate, patch (the algorithms' defaults)
-DEFAULTS = {
-    "dem-sr": (16, 1e-4, 0),
-    "deep-offsets": (8, 1e-4, 64),
-    "sar-to-optical": (24, 1e-5, 256),
-}
-
-
 def run(args: argparse.Namespace) -> dict:
-    from geohazard.engine.progress import Reporter
-    from geohazard.engine.training.finetune import FineTuneSettings
+    from geohazard.engine.core.progress import Reporter
+    from geohazard.engine.families import family_module
+    from geohazard.engine.models.training.finetune import FineTuneSettings
+    from geohazard.engine.models.training.recipe_fields import recipe_from
 
     rank = int(os.environ.get("RANK", "0"))
     say = print if rank == 0 else (lambda _m: None)
     rep = Reporter(info=say, warning=lambda m: say(f"WARNING: {m}"))
-    batch, lr, patch = DEFAULTS[args.family]
+    family, recipe_type = _families()[args.family]
     settings = FineTuneSettings(
         base_model=args.base_model,
         output_name=args.output_model,
         user_models=os.path.abspath(args.models_dir),
         epochs=args.epochs,
-        batch_size=args.batch_size or batch,
-        learning_rate=args.lr or lr,
+        batch_size=args.batch_size or family.batch_size,  # type: ignore[attr-defined]
+        learning_rate=args.lr or family.learning_rate,  # type: ignore[attr-defined]
         validation_share=args.validation_share,
         device=args.device,
         log_path=args.log_csv,
@@ -119,39 +143,26 @@ def run(args: argparse.Namespace) -> dict:
         seed=args.seed,
         overwrite=args.overwrite,
     )
-    patch = args.patch or patch
+    values = vars(args)
+    stem = args.family.replace("-", "_")
+    module = family_module(stem, "finetune")
     if args.family == "dem-sr":
-        from geohazard.engine.superres.finetune import DemRecipe, dem_files, finetune_dem_sr
-
-        paths = list(args.dem) + (dem_files(args.folder) if args.folder else [])
-        return finetune_dem_sr(paths, settings, DemRecipe(scale=args.scale, patch=patch), rep)
+        paths = list(args.dem) + (module.dem_files(args.folder) if args.folder else [])
+        recipe = recipe_from(recipe_type, values, scale=args.scale)
+        return module.finetune_dem_sr(paths, settings, recipe, rep)
     if args.family == "deep-offsets":
-        from geohazard.engine.deep_offsets.finetune import (
-            DeepOffsetPair,
-            DeepOffsetRecipe,
-            finetune_deep_offsets,
-            pair_files,
-        )
-
-        pairs = [DeepOffsetPair(*p) for p in args.pair]
-        pairs += pair_files(args.folder) if args.folder else []
-        return finetune_deep_offsets(pairs, settings, DeepOffsetRecipe(patch=patch), rep)
-    from geohazard.engine.sar2opt.finetune import (
-        SarOpticalArea,
-        SarOpticalRecipe,
-        area_files,
-        finetune_sar_to_optical,
-    )
-
-    areas = [SarOpticalArea(*a) for a in args.area]
-    areas += area_files(args.folder) if args.folder else []
-    recipe = SarOpticalRecipe(patch=patch, fusion=args.fusion, ssim_weight=args.ssim_weight)
-    return finetune_sar_to_optical(areas, settings, recipe, rep)
+        pairs = [module.DeepOffsetPair(*p) for p in args.pair]
+        pairs += module.pair_files(args.folder) if args.folder else []
+        return module.finetune_deep_offsets(pairs, settings, recipe_from(recipe_type, values), rep)
+    areas = [module.SarOpticalArea(*a) for a in args.area]
+    areas += module.area_files(args.folder) if args.folder else []
+    recipe = recipe_from(recipe_type, values, fusion=args.fusion)
+    return module.finetune_sar_to_optical(areas, settings, recipe, rep)
 
 
 def main(argv: list[str] | None = None) -> int:
     _plugin_on_path(ROOT)
-    from geohazard.engine.errors import GeohazardError
+    from geohazard.engine.core.errors import GeohazardError
 
     args = parse(argv)
     try:

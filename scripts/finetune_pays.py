@@ -17,7 +17,7 @@ CPU, for a few minutes. Regions:
   simulated glacier flowing across the whole region (``--kind fault``: a fault across it;
   ``--kind slides``: ``--bodies`` small landslides, 20-40 px across);
   targets = the known displacement; the held-out east is tracked by the real inference
-  (engine/tasks/deep_offsets.py) with each model.
+  (engine/families/deep_offsets/task.py) with each model.
 - s2o: a simulated Sentinel-1 / real Sentinel-2 scene of scripts/make_sar_optical_scenes.py
   (the Belledonne scene is a test scene of the bundled models: never trained on);
   ``--ssim-weight`` mixes SSIM into the loss (the recipe's SSIM_WEIGHT).
@@ -49,7 +49,7 @@ def _plugin_on_path(root: str) -> None:
 def split_grid(grid, col: int):  # type: ignore[no-untyped-def]
     """(west grid, east grid) of a grid cut at column ``col``."""
     from affine import Affine
-    from geohazard.engine.raster_io import Grid
+    from geohazard.engine.io.raster_io import Grid
 
     west = Grid(grid.crs, grid.transform, col, grid.height)
     east = Grid(
@@ -59,7 +59,7 @@ def split_grid(grid, col: int):  # type: ignore[no-untyped-def]
 
 
 def settings(out: str, name: str, **kw):  # type: ignore[no-untyped-def]
-    from geohazard.engine.training.finetune import FineTuneSettings
+    from geohazard.engine.models.training.finetune import FineTuneSettings
 
     return FineTuneSettings(
         base_model="default",
@@ -74,7 +74,7 @@ def settings(out: str, name: str, **kw):  # type: ignore[no-untyped-def]
 
 
 def reporter():  # type: ignore[no-untyped-def]
-    from geohazard.engine.progress import Reporter
+    from geohazard.engine.core.progress import Reporter
 
     t0 = time.time()
     return Reporter(info=lambda m: print(f"[{time.time() - t0:6.0f} s] {m}", flush=True))
@@ -82,13 +82,13 @@ def reporter():  # type: ignore[no-untyped-def]
 
 def dem_family(args: argparse.Namespace) -> dict:
     import numpy as np
-    from geohazard.engine.dem_metrics import compare_dems, grid_pixel_m
-    from geohazard.engine.model_store import ModelStore
-    from geohazard.engine.raster_io import write_raster
-    from geohazard.engine.superres.card import super_resolve_array
-    from geohazard.engine.superres.degrade import block_mean, upsample
-    from geohazard.engine.superres.finetune import DemRecipe, finetune_dem_sr, read_dem
-    from geohazard.engine.tasks.dem_superres import TASK
+    from geohazard.engine.dem.dem_metrics import compare_dems, grid_pixel_m
+    from geohazard.engine.families.dem_sr.card import super_resolve_array
+    from geohazard.engine.families.dem_sr.degrade import block_mean, upsample
+    from geohazard.engine.families.dem_sr.finetune import DemRecipe, finetune_dem_sr, read_dem
+    from geohazard.engine.families.dem_sr.task import TASK
+    from geohazard.engine.io.raster_io import write_raster
+    from geohazard.engine.models.model_store import ModelStore
 
     dem, grid = read_dem(args.dem)
     col = int(dem.shape[1] * WEST) // 16 * 16
@@ -160,20 +160,20 @@ def slide_swarm(dem, px: float, bodies: int, seed: int):  # type: ignore[no-unty
 def offsets_family(args: argparse.Namespace) -> dict:
     import numpy as np
     import rasterio
-    from geohazard.engine.deep_offsets.finetune import (
+    from geohazard.engine.families.deep_offsets.finetune import (
         DeepOffsetPair,
         DeepOffsetRecipe,
         finetune_deep_offsets,
     )
-    from geohazard.engine.raster_io import write_raster
+    from geohazard.engine.families.deep_offsets.task import DeepOffsetConfig, deep_track_offsets
+    from geohazard.engine.io.raster_io import write_raster
     from geohazard.engine.simulate.displacement_kinds import fault_field, glacier_field
     from geohazard.engine.simulate.real_dem import jacksboro_dem_utm
     from geohazard.engine.simulate.sar_amplitude import backscatter, speckled_pair
-    from geohazard.engine.tasks.deep_offsets import DeepOffsetConfig, deep_track_offsets
 
     dem, grid = jacksboro_dem_utm(30.0)
     dem = dem[: args.rows, : args.cols]
-    from geohazard.engine.raster_io import Grid
+    from geohazard.engine.io.raster_io import Grid
 
     grid = Grid(grid.crs, grid.transform, dem.shape[1], dem.shape[0])
     px = grid.transform.a
@@ -239,16 +239,16 @@ def offsets_family(args: argparse.Namespace) -> dict:
 def s2o_family(args: argparse.Namespace) -> dict:
     import numpy as np
     import rasterio
-    from geohazard.engine.model_store import ModelStore
-    from geohazard.engine.raster_io import inspect_raster, write_raster
-    from geohazard.engine.sar2opt.finetune import (
+    from geohazard.engine.families.sar_to_optical.data import PrepConfig, cut_patches, load_area
+    from geohazard.engine.families.sar_to_optical.finetune import (
         SarOpticalArea,
         SarOpticalRecipe,
         finetune_sar_to_optical,
     )
-    from geohazard.engine.sar2opt.training import evaluate, predict
-    from geohazard.engine.sar_optical_data import PrepConfig, cut_patches, load_area
-    from geohazard.engine.tasks.sar_to_optical import TASK
+    from geohazard.engine.families.sar_to_optical.task import TASK
+    from geohazard.engine.families.sar_to_optical.training import evaluate, predict
+    from geohazard.engine.io.raster_io import inspect_raster, write_raster
+    from geohazard.engine.models.model_store import ModelStore
 
     files = {k: os.path.join(args.scene, f"{k}.tif") for k in ("sar", "dem", "optical")}
     grid = inspect_raster(files["sar"]).grid

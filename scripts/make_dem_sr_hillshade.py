@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from types import SimpleNamespace
 
 import numpy as np
 
@@ -61,12 +62,12 @@ def main() -> int:
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
-    from geohazard.engine.model_store import ModelStore
+    from geohazard.engine.dem.spline_upsample import spline_bp_upsample
+    from geohazard.engine.families.dem_sr.card import super_resolve_array
+    from geohazard.engine.families.dem_sr.degrade import block_mean, gdal_upsample, upsample
+    from geohazard.engine.families.dem_sr.task import TASK
+    from geohazard.engine.models.model_store import ModelStore
     from geohazard.engine.simulate.real_dem import jacksboro_dem_utm
-    from geohazard.engine.spline_upsample import spline_bp_upsample
-    from geohazard.engine.superres.card import super_resolve_array
-    from geohazard.engine.superres.degrade import block_mean, gdal_upsample, upsample
-    from geohazard.engine.tasks.dem_superres import TASK
 
     s = args.scale
     dem, _ = jacksboro_dem_utm(30.0)
@@ -78,8 +79,8 @@ def main() -> int:
         "bicubic (old skip)": upsample(lr, s, "bicubic"),
         "spline + back-projection": spline_bp_upsample(lr, s),
     }
-    for i, ref in enumerate(args.model or [TASK.default_model(s)]):
-        loaded = ModelStore().load(TASK, ref, TASK.default_model(s))
+    for i, ref in enumerate(args.model or [TASK.default_model(SimpleNamespace(scale=s))]):
+        loaded = ModelStore().load(TASK, ref, TASK.default_model(SimpleNamespace(scale=s)))
         label = args.label[i] if i < len(args.label) else f"model {loaded.card.name}"
         results[label] = super_resolve_array(loaded.net, lr, s)
     r0, c0, size = 120, 120, 160

@@ -148,7 +148,7 @@ def dem_crop_utm(path, lon: float, lat: float, size: int, pixel: float):  # type
     import numpy as np
     import rasterio
     from affine import Affine
-    from geohazard.engine.raster_io import Grid
+    from geohazard.engine.io.raster_io import Grid
     from rasterio.crs import CRS
     from rasterio.enums import Resampling
     from rasterio.warp import reproject
@@ -177,7 +177,7 @@ def dem_crop_utm(path, lon: float, lat: float, size: int, pixel: float):  # type
 
 
 def jacksboro_path(cache: str) -> str:
-    from geohazard.engine.sample_data import write_jacksboro
+    from geohazard.engine.dem.sample_data import write_jacksboro
 
     path = os.path.join(cache, "jacksboro.tif")
     if not os.path.exists(path):
@@ -197,7 +197,7 @@ def read_s2(paths: dict[str, str]):  # type: ignore[no-untyped-def]
 
 
 def write_scene(folder: str, scene, dem, grid, provenance: dict) -> dict:  # type: ignore[no-untyped-def]
-    from geohazard.engine.raster_io import write_raster
+    from geohazard.engine.io.raster_io import write_raster
 
     os.makedirs(folder, exist_ok=True)
     tags = {
@@ -233,8 +233,8 @@ def main(argv: list[str] | None = None) -> int:
 
     import numpy as np
     import rasterio
-    from geohazard.engine.geodesy import row_metres, true_north_azimuth
-    from geohazard.engine.sar_geometry import AcquisitionGeometry
+    from geohazard.engine.io.geodesy import row_metres, true_north_azimuth
+    from geohazard.engine.sar.sar_geometry import AcquisitionGeometry
     from geohazard.engine.simulate.sar_optical import simulated_scene
     from rasterio.enums import Resampling
     from rasterio.warp import reproject
@@ -278,7 +278,7 @@ def main(argv: list[str] | None = None) -> int:
         with rasterio.open(paths["olinda_l7"]) as src:
             l7 = src.read().astype(np.float32) / 255.0  # ETM+ digital numbers, not reflectance
             grid_l7 = src
-            from geohazard.engine.raster_io import Grid
+            from geohazard.engine.io.raster_io import Grid
 
             grid = Grid(src.crs, src.transform, src.width, src.height)
         dem = np.full((grid.height, grid.width), np.nan, np.float32)

@@ -10,9 +10,9 @@ grid and CRS), SAR log-compressed, DEM divided by --dem-max, optical stretched c
 nodata and masked pixels set to 0, and cut into --patch px patches. Whole areas go to
 train/validation/test (by the manifest's "split", else about 80/10/10 by --seed). Writes
 <out>/train.npz, validation.npz, test.npz and dataset.json; training reads them with
-engine.sar_optical_data.load_split.
+engine.families.sar_to_optical.data.load_split.
 
-SAR, as downloaded (engine/sar_optical_inputs.py):
+SAR, as downloaded (engine/families/sar_to_optical/inputs.py):
   - a two-band raster: a SNAP GeoTIFF export (band names Sigma0_VV, Sigma0_VH in any order
     decide which is which; unnamed bands are band 1 VV, band 2 VH);
   - SNAP BEAM-DIMAP: the .dim file, its .data folder, or Sigma0_VV.img in it (ENVI);
@@ -77,9 +77,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
 
-    from geohazard.engine.errors import GeohazardError
-    from geohazard.engine.progress import Reporter
-    from geohazard.engine.sar_optical_data import (
+    from geohazard.engine.core.errors import GeohazardError
+    from geohazard.engine.core.progress import Reporter
+    from geohazard.engine.families.sar_to_optical.data import (
         DEM_MAX_M,
         AreaSpec,
         PrepConfig,

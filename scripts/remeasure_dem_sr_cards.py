@@ -6,7 +6,7 @@
         models/dem_sr_x4.safetensors [--recipe-note TEXT]
 
 The weights are not changed: each model is run on every held-out DEM of
-engine/superres/recipe.py (block means and sensor blur) next to the cubic spline with
+engine/families/dem_sr/recipe.py (block means and sensor blur) next to the cubic spline with
 back-projection, GDAL cubic and nearest, and its card's ``held_out`` (by area, baseline
 ``spline_bp``, ``model_beats_baseline`` computed from the numbers) and ``limitations`` are
 rewritten; the card is saved beside the weights and embedded in them again (ModelStore.save).
@@ -21,7 +21,7 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from geohazard.engine.model_card import ModelCard
+    from geohazard.engine.models.model_card import ModelCard
     from torch import nn
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -41,8 +41,8 @@ def remeasured_card(
 ) -> ModelCard:
     """``card`` with its held-out table and limitations measured again for ``net`` on the
     current recipe, and ``training`` as its training entry (a ModelCard)."""
-    from geohazard.engine.superres import recipe
-    from geohazard.engine.superres.card import dem_sr_card, held_out_limitations
+    from geohazard.engine.families.dem_sr import recipe
+    from geohazard.engine.families.dem_sr.card import dem_sr_card, held_out_limitations
 
     table = recipe.held_out_table(net, card.scale, data_dir)
     fresh = dem_sr_card(
@@ -67,9 +67,9 @@ def main() -> int:
     parser.add_argument("--data-dir", default=None)
     parser.add_argument("--recipe-note", default="", help="added to the card's training entry")
     args = parser.parse_args()
-    from geohazard.engine.model_store import ModelStore
-    from geohazard.engine.superres import recipe
-    from geohazard.engine.tasks.dem_superres import TASK
+    from geohazard.engine.families.dem_sr import recipe
+    from geohazard.engine.families.dem_sr.task import TASK
+    from geohazard.engine.models.model_store import ModelStore
 
     data_dir = args.data_dir or recipe.DEFAULT_DATA_DIR
     store = ModelStore()

@@ -7,7 +7,8 @@
 scripts/train_dem_sr.py keeps the generator with the lowest validation RMSE over all stages, so
 a stage that makes the validation error worse (the adversarial one, say) never shows in the card
 it writes. This takes the generator as it was when the run ended (``model.generator.*`` in the
-training checkpoint), measures it on every held-out DEM of engine/superres/recipe.py exactly as
+training checkpoint), measures it on every held-out DEM of engine/families/dem_sr/recipe.py exactly
+as
 the cards are measured, and writes weights and card to a third folder (never over the first
 card), with the card's training entry saying which generator it holds. Compare the two cards
 with scripts/compare_dem_sr_cards.py.
@@ -38,10 +39,10 @@ def main() -> int:
         help="measure on the Jacksboro test block only (quick checks; not the cards' table)",
     )
     args = parser.parse_args()
-    from geohazard.engine.model_store import ModelStore
-    from geohazard.engine.superres import recipe
-    from geohazard.engine.tasks.dem_superres import TASK
-    from geohazard.engine.training.checkpoint import load_checkpoint, prefixed
+    from geohazard.engine.families.dem_sr import recipe
+    from geohazard.engine.families.dem_sr.task import TASK
+    from geohazard.engine.models.model_store import ModelStore
+    from geohazard.engine.models.training.checkpoint import load_checkpoint, prefixed
     from remeasure_dem_sr_cards import remeasured_card
 
     if os.path.abspath(args.dest) == os.path.dirname(os.path.abspath(args.weights)):

@@ -89,15 +89,15 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     import torch
-    from geohazard.engine.model_store import ModelStore
-    from geohazard.engine.sar2opt.training import (
+    from geohazard.engine.families.sar_to_optical.data import load_split
+    from geohazard.engine.families.sar_to_optical.task import TASK, default_model_name
+    from geohazard.engine.families.sar_to_optical.training import (
         evaluate,
         fit_linear_colour_mapping,
         linear_colour_mapping,
         predict,
     )
-    from geohazard.engine.sar_optical_data import load_split
-    from geohazard.engine.tasks.sar_to_optical import TASK, default_model_name
+    from geohazard.engine.models.model_store import ModelStore
 
     torch.set_num_threads(1)
     train, test = load_split(args.prepared, "train"), load_split(args.prepared, "test")

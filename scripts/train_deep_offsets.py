@@ -106,15 +106,18 @@ def main() -> int:
     import torch
 
     torch.set_num_threads(args.threads)
-    from geohazard.engine.deep_offsets.card import deep_offsets_card
-    from geohazard.engine.deep_offsets.dataset import build_scenes
-    from geohazard.engine.deep_offsets.evaluate import (
+    from geohazard.engine.core.device import resolve_device
+    from geohazard.engine.core.errors import Cancelled
+    from geohazard.engine.core.progress import Reporter
+    from geohazard.engine.families.deep_offsets.card import deep_offsets_card
+    from geohazard.engine.families.deep_offsets.dataset import build_scenes
+    from geohazard.engine.families.deep_offsets.evaluate import (
         format_edge_table,
         format_table,
         held_out_metrics,
         where_it_loses,
     )
-    from geohazard.engine.deep_offsets.training import (
+    from geohazard.engine.families.deep_offsets.training import (
         TrainConfig,
         calibrate_sigma,
         large_architecture,
@@ -122,11 +125,8 @@ def main() -> int:
         small_architecture,
         validate_scenes,
     )
-    from geohazard.engine.device import resolve_device
-    from geohazard.engine.errors import Cancelled
-    from geohazard.engine.model_store import BUNDLED_DIR, ModelStore
+    from geohazard.engine.models.model_store import BUNDLED_DIR, ModelStore
     from geohazard.engine.offsets.dense_prior import PriorConfig, channel_names
-    from geohazard.engine.progress import Reporter
     from geohazard.engine.simulate import splits
     from geohazard.engine.simulate.displacement_kinds import KINDS
     from geohazard.engine.simulate.pair_sampler import SamplerConfig, held_out_seeds
@@ -318,14 +318,14 @@ def _evaluate_only(weights: str, test: list, log) -> int:  # type: ignore[no-unt
     """Re-measure a trained model on the held-out pairs; its card keeps everything else."""
     from dataclasses import replace
 
-    from geohazard.engine.deep_offsets.card import held_out
-    from geohazard.engine.deep_offsets.evaluate import (
+    from geohazard.engine.families.deep_offsets.card import held_out
+    from geohazard.engine.families.deep_offsets.evaluate import (
         format_edge_table,
         format_table,
         held_out_metrics,
     )
-    from geohazard.engine.model_store import ModelStore
-    from geohazard.engine.tasks.deep_offsets import TASK
+    from geohazard.engine.families.deep_offsets.task import TASK
+    from geohazard.engine.models.model_store import ModelStore
 
     loaded = ModelStore(None).load(TASK, weights, "")
     sigma_scale = float(loaded.card.normalisation.params.get("sigma_scale", 1.0))

@@ -5,7 +5,7 @@
     .venv/bin/python scripts/train_dem_sr.py --scale 2 --out-dir out/train_x2 --resume
 
 Everything is offline and seeded: stage 1 on the natural images shipped with scikit-image and
-matplotlib (or --images FOLDER), stage 2 on the real DEMs of engine/sample_data.py (minus the
+matplotlib (or --images FOLDER), stage 2 on the real DEMs of engine/dem/sample_data.py (minus the
 held-out blocks) plus fractal terrain and any --dem GeoTIFFs. The result, with its model card
 (recipe, held-out metrics against bicubic and nearest), is written to --models-dir.
 """
@@ -118,14 +118,17 @@ def main() -> int:
     import torch
 
     torch.set_num_threads(args.threads)
-    from geohazard.engine.archs.registry import check_arch_config
-    from geohazard.engine.errors import GeohazardError
-    from geohazard.engine.model_store import BUNDLED_DIR, ModelStore
-    from geohazard.engine.raster_io import inspect_raster, open_band
-    from geohazard.engine.superres import recipe
-    from geohazard.engine.superres.card import dem_sr_card, held_out_limitations
-    from geohazard.engine.superres.natural_images import folder_image_paths, installed_image_paths
-    from geohazard.engine.superres.training import TrainConfig, make_trainer, small_generator
+    from geohazard.engine.core.errors import GeohazardError
+    from geohazard.engine.families.dem_sr import recipe
+    from geohazard.engine.families.dem_sr.card import dem_sr_card, held_out_limitations
+    from geohazard.engine.families.dem_sr.natural_images import (
+        folder_image_paths,
+        installed_image_paths,
+    )
+    from geohazard.engine.families.dem_sr.training import TrainConfig, make_trainer, small_generator
+    from geohazard.engine.io.raster_io import inspect_raster, open_band
+    from geohazard.engine.models.archs.registry import check_arch_config
+    from geohazard.engine.models.model_store import BUNDLED_DIR, ModelStore
 
     hr_patch = 64 if args.scale == 4 else 48
     cfg = TrainConfig(scale=args.scale, hr_patch=hr_patch, seed=args.seed, threads=args.threads)
@@ -171,7 +174,7 @@ def main() -> int:
 
     log(f"config {json.dumps(asdict(cfg))}")
     log(f"stage-1 images: {len(images)}")
-    from geohazard.engine.device import resolve_device
+    from geohazard.engine.core.device import resolve_device
 
     under_torchrun = int(os.environ.get("WORLD_SIZE", "1")) > 1
     device = None if under_torchrun and args.device != "cpu" else resolve_device(args.device)
@@ -240,7 +243,7 @@ def main() -> int:
         "the held-out test and validation blocks (4 px buffer); topobathy.npz (2 arc-minute); "
         f"real DEMs of other regions: {train_dems} (the Sierra Nevada validation block "
         f"{recipe.SIERRA_VALIDATION} excluded); 16 seeded fractal terrains 256x256 "
-        "(engine/terrain.py)" + (f"; user DEMs {args.dem}" if args.dem else ""),
+        "(engine/dem/terrain.py)" + (f"; user DEMs {args.dem}" if args.dem else ""),
         "pairs": f"LR = mean of each {args.scale}x{args.scale} block of the HR patch; a share "
         f"{args.sensor_share} of the pairs mimics a coarser sensor instead (Gaussian blur of "
         f"sigma {args.scale}/2.355 HR px, then block means)",

@@ -91,9 +91,9 @@ def main(argv: list[str] | None = None) -> int:
 
     import numpy as np
     import torch
-    from geohazard.engine.model_store import ModelStore
-    from geohazard.engine.sar2opt.card import BASELINE, sardinet_card
-    from geohazard.engine.sar2opt.training import (
+    from geohazard.engine.families.sar_to_optical.card import BASELINE, sardinet_card
+    from geohazard.engine.families.sar_to_optical.data import PrepConfig, load_split
+    from geohazard.engine.families.sar_to_optical.training import (
         SardinetHooks,
         SardinetTrainConfig,
         evaluate,
@@ -101,8 +101,8 @@ def main(argv: list[str] | None = None) -> int:
         linear_colour_mapping,
         predict,
     )
-    from geohazard.engine.sar_optical_data import PrepConfig, load_split
-    from geohazard.engine.training.loop import TrainingLoop
+    from geohazard.engine.models.model_store import ModelStore
+    from geohazard.engine.models.training.loop import TrainingLoop
 
     torch.set_num_threads(args.threads)
     prepared = ensure_data(args)

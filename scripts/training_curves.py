@@ -66,7 +66,7 @@ def main() -> int:
     ap.add_argument("--out", required=True, help="output path without extension")
     args = ap.parse_args()
 
-    from geohazard.engine.training.finetune import write_curves_png
+    from geohazard.engine.models.training.finetune import write_curves_png
 
     losses, validations = parse_log(args.log)
     if not losses and not validations:

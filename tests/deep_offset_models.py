@@ -5,9 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import torch
-from geohazard.engine.archs.ccressiamnet_arch import CCResSiamNet
-from geohazard.engine.deep_offsets.card import deep_offsets_card
-from geohazard.engine.model_store import ModelStore
+from geohazard.engine.families.deep_offsets.card import deep_offsets_card
+from geohazard.engine.models.archs.ccressiamnet_arch import CCResSiamNet
+from geohazard.engine.models.model_store import ModelStore
 from geohazard.engine.offsets.dense_prior import PriorConfig, channel_names
 
 PRIOR = PriorConfig(window_sizes=(16, 32), step=8, search=8)

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import numpy as np
 from affine import Affine
-from geohazard.engine.raster_io import Grid, write_raster
-from geohazard.engine.terrain import TerrainConfig, fractal_terrain
+from geohazard.engine.dem.terrain import TerrainConfig, fractal_terrain
+from geohazard.engine.io.raster_io import Grid, write_raster
 from rasterio.crs import CRS
 
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import numpy as np
 from affine import Affine
-from geohazard.engine.raster_io import Grid, write_raster
+from geohazard.engine.io.raster_io import Grid, write_raster
 from rasterio.crs import CRS
 
 PX = 10.0  # metres per pixel of the displacement grid

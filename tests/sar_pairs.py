@@ -6,7 +6,7 @@ from pathlib import Path
 
 import numpy as np
 from affine import Affine
-from geohazard.engine.raster_io import Grid, write_raster
+from geohazard.engine.io.raster_io import Grid, write_raster
 from geohazard.engine.simulate import sar_amplitude
 from rasterio.crs import CRS
 from scipy import ndimage

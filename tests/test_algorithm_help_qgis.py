@@ -9,6 +9,7 @@ import re
 from pathlib import Path
 
 import pytest
+from provider_algorithms import provider_ids
 from qgis.core import QgsApplication
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -108,33 +109,43 @@ def _readme_anchors() -> set[str]:
     return anchors
 
 
-def test_every_algorithm_has_a_help_url_to_its_readme_section(plugin) -> None:
+def _algorithm(alg_id: str):  # type: ignore[no-untyped-def]
+    alg = QgsApplication.processingRegistry().algorithmById(f"geohazard:{alg_id}")
+    assert alg is not None, alg_id
+    return alg
+
+
+def test_the_parametrised_checks_see_every_algorithm_of_the_provider(plugin) -> None:
+    assert sorted(a.name() for a in _algorithms()) == sorted(provider_ids())
+
+
+@pytest.mark.parametrize("alg_id", provider_ids())
+def test_every_algorithm_has_a_help_url_to_its_readme_section(plugin, alg_id) -> None:
     meta = configparser.ConfigParser(interpolation=None)
     meta.read(ROOT / "metadata.txt", encoding="utf-8")
     home = meta["general"]["homepage"]
     assert meta["general"]["repository"] == home  # one address for the project
-    anchors = _readme_anchors()
-    for alg in _algorithms():
-        url = alg.helpUrl()
-        assert url.startswith(home + "#"), (alg.id(), url)
-        assert url.split("#", 1)[1] in anchors, f"{alg.id()}: no README heading for {url}"
+    url = _algorithm(alg_id).helpUrl()
+    assert url.startswith(home + "#"), url
+    assert url.split("#", 1)[1] in _readme_anchors(), f"no README heading for {url}"
 
 
-def test_every_algorithm_has_tags_and_references(plugin) -> None:
+@pytest.mark.parametrize("alg_id", provider_ids())
+def test_every_algorithm_has_tags_and_references(plugin, alg_id) -> None:
     from geohazard.processing_provider.base_algorithm import GeohazardAlgorithm
 
-    for alg in _algorithms():
-        assert len(alg.tags()) >= 5, alg.id()
-        if isinstance(alg, GeohazardAlgorithm):  # shipped graphical models carry their own help
-            assert "<b>References</b>" in alg.shortHelpString(), alg.id()
+    alg = _algorithm(alg_id)
+    assert len(alg.tags()) >= 5
+    if isinstance(alg, GeohazardAlgorithm):  # shipped graphical models carry their own help
+        assert "<b>References</b>" in alg.shortHelpString()
 
 
-def test_the_installer_offers_everything_an_algorithm_needs(plugin) -> None:
+@pytest.mark.parametrize("alg_id", provider_ids())
+def test_the_installer_offers_everything_an_algorithm_needs(plugin, alg_id) -> None:
     """So the message bar, the installer and the toolbox can only name the same packages."""
     from geohazard.dependencies.requirements import PLUGIN_MODULES
 
-    for alg in _algorithms():
-        assert set(getattr(alg, "REQUIRES", ())) <= set(PLUGIN_MODULES), alg.id()
+    assert set(getattr(_algorithm(alg_id), "REQUIRES", ())) <= set(PLUGIN_MODULES)
 
 
 def test_algorithm_dialog_has_a_help_button(plugin, qgis_iface, monkeypatch) -> None:
@@ -216,8 +227,8 @@ def _help_problems(alg) -> list[str]:  # type: ignore[no-untyped-def]
 def test_every_algorithm_help_says_what_it_does_names_parameters_outputs_and_cites(
     plugin,
 ) -> None:
-    """Issue 13, item 6, for every algorithm of the provider (the shipped model included): what
-    it does, each parameter (by the name qgis_process takes, or by the dialog label, which
+    """The help of every algorithm of the provider (the shipped model included) says what it
+    does, each parameter (by the name qgis_process takes, or by the dialog label, which
     carries the unit), each output, and the paper or method it implements."""
     algorithms = _algorithms()
     assert len(algorithms) >= 11

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import pytest
 import torch
-from geohazard.engine.archs.ccressiamnet_arch import CCResSiamNet, local_correlation
-from geohazard.engine.archs.registry import build_network, check_arch_config
-from geohazard.engine.errors import GeohazardError
+from geohazard.engine.core.errors import GeohazardError
+from geohazard.engine.models.archs.ccressiamnet_arch import CCResSiamNet, local_correlation
+from geohazard.engine.models.archs.registry import build_network, check_arch_config
 
 
 @pytest.fixture(autouse=True)
 def one_thread():  # type: ignore[no-untyped-def]
     """One intra-op thread: on the shared 2-core machine, OpenMP barriers of 2 threads made these
-    tiny networks 20x slower (engine/parallel.py explains)."""
+    tiny networks 20x slower (engine/core/parallel.py explains)."""
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
     yield

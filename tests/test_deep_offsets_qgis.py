@@ -16,9 +16,9 @@ import pytest
 import rasterio
 from affine import Affine
 from deep_offset_models import save_tiny_model
-from geohazard.engine.model_store import BUNDLED_DIR
-from geohazard.engine.raster_io import Grid, write_raster
-from geohazard.engine.tasks.deep_offsets import OUTPUT_BANDS
+from geohazard.engine.families.deep_offsets.task import OUTPUT_BANDS
+from geohazard.engine.io.raster_io import Grid, write_raster
+from geohazard.engine.models.model_store import BUNDLED_DIR
 from qgis.core import (
     QgsFeature,
     QgsGeometry,

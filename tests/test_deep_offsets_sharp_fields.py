@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from geohazard.engine.deep_offsets.evaluate import (
+from geohazard.engine.families.deep_offsets.evaluate import (
     FAR_FROM_EDGE_PX,
     NEAR_EDGE_PX,
     edge_distance,

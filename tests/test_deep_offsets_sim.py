@@ -10,7 +10,7 @@ import pytest
 import rasterio
 import torch
 from affine import Affine
-from geohazard.engine.deep_offsets.augment import dihedral, inverse
+from geohazard.engine.families.deep_offsets.augment import dihedral, inverse
 from geohazard.engine.offsets.dense_prior import (
     PriorConfig,
     channel_names,

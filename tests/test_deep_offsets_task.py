@@ -13,13 +13,18 @@ import rasterio
 import torch
 from affine import Affine
 from deep_offset_models import PRIOR, save_tiny_model
-from geohazard.engine.errors import Cancelled, GeohazardError
-from geohazard.engine.model_store import BUNDLED_DIR
+from geohazard.engine.core.errors import Cancelled, GeohazardError
+from geohazard.engine.core.progress import Reporter
+from geohazard.engine.core.run_options import RunOptions
+from geohazard.engine.families.deep_offsets.task import (
+    OUTPUT_BANDS,
+    DeepOffsetConfig,
+    deep_track_offsets,
+)
+from geohazard.engine.io.raster_io import Grid, write_raster
+from geohazard.engine.models.model_store import BUNDLED_DIR
+from geohazard.engine.models.model_task import TileSettings
 from geohazard.engine.offsets.dense_prior import dense_prior
-from geohazard.engine.progress import Reporter
-from geohazard.engine.raster_io import Grid, write_raster
-from geohazard.engine.run_options import RunOptions
-from geohazard.engine.tasks.deep_offsets import OUTPUT_BANDS, DeepOffsetConfig, deep_track_offsets
 from rasterio.crs import CRS
 from sar_pairs import utm_grid, write_pair
 
@@ -86,11 +91,11 @@ def test_prior_read_through_the_runner_is_the_training_prior(pair, tmp_path, mod
 
 
 def test_tiles_agree_with_one_whole_tile(pair, tmp_path, models) -> None:
-    whole = _run(pair, tmp_path / "a.tif", models, "tiny_random", tile_size=256, overlap=0)
-    tiled = _run(pair, tmp_path / "b.tif", models, "tiny_random", tile_size=64, overlap=32)
+    whole = _run(pair, tmp_path / "a.tif", models, "tiny_random", tiles=TileSettings(256, 0))
+    tiled = _run(pair, tmp_path / "b.tif", models, "tiny_random", tiles=TileSettings(64, 32))
     diff = np.hypot(whole[0] - tiled[0], whole[1] - tiled[1]) / 10.0  # pixels
     assert float(np.sqrt(np.nanmean(diff**2))) < 0.01  # measured 0.003 px with 64 px tiles
-    prior = _run(pair, tmp_path / "c.tif", models, "tiny_zero", tile_size=256, overlap=0)
+    prior = _run(pair, tmp_path / "c.tif", models, "tiny_zero", tiles=TileSettings(256, 0))
     change = np.hypot(whole[0] - prior[0], whole[1] - prior[1]) / 10.0
     assert float(np.sqrt(np.nanmean(change**2))) > 0.1  # the random head does change the offsets
 
@@ -184,7 +189,7 @@ def test_cancel_leaves_nothing(pair, tmp_path, models) -> None:
         deep_track_offsets(
             *pair,
             str(out / "o.tif"),
-            DeepOffsetConfig(model="tiny_zero", tile_size=64, overlap=16),
+            DeepOffsetConfig(model="tiny_zero", tiles=TileSettings(64, 16)),
             CPU,
             rep,
             user_models=str(models),

@@ -9,19 +9,19 @@ import numpy as np
 import pytest
 import torch
 from deep_offset_models import PRIOR, TINY_ARCH
-from geohazard.engine.deep_offsets.card import deep_offsets_card
-from geohazard.engine.deep_offsets.dataset import BatchSampler, build_scenes, load_scene
-from geohazard.engine.deep_offsets.evaluate import format_table, held_out_metrics
-from geohazard.engine.deep_offsets.training import (
+from geohazard.engine.families.deep_offsets.card import deep_offsets_card
+from geohazard.engine.families.deep_offsets.dataset import BatchSampler, build_scenes, load_scene
+from geohazard.engine.families.deep_offsets.evaluate import format_table, held_out_metrics
+from geohazard.engine.families.deep_offsets.task import TASK
+from geohazard.engine.families.deep_offsets.training import (
     TrainConfig,
     calibrate_sigma,
     make_trainer,
     masked_huber,
 )
-from geohazard.engine.model_store import ModelStore
+from geohazard.engine.models.model_store import ModelStore
 from geohazard.engine.simulate.pair_sampler import SamplerConfig
 from geohazard.engine.simulate.textures import SimulatedSource
-from geohazard.engine.tasks.deep_offsets import TASK
 
 SAMPLER = SamplerConfig(size=96, max_px=4.0)
 
@@ -102,8 +102,8 @@ def test_resume_continues_exactly(scenes, tmp_path: Path) -> None:
     net_a = straight.run()
     first = make_trainer(_config(4), train, test, str(tmp_path / "b"), log=lambda _m: None)
     # stop after two steps by cancelling, as a user would
-    from geohazard.engine.errors import Cancelled
-    from geohazard.engine.progress import Reporter
+    from geohazard.engine.core.errors import Cancelled
+    from geohazard.engine.core.progress import Reporter
 
     calls = {"n": 0}
 

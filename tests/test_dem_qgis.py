@@ -16,8 +16,8 @@ import pytest
 import rasterio
 from affine import Affine
 from dem_rasters import read, utm_dem
-from geohazard.engine.model_store import BUNDLED_DIR
-from geohazard.engine.raster_io import Grid, write_raster
+from geohazard.engine.io.raster_io import Grid, write_raster
+from geohazard.engine.models.model_store import BUNDLED_DIR
 from qgis.core import QgsProcessingException, QgsProcessingFeedback, QgsProject, QgsRasterLayer
 from rasterio.crs import CRS
 
@@ -129,7 +129,7 @@ def test_super_resolution_output_loads_as_hillshade(plugin, dem, out_dir) -> Non
     ]
     assert len(layers) == 1
     assert isinstance(layers[0].renderer(), QgsHillshadeRenderer)
-    assert layers[0].name() == "sr"  # the file name the user gave (issue 14, 8.9)
+    assert layers[0].name() == "sr"  # the file name the user gave
     QgsProject.instance().removeAllMapLayers()
 
 

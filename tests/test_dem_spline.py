@@ -12,8 +12,8 @@ import rasterio
 import torch
 from affine import Affine
 from dem_rasters import read, utm_dem
-from geohazard.engine.raster_io import Grid, write_raster
-from geohazard.engine.spline_upsample import spline_bp_upsample
+from geohazard.engine.dem.spline_upsample import spline_bp_upsample
+from geohazard.engine.io.raster_io import Grid, write_raster
 from qgis.core import QgsProcessingException, QgsProcessingFeedback
 
 SR = "geohazard:demsuperresolution"
@@ -68,8 +68,8 @@ def test_spline_keeps_nodata_holes_and_does_not_drag_neighbours(tmp_path) -> Non
 
 
 def test_torch_module_and_untrained_network_equal_the_numpy_spline(tmp_path) -> None:
-    from geohazard.engine.archs.registry import build_network
-    from geohazard.engine.archs.spline_bp import SplineBackProjection
+    from geohazard.engine.models.archs.registry import build_network
+    from geohazard.engine.models.archs.spline_bp import SplineBackProjection
 
     lr, _, _ = read(utm_dem(tmp_path / "d.tif", shape=(33, 41), seed=2))
     x = ((lr - lr.mean()) / lr.std()).astype(np.float32)

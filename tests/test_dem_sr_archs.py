@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 import torch
-from geohazard.engine.archs.discriminator_arch import VGGStyleDiscriminator
-from geohazard.engine.archs.registry import build_network
-from geohazard.engine.archs.rrdbnet_arch import RRDBNet, rrdbnet_parameter_count
-from geohazard.engine.errors import GeohazardError
+from geohazard.engine.core.errors import GeohazardError
+from geohazard.engine.models.archs.discriminator_arch import VGGStyleDiscriminator
+from geohazard.engine.models.archs.registry import build_network
+from geohazard.engine.models.archs.rrdbnet_arch import RRDBNet, rrdbnet_parameter_count
 
 TINY = dict(num_feat=8, num_block=1, num_grow_ch=4)
 
@@ -53,7 +53,7 @@ def test_paper_size_x4_parameter_count() -> None:
 
 
 def test_bundled_size_generator_is_small() -> None:
-    from geohazard.engine.superres.training import small_generator
+    from geohazard.engine.families.dem_sr.training import small_generator
 
     net = build_network(small_generator(4))
     assert sum(p.numel() for p in net.parameters()) < 1_000_000

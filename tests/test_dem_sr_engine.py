@@ -13,15 +13,16 @@ import rasterio
 import torch
 from affine import Affine
 from dem_rasters import geographic_dem, read, utm_dem
-from geohazard.engine.errors import Cancelled, GeohazardError
-from geohazard.engine.model_store import LoadedModel, ModelStore
-from geohazard.engine.progress import Reporter
-from geohazard.engine.raster_io import Grid, write_raster
-from geohazard.engine.run_options import RunOptions
-from geohazard.engine.superres.card import super_resolve_array
-from geohazard.engine.superres.recipe import SPLINE_WINS_WHY
-from geohazard.engine.tasks.dem_superres import TASK, SuperResolutionConfig, super_resolve_dem
-from geohazard.engine.tile_norm import TileNorm
+from geohazard.engine.core.errors import Cancelled, GeohazardError
+from geohazard.engine.core.progress import Reporter
+from geohazard.engine.core.run_options import RunOptions
+from geohazard.engine.families.dem_sr.card import super_resolve_array
+from geohazard.engine.families.dem_sr.recipe import SPLINE_WINS_WHY
+from geohazard.engine.families.dem_sr.task import TASK, SuperResolutionConfig, super_resolve_dem
+from geohazard.engine.families.dem_sr.tile_norm import TileNorm
+from geohazard.engine.io.raster_io import Grid, write_raster
+from geohazard.engine.models.model_store import LoadedModel, ModelStore
+from geohazard.engine.models.model_task import TileSettings
 
 CPU = RunOptions(device="cpu")
 STORE = ModelStore()
@@ -35,7 +36,9 @@ def load_model(path: str) -> LoadedModel:
     return STORE.load(TASK, str(path), "")
 
 
-def _sr(src: str, dst: str, **kw) -> dict:
+def _sr(src: str, dst: str, tile_size: int | None = None, **kw) -> dict:
+    if tile_size is not None:
+        kw["tiles"] = TileSettings(tile_size, TASK.overlap)
     cfg = SuperResolutionConfig(**{"scale": 4, **kw})
     return super_resolve_dem(src, dst, cfg, CPU)
 
@@ -76,7 +79,7 @@ def test_bundled_models_for_both_scales() -> None:
         assert held.model_beats_baseline is (not lost)
         assert all(t in card.limitations for t in lost)
         assert all(SPLINE_WINS_WHY[t] in card.limitations for t in lost if t in SPLINE_WINS_WHY)
-        # Both are reproduced by the current script (issue 11): its command, its recipe (the
+        # Both are reproduced by the current script: its command, its recipe (the
         # spline skip), and no note saying the weights came from another recipe.
         assert card.training["script"].startswith(
             f"scripts/fetch_real_data.py, then scripts/train_dem_sr.py --scale {card.scale} "
@@ -195,7 +198,7 @@ def test_all_nodata_is_refused_and_leaves_nothing(tmp_path: Path) -> None:
         str(tmp_path / "empty.tif"), np.full((1, 40, 40), np.nan, np.float32), grid, ["e"]
     )
     with pytest.raises(GeohazardError, match="no valid pixel"):
-        _sr(src, str(tmp_path / "o.tif"), tile_size=16, overlap=4)
+        _sr(src, str(tmp_path / "o.tif"), tiles=TileSettings(16, 4))
     _no_output(tmp_path, {"empty.tif"})
 
 
@@ -291,7 +294,7 @@ def test_cancel_mid_run_leaves_nothing(tmp_path: Path) -> None:
         super_resolve_dem(
             src,
             str(tmp_path / "o.tif"),
-            SuperResolutionConfig(scale=2, tile_size=16, overlap=4, batch_size=1),
+            SuperResolutionConfig(scale=2, tiles=TileSettings(16, 4, 1)),
             CPU,
             rep,
         )
@@ -317,7 +320,7 @@ def test_out_of_memory_retries_with_smaller_tiles(tmp_path: Path) -> None:
     loaded = load_model(bundled_models()["dem_sr_x2"])
     src = utm_dem(tmp_path / "dem.tif", shape=(64, 64))
     warnings: list[str] = []
-    cfg = SuperResolutionConfig(scale=2, tile_size=64, overlap=8)
+    cfg = SuperResolutionConfig(scale=2, tiles=TileSettings(64, 8))
     summary = super_resolve_dem(
         src,
         str(tmp_path / "o.tif"),
@@ -328,6 +331,8 @@ def test_out_of_memory_retries_with_smaller_tiles(tmp_path: Path) -> None:
     )
     assert summary["tiles"] > 1 and any("retrying with 32" in w for w in warnings)
     reference = str(tmp_path / "ref.tif")
-    super_resolve_dem(src, reference, SuperResolutionConfig(scale=2, tile_size=32, overlap=8), CPU)
+    super_resolve_dem(
+        src, reference, SuperResolutionConfig(scale=2, tiles=TileSettings(32, 8)), CPU
+    )
     np.testing.assert_allclose(read(str(tmp_path / "o.tif"))[0], read(reference)[0], atol=1e-4)
     _no_output(tmp_path, {"dem.tif", "o.tif", "ref.tif"})

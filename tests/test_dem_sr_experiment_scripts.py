@@ -1,4 +1,4 @@
-"""The options used to measure the adversarial stage and generator size (issue 11).
+"""The options used to measure the adversarial stage and generator size.
 
 ``scripts/train_dem_sr.py --num-feat/--num-block/--num-grow-ch`` change the generator and the
 card says so; ``scripts/remeasure_dem_sr_checkpoint.py`` measures the generator as the run ended
@@ -13,9 +13,9 @@ import sys
 from pathlib import Path
 
 import torch
-from geohazard.engine.model_store import ModelStore
-from geohazard.engine.tasks.dem_superres import TASK
-from geohazard.engine.training.checkpoint import load_checkpoint, prefixed
+from geohazard.engine.families.dem_sr.task import TASK
+from geohazard.engine.models.model_store import ModelStore
+from geohazard.engine.models.training.checkpoint import load_checkpoint, prefixed
 
 ROOT = Path(__file__).resolve().parents[1]
 

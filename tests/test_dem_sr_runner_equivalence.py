@@ -3,9 +3,10 @@
 tests/data/dem_sr_reference.npz holds the outputs of the pre-runner implementation (commit
 d7b3383, made by tests/data/make_dem_sr_reference.py) for the same seeded rasters and settings,
 made with the bundled weights of that time; they must agree within 1e-4 m (or two float32 steps
-where elevations exceed 1024 m, as float32 cannot hold 1e-4 m there). The cases run those weights from
-tests/data/dem_sr_x2_cubic_skip and tests/data/dem_sr_x4_cubic_skip (identical files; the bundled
-x2 and x4 have since been retrained with the spline skip, which the pre-runner code cannot run).
+where elevations exceed 1024 m, as float32 cannot hold 1e-4 m there). The cases run those
+weights from tests/data/dem_sr_x2_cubic_skip and tests/data/dem_sr_x4_cubic_skip (identical
+files; the bundled x2 and x4 have since been retrained with the spline skip, which the
+pre-runner code cannot run).
 """
 
 from __future__ import annotations
@@ -16,8 +17,9 @@ import numpy as np
 import pytest
 import rasterio
 from dem_rasters import geographic_dem, utm_dem
-from geohazard.engine.run_options import RunOptions
-from geohazard.engine.tasks.dem_superres import SuperResolutionConfig, super_resolve_dem
+from geohazard.engine.core.run_options import RunOptions
+from geohazard.engine.families.dem_sr.task import SuperResolutionConfig, super_resolve_dem
+from geohazard.engine.models.model_task import TileSettings
 
 DATA = Path(__file__).parent / "data"
 OLD_MODELS = {
@@ -46,7 +48,7 @@ def test_same_metres_as_before_within_1e4(tmp_path: Path, name: str) -> None:
             ds.write(a, 1)
     dst = str(tmp_path / "out.tif")
     model = str(OLD_MODELS[scale])
-    cfg = SuperResolutionConfig(scale=scale, model=model, tile_size=tile, overlap=overlap)
+    cfg = SuperResolutionConfig(scale=scale, model=model, tiles=TileSettings(tile, overlap))
     super_resolve_dem(src, dst, cfg, RunOptions(device="cpu"))
     with rasterio.open(dst) as ds:
         got = ds.read(1)

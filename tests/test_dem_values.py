@@ -1,4 +1,4 @@
-"""One rule for values no DEM can hold (issue 14, item 3), in every DEM algorithm.
+"""One rule for values no DEM can hold, in every DEM algorithm.
 
 A single undeclared -3.4028235e38 (another GIS's nodata, written without the nodata tag) or a
 3.4e38 spike must become nodata with a warning that counts it, in demsuperresolution,
@@ -14,9 +14,9 @@ import numpy as np
 import pytest
 import rasterio
 from dem_rasters import read, utm_dem
-from geohazard.engine.dem_values import MAX_ELEVATION, MIN_ELEVATION, ElevationGuard, unseen
-from geohazard.engine.raster_io import inspect_raster, write_raster
-from geohazard.engine.tiling import tile_starts
+from geohazard.engine.io.dem_values import MAX_ELEVATION, MIN_ELEVATION, ElevationGuard, unseen
+from geohazard.engine.io.raster_io import inspect_raster, write_raster
+from geohazard.engine.models.tiling import tile_starts
 from run_checks import RecordingFeedback, run
 
 WILD = [(10, 10, -3.4028235e38), (20, 30, 3.4e38)]

@@ -9,8 +9,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
-from geohazard.engine import device as device_mod
-from geohazard.engine.device import (
+from geohazard.engine.core import device as device_mod
+from geohazard.engine.core.device import (
     MemoryCap,
     RunOptions,
     autocast,
@@ -18,9 +18,9 @@ from geohazard.engine.device import (
     parse_memory_cap,
     resolve_device,
 )
-from geohazard.engine.errors import GeohazardError
-from geohazard.engine.oom import run_with_oom_retry
-from geohazard.engine.progress import Reporter
+from geohazard.engine.core.errors import GeohazardError
+from geohazard.engine.core.oom import run_with_oom_retry
+from geohazard.engine.core.progress import Reporter
 
 
 class Log:

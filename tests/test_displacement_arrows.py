@@ -7,8 +7,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 from displacement_rasters import ORIGIN, two_lobes, uniform
+from geohazard.engine.core.errors import GeohazardError
 from geohazard.engine.displacement.arrows import displacement_arrows
-from geohazard.engine.errors import GeohazardError
 
 
 @pytest.mark.parametrize(

@@ -11,10 +11,10 @@ import numpy as np
 import pytest
 import rasterio
 from affine import Affine
-from geohazard.engine.errors import GeohazardError
+from geohazard.engine.core.errors import GeohazardError
+from geohazard.engine.io.raster_io import Grid, RasterWriter, write_raster
 from geohazard.engine.offsets.outliers import apply_filter
 from geohazard.engine.offsets.tracking import OffsetTrackingConfig, track_offsets
-from geohazard.engine.raster_io import Grid, RasterWriter, write_raster
 from geohazard.engine.simulate import displacement
 from rasterio.crs import CRS
 from sar_pairs import utm_grid, write_pair
@@ -123,9 +123,9 @@ def test_strips_give_the_same_offsets_as_one_pass(tmp_path) -> None:
     """Reading in strips of rows (bounded memory) changes the result only by float rounding
     (each strip's energies are summed around its own mean)."""
     import torch
+    from geohazard.engine.core.progress import Reporter
+    from geohazard.engine.io.raster_io import inspect_raster, open_band
     from geohazard.engine.offsets.tracking import correlate
-    from geohazard.engine.progress import Reporter
-    from geohazard.engine.raster_io import inspect_raster, open_band
 
     shape = (400, 300)
     dy, dx = displacement.smooth_random_field(shape, 1.5, 150.0, seed=1)

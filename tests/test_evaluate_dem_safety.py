@@ -1,5 +1,5 @@
 """geohazard:evaluatedem checks its outputs first, honours cancel, writes all or none, and says
-why a metric is undefined (issue 14, item 4), through processing.run in the real QGIS."""
+why a metric is undefined, through processing.run in the real QGIS."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from dem_rasters import read, utm_dem
-from geohazard.engine.raster_io import inspect_raster, write_raster
+from geohazard.engine.io.raster_io import inspect_raster, write_raster
 from qgis.core import QgsProcessingException
 from run_checks import RecordingFeedback, fill_disk, run, snapshot
 

@@ -1,4 +1,4 @@
-"""Inputs that cannot give a result are refused before the compute starts (issue 14, item 7):
+"""Inputs that cannot give a result are refused before the compute starts:
 all-nodata rasters (offsettracking, demsuperresolution) and two identical images given to
 offsettracking, through processing.run in the real QGIS."""
 
@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 import rasterio
 from dem_rasters import utm_dem
-from geohazard.engine.raster_io import inspect_raster, write_raster
+from geohazard.engine.io.raster_io import inspect_raster, write_raster
 from geohazard.engine.simulate import displacement
 from qgis.core import QgsProcessingException
 from run_checks import RecordingFeedback, run, snapshot

@@ -1,4 +1,4 @@
-"""A full disk never loses data or passes silently (issue 14, item 1), for every algorithm.
+"""A full disk never loses data or passes silently, for every algorithm.
 
 A small tmpfs stands in for a disk (mounting one needs root; the tests are skipped with that
 reason otherwise). Two cases per algorithm, through processing.run in the real QGIS:

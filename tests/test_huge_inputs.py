@@ -1,4 +1,4 @@
-"""Huge inputs never run blind (issue 14, item 2), through the real QGIS.
+"""Huge inputs never run blind, through the real QGIS.
 
 Huge rasters are VRTs without pixels of their own (a small GeoTIFF stretched over 10^6 x 10^6
 or 200000 x 200000 pixels), so the tests need no disk space; they run processing.run in a fresh
@@ -22,7 +22,7 @@ import numpy as np
 import pytest
 from affine import Affine
 from dem_rasters import utm_dem
-from geohazard.engine.raster_io import Grid, write_raster
+from geohazard.engine.io.raster_io import Grid, write_raster
 from geohazard.engine.simulate import displacement
 from qgis.core import QgsApplication, QgsProcessingException
 from rasterio.crs import CRS

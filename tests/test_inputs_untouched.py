@@ -1,4 +1,4 @@
-"""Inputs are read, never written (issue 14, item 9; the README's promise).
+"""Inputs are read, never written (the README's promise).
 
 - Through processing.run (the Processing dialog and Python scripts take this path) nothing at
   all appears or changes in an input folder: Geohazard loads file inputs as QGIS layers with

@@ -119,7 +119,7 @@ def test_device_settings_round_trip(qgis_app):
 
 
 def test_auto_device_parameter_defers_to_settings(qgis_app):
-    from geohazard.engine.memory_cap import MemoryCap
+    from geohazard.engine.core.memory_cap import MemoryCap
     from geohazard.processing_provider.offset_tracking import OffsetTrackingAlgorithm
     from geohazard.settings import DeviceSettings, load_device_settings, save_device_settings
     from qgis.core import QgsProcessingContext, QgsProcessingFeedback

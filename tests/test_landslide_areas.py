@@ -7,13 +7,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 from displacement_rasters import PX, lobe_masks, tilted_dem, two_lobes
+from geohazard.engine.core.errors import GeohazardError
 from geohazard.engine.displacement.field import raster_units
 from geohazard.engine.displacement.landslide_areas import (
     LandslideConfig,
     clean_mask,
     landslide_areas,
 )
-from geohazard.engine.errors import GeohazardError
 
 # Areas within 2% of the lobes' pixel areas: the 3 x 3 closing may add the odd concave pixel
 # of a digital disk, and holes are filled back to the lobe's outline.
@@ -60,7 +60,7 @@ def test_hole_filled_speck_and_uncertain_patch_dropped(tmp_path: Path) -> None:
 def test_without_uncertainty_bands_the_uncertain_patch_counts(tmp_path: Path) -> None:
     path = two_lobes(tmp_path / "d4.tif", bands=4)
     messages: list[str] = []
-    from geohazard.engine.progress import Reporter
+    from geohazard.engine.core.progress import Reporter
 
     res = landslide_areas(
         path,

@@ -51,7 +51,7 @@ def test_landslide_areas_two_lobes_uphill_flag_and_hatch_style(plugin, tmp_path:
         270, abs=1
     )
     loaded = _layers()
-    # a file the user named loads under its name (issue 14, 8.9)
+    # a file the user named loads under its name
     assert len(loaded) == 1 and loaded[0].name() == "areas"
     symbol_layers = loaded[0].renderer().symbol().symbolLayers()
     assert any(isinstance(s, QgsLinePatternFillSymbolLayer) for s in symbol_layers)

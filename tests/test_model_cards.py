@@ -9,12 +9,13 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
-from geohazard.engine.errors import GeohazardError
-from geohazard.engine.model_card import card_from_dict, read_card_file, write_card
-from geohazard.engine.model_store import BUNDLED_DIR, ModelStore
-from geohazard.engine.tasks.dem_superres import TASK
+from geohazard.engine.core.errors import GeohazardError
+from geohazard.engine.families.dem_sr.task import TASK
+from geohazard.engine.models.model_card import card_from_dict, read_card_file, write_card
+from geohazard.engine.models.model_store import BUNDLED_DIR, ModelStore
 
 TESTS = Path(__file__).resolve().parent
 PLUGINS = TESTS.parent / ".venv" / "qgis-plugins"
@@ -62,9 +63,9 @@ def test_hostile_cards_refused_clearly_in_under_1_gib(tmp_path: Path) -> None:
     script = f"""
 import json, sys
 sys.path.insert(0, {str(PLUGINS)!r})
-from geohazard.engine.errors import GeohazardError
-from geohazard.engine.model_store import ModelStore
-from geohazard.engine.tasks.dem_superres import TASK
+from geohazard.engine.core.errors import GeohazardError
+from geohazard.engine.models.model_store import ModelStore
+from geohazard.engine.families.dem_sr.task import TASK
 out = {{}}
 for name, path in json.loads(sys.argv[1]).items():
     try:
@@ -106,8 +107,8 @@ def test_listing_models_never_imports_torch(tmp_path: Path) -> None:
     script = f"""
 import sys
 sys.path.insert(0, {str(PLUGINS)!r})
-from geohazard.engine.model_store import ModelStore
-from geohazard.engine.tasks.dem_superres import TASK
+from geohazard.engine.models.model_store import ModelStore
+from geohazard.engine.families.dem_sr.task import TASK
 print(ModelStore({str(user)!r}).names(TASK.name), TASK.tile_size, TASK.overlap)
 try:
     import torch
@@ -159,7 +160,7 @@ def test_truncated_or_padded_weights_refused_from_the_header(tmp_path: Path) -> 
 
 def test_user_models_are_listed_after_bundled_and_saved_through_the_store(tmp_path: Path) -> None:
     store = ModelStore(str(tmp_path / "mine"))
-    loaded = store.load(TASK, "default", TASK.default_model(2))
+    loaded = store.load(TASK, "default", TASK.default_model(SimpleNamespace(scale=2)))
     assert loaded.card.name == "dem_sr_x2"
     card = card_from_dict({**loaded.card.to_dict(), "name": "my_x2"})
     path = store.save(loaded.net, card)
@@ -185,7 +186,7 @@ def test_a_weights_write_that_does_not_read_back_saves_nothing(
 
     monkeypatch.setattr(safetensors.torch, "save_file", cut_short)
     store = ModelStore(str(tmp_path / "mine"))
-    loaded = store.load(TASK, "default", TASK.default_model(2))
+    loaded = store.load(TASK, "default", TASK.default_model(SimpleNamespace(scale=2)))
     card = card_from_dict({**loaded.card.to_dict(), "name": "cut_x2"})
     with pytest.raises(GeohazardError, match="truncated"):
         store.save(loaded.net, card)
@@ -193,9 +194,9 @@ def test_a_weights_write_that_does_not_read_back_saves_nothing(
 
 
 def test_store_imports_exports_and_deletes_user_models_only(tmp_path: Path) -> None:
-    from geohazard.engine.tasks import all_tasks, task_named
+    from geohazard.engine.families import all_tasks, task_named
 
-    assert list(all_tasks()) == ["dem-super-resolution", "deep-offset-tracking", "sar-to-optical"]
+    assert list(all_tasks()) == ["deep-offset-tracking", "dem-super-resolution", "sar-to-optical"]
     assert task_named("dem-super-resolution") is TASK
     with pytest.raises(GeohazardError, match="Unknown model task 'dem'"):
         task_named("dem")

@@ -20,9 +20,9 @@ TASK = "dem-super-resolution"
 @pytest.fixture
 def source(tmp_path: Path) -> Path:
     """A good model file (the bundled x2 under another name) with its card, outside the store."""
-    from geohazard.engine.model_card import card_from_dict
-    from geohazard.engine.model_store import ModelStore
-    from geohazard.engine.tasks.dem_superres import TASK as DEM
+    from geohazard.engine.families.dem_sr.task import TASK as DEM
+    from geohazard.engine.models.model_card import card_from_dict
+    from geohazard.engine.models.model_store import ModelStore
 
     store = ModelStore()
     loaded = store.load(DEM, "dem_sr_x2", "")
@@ -69,7 +69,7 @@ def test_import_good_file_then_export_then_delete(qgis_app, tmp_path, source, mo
     assert "pytest_import_x2" in dialog.card.toPlainText()
     assert "Imported 'pytest_import_x2'" in _bar_text(dialog)
     # the inference algorithms' store sees it by name
-    from geohazard.engine.model_store import ModelStore
+    from geohazard.engine.models.model_store import ModelStore
 
     assert "pytest_import_x2" in ModelStore(str(mine)).names(TASK)
     # importing it again is refused: the name is taken
@@ -114,7 +114,7 @@ def test_bad_files_are_refused_with_a_clear_message(qgis_app, tmp_path, source) 
     pickle.write_bytes(b"\x80\x04not really")
     assert not dialog.import_file(str(pickle))
     assert "only safetensors weights are accepted" in _bar_text(dialog)
-    from geohazard.engine.model_store import BUNDLED_DIR
+    from geohazard.engine.models.model_store import BUNDLED_DIR
 
     assert not dialog.import_file(os.path.join(BUNDLED_DIR, "sardinet_early.safetensors"))
     assert "is a model for 'sar-to-optical'" in _bar_text(dialog)

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 import rasterio
 from affine import Affine
-from geohazard.engine.raster_io import Grid, write_raster
+from geohazard.engine.io.raster_io import Grid, write_raster
 from geohazard.engine.simulate import displacement, sar_amplitude
 from qgis.core import QgsFeature, QgsGeometry, QgsVectorLayer
 from rasterio.crs import CRS

@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import rasterio
-from geohazard.engine.raster_io import Grid, write_raster
+from geohazard.engine.io.raster_io import Grid, write_raster
 from geohazard.engine.simulate import displacement
 from qgis.core import QgsProcessingException, QgsProcessingFeedback, QgsProject, QgsRasterLayer
 from rasterio.crs import CRS
@@ -131,7 +131,7 @@ def test_output_loads_with_magnitude_style(plugin, pair, tmp_path) -> None:
     renderer = layers[0].renderer()
     assert isinstance(renderer, QgsSingleBandPseudoColorRenderer)
     assert renderer.band() == 3
-    assert layers[0].name() == "styled"  # the file name the user gave (issue 14, 8.9)
+    assert layers[0].name() == "styled"  # the file name the user gave
     QgsProject.instance().removeAllMapLayers()
 
 

@@ -2,7 +2,7 @@
 
 The constants of engine/offsets/uncertainty.py were fitted on seed 11
 (scripts/calibrate_offset_sigma.py); here other seeds are held out. Each case prints its share of
-true errors within 2 sigma, which must lie between 0.85 and 0.99 (issue 8).
+true errors within 2 sigma, which must lie between 0.85 and 0.99.
 """
 
 from __future__ import annotations

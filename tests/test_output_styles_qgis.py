@@ -1,4 +1,4 @@
-"""How outputs look when QGIS loads them (issue 14, items 8.3, 8.7, 8.9; issue 13, item 3): every
+"""How outputs look when QGIS loads them: every
 layer output of every algorithm loads with its shipped QML style (styles/), smooth resampling of
 continuous rasters, legends with units and a sensible precision, a robust stretch for the
 difference map, a single-band style for the per-window-size offsets, transparent still ground
@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 import rasterio
 from dem_rasters import utm_dem
-from geohazard.engine.raster_io import Grid, write_raster
+from geohazard.engine.io.raster_io import Grid, write_raster
 from processing_runs import loaded_layer, run_and_load, to_load
 from qgis.core import (
     QgsApplication,

@@ -21,18 +21,18 @@ sys.path.insert(0, str(ROOT / "scripts"))
 ZIP_LIMIT_BYTES = 25_000_000  # plugins.qgis.org's upload limit (25 MB)
 # Demo and training-data code left out of the zip (export-ignore in .gitattributes).
 DEMO_ONLY = (
-    "engine/sample_data.py",
-    "engine/superres/recipe.py",
-    "engine/superres/natural_images.py",
-    "engine/superres/held_out.py",
+    "engine/dem/sample_data.py",
+    "engine/families/dem_sr/recipe.py",
+    "engine/families/dem_sr/natural_images.py",
+    "engine/families/dem_sr/held_out.py",
     "engine/simulate/real_dem.py",
     "engine/simulate/landslide_scene.py",
 )
 # The training code itself ships: fine-tuning from QGIS uses it.
 TRAINING_CODE = (
-    "engine/superres/training.py",
-    "engine/superres/patches.py",
-    "engine/superres/losses.py",
+    "engine/families/dem_sr/training.py",
+    "engine/families/dem_sr/patches.py",
+    "engine/families/dem_sr/losses.py",
 )
 
 _IN_GIT = (
@@ -108,7 +108,7 @@ def test_zip_layout_and_version(plugin_zip):
         "plugin.py",
         "icons/geohazard.svg",
         "processing_provider/provider.py",
-        "engine/device.py",
+        "engine/core/device.py",
         "ui/installer_dialog.py",
     ):
         assert f"geohazard/{required}" in names, required
@@ -170,7 +170,7 @@ def test_shipped_modules_import_only_shipped_modules(installed_profile):
     shipped = plugin_modules(
         shipped_dir, [p.relative_to(shipped_dir) for p in shipped_dir.rglob("*.py")]
     )
-    assert "engine.sample_data" in source and "engine.sample_data" not in shipped
+    assert "engine.dem.sample_data" in source and "engine.dem.sample_data" not in shipped
     graph = import_graph({**source, **shipped})  # imports resolved against the whole tree
     missing = {
         f"{name} -> {target}" for name in shipped for target in graph[name] if target not in shipped

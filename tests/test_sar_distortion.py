@@ -10,12 +10,13 @@ import numpy as np
 import pytest
 import rasterio
 from affine import Affine
-from geohazard.engine.errors import Cancelled, GeohazardError
-from geohazard.engine.geodesy import metres_per_degree, true_north_azimuth
-from geohazard.engine.progress import Reporter
-from geohazard.engine.raster_io import Grid, write_raster
-from geohazard.engine.sar_distortion import DistortionOptions, sar_distortion
-from geohazard.engine.sar_geometry import (
+from geohazard.engine.core.errors import Cancelled, GeohazardError
+from geohazard.engine.core.progress import Reporter
+from geohazard.engine.dem.terrain import TerrainConfig, fractal_terrain
+from geohazard.engine.io.geodesy import metres_per_degree, true_north_azimuth
+from geohazard.engine.io.raster_io import Grid, write_raster
+from geohazard.engine.sar.sar_distortion import DistortionOptions, sar_distortion
+from geohazard.engine.sar.sar_geometry import (
     FORESHORTENING,
     LAYOVER,
     NODATA_CLASS,
@@ -24,7 +25,6 @@ from geohazard.engine.sar_geometry import (
     AcquisitionGeometry,
     classify,
 )
-from geohazard.engine.terrain import TerrainConfig, fractal_terrain
 from rasterio.crs import CRS
 
 PX = 10.0

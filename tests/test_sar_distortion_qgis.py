@@ -11,10 +11,10 @@ import numpy as np
 import pytest
 import rasterio
 from affine import Affine
-from geohazard.engine.geodesy import true_north_azimuth
-from geohazard.engine.raster_io import Grid, write_raster
-from geohazard.engine.sar_geometry import AcquisitionGeometry, classify
-from geohazard.engine.terrain import TerrainConfig, fractal_terrain
+from geohazard.engine.dem.terrain import TerrainConfig, fractal_terrain
+from geohazard.engine.io.geodesy import true_north_azimuth
+from geohazard.engine.io.raster_io import Grid, write_raster
+from geohazard.engine.sar.sar_geometry import AcquisitionGeometry, classify
 from qgis.core import (
     QgsPalettedRasterRenderer,
     QgsProcessingException,

@@ -17,10 +17,10 @@ import pytest
 import rasterio
 import sar_optical_products as products
 from affine import Affine
-from geohazard.engine.errors import GeohazardError
-from geohazard.engine.raster_io import Grid
-from geohazard.engine.sar_optical_data import Area, load_area, load_split
-from geohazard.engine.sar_optical_inputs import find_optical, read_optical
+from geohazard.engine.core.errors import GeohazardError
+from geohazard.engine.families.sar_to_optical.data import Area, load_area, load_split
+from geohazard.engine.families.sar_to_optical.inputs import find_optical, read_optical
+from geohazard.engine.io.raster_io import Grid
 from rasterio.crs import CRS
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -287,7 +287,7 @@ def _mismatches(root: Path, scene: dict) -> dict[str, tuple[dict, str]]:  # type
 
 
 def test_each_mismatch_is_one_sentence(scene, tmp_path) -> None:
-    from geohazard.engine.sar_optical_data import PrepConfig
+    from geohazard.engine.families.sar_to_optical.data import PrepConfig
 
     for case, (kwargs, sentence) in _mismatches(tmp_path, scene).items():
         units = kwargs.pop("config_units", "auto")

@@ -7,7 +7,7 @@ import math
 
 import numpy as np
 import pytest
-from geohazard.engine.sar_geometry import (
+from geohazard.engine.sar.sar_geometry import (
     FORESHORTENING,
     LAYOVER,
     SHADOW,

@@ -10,19 +10,31 @@ import pytest
 import rasterio
 import torch
 from affine import Affine
-from geohazard.engine.archs.registry import build_network
-from geohazard.engine.errors import Cancelled, GeohazardError
-from geohazard.engine.image_enhance import gaussian_kernel, laplacian_sharpen, wiener_deblur
-from geohazard.engine.model_store import ModelStore
-from geohazard.engine.progress import Reporter
-from geohazard.engine.raster_io import Grid, write_raster
-from geohazard.engine.run_options import RunOptions
-from geohazard.engine.sar2opt.card import draft_card
-from geohazard.engine.sar2opt.metrics import RegionScores
-from geohazard.engine.sar2opt.training import SardinetHooks, SardinetTrainConfig, masked_mae
-from geohazard.engine.sar_optical_data import PrepConfig
-from geohazard.engine.tasks.sar_to_optical import SarToOpticalConfig, translate_sar_to_optical
-from geohazard.engine.training.loop import TrainingLoop
+from geohazard.engine.core.errors import Cancelled, GeohazardError
+from geohazard.engine.core.progress import Reporter
+from geohazard.engine.core.run_options import RunOptions
+from geohazard.engine.families.sar_to_optical.card import draft_card
+from geohazard.engine.families.sar_to_optical.data import PrepConfig
+from geohazard.engine.families.sar_to_optical.image_enhance import (
+    gaussian_kernel,
+    laplacian_sharpen,
+    wiener_deblur,
+)
+from geohazard.engine.families.sar_to_optical.metrics import RegionScores
+from geohazard.engine.families.sar_to_optical.task import (
+    SarToOpticalConfig,
+    translate_sar_to_optical,
+)
+from geohazard.engine.families.sar_to_optical.training import (
+    SardinetHooks,
+    SardinetTrainConfig,
+    masked_mae,
+)
+from geohazard.engine.io.raster_io import Grid, write_raster
+from geohazard.engine.models.archs.registry import build_network
+from geohazard.engine.models.model_store import ModelStore
+from geohazard.engine.models.model_task import TileSettings
+from geohazard.engine.models.training.loop import TrainingLoop
 from rasterio.crs import CRS
 from sardinet_models import TINY
 from scipy import ndimage
@@ -111,10 +123,10 @@ def test_translation_writes_rgb_on_the_sar_grid_tiled_like_untiled(tmp_path, fus
     dem_arg = None if fusion == "sar-only" else dem
     cpu = RunOptions(device="cpu")
     translate_sar_to_optical(
-        sar, dem_arg, whole, SarToOpticalConfig(**base, tile_size=512, overlap=0), cpu
+        sar, dem_arg, whole, SarToOpticalConfig(**base, tiles=TileSettings(512, 0)), cpu
     )
     summary = translate_sar_to_optical(
-        sar, dem_arg, tiled, SarToOpticalConfig(**base, tile_size=96, overlap=48), cpu
+        sar, dem_arg, tiled, SarToOpticalConfig(**base, tiles=TileSettings(96, 48)), cpu
     )
     assert summary["tiles"] > 1
     with rasterio.open(whole) as a, rasterio.open(tiled) as b, rasterio.open(sar) as s:
@@ -187,7 +199,7 @@ def test_bad_input_is_refused_and_nothing_is_left(tmp_path) -> None:
             sar,
             dem,
             out,
-            SarToOpticalConfig(model=late, tile_size=64, overlap=16),
+            SarToOpticalConfig(model=late, tiles=TileSettings(64, 16)),
             RunOptions(device="cpu"),
             cancel,
         )
@@ -224,7 +236,9 @@ def test_training_through_the_shared_loop_resumes_and_writes_a_card(tmp_path) ->
     assert resumed.resume() and resumed.stage_index == 1  # finished: nothing left to run
     path = ModelStore().save(net, draft_card(arch, PrepConfig(), "trained"), str(tmp_path / "m"))
     loaded = ModelStore(str(tmp_path / "m")).load(
-        __import__("geohazard.engine.tasks.sar_to_optical", fromlist=["TASK"]).TASK, path, ""
+        __import__("geohazard.engine.families.sar_to_optical.task", fromlist=["TASK"]).TASK,
+        path,
+        "",
     )
     assert loaded.card.architecture["fusion"] == "intermediate"
     x = torch.rand(1, 3, 16, 16)

@@ -5,14 +5,14 @@ from __future__ import annotations
 
 import pytest
 import torch
-from geohazard.engine.archs.registry import build_network
-from geohazard.engine.archs.sardinet_arch import (
+from geohazard.engine.core.errors import GeohazardError
+from geohazard.engine.models.archs.registry import build_network
+from geohazard.engine.models.archs.sardinet_arch import (
     FUSIONS,
     BalancedSeparableConv,
     SARDINet,
     conditioning_weights,
 )
-from geohazard.engine.errors import GeohazardError
 from torch.nn.functional import conv2d
 
 

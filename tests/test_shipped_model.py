@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 import rasterio
 from affine import Affine
-from geohazard.engine.raster_io import Grid, write_raster
-from geohazard.engine.terrain import TerrainConfig, fractal_terrain
+from geohazard.engine.dem.terrain import TerrainConfig, fractal_terrain
+from geohazard.engine.io.raster_io import Grid, write_raster
 from qgis.core import QgsProcessingFeedback, QgsVectorLayer
 from rasterio.crs import CRS
 from sar_pairs import write_pair

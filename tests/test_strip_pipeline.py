@@ -6,12 +6,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
+from geohazard.engine.core.progress import Reporter
+from geohazard.engine.io.raster_io import inspect_raster, open_band, write_raster
 from geohazard.engine.offsets.ncc import local_energy, ncc_offsets
 from geohazard.engine.offsets.strip_jobs import MAX_NODATA_FRACTION, job_blocks
 from geohazard.engine.offsets.strips import correlate
 from geohazard.engine.offsets.window_grid import CentreGrid
-from geohazard.engine.progress import Reporter
-from geohazard.engine.raster_io import inspect_raster, open_band, write_raster
 from geohazard.engine.simulate import displacement
 from sar_pairs import utm_grid, write_pair
 

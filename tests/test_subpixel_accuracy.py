@@ -1,4 +1,4 @@
-"""Sub-pixel accuracy of the classical tracker on a real texture with speckle (issue 8, item 6).
+"""Sub-pixel accuracy of the classical tracker on a real texture with speckle.
 
 Texture: radar brightness of the real Jacksboro fault DEM (matplotlib's sample data, always
 installed; engine.simulate.offset_cases.real_texture) with 4-look speckle at 0.9 coherence
@@ -20,11 +20,11 @@ import numpy as np
 import pytest
 import torch
 from affine import Affine
+from geohazard.engine.core.progress import Reporter
+from geohazard.engine.io.raster_io import Grid
 from geohazard.engine.offsets.pixel_offsets import PixelOffsets
 from geohazard.engine.offsets.strip_preparation import ArrayReader
 from geohazard.engine.offsets.tracking import correlate
-from geohazard.engine.progress import Reporter
-from geohazard.engine.raster_io import Grid
 from geohazard.engine.simulate import displacement
 from geohazard.engine.simulate.offset_cases import real_texture
 from geohazard.engine.simulate.speckle_pair import SpeckleConfig, simulate_pair

@@ -1,5 +1,5 @@
 """Temporary files are created exclusively under unique names and never followed through a
-symlink (issue 14, item 5): the evaluation report, every raster output, the installer's pip
+symlink: the evaluation report, every raster output, the installer's pip
 constraints file."""
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 from dem_rasters import utm_dem
-from geohazard.engine.raster_io import RasterWriter, inspect_raster
+from geohazard.engine.io.raster_io import RasterWriter, inspect_raster
 from run_checks import run
 
 VICTIM = b"a file the user owns, which a planted symlink points to\n"

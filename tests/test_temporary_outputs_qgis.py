@@ -1,7 +1,7 @@
 """With the dialog's default "[Save to temporary file]" outputs, every algorithm, and a graphical
-model chaining two, ends cleanly: QGIS loads exactly the files that were written (issue 14,
-item 8.1: the distinctness check used to register a second, never written, temporary path, so
-every run ended with "The following layers were not correctly generated")."""
+model chaining two, ends cleanly: QGIS loads exactly the files that were written, and no output
+registers a second, never written, temporary path (QGIS would end the run with "The following
+layers were not correctly generated")."""
 
 from __future__ import annotations
 

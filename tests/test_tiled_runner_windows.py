@@ -10,14 +10,14 @@ import numpy as np
 import rasterio
 import torch
 from affine import Affine
-from geohazard.engine.archs.registry import register_arch
-from geohazard.engine.model_card import BandSet, ModelCard, Normalisation
-from geohazard.engine.model_store import ModelStore
-from geohazard.engine.model_task import ModelTask, PreparedBatch, Tile
-from geohazard.engine.progress import Reporter
-from geohazard.engine.raster_io import Grid, write_raster
-from geohazard.engine.run_options import RunOptions
-from geohazard.engine.tiled_runner import RasterInput, TileSettings, run_tiled, run_untiled
+from geohazard.engine.core.progress import Reporter
+from geohazard.engine.core.run_options import RunOptions
+from geohazard.engine.io.raster_io import Grid, write_raster
+from geohazard.engine.models.archs.registry import register_arch
+from geohazard.engine.models.model_card import BandSet, ModelCard, Normalisation
+from geohazard.engine.models.model_store import ModelStore
+from geohazard.engine.models.model_task import ModelTask, PreparedBatch, Tile, TileSettings
+from geohazard.engine.models.tiled_runner import RasterInput, run_tiled, run_untiled
 from rasterio.crs import CRS
 from torch import nn
 

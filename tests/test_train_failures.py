@@ -1,8 +1,9 @@
-"""Fine-tuning that goes wrong says so and keeps the last good checkpoint (issue 12).
+"""Fine-tuning that goes wrong says so and keeps the last good checkpoint.
 
-The real deep offset fine-tuning (engine/deep_offsets/finetune.py on the shared
-engine/training/finetune_run.py, the sequence every family's algorithm runs) on a tiny speckled
-pair; what goes wrong is made to happen in the middle of the second epoch by the batch sampler:
+The real deep offset fine-tuning (engine/families/deep_offsets/finetune.py on the shared
+engine/models/training/finetune_run.py, the sequence every family's algorithm runs) on a tiny
+speckled pair; what goes wrong is made to happen in the middle of the second epoch by the batch
+sampler:
 
 - the training data turns NaN: the loss becomes NaN, training stops with a sentence naming the
   step, and the checkpoint on disk is the one written at the end of the first epoch;
@@ -19,19 +20,19 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from geohazard.engine.deep_offsets import training as do_training
-from geohazard.engine.deep_offsets.dataset import BatchSampler
-from geohazard.engine.deep_offsets.finetune import (
+from geohazard.engine.core.errors import GeohazardError
+from geohazard.engine.families.deep_offsets import training as do_training
+from geohazard.engine.families.deep_offsets.dataset import BatchSampler
+from geohazard.engine.families.deep_offsets.finetune import (
     DeepOffsetPair,
     DeepOffsetRecipe,
     finetune_deep_offsets,
 )
-from geohazard.engine.errors import GeohazardError
-from geohazard.engine.training.checkpoint import load_checkpoint
-from geohazard.engine.training.finetune import FineTuneSettings
-from geohazard.engine.training.loop import TrainingDiverged
+from geohazard.engine.models.training.checkpoint import load_checkpoint
+from geohazard.engine.models.training.finetune import FineTuneSettings
+from geohazard.engine.models.training.loop import TrainingDiverged
 from run_checks import fill_disk
-from test_train_deep_offsets_qgis import write_training_pair
+from test_deep_offsets_train_qgis import write_training_pair
 
 PER_EPOCH = 5  # the tiny pair: 4 training blocks of 64 px, 32 px crops, batch 2
 
@@ -120,7 +121,7 @@ def test_full_disk_stops_with_a_message_then_resumes_once_space_is_freed(
     os.remove(disk / "filler.bin")
     monkeypatch.setattr(do_training, "BatchSampler", BatchSampler)
     messages: list[str] = []
-    from geohazard.engine.progress import Reporter
+    from geohazard.engine.core.progress import Reporter
 
     summary = finetune_deep_offsets(
         [pair],

@@ -17,7 +17,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from test_train_sar_to_optical_qgis import write_area
+from test_sar_to_optical_train_qgis import write_area
 
 ROOT = Path(__file__).resolve().parents[1]
 LINE = re.compile(

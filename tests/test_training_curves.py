@@ -13,10 +13,10 @@ ROOT = Path(__file__).resolve().parents[1]
 LOG = """00:01:00 config {"steps": 100}
 00:01:05 train 25/100 loss=0.5000 huber=0.4000 (0.50 s/step)
 00:01:10 train 50/100 loss=0.4000 huber=0.3000 (0.50 s/step)
-00:01:20 validation {"stage": "train", "step": 50, "epe_px": 0.3, "prior_epe_px": 0.4, "score": 0.3}
+00:01:20 validation {"stage": "train", "step": 50, "epe_px": 0.3, "prior_epe_px": 0.4}
 00:02:00 train 50/100 loss=0.3900 huber=0.2900 (0.50 s/step)
 00:02:30 train 75/100 loss=0.2000 huber=0.1000 (0.50 s/step)
-00:02:40 validation {"stage": "train", "step": 100, "epe_px": 0.2, "prior_epe_px": 0.4, "score": 0.2}
+00:02:40 validation {"stage": "train", "step": 100, "epe_px": 0.2, "prior_epe_px": 0.4}
 """
 
 

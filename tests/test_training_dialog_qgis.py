@@ -21,7 +21,7 @@ from qgis.PyQt.QtTest import QTest
 
 TRAIN = "geohazard:traindemsuperresolution"
 SR = "geohazard:demsuperresolution"
-STEPS = 13  # 1 epoch, batch 2, 16 px patches on a 96x96 DEM (as tests/test_train_dem_qgis.py)
+STEPS = 13  # 1 epoch, batch 2, 16 px patches on a 96x96 DEM (as tests/test_dem_sr_train_qgis.py)
 # The longest the GUI may go without an event-loop turn while training. The longest measured
 # (0.7 s, on 2 shared cores) is when the task first imports torch; a matplotlib redraw of the
 # curves took 0.5-1.5 s there, hence the QPainter plot.
@@ -123,7 +123,7 @@ def log_steps(path: Path) -> list[int]:
 def test_dialog_trains_in_the_background_then_the_model_runs(
     plugin, user_models, layer, tmp_path
 ) -> None:
-    from geohazard.engine.model_card import read_card_file
+    from geohazard.engine.models.model_card import read_card_file
     from geohazard.ui.training_dialog import TrainingDialog
 
     dialog = TrainingDialog()
@@ -204,7 +204,7 @@ def test_dialog_trains_in_the_background_then_the_model_runs(
 def test_cancel_from_the_dialog_then_resume_ends_at_the_same_step(
     plugin, user_models, layer, tmp_path
 ) -> None:
-    from geohazard.engine.model_card import read_card_file
+    from geohazard.engine.models.model_card import read_card_file
     from geohazard.ui.training_dialog import TrainingDialog
 
     dialog = TrainingDialog()
@@ -233,7 +233,7 @@ def test_cancel_from_the_dialog_then_resume_ends_at_the_same_step(
 
 
 def test_dialog_form_comes_from_the_algorithm_definitions(plugin, layer, tmp_path) -> None:
-    from geohazard.engine.training.finetune import write_log_csv
+    from geohazard.engine.models.training.finetune import write_log_csv
     from geohazard.ui.training_dialog import TRAINING_IDS, TrainingDialog
     from qgis.core import QgsProcessingContext
 

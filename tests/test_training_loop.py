@@ -9,9 +9,9 @@ from typing import Any
 import numpy as np
 import pytest
 import torch
-from geohazard.engine.errors import Cancelled
-from geohazard.engine.progress import Reporter
-from geohazard.engine.training.loop import (
+from geohazard.engine.core.errors import Cancelled
+from geohazard.engine.core.progress import Reporter
+from geohazard.engine.models.training.loop import (
     LoopConfig,
     Stage,
     TrainingDiverged,
@@ -154,7 +154,7 @@ def test_on_validation_sees_the_history_after_every_validation(tmp_path: Path) -
 def test_live_log_rewrites_the_csv_and_warns_once_when_it_cannot(tmp_path: Path) -> None:
     import csv
 
-    from geohazard.engine.training.finetune import live_log
+    from geohazard.engine.models.training.finetune import live_log
 
     warnings: list[str] = []
     rep = Reporter(warning=warnings.append)

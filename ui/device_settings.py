@@ -23,8 +23,8 @@ from qgis.PyQt.QtWidgets import (
 )
 
 from ..dependencies.torch_build import GpuReport, query_gpu
-from ..engine.errors import GeohazardError
-from ..engine.memory_cap import parse_memory_cap
+from ..engine.core.errors import GeohazardError
+from ..engine.core.memory_cap import parse_memory_cap
 from ..icons import plugin_icon_path
 from ..settings import DeviceSettings, load_device_settings, save_device_settings
 

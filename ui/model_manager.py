@@ -30,9 +30,9 @@ from qgis.PyQt.QtWidgets import (
     QWidget,
 )
 
-from ..engine.errors import GeohazardError
-from ..engine.model_store import ModelStore
-from ..engine.tasks import all_tasks
+from ..engine.core.errors import GeohazardError
+from ..engine.families import all_tasks
+from ..engine.models.model_store import ModelStore
 from .card_view import card_html
 
 TASK_LABELS = {

@@ -1,6 +1,6 @@
 """The live plot of a training run: training loss and the validation metric per optimiser step.
 
-The engine rewrites the CSV log atomically after every validation (``engine/training/
+The engine rewrites the CSV log atomically after every validation (``engine/models/training/
 finetune.py``: ``live_log``), with the columns ``step``, ``stage``, ``loss`` and ``val_*`` on the
 steps that validated. The dialog polls the file with a timer and redraws when it changed.
 The plot is painted with QPainter, so a redraw never holds up QGIS.

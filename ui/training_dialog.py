@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import html
 import os
+from types import SimpleNamespace
 from typing import Any
 
 from qgis.core import QgsApplication, QgsProcessingAlgorithm, QgsProcessingUtils, QgsProject
@@ -38,10 +39,10 @@ from qgis.PyQt.QtWidgets import (
     QWidget,
 )
 
-from ..engine.errors import GeohazardError
-from ..engine.model_store import ModelStore
-from ..engine.run_estimate import format_duration
-from ..engine.training.finetune import TRAINING_DIR
+from ..engine.core.errors import GeohazardError
+from ..engine.io.run_estimate import format_duration
+from ..engine.models.model_store import ModelStore
+from ..engine.models.training.finetune import TRAINING_DIR
 from .card_view import card_html
 from .parameter_form import ParameterField, is_advanced, is_data, is_hidden
 from .training_curves import CurvesWidget
@@ -428,7 +429,8 @@ class TrainingDialog(QDialog):
         if not callable(default):
             return name
         try:
-            return str(default(int(scale.value())) if scale is not None else default())
+            options = SimpleNamespace(scale=int(scale.value())) if scale is not None else None
+            return str(default(options))
         except (TypeError, ValueError, GeohazardError):
             return name
 

@@ -14,8 +14,8 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import GeohazardError
-from ..progress import Reporter
+from ..core.errors import GeohazardError
+from ..core.progress import Reporter
 from .field import azimuth_deg, read_displacement
 
 FIELDS: tuple[tuple[str, str], ...] = (

@@ -16,9 +16,9 @@ import numpy as np
 import rasterio
 from rasterio.errors import RasterioIOError
 
-from ..errors import GeohazardError
-from ..geodesy import check_north_up, row_metres
-from ..raster_io import Grid
+from ..core.errors import GeohazardError
+from ..io.geodesy import check_north_up, row_metres
+from ..io.raster_io import Grid
 
 _UNITS = re.compile(r"\(([^()]*)\)\s*$")
 

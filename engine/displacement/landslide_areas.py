@@ -24,8 +24,8 @@ from typing import Any
 import numpy as np
 from rasterio.features import shapes
 
-from ..errors import GeohazardError
-from ..progress import Reporter
+from ..core.errors import GeohazardError
+from ..core.progress import Reporter
 from .field import DisplacementField, azimuth_deg, read_displacement
 from .terrain_slope import dem_gradient_on_grid, downhill_azimuth_deg, slope_deg
 

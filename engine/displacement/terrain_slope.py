@@ -10,9 +10,9 @@ from rasterio.enums import Resampling
 from rasterio.errors import RasterioIOError
 from rasterio.warp import reproject
 
-from ..errors import GeohazardError
-from ..geodesy import check_north_up, row_metres
-from ..raster_io import Grid
+from ..core.errors import GeohazardError
+from ..io.geodesy import check_north_up, row_metres
+from ..io.raster_io import Grid
 
 
 def dem_gradient_on_grid(dem_path: str, target: Grid) -> tuple[np.ndarray, np.ndarray]:

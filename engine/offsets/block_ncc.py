@@ -32,7 +32,7 @@ from typing import Callable
 
 import torch
 
-from ..parallel import bands
+from ..core.parallel import bands
 from .window_grid import CentreGrid, windows
 
 MIN_BLOCK = 8  # smaller blocks: more surfaces to add per window than the FFTs they save

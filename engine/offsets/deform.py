@@ -35,8 +35,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F  # noqa: N812
 
-from ..parallel import bands, run_batches
-from ..progress import Reporter
+from ..core.parallel import bands, run_batches
+from ..core.progress import Reporter
 from .block_ncc import WINDOW_BATCH, shifted_block_terms, window_sums
 from .ncc import gaussian_or_parabolic, local_energy
 from .pixel_offsets import PixelOffsets

@@ -18,9 +18,9 @@ from rasterio.features import rasterize
 from rasterio.windows import Window
 from rasterio.windows import transform as window_transform
 
-from ..errors import GeohazardError
-from ..output_files import StagedOutput, commit_all, discard_all
-from ..progress import Reporter
+from ..core.errors import GeohazardError
+from ..core.progress import Reporter
+from ..io.output_files import StagedOutput, commit_all, discard_all
 from .extras import DAYS_PER_YEAR, MIN_STABLE_POINTS, StableCorrection
 
 BLOCK_ROWS = 512

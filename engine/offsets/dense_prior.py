@@ -20,8 +20,8 @@ import numpy as np
 import torch
 from scipy import ndimage
 
-from ..progress import Reporter
-from ..raster_io import Grid
+from ..core.progress import Reporter
+from ..io.raster_io import Grid
 from .combine import combine_sizes
 from .extras import prior_pixels
 from .outliers import apply_filter

@@ -12,10 +12,10 @@ from rasterio.enums import Resampling
 from rasterio.features import rasterize
 from rasterio.warp import reproject
 
-from ..errors import GeohazardError
-from ..geodesy import metres_per_degree
-from ..progress import Reporter
-from ..raster_io import Grid
+from ..core.errors import GeohazardError
+from ..core.progress import Reporter
+from ..io.geodesy import metres_per_degree
+from ..io.raster_io import Grid
 
 MIN_STABLE_POINTS = 10
 DAYS_PER_YEAR = 365.25

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from ..errors import GeohazardError
+from ..core.errors import GeohazardError
 
 if TYPE_CHECKING:  # torch is imported where used: the algorithm reads PREFILTERS without it
     import torch

@@ -6,10 +6,10 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from ..errors import GeohazardError
-from ..progress import Reporter
-from ..raster_io import Grid
-from ..run_estimate import announce_time, measure_seconds
+from ..core.errors import GeohazardError
+from ..core.progress import Reporter
+from ..io.raster_io import Grid
+from ..io.run_estimate import announce_time, measure_seconds
 from .window_grid import CentreGrid
 
 # GDAL's block cache while the strips are read: two rows of 256 px blocks of both images (the

@@ -10,9 +10,9 @@ from concurrent.futures import Future, ThreadPoolExecutor
 import numpy as np
 import torch
 
-from ..parallel import bands, batch_workers, run_batches
-from ..progress import Reporter
-from ..raster_io import Grid
+from ..core.parallel import bands, batch_workers, run_batches
+from ..core.progress import Reporter
+from ..io.raster_io import Grid
 from .block_ncc import WINDOW_BATCH, block_range, block_size, strip_blocks
 from .deform import PASSES as DEFORM_PASSES
 from .deform import PREFILTER_RADIUS, deform_halo, refine_strip, spline_coefficients

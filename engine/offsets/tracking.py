@@ -13,16 +13,16 @@ import os
 import numpy as np
 import rasterio
 
-from ..device import run_scope
-from ..errors import GeohazardError
-from ..geodesy import check_not_rotated
-from ..input_checks import refuse_identical, require_valid_data
-from ..oom import run_with_oom_retry
-from ..output_files import check_free_space
-from ..progress import Reporter
-from ..raster_io import check_band, check_output_path, inspect_raster, open_band, planned_raster
-from ..run_estimate import check_memory
-from ..run_options import RunOptions
+from ..core.device import run_scope
+from ..core.errors import GeohazardError
+from ..core.oom import run_with_oom_retry
+from ..core.progress import Reporter
+from ..core.run_options import RunOptions
+from ..io.geodesy import check_not_rotated
+from ..io.input_checks import refuse_identical, require_valid_data
+from ..io.output_files import check_free_space
+from ..io.raster_io import check_band, check_output_path, inspect_raster, open_band, planned_raster
+from ..io.run_estimate import check_memory
 from .bands import OUTPUT_BANDS, VELOCITY_BANDS
 from .combine import combine_sizes
 from .extras import correct_stable, interval_days, prior_pixels

@@ -5,8 +5,8 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from ..errors import GeohazardError
-from ..raster_io import Grid
+from ..core.errors import GeohazardError
+from ..io.raster_io import Grid
 from .deform import PASSES as DEFORM_PASSES
 from .extras import StableCorrection
 from .outliers import FILTERS

@@ -6,9 +6,9 @@ import os
 
 import numpy as np
 
-from ..output_files import StagedOutput, commit_all, discard_all
-from ..progress import Reporter
-from ..raster_io import Grid, RasterWriter
+from ..core.progress import Reporter
+from ..io.output_files import StagedOutput, commit_all, discard_all
+from ..io.raster_io import Grid, RasterWriter
 from .bands import OUTPUT_BANDS, VELOCITY_BANDS
 from .extras import StableCorrection, velocity_bands
 from .pixel_offsets import PixelOffsets

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..geodesy import metres_per_degree
-from ..progress import Reporter
-from ..raster_io import Grid
+from ..core.progress import Reporter
+from ..io.geodesy import metres_per_degree
+from ..io.raster_io import Grid
 
 
 def pixel_offsets_to_metres(

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import torch
 from affine import Affine
 
-from ..raster_io import Grid
+from ..io.raster_io import Grid
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import ndimage
 
-from ..raster_io import Grid, write_raster
+from ..io.raster_io import Grid, write_raster
 from . import displacement, sar_amplitude
 from .real_dem import jacksboro_dem_utm
 

@@ -38,7 +38,7 @@ CASES: dict[str, tuple[str, int, float, str]] = {
 def real_texture(shape: tuple[int, int], seed: int) -> np.ndarray:
     """Radar brightness of a crop of the real Jacksboro fault DEM (matplotlib's sample data,
     always installed) under a random viewing geometry (textures.DemSource), NaN-free."""
-    from ..sample_data import jacksboro_dem
+    from ..dem.sample_data import jacksboro_dem
     from .textures import DemSource
 
     source = DemSource("jacksboro", "tennessee", None, 50.0, (1.0, 1.5), dem=jacksboro_dem())
@@ -72,11 +72,11 @@ def tracked_case(
     import torch
     from affine import Affine
 
+    from ..core.progress import Reporter
+    from ..io.raster_io import Grid
     from ..offsets.dense_prior import combined_offsets
     from ..offsets.strip_preparation import ArrayReader
     from ..offsets.tracking import correlate
-    from ..progress import Reporter
-    from ..raster_io import Grid
 
     ref, sec, ty, tx = case_pair(name, seed)
     image = Grid(None, Affine.identity(), SHAPE[1], SHAPE[0])

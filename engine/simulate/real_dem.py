@@ -1,4 +1,4 @@
-"""The real Jacksboro DEM (see engine/sample_data.py) on a projected grid, for SAR simulation."""
+"""The real Jacksboro DEM (engine/dem/sample_data.py) on a projected grid, for SAR simulation."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ import numpy as np
 from affine import Affine
 from rasterio.crs import CRS
 
-from ..raster_io import Grid
-from ..sample_data import jacksboro_dem
+from ..dem.sample_data import jacksboro_dem
+from ..io.raster_io import Grid
 from .utm import to_utm
 
 

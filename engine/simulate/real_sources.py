@@ -5,7 +5,7 @@ archives with pip (no install) and extracts the listed files into a data folder,
 archive's relative path. Each file belongs to one *region* (a place on Earth), so that the data
 used for training and the data held out for testing can be separated by whole regions.
 The matplotlib Jacksboro DEM (Debian's python3-matplotlib) is always available and needs no
-fetching (see engine/sample_data.py).
+fetching (see engine/dem/sample_data.py).
 """
 
 from __future__ import annotations

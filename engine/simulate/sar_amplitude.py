@@ -13,8 +13,8 @@ from __future__ import annotations
 import numpy as np
 from scipy import ndimage
 
-from .. import sar_geometry
-from ..sar_geometry import AcquisitionGeometry
+from ..sar import sar_geometry
+from ..sar.sar_geometry import AcquisitionGeometry
 from .warp import inverse_map
 
 

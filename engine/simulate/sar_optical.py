@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy import ndimage
 
-from ..sar_geometry import (
+from ..sar.sar_geometry import (
     SHADOW,
     AcquisitionGeometry,
     classify,
@@ -93,7 +93,7 @@ class SimulatedSar:
 
     Attributes:
         vv, vh: sigma0 (linear power), as a calibrated, orthorectified GRD product.
-        classes: distortion classes (engine.sar_geometry): 0 undistorted .. 3 shadow.
+        classes: distortion classes (engine.sar.sar_geometry): 0 undistorted .. 3 shadow.
         parameters: what was drawn for this scene (for the card/report).
     """
 
@@ -151,7 +151,7 @@ def simulate_sentinel1(
 
     Args:
         dem: elevations in metres on the scene grid (no NaN).
-        col_m, row_m: signed metres per column/row step, per row (engine.geodesy.row_metres).
+        col_m, row_m: signed metres per column/row step, per row (engine.io.geodesy.row_metres).
         cover: land cover on the same grid.
         geometry: incidence, heading and look direction.
         seed: random seed (backscatter draws, texture, speckle); same seed, same scene.

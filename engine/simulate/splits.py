@@ -12,7 +12,7 @@ split, so a model is never tested on ground, or on a sensor product, it was trai
 
 from __future__ import annotations
 
-from ..sample_data import jacksboro_dem
+from ..dem.sample_data import jacksboro_dem
 from .real_sources import JACKSBORO_REGION, REAL_FILES, available
 from .textures import DemSource, OpticalSource, SarSource, SimulatedSource, TextureSource
 

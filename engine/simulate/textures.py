@@ -26,8 +26,8 @@ import numpy as np
 import rasterio
 from scipy import ndimage
 
-from ..raster_io import Grid
-from ..terrain import random_terrain
+from ..dem.terrain import random_terrain
+from ..io.raster_io import Grid
 from .sar_amplitude import backscatter
 from .utm import to_utm
 

@@ -7,7 +7,7 @@ from rasterio.crs import CRS
 from rasterio.enums import Resampling
 from rasterio.warp import calculate_default_transform, reproject
 
-from ..raster_io import Grid
+from ..io.raster_io import Grid
 
 
 def utm_crs(grid: Grid) -> CRS:

@@ -1,1 +1,0 @@
-"""Deep offset tracking (CC-ResSiamNet): augmentation, training data, inference helpers."""

@@ -1,0 +1,1 @@
+"""DEM computations shared by algorithms: metrics, evaluation, classical upsampling, terrain."""

@@ -1,0 +1,2 @@
+"""Raster reading and writing, output files, checks of input rasters (valid data, elevations)
+and ground distances of grids."""

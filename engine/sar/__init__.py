@@ -1,0 +1,1 @@
+"""SAR viewing geometry over a DEM: distortion classes and InSAR topographic phase."""

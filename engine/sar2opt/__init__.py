@@ -1,1 +1,0 @@
-"""SAR-to-optical translation (SARDINet): enhancement, metrics, card, training hooks."""

@@ -1,1 +1,0 @@
-"""DEM super-resolution: normalisation, training data, training, model store and tiled inference."""
