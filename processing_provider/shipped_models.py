@@ -10,10 +10,12 @@ from __future__ import annotations
 import glob
 import os
 
-from qgis.core import QgsProcessingModelAlgorithm
+from qgis.core import QgsProcessingContext, QgsProcessingModelAlgorithm
+from qgis.PyQt.QtCore import QCoreApplication
 
 from .base_algorithm import plugin_dir
 from .help_text import help_url
+from .output_paths import output_clash
 
 # The README section on the shipped workflow (GitHub heading anchor).
 HELP_ANCHOR = (
@@ -48,6 +50,16 @@ class ShippedModel(QgsProcessingModelAlgorithm):
 
     def helpUrl(self) -> str:  # noqa: N802 (QGIS API name)
         return help_url(HELP_ANCHOR)
+
+    def checkParameterValues(self, parameters: dict, context: QgsProcessingContext):  # noqa: N802
+        """The rule of every Geohazard algorithm: no output may overwrite an input or another
+        output (see output_paths), checked before any step of the model runs."""
+        message = output_clash(
+            self, parameters, context, lambda text: QCoreApplication.translate("ShippedModel", text)
+        )
+        if message:
+            return False, message
+        return super().checkParameterValues(parameters, context)
 
     def createInstance(self) -> ShippedModel:  # noqa: N802 (QGIS API name)
         return ShippedModel(self._path)
