@@ -19,7 +19,7 @@ from rasterio.enums import Resampling
 from rasterio.windows import Window
 
 from .dem_metrics import DemMetrics, MetricSums, ReferenceRange, metres_per_pixel
-from .dem_values import ElevationGuard, impossible_mask
+from .dem_values import ElevationGuard, check_dem_size, impossible_mask
 from .errors import GeohazardError
 from .input_checks import dem_valid, require_valid_data
 from .output_files import (
@@ -94,6 +94,7 @@ REPORT_LABELS = {
     "slope_rmse_deg": "Slope RMSE (degrees)",
     "valid_pixels": "Pixels compared",
 }
+SSIM_WINDOW = 7  # px: the structural similarity's window, so the fewest pixels along a side
 STRIP_PIXELS = 1_000_000  # pixels per strip: about 0.2 GB of working memory for the metrics
 SAMPLE_CAP = 2_000_000  # differences kept for the report's histogram (every k-th beyond)
 REPORT_MAX_BYTES = 72 * 1024  # about 10 KiB of text and one SVG histogram; file names add little
@@ -284,6 +285,14 @@ def evaluate_dem(
             raise GeohazardError(
                 f"'{os.path.basename(inf.path)}' has {inf.count} bands; a DEM must have one band."
             )
+    for inf in (ref_info, dem_info):
+        check_dem_size(
+            inf.grid.width,
+            inf.grid.height,
+            os.path.basename(inf.path),
+            SSIM_WINDOW,
+            f"its structural similarity (SSIM) compares {SSIM_WINDOW} x {SSIM_WINDOW} px windows",
+        )
     grid = ref_info.grid
     planned = []
     if difference_path:

@@ -19,7 +19,7 @@ import numpy as np
 from rasterio.enums import Resampling
 from rasterio.windows import Window
 
-from .dem_values import ElevationGuard, impossible_mask
+from .dem_values import ElevationGuard, check_dem_size, impossible_mask
 from .errors import GeohazardError
 from .input_checks import dem_valid, require_valid_data
 from .output_files import check_free_space
@@ -106,6 +106,7 @@ def topographic_phase(
         raise GeohazardError(
             f"'{os.path.basename(dem_path)}' has {info.count} bands; a DEM must have one band."
         )
+    check_dem_size(info.grid.width, info.grid.height, os.path.basename(dem_path))
     k = geometry.radians_per_metre
     names = ["topographic phase, unwrapped (rad)", "topographic phase, wrapped (rad)"]
     other_info = None

@@ -15,10 +15,10 @@ from dataclasses import dataclass
 import numpy as np
 from rasterio.windows import Window
 
-from .dem_values import ElevationGuard, impossible_mask
+from .dem_values import ElevationGuard, check_dem_size, impossible_mask
 from .errors import GeohazardError
 from .geodesy import check_north_up, row_metres, true_north_azimuth
-from .input_checks import dem_valid, require_valid_data
+from .input_checks import dem_valid, require_valid_data, sample_windows
 from .output_files import check_free_space
 from .progress import Reporter
 from .raster_io import (
@@ -29,6 +29,7 @@ from .raster_io import (
     open_band,
     planned_raster,
 )
+from .run_estimate import check_memory
 from .sar_geometry import (
     CLASS_NAMES,
     NODATA_CLASS,
@@ -39,6 +40,7 @@ from .sar_geometry import (
 
 BLOCK = 256  # strip cores are whole multiples of the output's tile size
 STRIP_PIXELS = 8_000_000  # pixels read per strip (core + halo); bounds memory to ~0.5 GB
+STRIP_BYTES_PER_PIXEL = 64  # a strip's elevations, slopes and ray tracing, per pixel
 
 
 @dataclass(frozen=True)
@@ -63,6 +65,13 @@ class DistortionOptions:
                 "The minimum foreshortening slope must be between 0 and 90 degrees, "
                 f"not {self.min_foreshortening_deg}."
             )
+
+
+def _value_range(arrays: list[np.ndarray]) -> tuple[float, float]:
+    """Lowest and highest possible elevation in ``arrays`` (0, 0 when none is valid)."""
+    valid = [a[dem_valid(a)] for a in arrays]
+    values = np.concatenate([v.ravel() for v in valid]) if valid else np.zeros(0)
+    return (float(values.min()), float(values.max())) if values.size else (0.0, 0.0)
 
 
 def _elevation_range(reader, grid: Grid, rep: Reporter) -> tuple[float, float]:  # type: ignore[no-untyped-def]
@@ -103,6 +112,7 @@ def sar_distortion(
     if info.count != 1:
         raise GeohazardError(f"'{name}' has {info.count} bands; a DEM must have one band.")
     grid = info.grid
+    check_dem_size(grid.width, grid.height, name)
     check_north_up(grid, name)
     # issue 14: the output must fit on the disk; a DEM without a valid elevation is refused
     check_free_space([planned_raster(output_path, grid, 1, "uint8")], rep)
@@ -116,23 +126,41 @@ def sar_distortion(
         look[0] / float(np.mean(col_m_all)), look[1] / float(np.mean(row_m_all))
     )
     counts = np.zeros(4, dtype=np.int64)
+    # strips run along the sweep axis (whole range lines) and are stacked across it
+    if frame.transpose:  # range lines run along rows: strips of columns
+        across_m = float(np.min(np.abs(col_m_all)))
+        across_len, along_len = grid.width, grid.height
+        across_component = abs(look[0])
+    else:
+        across_m = float(np.min(np.abs(row_m_all)))
+        across_len, along_len = grid.height, grid.width
+        across_component = abs(look[1])
     theta = math.radians(geometry.incidence_deg)
+
+    def strips(lo: float, hi: float, reporter: Reporter) -> tuple[float, int, int]:
+        """(halo in m, halo lines, core lines) for a relief from ``lo`` to ``hi``; refuses
+        strips that cannot fit in memory."""
+        halo_m = (hi - lo) * max(math.tan(theta), 1.0 / math.tan(theta)) if opts.along_range else 0
+        halo = int(math.ceil(halo_m * across_component / across_m)) + 2
+        core = max(BLOCK, (opts.strip_pixels // max(along_len, 1) - 2 * halo) // BLOCK * BLOCK)
+        check_memory(
+            STRIP_BYTES_PER_PIXEL * along_len * min(across_len, core + 2 * halo),
+            f"strips of {min(across_len, core)} lines with {halo} lines of margin on each side "
+            f"(distortions of a {hi - lo:.0f} m relief reach {halo_m:.0f} m along range)",
+            "clip the DEM to the area of interest, or resample it to larger pixels.",
+            reporter,
+        )
+        return halo_m, halo, core
+
     with open_band(info, 1) as reader:
+        # the relief of a spread sample bounds the margin from below: strips that cannot fit
+        # are refused before the whole DEM is read for its true relief
+        sample = [reader.read(w) for w in sample_windows(grid.width, grid.height)]
+        strips(*_value_range(sample), Reporter())
         lo, hi = _elevation_range(reader, grid, rep.step(0.0, 0.15))
         if not math.isfinite(lo):
             raise GeohazardError(f"'{name}' contains no valid elevation (every pixel is nodata).")
-        halo_m = (hi - lo) * max(math.tan(theta), 1.0 / math.tan(theta)) if opts.along_range else 0
-        # strips run along the sweep axis (whole range lines) and are stacked across it
-        if frame.transpose:  # range lines run along rows: strips of columns
-            across_m = float(np.min(np.abs(col_m_all)))
-            across_len, along_len = grid.width, grid.height
-            across_component = abs(look[0])
-        else:
-            across_m = float(np.min(np.abs(row_m_all)))
-            across_len, along_len = grid.height, grid.width
-            across_component = abs(look[1])
-        halo = int(math.ceil(halo_m * across_component / across_m)) + 2
-        core = max(BLOCK, (opts.strip_pixels // max(along_len, 1) - 2 * halo) // BLOCK * BLOCK)
+        halo_m, halo, core = strips(lo, hi, rep)
         rep.info(
             f"Look azimuth {geometry.look_azimuth_deg:.1f} deg from true north "
             f"({rotation:+.2f} deg grid convergence), incidence {geometry.incidence_deg:g} deg; "

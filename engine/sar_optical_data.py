@@ -25,6 +25,7 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 from rasterio.enums import Resampling
 
+from .dem_values import ElevationGuard
 from .errors import GeohazardError
 from .geodesy import check_north_up, row_metres, true_north_azimuth
 from .progress import Reporter
@@ -159,6 +160,9 @@ def load_area(
             f"'{os.path.basename(dem_path)}' has {dem_info.count} bands; a DEM has one band."
         )
     dem = _read(dem_info, 1, grid, rep, "DEM", Resampling.bilinear)
+    guard = ElevationGuard.for_path(dem_info.path)
+    dem = guard.clean(dem)
+    guard.warn(rep)
     valid = np.isfinite(vv) & np.isfinite(vh) & np.isfinite(dem) & (vv != 0) & (vh != 0)
     target = None
     if optical_path:

@@ -20,7 +20,7 @@ from ..dependencies.requirements import DEFAULT_MODULES, missing_message, missin
 from ..engine.run_options import DEVICE_CHOICES, RunOptions
 from .citations import Citation
 from .help_text import compose_help, help_url, plugin_dir
-from .output_paths import output_clash
+from .output_paths import output_clash, output_format_problem
 from .parameter_checks import check_values
 from .qgis_compat import set_advanced
 
@@ -170,8 +170,10 @@ class GeohazardAlgorithm(QgsProcessingAlgorithm):
         QGIS's own checks and ``parameterAsRasterLayer`` reuse them instead of loading them
         again (which would write statistics beside the user's inputs).
         """
-        message = check_values(self, parameters, context, self.tr) or output_clash(
-            self, parameters, context, self.tr
+        message = (
+            check_values(self, parameters, context, self.tr)
+            or output_clash(self, parameters, context, self.tr)
+            or output_format_problem(self, parameters, context, self.tr)
         )
         if message:
             return False, message

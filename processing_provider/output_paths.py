@@ -10,6 +10,7 @@ typed; a temporary output is a fresh file that cannot clash with anything.
 from __future__ import annotations
 
 import os
+import re
 from typing import Any, Callable
 
 from qgis.core import (
@@ -22,6 +23,7 @@ from qgis.core import (
     QgsProcessingParameterDefinition,
     QgsProcessingUtils,
     QgsProperty,
+    QgsVectorFileWriter,
 )
 
 from ..engine.output_files import overwritten_input
@@ -129,6 +131,53 @@ def output_clash(
                 "file name."
             ).format(output=name, other=seen[real], file=os.path.basename(path))
         seen[real] = name
+    return None
+
+
+# Destination types whose file type is checked, and the kind of file each writes.
+_FILE_KINDS = {"sink": "vector", "vectorDestination": "vector", "rasterDestination": "raster"}
+# Prefixes of destinations that are not plain files (databases, QGIS's own providers).
+_NOT_FILES = re.compile(r"^(ogr|postgres|postgis|spatialite|memory|mssql|oracle|hana):", re.I)
+
+
+def _extensions(alg: QgsProcessingAlgorithm, definition: QgsProcessingParameterDefinition) -> list:
+    """File name extensions (lower case, no dot) a destination parameter can write."""
+    kind = _FILE_KINDS.get(definition.type())
+    provider = alg.provider()
+    if kind == "vector":
+        if provider is not None:
+            return [e.lower() for e in provider.supportedOutputVectorLayerExtensions()]
+        return [e.lower() for e in QgsVectorFileWriter.supportedFormatExtensions()]
+    if kind == "raster":
+        if provider is not None:
+            return [e.lower() for e in provider.supportedOutputRasterLayerExtensions()]
+        return []
+    if definition.type() == "fileDestination":
+        return [e.lower() for e in re.findall(r"\*\.(\w+)", definition.fileFilter() or "")]
+    return []
+
+
+def output_format_problem(
+    alg: QgsProcessingAlgorithm,
+    parameters: dict,
+    context: QgsProcessingContext,
+    tr: Callable[[str], str],
+) -> str | None:
+    """One sentence when a file output names a file type the output cannot be written as (a
+    vector layer given a .tif name, a raster given .gpkg); None when every type fits."""
+    for definition in alg.destinationParameterDefinitions():
+        name = definition.name()
+        path = explicit_destination(definition, parameters.get(name), context)
+        if not path or _NOT_FILES.match(path):
+            continue
+        extension = os.path.splitext(path.split("|")[0])[1].lstrip(".").lower()
+        allowed = _extensions(alg, definition)
+        if allowed and extension not in allowed:
+            shown = ", ".join(f".{e}" for e in allowed[:6]) + (", ..." if len(allowed) > 6 else "")
+            return tr(
+                "{output}: '{file}' is not a file type this output can be written as; give a "
+                "name ending in {allowed}."
+            ).format(output=name, file=os.path.basename(path), allowed=shown)
     return None
 
 

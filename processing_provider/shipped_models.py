@@ -15,7 +15,8 @@ from qgis.PyQt.QtCore import QCoreApplication
 
 from .base_algorithm import plugin_dir
 from .help_text import help_url
-from .output_paths import output_clash
+from .output_paths import output_clash, output_format_problem
+from .parameter_checks import check_values
 
 # The README section on the shipped workflow (GitHub heading anchor).
 HELP_ANCHOR = (
@@ -52,10 +53,18 @@ class ShippedModel(QgsProcessingModelAlgorithm):
         return help_url(HELP_ANCHOR)
 
     def checkParameterValues(self, parameters: dict, context: QgsProcessingContext):  # noqa: N802
-        """The rule of every Geohazard algorithm: no output may overwrite an input or another
-        output (see output_paths), checked before any step of the model runs."""
-        message = output_clash(
-            self, parameters, context, lambda text: QCoreApplication.translate("ShippedModel", text)
+        """The rules of every Geohazard algorithm, checked before any step of the model runs:
+        one clear sentence for a bad value or a missing input (see parameter_checks), and no
+        output may overwrite an input or another output, nor have a file type it cannot be
+        written as (see output_paths)."""
+
+        def tr(text: str) -> str:
+            return QCoreApplication.translate("ShippedModel", text)
+
+        message = (
+            check_values(self, parameters, context, tr)
+            or output_clash(self, parameters, context, tr)
+            or output_format_problem(self, parameters, context, tr)
         )
         if message:
             return False, message

@@ -29,6 +29,7 @@ from ..errors import GeohazardError
 from ..progress import Reporter
 from ..training.finetune import (
     FineTuneSettings,
+    check_data_memory,
     check_total_steps,
     data_files,
     settings_dict,
@@ -36,6 +37,10 @@ from ..training.finetune import (
 )
 from ..training.finetune_run import FineTuneHooks, FineTuneJob, run_finetune
 from .dataset import Scene
+
+# Bytes held per pixel of a training pair (on the reference grid): reference, secondary, the two
+# target bands and their pixel conversion, the dense prior's channels and the validity mask.
+PAIR_BYTES_PER_PIXEL = 96
 
 PRIMARY_METRIC = "epe_px"
 MIN_TARGET_SHARE = 0.05
@@ -125,8 +130,44 @@ def metres_to_pixels(east: np.ndarray, north: np.ndarray, grid: Any) -> tuple[An
     return dx.astype(np.float32), dy.astype(np.float32)
 
 
-def read_pair(pair: DeepOffsetPair, prior_cfg: Any, rep: Reporter) -> Scene:
-    """One pair on the reference grid as a whole-image scene (truth in pixels)."""
+def check_targets(
+    dx: np.ndarray,
+    dy: np.ndarray,
+    metres: np.ndarray,
+    grid: Any,
+    name: str,
+    trained_max_px: float,
+    rep: Reporter,
+) -> None:
+    """Refuse target offsets no displacement between the two images can have (longer than the
+    image itself), and warn, with a count, of targets beyond what the base model was trained
+    for (its card's ``trained_max_px``)."""
+    finite = np.isfinite(dx) & np.isfinite(dy)
+    impossible = finite & ((np.abs(dx) > grid.width) | (np.abs(dy) > grid.height))
+    if impossible.any():
+        raise GeohazardError(
+            f"'{name}' holds {int(impossible.sum())} target offset(s) longer than the image "
+            f"itself ({grid.width} x {grid.height} px; up to {np.nanmax(metres[impossible]):.4g} "
+            "m), which no displacement between the two images can be: check that the targets "
+            "are east and north offsets in metres of this pair."
+        )
+    length = np.hypot(dx, dy)
+    beyond = finite & (length > trained_max_px)
+    if beyond.any():
+        rep.warning(
+            f"'{name}': {int(beyond.sum())} target pixel(s) move more than the "
+            f"{trained_max_px:.0f} px the base model was trained for (up to "
+            f"{float(length[beyond].max()):.0f} px); the model learns them from a start that "
+            "never saw such motion, and its offsets there deserve a check against the "
+            "classical tracker."
+        )
+
+
+def read_pair(
+    pair: DeepOffsetPair, prior_cfg: Any, rep: Reporter, trained_max_px: float = np.inf
+) -> Scene:
+    """One pair on the reference grid as a whole-image scene (truth in pixels); targets no
+    displacement can have are refused before the prior is measured (see check_targets)."""
     from rasterio.enums import Resampling
 
     from ..offsets.dense_prior import dense_prior
@@ -157,6 +198,15 @@ def read_pair(pair: DeepOffsetPair, prior_cfg: Any, rep: Reporter) -> Scene:
     ) as reader:
         east, north = reader.read().astype(np.float32)
     dx, dy = metres_to_pixels(east, north, grid)
+    check_targets(
+        dx,
+        dy,
+        np.hypot(east, north),
+        grid,
+        os.path.basename(pair.targets),
+        trained_max_px,
+        rep,
+    )
     rep.check_cancel()
     prior = dense_prior(ref, sec, prior_cfg)
     m = prior_cfg.margin
@@ -237,14 +287,16 @@ def finetune_deep_offsets(
     store = ModelStore(settings.user_models)
     settings.validate([e.name for e in store.list(TASK.name) if e.source == "bundled"])
     recipe.validate()
+    check_data_memory([p.reference for p in pairs], PAIR_BYTES_PER_PIXEL, rep)
     base = store.load(TASK, settings.base_model, TASK.default_model())
     prior_cfg = prior_config(base.card)
+    trained_max = float(base.card.normalisation.params.get("trained_max_px", np.inf))
     train: list[Scene] = []
     val: list[Scene] = []
     held: list[str] = []
     for k, pair in enumerate(pairs):
         rep.info(f"Measuring the NCC prior of {os.path.basename(pair.reference)}.")
-        scene = read_pair(pair, prior_cfg, rep.step(0.0, 0.0))
+        scene = read_pair(pair, prior_cfg, rep.step(0.0, 0.0), trained_max)
         t, v, boxes = split_scene(
             scene, 2 * recipe.patch, settings.validation_share, settings.seed + k
         )

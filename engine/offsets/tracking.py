@@ -15,7 +15,7 @@ import rasterio
 
 from ..device import run_scope
 from ..errors import GeohazardError
-from ..input_checks import refuse_identical, require_valid_data
+from ..input_checks import refuse_identical, require_texture, require_valid_data
 from ..oom import run_with_oom_retry
 from ..output_files import check_free_space
 from ..progress import Reporter
@@ -99,7 +99,6 @@ def track_offsets(
     sizes = usable_sizes(sizes, cfg.search, image, rep)
     check_band(ref_info, cfg.band)
     check_band(sec_info, cfg.band)
-    refuse_identical(ref_info, sec_info, cfg.band, rep)
     centres = CentreGrid.for_image(image.height, image.width, sizes[0], cfg.step, cfg.search)
     out_grid = centres.output_grid(image)
     planned = [planned_raster(output, out_grid, len(OUTPUT_BANDS))]
@@ -116,8 +115,18 @@ def track_offsets(
         "window sizes, or clip the images to the area of interest.",
         rep,
     )
+    # what reads pixels comes after the sizes are known to fit
+    refuse_identical(ref_info, sec_info, cfg.band, rep)
     require_valid_data(ref_info, cfg.band, "reference", rep)
     require_valid_data(sec_info, cfg.band, "secondary", rep)
+    with open_band(ref_info, cfg.band) as reader:
+        require_texture(
+            reader, image, "reference", os.path.basename(reference), cfg.band, sizes[0] ** 2, rep
+        )
+    with open_band(sec_info, cfg.band, image, None, role="secondary") as reader:
+        require_texture(
+            reader, image, "secondary", os.path.basename(secondary), cfg.band, sizes[0] ** 2, rep
+        )
     prior = None
     if cfg.prior_offsets:
         py, px = prior_pixels(cfg.prior_offsets, image, centres.output_grid(image))

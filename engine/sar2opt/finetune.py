@@ -27,12 +27,17 @@ from ..errors import GeohazardError
 from ..progress import Reporter
 from ..training.finetune import (
     FineTuneSettings,
+    check_data_memory,
     check_total_steps,
     data_files,
     settings_dict,
     steps_per_epoch,
 )
 from ..training.finetune_run import FineTuneHooks, FineTuneJob, run_finetune
+
+# Bytes held per pixel of a training area (on the SAR grid): SAR VV and VH, the DEM, the optical
+# RGB and the mask read whole as float32, with the distortion classes and validity masks.
+AREA_BYTES_PER_PIXEL = 64
 
 PRIMARY_METRIC = "mse"
 
@@ -167,6 +172,7 @@ def finetune_sar_to_optical(
     store = ModelStore(settings.user_models)
     settings.validate([e.name for e in store.list(TASK.name) if e.source == "bundled"])
     recipe.validate()
+    check_data_memory([a.sar for a in areas], AREA_BYTES_PER_PIXEL, rep)
     base = store.load(TASK, settings.base_model, default_model_name(recipe.fusion))
     fusion = TASK.fusion_of(base.card)
     params = base.card.normalisation.params

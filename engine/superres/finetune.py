@@ -22,6 +22,7 @@ from ..errors import GeohazardError
 from ..progress import Reporter
 from ..training.finetune import (
     FineTuneSettings,
+    check_data_memory,
     check_total_steps,
     data_files,
     settings_dict,
@@ -29,6 +30,10 @@ from ..training.finetune import (
 )
 from ..training.finetune_run import FineTuneHooks, FineTuneJob, run_finetune
 from .training import DemSrHooks
+
+# Bytes held per pixel of a training DEM: the DEM read whole (float32 with its mask and a
+# float64 copy while it is checked) and its downsampled input.
+DEM_BYTES_PER_PIXEL = 32
 
 BUFFER_PX = 4
 MIN_VALID_SHARE = 0.9
@@ -206,6 +211,7 @@ def finetune_dem_sr(
     store = ModelStore(settings.user_models)
     settings.validate([e.name for e in store.list(TASK.name) if e.source == "bundled"])
     recipe.validate()
+    check_data_memory(list(dem_paths), DEM_BYTES_PER_PIXEL, rep)
     base = store.load(TASK, settings.base_model, TASK.default_model(recipe.scale))
     if base.card.scale != recipe.scale:
         raise GeohazardError(
