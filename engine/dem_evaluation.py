@@ -94,7 +94,7 @@ REPORT_LABELS = {
     "slope_rmse_deg": "Slope RMSE (degrees)",
     "valid_pixels": "Pixels compared",
 }
-SSIM_WINDOW = 7  # px: the structural similarity's window, so the fewest pixels along a side
+MIN_SIDE = 4  # px along each side of both DEMs: SSIM's smallest (3 x 3 px) window fits inside
 STRIP_PIXELS = 1_000_000  # pixels per strip: about 0.2 GB of working memory for the metrics
 SAMPLE_CAP = 2_000_000  # differences kept for the report's histogram (every k-th beyond)
 REPORT_MAX_BYTES = 72 * 1024  # about 10 KiB of text and one SVG histogram; file names add little
@@ -290,8 +290,9 @@ def evaluate_dem(
             inf.grid.width,
             inf.grid.height,
             os.path.basename(inf.path),
-            SSIM_WINDOW,
-            f"its structural similarity (SSIM) compares {SSIM_WINDOW} x {SSIM_WINDOW} px windows",
+            MIN_SIDE,
+            "every metric is then defined: slopes take 3 x 3 px and SSIM a window of at least "
+            "3 x 3 px inside the DEM",
         )
     grid = ref_info.grid
     planned = []

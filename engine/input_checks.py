@@ -152,17 +152,19 @@ def require_texture(
     role: str,
     path: str,
     band: int,
-    min_pixels: int,
+    window: int,
     reporter: Reporter | None = None,
 ) -> None:
     """Raise, before any matching, when an image cannot be matched: fewer valid pixels (on the
-    grid it is read on) than one window holds, or one constant value and so no texture.
+    grid it is read on) than one ``window`` x ``window`` px window holds, or one constant value
+    and so no texture.
 
     A spread sample settles an image with texture at once; otherwise it is read in full, strip
     by strip, stopping as soon as it is settled.
     """
     rep = reporter or Reporter()
     name = os.path.basename(path)
+    min_pixels = window * window
     count, low, high = 0, np.inf, -np.inf
 
     def add(values: np.ndarray) -> bool:
@@ -184,8 +186,8 @@ def require_texture(
     if count < min_pixels:
         raise GeohazardError(
             f"The {role} raster '{name}' has only {count} valid pixel(s) in band {band}{over}, "
-            f"fewer than one window of {min_pixels} px: the two images must overlap by at "
-            "least a window; check that they cover the same ground. Nothing was computed."
+            f"fewer than one {window} x {window} px window holds: the two images must overlap by "
+            "at least a window; check that they cover the same ground. Nothing was computed."
         )
     raise GeohazardError(
         f"The {role} raster '{name}' holds one constant value ({low:g}) in band {band}{over}: "

@@ -29,7 +29,7 @@ from .raster_io import (
     open_band,
     planned_raster,
 )
-from .run_estimate import check_memory
+from .run_estimate import announce_time, check_memory, measure_seconds
 from .sar_geometry import (
     CLASS_NAMES,
     NODATA_CLASS,
@@ -65,6 +65,35 @@ class DistortionOptions:
                 "The minimum foreshortening slope must be between 0 and 90 degrees, "
                 f"not {self.min_foreshortening_deg}."
             )
+
+
+def _announce_time(
+    block: np.ndarray,
+    window: Window,
+    grid: Grid,
+    geometry: AcquisitionGeometry,
+    rotation: float,
+    opts: DistortionOptions,
+    rep: Reporter,
+) -> None:
+    """Log the expected time: the classification timed just now on one sampled block, scaled
+    to every pixel of the DEM (a lower bound where strip margins are read twice)."""
+    z = block.copy()
+    z[~dem_valid(z)] = np.nan
+    rows = np.arange(int(window.row_off), int(window.row_off) + z.shape[0])
+    col_m, row_m = row_metres(grid, rows)
+    seconds = measure_seconds(
+        lambda: classify(
+            z, col_m, row_m, geometry, rotation, opts.along_range, opts.min_foreshortening_deg
+        ),
+        repeats=1,
+    )
+    announce_time(
+        rep,
+        seconds / max(z.size, 1) * grid.width * grid.height,
+        f"rate of the classification measured just now on a {z.shape[1]} x {z.shape[0]} px "
+        "block of the DEM",
+    )
 
 
 def _value_range(arrays: list[np.ndarray]) -> tuple[float, float]:
@@ -155,8 +184,10 @@ def sar_distortion(
     with open_band(info, 1) as reader:
         # the relief of a spread sample bounds the margin from below: strips that cannot fit
         # are refused before the whole DEM is read for its true relief
-        sample = [reader.read(w) for w in sample_windows(grid.width, grid.height)]
+        windows = sample_windows(grid.width, grid.height)
+        sample = [reader.read(w) for w in windows]
         strips(*_value_range(sample), Reporter())
+        _announce_time(sample[0], windows[0], grid, geometry, rotation, opts, rep)
         lo, hi = _elevation_range(reader, grid, rep.step(0.0, 0.15))
         if not math.isfinite(lo):
             raise GeohazardError(f"'{name}' contains no valid elevation (every pixel is nodata).")

@@ -130,7 +130,7 @@ def test_three_pixel_dems_are_refused_by_evaluatedem(plugin, tmp_path) -> None:
     _refused(
         "geohazard:evaluatedem",
         {"INPUT": a, "REFERENCE": b, "OUTPUT": str(out)},
-        "is 3 x 3 px; a DEM here needs at least 7 x 7 px",
+        "is 3 x 3 px; a DEM here needs at least 4 x 4 px",
     )
     assert not out.exists()
 
@@ -161,7 +161,8 @@ def test_one_pixel_secondary_is_blamed_on_its_size(plugin, pair, tmp_path) -> No
     text = _refused(
         "geohazard:offsettracking",
         {"REFERENCE": ref, "SECONDARY": one, "OUTPUT": str(tmp_path / "o.tif")},
-        "'one.tif'",
+        "The secondary raster 'one.tif' has only 1 valid pixel(s) in band 1 over the reference "
+        "area, fewer than one 32 x 32 px window holds",
     )
     assert "SEARCH" not in text and "search" not in text, text
 

@@ -121,11 +121,11 @@ def track_offsets(
     require_valid_data(sec_info, cfg.band, "secondary", rep)
     with open_band(ref_info, cfg.band) as reader:
         require_texture(
-            reader, image, "reference", os.path.basename(reference), cfg.band, sizes[0] ** 2, rep
+            reader, image, "reference", os.path.basename(reference), cfg.band, sizes[0], rep
         )
     with open_band(sec_info, cfg.band, image, None, role="secondary") as reader:
         require_texture(
-            reader, image, "secondary", os.path.basename(secondary), cfg.band, sizes[0] ** 2, rep
+            reader, image, "secondary", os.path.basename(secondary), cfg.band, sizes[0], rep
         )
     prior = None
     if cfg.prior_offsets:
