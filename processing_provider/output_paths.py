@@ -149,9 +149,10 @@ def _extensions(alg: QgsProcessingAlgorithm, definition: QgsProcessingParameterD
             return [e.lower() for e in provider.supportedOutputVectorLayerExtensions()]
         return [e.lower() for e in QgsVectorFileWriter.supportedFormatExtensions()]
     if kind == "raster":
-        if provider is not None:
-            return [e.lower() for e in provider.supportedOutputRasterLayerExtensions()]
-        return []
+        found = (
+            [e.lower() for e in provider.supportedOutputRasterLayerExtensions()] if provider else []
+        )
+        return found + ["tiff"] if "tif" in found else found  # GeoTIFF's other spelling
     if definition.type() == "fileDestination":
         return [e.lower() for e in re.findall(r"\*\.(\w+)", definition.fileFilter() or "")]
     return []
