@@ -20,7 +20,7 @@ from ..dependencies.requirements import DEFAULT_MODULES, missing_message, missin
 from ..engine.core.run_options import DEVICE_CHOICES, RunOptions
 from .citations import Citation
 from .help_text import compose_help, help_url, plugin_dir
-from .output_paths import explicit_destination
+from .output_paths import output_clash, output_format_problem
 from .parameter_checks import check_values
 from .qgis_compat import set_advanced
 
@@ -162,14 +162,19 @@ class GeohazardAlgorithm(QgsProcessingAlgorithm):
         return path
 
     def checkParameterValues(self, parameters: dict, context: QgsProcessingContext):  # noqa: N802
-        """One clear sentence for a bad value (see parameter_checks), before QGIS's own check.
+        """One clear sentence for a bad value (see parameter_checks) or for an output that
+        would overwrite an input or another output (see output_paths), before QGIS's own check.
 
         Raster inputs given as file paths are loaded here, once, without GDAL's auxiliary
         ``.aux.xml`` files (see :func:`load_input_raster`), and kept in the context so that
         QGIS's own checks and ``parameterAsRasterLayer`` reuse them instead of loading them
         again (which would write statistics beside the user's inputs).
         """
-        message = check_values(self, parameters, context, self.tr)
+        message = (
+            check_values(self, parameters, context, self.tr)
+            or output_clash(self, parameters, context, self.tr)
+            or output_format_problem(self, parameters, context, self.tr)
+        )
         if message:
             return False, message
         return super().checkParameterValues(parameters, context)
@@ -211,38 +216,9 @@ class GeohazardAlgorithm(QgsProcessingAlgorithm):
 
     def check_outputs_distinct(self, parameters: dict, context: QgsProcessingContext) -> None:
         """Refuse a run whose output would overwrite an input or another output of the run."""
-        inputs: dict[str, str] = {}
-        outputs: dict[str, str] = {}
-        for definition in self.parameterDefinitions():
-            name = definition.name()
-            if definition.isDestination():
-                # Only paths the user named: asking QGIS for a temporary output's path makes a
-                # new one each time and registers it for loading (see output_paths).
-                path = explicit_destination(definition, parameters.get(name), context)
-                if path:
-                    outputs[name] = os.path.realpath(path)
-            elif definition.type() == "raster" and parameters.get(name) is not None:
-                layer = self.parameterAsRasterLayer(parameters, name, context)
-                if layer is not None and layer.providerType() == "gdal":
-                    inputs[name] = os.path.realpath(layer.source().split("|")[0])
-        seen: dict[str, str] = {}
-        for name, path in outputs.items():
-            clash = [k for k, v in inputs.items() if v == path]
-            if clash:
-                raise QgsProcessingException(
-                    self.tr(
-                        "{output} would overwrite the input {input} ('{file}'); choose another "
-                        "output file. Inputs are never modified."
-                    ).format(output=name, input=clash[0], file=os.path.basename(path))
-                )
-            if path in seen:
-                raise QgsProcessingException(
-                    self.tr(
-                        "{output} and {other} are the same file ('{file}'); give each output its "
-                        "own file name."
-                    ).format(output=name, other=seen[path], file=os.path.basename(path))
-                )
-            seen[path] = name
+        message = output_clash(self, parameters, context, self.tr)
+        if message:
+            raise QgsProcessingException(message)
 
     def process(
         self, parameters: dict, context: QgsProcessingContext, feedback: QgsProcessingFeedback

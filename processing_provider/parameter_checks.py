@@ -196,8 +196,8 @@ def _check_raster(
     if os.path.isfile(path):
         if load_input_raster(value, context) is None:
             return tr(
-                "{name}: '{file}' exists but could not be read as a raster (corrupt file or "
-                "unsupported format)."
+                "{name}: '{file}' is damaged or not a raster: it exists but cannot be read as "
+                "one; replace it with an intact copy."
             ).format(name=definition.name(), file=os.path.basename(path))
         return None
     if QgsProcessingUtils.mapLayerFromString(value, context) is None:

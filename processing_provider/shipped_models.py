@@ -10,10 +10,13 @@ from __future__ import annotations
 import glob
 import os
 
-from qgis.core import QgsProcessingModelAlgorithm
+from qgis.core import QgsProcessingContext, QgsProcessingModelAlgorithm
+from qgis.PyQt.QtCore import QCoreApplication
 
 from .base_algorithm import plugin_dir
 from .help_text import help_url
+from .output_paths import output_clash, output_format_problem
+from .parameter_checks import check_values
 
 # The README section on the shipped workflow (GitHub heading anchor).
 HELP_ANCHOR = (
@@ -48,6 +51,24 @@ class ShippedModel(QgsProcessingModelAlgorithm):
 
     def helpUrl(self) -> str:  # noqa: N802 (QGIS API name)
         return help_url(HELP_ANCHOR)
+
+    def checkParameterValues(self, parameters: dict, context: QgsProcessingContext):  # noqa: N802
+        """The rules of every Geohazard algorithm, checked before any step of the model runs:
+        one clear sentence for a bad value or a missing input (see parameter_checks), and no
+        output may overwrite an input or another output, nor have a file type it cannot be
+        written as (see output_paths)."""
+
+        def tr(text: str) -> str:
+            return QCoreApplication.translate("ShippedModel", text)
+
+        message = (
+            check_values(self, parameters, context, tr)
+            or output_clash(self, parameters, context, tr)
+            or output_format_problem(self, parameters, context, tr)
+        )
+        if message:
+            return False, message
+        return super().checkParameterValues(parameters, context)
 
     def createInstance(self) -> ShippedModel:  # noqa: N802 (QGIS API name)
         return ShippedModel(self._path)

@@ -43,7 +43,7 @@ def test_report_path_is_checked_before_any_compute(plugin, dems, out_dir, tmp_pa
     for report, match in (
         (tmp_path / "missing" / "r.html", "report folder .* does not exist"),
         (out_dir, "report .* must be a .html"),
-        (out_dir / "r.txt", "report 'r.txt' must be a .html"),
+        (out_dir / "r.txt", "REPORT: 'r.txt' is not a file type this output can be written as"),
     ):
         feedback = RecordingFeedback()
         with pytest.raises(QgsProcessingException, match=match):
@@ -134,7 +134,9 @@ def test_flat_reference_makes_psnr_undefined_and_the_report_says_so(
     assert any("PSNR is undefined" in m for m in feedback.messages)
 
 
-def test_nan_metrics_on_tiny_rasters_are_explained(plugin, tmp_path, out_dir) -> None:
+def test_rasters_too_small_for_the_metrics_are_refused(plugin, tmp_path, out_dir) -> None:
+    """A 2 x 2 px DEM leaves SSIM and the slope RMSE undefined: refused before anything runs,
+    with the size every metric needs, and nothing written."""
     grid = inspect_raster(utm_dem(tmp_path / "g.tif", shape=(32, 32))).grid
     tiny_grid = type(grid)(grid.crs, grid.transform, 2, 2)
     ref = write_raster(
@@ -143,23 +145,18 @@ def test_nan_metrics_on_tiny_rasters_are_explained(plugin, tmp_path, out_dir) ->
     dem = write_raster(
         str(tmp_path / "d.tif"), np.array([[[1.5, 2.0], [3.0, 4.0]]]), tiny_grid, ["z"]
     )
-    feedback = RecordingFeedback()
     report = out_dir / "r.html"
-    res = run(
-        EVAL,
-        {"INPUT": dem, "REFERENCE": ref, "OUTPUT": str(out_dir / "o.tif"), "REPORT": str(report)},
-        feedback,
-    )
-    assert math.isnan(res["SSIM"]) and math.isnan(res["SLOPE_RMSE"])
-    assert not math.isnan(res["PSNR"]) and res["RMSE"] > 0
-    text = report.read_text()
-    for note in (
-        "SSIM is undefined: it needs at least 3 x 3 pixels and the raster is 2 x 2.",
-        "Slope RMSE is undefined",
-    ):
-        assert note in text
-        assert any(note in m for m in feedback.messages), feedback.text()
-    assert "undefined (see below)" in text and ">nan<" not in text
+    with pytest.raises(QgsProcessingException, match="'r.tif' is 2 x 2 px; a DEM here needs at"):
+        run(
+            EVAL,
+            {
+                "INPUT": dem,
+                "REFERENCE": ref,
+                "OUTPUT": str(out_dir / "o.tif"),
+                "REPORT": str(report),
+            },
+        )
+    assert list(out_dir.iterdir()) == []
 
 
 def test_inputs_untouched_by_evaluation(plugin, dems, out_dir) -> None:

@@ -296,7 +296,7 @@ def test_corrupt_file_is_an_error(plugin, pair, tmp_path) -> None:
     out_dir.mkdir()
     _expect_failure(
         {"REFERENCE": ref, "SECONDARY": str(bad), "OUTPUT": str(out_dir / "o.tif")},
-        "could not (load|be read)",
+        "'corrupt.tif' is damaged",
         (ref, str(bad)),
         out_dir,
     )

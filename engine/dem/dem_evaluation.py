@@ -20,7 +20,7 @@ from rasterio.windows import Window
 
 from ..core.errors import GeohazardError
 from ..core.progress import Reporter
-from ..io.dem_values import ElevationGuard, impossible_mask
+from ..io.dem_values import ElevationGuard, check_dem_size, impossible_mask
 from ..io.input_checks import dem_valid, require_valid_data
 from ..io.output_files import (
     PlannedOutput,
@@ -100,6 +100,7 @@ REPORT_LABELS = {
     "slope_rmse_deg": "Slope RMSE (degrees)",
     "valid_pixels": "Pixels compared",
 }
+MIN_SIDE = 4  # px along each side of both DEMs: SSIM's smallest (3 x 3 px) window fits inside
 STRIP_PIXELS = 1_000_000  # pixels per strip: about 0.2 GB of working memory for the metrics
 SAMPLE_CAP = 2_000_000  # differences kept for the report's histogram (every k-th beyond)
 REPORT_MAX_BYTES = 72 * 1024  # about 10 KiB of text and one SVG histogram; file names add little
@@ -290,6 +291,15 @@ def evaluate_dem(
             raise GeohazardError(
                 f"'{os.path.basename(inf.path)}' has {inf.count} bands; a DEM must have one band."
             )
+    for inf in (ref_info, dem_info):
+        check_dem_size(
+            inf.grid.width,
+            inf.grid.height,
+            os.path.basename(inf.path),
+            MIN_SIDE,
+            "every metric is then defined: slopes take 3 x 3 px and SSIM a window of at least "
+            "3 x 3 px inside the DEM",
+        )
     grid = ref_info.grid
     planned = []
     if difference_path:

@@ -18,7 +18,13 @@ from rasterio.errors import RasterioIOError
 
 from ..core.errors import GeohazardError
 from ..io.geodesy import check_north_up, row_metres
-from ..io.raster_io import Grid
+from ..io.raster_io import Grid, damaged
+from ..io.run_estimate import check_memory
+
+# Bytes per pixel a whole displacement raster takes while it is analysed: up to six bands read
+# as float32 with their masks and filled copies, the sigma, and the analysis' own arrays (labels,
+# masks, per-cell sums).
+WORK_BYTES_PER_PIXEL = 128
 
 _UNITS = re.compile(r"\(([^()]*)\)\s*$")
 
@@ -76,11 +82,16 @@ def read_displacement(path: str) -> DisplacementField:
                 )
             grid = Grid(src.crs, src.transform, src.width, src.height)
             check_north_up(grid, name)
+            check_memory(
+                WORK_BYTES_PER_PIXEL * grid.width * grid.height,
+                f"the {grid.width} x {grid.height} px of '{name}'",
+                "clip the displacement raster to the area of interest.",
+            )
             bands = src.read(list(range(1, min(src.count, 6) + 1)), masked=True)
             data = np.ma.filled(bands.astype("float32"), np.nan)
             units = raster_units(tuple(src.descriptions), src.tags())
     except RasterioIOError as exc:
-        raise GeohazardError(f"'{name}' could not be read as a raster: {exc}") from exc
+        raise damaged(path) from exc
     sigma = np.hypot(data[4], data[5]) if data.shape[0] >= 6 else None
     return DisplacementField(data[0], data[1], data[2], data[3], sigma, units, grid)
 

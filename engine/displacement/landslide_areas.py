@@ -206,7 +206,7 @@ def landslide_areas(
     cfg.validate()
     disp = read_displacement(input_path)
     rep.report(0.1)
-    gradient = dem_gradient_on_grid(dem_path, disp.grid) if dem_path else None
+    gradient = dem_gradient_on_grid(dem_path, disp.grid, rep) if dem_path else None
     slope = slope_deg(*gradient) if gradient is not None else None
     if cfg.min_slope_deg > 0 and gradient is None:
         rep.warning("A minimum slope was set but no DEM was given; the slope mask is skipped.")

@@ -10,12 +10,15 @@ from rasterio.enums import Resampling
 from rasterio.errors import RasterioIOError
 from rasterio.warp import reproject
 
-from ..core.errors import GeohazardError
+from ..core.progress import Reporter
+from ..io.dem_values import ElevationGuard, check_dem_size
 from ..io.geodesy import check_north_up, row_metres
-from ..io.raster_io import Grid
+from ..io.raster_io import Grid, damaged
 
 
-def dem_gradient_on_grid(dem_path: str, target: Grid) -> tuple[np.ndarray, np.ndarray]:
+def dem_gradient_on_grid(
+    dem_path: str, target: Grid, reporter: Reporter | None = None
+) -> tuple[np.ndarray, np.ndarray]:
     """Elevation gradient (dz/d-east, dz/d-north, metres per metre) of a DEM, computed on the
     DEM's own grid (central differences) and averaged onto ``target``.
 
@@ -27,11 +30,14 @@ def dem_gradient_on_grid(dem_path: str, target: Grid) -> tuple[np.ndarray, np.nd
         with rasterio.open(dem_path) as src:
             grid = Grid(src.crs, src.transform, src.width, src.height)
             check_north_up(grid, name)
+            check_dem_size(grid.width, grid.height, name)
             z = np.ma.filled(src.read(1, masked=True).astype("float64"), np.nan)
     except RasterioIOError as exc:
-        raise GeohazardError(f"The DEM '{name}' could not be read: {exc}") from exc
-    if min(z.shape) < 3:
-        raise GeohazardError(f"The DEM '{name}' is smaller than 3 x 3 pixels.")
+        raise damaged(dem_path) from exc
+    guard = ElevationGuard.for_path(dem_path)
+    z = guard.clean(z)
+    if reporter is not None:
+        guard.warn(reporter)
     dx, dy = row_metres(grid, np.arange(grid.height))
     dz_drow, dz_dcol = np.gradient(z)
     dz_east = dz_dcol / dx[:, None]

@@ -2,9 +2,10 @@
 
 Software that writes -3.4028235e38 (float32's lowest value) or -32768 as nodata sometimes leaves
 out the nodata tag, and a corrupt pixel can hold 3.4e38. One such value turns a super-resolved
-tile, a metric or a phase into garbage. Values below -15000 or above 30000 are impossible in
-metres (the Mariana Trench is -10994 m, Everest 8849 m) and in feet (Everest is 29032 ft), so
-they become nodata, and the user is told how many there were. Bathymetry in feet deeper than
+tile, a metric or a phase into garbage, and an infinity ends a run. Infinities and values below
+-15000 or above 30000 are impossible in metres (the Mariana Trench is -10994 m, Everest 8849 m)
+and in feet (Everest is 29032 ft), so they become nodata, and the user is told how many there
+were. Bathymetry in feet deeper than
 15000 ft (4572 m) would be caught too; such DEMs must be converted to metres first.
 """
 
@@ -16,16 +17,38 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ..core.errors import GeohazardError
 from ..core.progress import Reporter
 
 MIN_ELEVATION = -15000.0
 MAX_ELEVATION = 30000.0
 
 
+# Fewest pixels along each side of a DEM: slopes are measured over 3 x 3 px.
+MIN_DEM_SIDE = 3
+
+
 def impossible_mask(values: np.ndarray) -> np.ndarray:
-    """True where a finite value lies outside [MIN_ELEVATION, MAX_ELEVATION]."""
+    """True where a value is not nodata (NaN) but no elevation either: infinite, or outside
+    [MIN_ELEVATION, MAX_ELEVATION]."""
     with np.errstate(invalid="ignore"):
-        return np.isfinite(values) & ((values < MIN_ELEVATION) | (values > MAX_ELEVATION))
+        return ~np.isnan(values) & ~((values >= MIN_ELEVATION) & (values <= MAX_ELEVATION))
+
+
+def check_dem_size(
+    width: int,
+    height: int,
+    name: str,
+    minimum: int = MIN_DEM_SIDE,
+    why: str = "slopes are measured over 3 x 3 px",
+) -> None:
+    """Refuse a DEM with fewer than ``minimum`` pixels along a side (``why`` says what needs
+    them), before anything is computed."""
+    if width < minimum or height < minimum:
+        raise GeohazardError(
+            f"'{name}' is {width} x {height} px; a DEM here needs at least {minimum} x {minimum} "
+            f"px ({why}). Nothing was computed."
+        )
 
 
 @dataclass

@@ -19,7 +19,7 @@ from rasterio.windows import Window
 from ..core.errors import GeohazardError
 from ..core.progress import Reporter
 from .dem_values import impossible_mask
-from .raster_io import RasterInfo, open_band
+from .raster_io import BandReader, Grid, RasterInfo, open_band
 
 SAMPLE_BLOCKS = 8  # per side: up to 64 sampled blocks
 SAMPLE_SIDE = 256  # pixels per sampled block side
@@ -146,6 +146,56 @@ def refuse_identical(
     )
 
 
+def require_texture(
+    reader: BandReader,
+    grid: Grid,
+    role: str,
+    path: str,
+    band: int,
+    window: int,
+    reporter: Reporter | None = None,
+) -> None:
+    """Raise, before any matching, when an image cannot be matched: fewer valid pixels (on the
+    grid it is read on) than one ``window`` x ``window`` px window holds, or one constant value
+    and so no texture.
+
+    A spread sample settles an image with texture at once; otherwise it is read in full, strip
+    by strip, stopping as soon as it is settled.
+    """
+    rep = reporter or Reporter()
+    name = os.path.basename(path)
+    min_pixels = window * window
+    count, low, high = 0, np.inf, -np.inf
+
+    def add(values: np.ndarray) -> bool:
+        nonlocal count, low, high
+        finite = values[np.isfinite(values)]
+        if finite.size:
+            count += int(finite.size)
+            low, high = min(low, float(finite.min())), max(high, float(finite.max()))
+        return count >= min_pixels and high > low
+
+    if any(add(reader.read(w)) for w in sample_windows(grid.width, grid.height)):
+        return
+    count, low, high = 0, np.inf, -np.inf
+    for win in strip_windows(grid.width, grid.height):
+        rep.check_cancel()
+        if add(reader.read(win)):
+            return
+    over = " over the reference area" if role == "secondary" else ""
+    if count < min_pixels:
+        raise GeohazardError(
+            f"The {role} raster '{name}' has only {count} valid pixel(s) in band {band}{over}, "
+            f"fewer than one {window} x {window} px window holds: the two images must overlap by "
+            "at least a window; check that they cover the same ground. Nothing was computed."
+        )
+    raise GeohazardError(
+        f"The {role} raster '{name}' holds one constant value ({low:g}) in band {band}{over}: "
+        "offset tracking matches image texture, and a constant image has none; check the band "
+        "and the file. Nothing was computed."
+    )
+
+
 def scan_cost_pixels(info: RasterInfo) -> int:
     """Pixels the sample reads (for logs and tests)."""
     wins = sample_windows(info.grid.width, info.grid.height)
@@ -156,6 +206,7 @@ __all__ = [
     "any_valid",
     "dem_valid",
     "refuse_identical",
+    "require_texture",
     "require_valid_data",
     "same_file",
     "sample_windows",

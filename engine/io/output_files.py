@@ -307,3 +307,40 @@ def check_text_output_path(path: str, extensions: tuple[str, ...], kind: str) ->
         raise GeohazardError(f"The {kind} folder '{folder}' is not writable.")
     if os.path.isdir(path):
         raise GeohazardError(f"The {kind} path '{path}' is a folder, not a file name.")
+
+
+def _same_path(a: str, b: str) -> bool:
+    """True when two paths name one file (links, relative paths and hard links resolved)."""
+    try:
+        if os.path.samefile(a, b):
+            return True
+    except OSError:
+        pass
+    return os.path.realpath(a) == os.path.realpath(b)
+
+
+def _inside(path: str, folder: str) -> bool:
+    real, root = os.path.realpath(path), os.path.realpath(folder)
+    return real.startswith(root.rstrip(os.sep) + os.sep)
+
+
+def overwritten_input(output: str, inputs: Sequence[tuple[str, str]]) -> tuple[str, str] | None:
+    """The input an output file would overwrite, as ``(parameter, path)``, or None.
+
+    The rule every file output of every algorithm passes before a run starts: an output may
+    not be an input file (under any name: links and hard links count), nor an existing file
+    inside an input folder (a training folder whose files the run reads).
+
+    Args:
+        output: the output's path.
+        inputs: ``(parameter name, path)`` of every input file or folder of the run.
+    """
+    target = output.split("|")[0]
+    for name, path in inputs:
+        path = path.split("|")[0]
+        if os.path.isdir(path):
+            if os.path.lexists(target) and _inside(target, path):
+                return name, path
+        elif _same_path(target, path):
+            return name, path
+    return None

@@ -110,6 +110,15 @@ def inspect_raster(path: str) -> RasterInfo:
         ) from exc
 
 
+def damaged(path: str) -> GeohazardError:
+    """The one sentence for a raster whose pixels cannot be read (a truncated or corrupt file):
+    the file's name and that it is damaged; GDAL's own words name neither."""
+    return GeohazardError(
+        f"'{os.path.basename(path)}' is damaged: part of its pixels cannot be read (a truncated "
+        "or corrupt file); replace it with an intact copy."
+    )
+
+
 def check_band(info: RasterInfo, band: int) -> None:
     """Raise unless ``band`` (1-based) exists in the raster."""
     if band < 1 or band > info.count:
@@ -183,9 +192,7 @@ class BandReader:
                 return plain.astype(np.float32, copy=False)
             data = self.dataset.read(self._band, window=window, masked=True, boundless=False)
         except RasterioIOError as exc:
-            raise GeohazardError(
-                f"Reading '{self._src.name}' failed (corrupt file?): {exc}"
-            ) from exc
+            raise damaged(self._src.name) from exc
         out = _masked_to_float(data)
         if self._nodata is not None and self._vrt is None:
             out[out == self._nodata] = np.nan  # the warper already excludes it

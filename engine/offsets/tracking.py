@@ -19,7 +19,7 @@ from ..core.oom import run_with_oom_retry
 from ..core.progress import Reporter
 from ..core.run_options import RunOptions
 from ..io.geodesy import check_not_rotated
-from ..io.input_checks import refuse_identical, require_valid_data
+from ..io.input_checks import refuse_identical, require_texture, require_valid_data
 from ..io.output_files import check_free_space
 from ..io.raster_io import check_band, check_output_path, inspect_raster, open_band, planned_raster
 from ..io.run_estimate import check_memory
@@ -101,7 +101,6 @@ def track_offsets(
     sizes = usable_sizes(sizes, cfg.search, image, rep)
     check_band(ref_info, cfg.band)
     check_band(sec_info, cfg.band)
-    refuse_identical(ref_info, sec_info, cfg.band, rep)
     centres = CentreGrid.for_image(image.height, image.width, sizes[0], cfg.step, cfg.search)
     out_grid = centres.output_grid(image)
     planned = [planned_raster(output, out_grid, len(OUTPUT_BANDS))]
@@ -118,8 +117,18 @@ def track_offsets(
         "window sizes, or clip the images to the area of interest.",
         rep,
     )
+    # what reads pixels comes after the sizes are known to fit
+    refuse_identical(ref_info, sec_info, cfg.band, rep)
     require_valid_data(ref_info, cfg.band, "reference", rep)
     require_valid_data(sec_info, cfg.band, "secondary", rep)
+    with open_band(ref_info, cfg.band) as reader:
+        require_texture(
+            reader, image, "reference", os.path.basename(reference), cfg.band, sizes[0], rep
+        )
+    with open_band(sec_info, cfg.band, image, None, role="secondary") as reader:
+        require_texture(
+            reader, image, "secondary", os.path.basename(secondary), cfg.band, sizes[0], rep
+        )
     prior = None
     if cfg.prior_offsets:
         py, px = prior_pixels(cfg.prior_offsets, image, centres.output_grid(image))

@@ -74,7 +74,10 @@ def parse_window_sizes(text: str | tuple[int, ...] | list[int]) -> tuple[int, ..
     for item in items:
         item_s = str(item).strip()
         if not item_s:
-            continue
+            raise GeohazardError(
+                f"WINDOW_SIZES '{text}' has an empty size between its commas; write the sizes "
+                "separated by single commas, e.g. 32,64,128."
+            )
         try:
             size = int(item_s)
         except ValueError:

@@ -21,7 +21,7 @@ from rasterio.windows import Window
 
 from ..core.errors import GeohazardError
 from ..core.progress import Reporter
-from ..io.dem_values import ElevationGuard, impossible_mask
+from ..io.dem_values import ElevationGuard, check_dem_size, impossible_mask
 from ..io.input_checks import dem_valid, require_valid_data
 from ..io.output_files import check_free_space
 from ..io.raster_io import (
@@ -106,6 +106,7 @@ def topographic_phase(
         raise GeohazardError(
             f"'{os.path.basename(dem_path)}' has {info.count} bands; a DEM must have one band."
         )
+    check_dem_size(info.grid.width, info.grid.height, os.path.basename(dem_path))
     k = geometry.radians_per_metre
     names = ["topographic phase, unwrapped (rad)", "topographic phase, wrapped (rad)"]
     other_info = None

@@ -17,9 +17,9 @@ from rasterio.windows import Window
 
 from ..core.errors import GeohazardError
 from ..core.progress import Reporter
-from ..io.dem_values import ElevationGuard, impossible_mask
+from ..io.dem_values import ElevationGuard, check_dem_size, impossible_mask
 from ..io.geodesy import check_north_up, row_metres, true_north_azimuth
-from ..io.input_checks import dem_valid, require_valid_data
+from ..io.input_checks import dem_valid, require_valid_data, sample_windows
 from ..io.output_files import check_free_space
 from ..io.raster_io import (
     Grid,
@@ -29,6 +29,7 @@ from ..io.raster_io import (
     open_band,
     planned_raster,
 )
+from ..io.run_estimate import announce_time, check_memory, measure_seconds
 from .sar_geometry import (
     CLASS_NAMES,
     NODATA_CLASS,
@@ -39,6 +40,7 @@ from .sar_geometry import (
 
 BLOCK = 256  # strip cores are whole multiples of the output's tile size
 STRIP_PIXELS = 8_000_000  # pixels read per strip (core + halo); bounds memory to ~0.5 GB
+STRIP_BYTES_PER_PIXEL = 64  # a strip's elevations, slopes and ray tracing, per pixel
 
 
 @dataclass(frozen=True)
@@ -63,6 +65,42 @@ class DistortionOptions:
                 "The minimum foreshortening slope must be between 0 and 90 degrees, "
                 f"not {self.min_foreshortening_deg}."
             )
+
+
+def _announce_time(
+    block: np.ndarray,
+    window: Window,
+    grid: Grid,
+    geometry: AcquisitionGeometry,
+    rotation: float,
+    opts: DistortionOptions,
+    rep: Reporter,
+) -> None:
+    """Log the expected time: the classification timed just now on one sampled block, scaled
+    to every pixel of the DEM (a lower bound where strip margins are read twice)."""
+    z = block.copy()
+    z[~dem_valid(z)] = np.nan
+    rows = np.arange(int(window.row_off), int(window.row_off) + z.shape[0])
+    col_m, row_m = row_metres(grid, rows)
+    seconds = measure_seconds(
+        lambda: classify(
+            z, col_m, row_m, geometry, rotation, opts.along_range, opts.min_foreshortening_deg
+        ),
+        repeats=1,
+    )
+    announce_time(
+        rep,
+        seconds / max(z.size, 1) * grid.width * grid.height,
+        f"rate of the classification measured just now on a {z.shape[1]} x {z.shape[0]} px "
+        "block of the DEM",
+    )
+
+
+def _value_range(arrays: list[np.ndarray]) -> tuple[float, float]:
+    """Lowest and highest possible elevation in ``arrays`` (0, 0 when none is valid)."""
+    valid = [a[dem_valid(a)] for a in arrays]
+    values = np.concatenate([v.ravel() for v in valid]) if valid else np.zeros(0)
+    return (float(values.min()), float(values.max())) if values.size else (0.0, 0.0)
 
 
 def _elevation_range(reader, grid: Grid, rep: Reporter) -> tuple[float, float]:  # type: ignore[no-untyped-def]
@@ -103,6 +141,7 @@ def sar_distortion(
     if info.count != 1:
         raise GeohazardError(f"'{name}' has {info.count} bands; a DEM must have one band.")
     grid = info.grid
+    check_dem_size(grid.width, grid.height, name)
     check_north_up(grid, name)
     # the output must fit on the disk; a DEM without a valid elevation is refused
     check_free_space([planned_raster(output_path, grid, 1, "uint8")], rep)
@@ -116,23 +155,43 @@ def sar_distortion(
         look[0] / float(np.mean(col_m_all)), look[1] / float(np.mean(row_m_all))
     )
     counts = np.zeros(4, dtype=np.int64)
+    # strips run along the sweep axis (whole range lines) and are stacked across it
+    if frame.transpose:  # range lines run along rows: strips of columns
+        across_m = float(np.min(np.abs(col_m_all)))
+        across_len, along_len = grid.width, grid.height
+        across_component = abs(look[0])
+    else:
+        across_m = float(np.min(np.abs(row_m_all)))
+        across_len, along_len = grid.height, grid.width
+        across_component = abs(look[1])
     theta = math.radians(geometry.incidence_deg)
+
+    def strips(lo: float, hi: float, reporter: Reporter) -> tuple[float, int, int]:
+        """(halo in m, halo lines, core lines) for a relief from ``lo`` to ``hi``; refuses
+        strips that cannot fit in memory."""
+        halo_m = (hi - lo) * max(math.tan(theta), 1.0 / math.tan(theta)) if opts.along_range else 0
+        halo = int(math.ceil(halo_m * across_component / across_m)) + 2
+        core = max(BLOCK, (opts.strip_pixels // max(along_len, 1) - 2 * halo) // BLOCK * BLOCK)
+        check_memory(
+            STRIP_BYTES_PER_PIXEL * along_len * min(across_len, core + 2 * halo),
+            f"strips of {min(across_len, core)} lines with {halo} lines of margin on each side "
+            f"(distortions of a {hi - lo:.0f} m relief reach {halo_m:.0f} m along range)",
+            "clip the DEM to the area of interest, or resample it to larger pixels.",
+            reporter,
+        )
+        return halo_m, halo, core
+
     with open_band(info, 1) as reader:
+        # the relief of a spread sample bounds the margin from below: strips that cannot fit
+        # are refused before the whole DEM is read for its true relief
+        windows = sample_windows(grid.width, grid.height)
+        sample = [reader.read(w) for w in windows]
+        strips(*_value_range(sample), Reporter())
+        _announce_time(sample[0], windows[0], grid, geometry, rotation, opts, rep)
         lo, hi = _elevation_range(reader, grid, rep.step(0.0, 0.15))
         if not math.isfinite(lo):
             raise GeohazardError(f"'{name}' contains no valid elevation (every pixel is nodata).")
-        halo_m = (hi - lo) * max(math.tan(theta), 1.0 / math.tan(theta)) if opts.along_range else 0
-        # strips run along the sweep axis (whole range lines) and are stacked across it
-        if frame.transpose:  # range lines run along rows: strips of columns
-            across_m = float(np.min(np.abs(col_m_all)))
-            across_len, along_len = grid.width, grid.height
-            across_component = abs(look[0])
-        else:
-            across_m = float(np.min(np.abs(row_m_all)))
-            across_len, along_len = grid.height, grid.width
-            across_component = abs(look[1])
-        halo = int(math.ceil(halo_m * across_component / across_m)) + 2
-        core = max(BLOCK, (opts.strip_pixels // max(along_len, 1) - 2 * halo) // BLOCK * BLOCK)
+        halo_m, halo, core = strips(lo, hi, rep)
         rep.info(
             f"Look azimuth {geometry.look_azimuth_deg:.1f} deg from true north "
             f"({rotation:+.2f} deg grid convergence), incidence {geometry.incidence_deg:g} deg; "

@@ -27,12 +27,20 @@ import numpy as np
 
 from ...core.errors import GeohazardError
 from ...core.progress import Reporter
-from ...models.training.finetune import FineTuneSettings, check_total_steps, steps_per_epoch
+from ...models.training.finetune import (
+    FineTuneSettings,
+    check_total_steps,
+    steps_per_epoch,
+)
 from ...models.training.finetune_family import FineTunePlan, FinishedRun, finetune
 from ...models.training.recipe_fields import recipe_value
 
 if TYPE_CHECKING:  # torch-free at import: the training algorithm reads the recipe without torch
     from .dataset import Scene
+
+# Bytes held per pixel of a training pair (on the reference grid): reference, secondary, the two
+# target bands and their pixel conversion, the dense prior's channels and the validity mask.
+PAIR_BYTES_PER_PIXEL = 96
 
 PRIMARY_METRIC = "epe_px"
 MIN_TARGET_SHARE = 0.05
@@ -148,8 +156,44 @@ def warn_if_tracker_output(path: str, rep: Reporter) -> None:
         )
 
 
-def read_pair(pair: DeepOffsetPair, prior_cfg: Any, rep: Reporter) -> Scene:
-    """One pair on the reference grid as a whole-image scene (truth in pixels)."""
+def check_targets(
+    dx: np.ndarray,
+    dy: np.ndarray,
+    metres: np.ndarray,
+    grid: Any,
+    name: str,
+    trained_max_px: float,
+    rep: Reporter,
+) -> None:
+    """Refuse target offsets no displacement between the two images can have (longer than the
+    image itself), and warn, with a count, of targets beyond what the base model was trained
+    for (its card's ``trained_max_px``)."""
+    finite = np.isfinite(dx) & np.isfinite(dy)
+    impossible = finite & ((np.abs(dx) > grid.width) | (np.abs(dy) > grid.height))
+    if impossible.any():
+        raise GeohazardError(
+            f"'{name}' holds {int(impossible.sum())} target offset(s) longer than the image "
+            f"itself ({grid.width} x {grid.height} px; up to {np.nanmax(metres[impossible]):.4g} "
+            "m), which no displacement between the two images can be: check that the targets "
+            "are east and north offsets in metres of this pair."
+        )
+    length = np.hypot(dx, dy)
+    beyond = finite & (length > trained_max_px)
+    if beyond.any():
+        rep.warning(
+            f"'{name}': {int(beyond.sum())} target pixel(s) move more than the "
+            f"{trained_max_px:.0f} px the base model was trained for (up to "
+            f"{float(length[beyond].max()):.0f} px); the model learns them from a start that "
+            "never saw such motion, and its offsets there deserve a check against the "
+            "classical tracker."
+        )
+
+
+def read_pair(
+    pair: DeepOffsetPair, prior_cfg: Any, rep: Reporter, trained_max_px: float = np.inf
+) -> Scene:
+    """One pair on the reference grid as a whole-image scene (truth in pixels); targets no
+    displacement can have are refused before the prior is measured (see check_targets)."""
     from rasterio.enums import Resampling
 
     from ...io.raster_io import inspect_raster, open_band
@@ -182,6 +226,15 @@ def read_pair(pair: DeepOffsetPair, prior_cfg: Any, rep: Reporter) -> Scene:
         east, north = reader.read().astype(np.float32)
     warn_if_tracker_output(pair.targets, rep)
     dx, dy = metres_to_pixels(east, north, grid)
+    check_targets(
+        dx,
+        dy,
+        np.hypot(east, north),
+        grid,
+        os.path.basename(pair.targets),
+        trained_max_px,
+        rep,
+    )
     rep.check_cancel()
     prior = dense_prior(ref, sec, prior_cfg)
     m = prior_cfg.margin
@@ -254,7 +307,8 @@ def finetune_deep_offsets(
 
     if not pairs:
         raise GeohazardError("No training pair was given: choose the layers or a folder.")
-    return finetune(TASK, plan_deep_offsets, pairs, settings, recipe, reporter)
+    memory = ([p.reference for p in pairs], PAIR_BYTES_PER_PIXEL)
+    return finetune(TASK, plan_deep_offsets, pairs, settings, recipe, reporter, memory)
 
 
 def plan_deep_offsets(
@@ -270,12 +324,13 @@ def plan_deep_offsets(
     from .training import DeepOffsetHooks, TrainConfig, validate_scenes
 
     prior_cfg = prior_config(base.card)
+    trained_max = float(base.card.normalisation.params.get("trained_max_px", np.inf))
     train: list[Scene] = []
     val: list[Scene] = []
     held: list[str] = []
     for k, pair in enumerate(pairs):
         rep.info(f"Measuring the NCC prior of {os.path.basename(pair.reference)}.")
-        scene = read_pair(pair, prior_cfg, rep.step(0.0, 0.0))
+        scene = read_pair(pair, prior_cfg, rep.step(0.0, 0.0), trained_max)
         t, v, boxes = split_scene(
             scene, 2 * recipe.patch, settings.validation_share, settings.seed + k
         )

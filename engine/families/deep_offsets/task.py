@@ -237,6 +237,31 @@ class DeepOffsetConfig:
             )
 
 
+def check_prior_size(reference: str, output: str, grid: Any, pcfg: Any, rep: Reporter) -> None:
+    """Refuse, before the NCC prior is measured, an output that cannot fit on the disk and a
+    prior that cannot fit in memory (the offset tracker's own rules: its grids of window
+    centres, and the prior's channels held in memory for the tiled run)."""
+    from ...io.output_files import check_free_space
+    from ...io.raster_io import planned_raster
+    from ...io.run_estimate import check_memory
+    from ...offsets.dense_prior import channel_names
+    from ...offsets.run_checks import working_memory
+    from ...offsets.window_grid import CentreGrid
+
+    # the tiled run checks and logs the output again; here only a refusal is said
+    check_free_space([planned_raster(output, grid, len(OUTPUT_BANDS))], Reporter())
+    sizes = tuple(pcfg.window_sizes)
+    centres = CentreGrid.for_image(grid.height, grid.width, sizes[0], pcfg.step, pcfg.search)
+    cells = centres.rows * centres.cols
+    check_memory(
+        working_memory(centres, sizes, grid.width) + 2 * 4 * len(channel_names(pcfg)) * cells,
+        f"the NCC prior of '{os.path.basename(reference)}' on a {centres.cols} x "
+        f"{centres.rows} grid of window centres",
+        "clip the reference and the secondary to the area of interest.",
+        rep,
+    )
+
+
 def deep_track_offsets(
     reference: str,
     secondary: str,
@@ -305,6 +330,7 @@ def deep_track_offsets(
             f"needs at least {need} px on each side (window {pcfg.window_sizes[0]} px plus twice "
             f"the search of {pcfg.search} px)."
         )
+    check_prior_size(reference, output, grid, pcfg, rep)
     prior_path = f"/vsimem/geohazard_prior_{uuid.uuid4().hex}.tif"
     workdir = ""
     try:

@@ -24,6 +24,10 @@ from ...models.training.finetune import FineTuneSettings, check_total_steps, ste
 from ...models.training.finetune_family import FineTunePlan, FinishedRun, finetune
 from ...models.training.recipe_fields import recipe_value
 
+# Bytes held per pixel of a training DEM: the DEM read whole (float32 with its mask and a
+# float64 copy while it is checked) and its downsampled input.
+DEM_BYTES_PER_PIXEL = 32
+
 BUFFER_PX = 4
 MIN_VALID_SHARE = 0.9
 
@@ -198,7 +202,8 @@ def finetune_dem_sr(
     :func:`plan_dem_sr`); returns a summary (model path, metrics, steps, beats_bicubic)."""
     from .task import TASK
 
-    return finetune(TASK, plan_dem_sr, dem_paths, settings, recipe, reporter)
+    memory = (list(dem_paths), DEM_BYTES_PER_PIXEL)
+    return finetune(TASK, plan_dem_sr, dem_paths, settings, recipe, reporter, memory)
 
 
 def plan_dem_sr(

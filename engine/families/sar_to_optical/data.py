@@ -27,6 +27,7 @@ from rasterio.enums import Resampling
 
 from ...core.errors import GeohazardError
 from ...core.progress import Reporter
+from ...io.dem_values import ElevationGuard
 from ...io.geodesy import check_north_up, row_metres, true_north_azimuth
 from ...io.raster_io import Grid, inspect_raster, open_band
 from ...sar.sar_geometry import AcquisitionGeometry, classify
@@ -181,6 +182,9 @@ def load_area(
             f"'{os.path.basename(dem_path)}' has {dem_info.count} bands; a DEM has one band."
         )
     dem = _read(dem_info, 1, grid, rep, "DEM", Resampling.bilinear)
+    guard = ElevationGuard.for_path(dem_info.path)
+    dem = guard.clean(dem)
+    guard.warn(rep)
     valid = np.isfinite(vv) & np.isfinite(vh) & np.isfinite(dem) & (vv != 0) & (vh != 0)
     target = None
     optical = None

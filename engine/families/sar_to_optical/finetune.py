@@ -30,6 +30,10 @@ from ...models.training.finetune import FineTuneSettings, check_total_steps, ste
 from ...models.training.finetune_family import FineTunePlan, FinishedRun, finetune
 from ...models.training.recipe_fields import recipe_value
 
+# Bytes held per pixel of a training area (on the SAR grid): SAR VV and VH, the DEM, the optical
+# RGB and the mask read whole as float32, with the distortion classes and validity masks.
+AREA_BYTES_PER_PIXEL = 64
+
 PRIMARY_METRIC = "mse"
 
 
@@ -166,7 +170,8 @@ def finetune_sar_to_optical(
 
     if not areas:
         raise GeohazardError("No training area was given: choose the layers or a folder.")
-    return finetune(TASK, plan_sar_to_optical, areas, settings, recipe, reporter)
+    memory = ([a.sar for a in areas], AREA_BYTES_PER_PIXEL)
+    return finetune(TASK, plan_sar_to_optical, areas, settings, recipe, reporter, memory)
 
 
 def plan_sar_to_optical(

@@ -160,14 +160,21 @@ class SarToOpticalConfig:
 
 
 def _sar_units(path: str) -> str:
-    """``db`` when a decimated read of the SAR holds negative values, else ``linear``."""
-    import rasterio
+    """``db`` when a spread sample of the SAR's first band holds negative values, else
+    ``linear``. Reads at most the sample's blocks (see :mod:`..input_checks`), through the
+    checked reader, so a huge or damaged file costs neither memory nor a traceback."""
+    from ...io.input_checks import sample_windows
+    from ...io.raster_io import inspect_raster, open_band
 
-    with rasterio.open(path) as src:
-        h, w = max(1, src.height // 16), max(1, src.width // 16)
-        data = src.read(1, out_shape=(h, w), masked=True).astype(np.float64).filled(np.nan)
-    finite = data[np.isfinite(data)]
-    return "db" if finite.size and float(finite.min()) < 0 else "linear"
+    info = inspect_raster(path)
+    lowest = np.inf
+    with open_band(info, 1) as reader:
+        for window in sample_windows(info.grid.width, info.grid.height):
+            data = reader.read(window)
+            finite = data[np.isfinite(data)]
+            if finite.size:
+                lowest = min(lowest, float(finite.min()))
+    return "db" if lowest < 0 else "linear"
 
 
 def translate_sar_to_optical(

@@ -112,6 +112,28 @@ def check_writable(path: str, label: str) -> None:
         ) from exc
 
 
+def check_data_memory(
+    rasters: list[str], bytes_per_pixel: int, reporter: Reporter | None = None
+) -> None:
+    """Refuse, before any model is loaded, training data that cannot be held in memory.
+
+    Training reads each raster whole (its scenes are cut into blocks in memory), so the memory a
+    run needs grows with the rasters' pixels; ``bytes_per_pixel`` is what the family holds per
+    pixel of these rasters (inputs, targets, priors and masks together).
+    """
+    from ...io.raster_io import inspect_raster
+    from ...io.run_estimate import check_memory
+
+    grids = [inspect_raster(p).grid for p in rasters]
+    pixels = sum(g.width * g.height for g in grids)
+    check_memory(
+        pixels * bytes_per_pixel,
+        f"the training data ({len(rasters)} raster(s), {pixels:,} px in all, read whole)",
+        "clip the training rasters to smaller areas or give fewer of them.",
+        reporter,
+    )
+
+
 def steps_per_epoch(train_pixels: int, batch_size: int, patch_pixels: int) -> int:
     """Optimiser steps that draw, on average, each training pixel once (random patches)."""
     return max(1, math.ceil(train_pixels / max(batch_size * patch_pixels, 1)))

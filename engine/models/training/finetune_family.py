@@ -16,7 +16,7 @@ from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
 from ...core.progress import Reporter
-from .finetune import FineTuneSettings, data_files, settings_dict
+from .finetune import FineTuneSettings, check_data_memory, data_files, settings_dict
 
 if TYPE_CHECKING:  # torch-free at import: training algorithms read recipes without torch
     from .loop import Stage, TrainingHooks
@@ -108,8 +108,12 @@ def finetune(
     settings: FineTuneSettings,
     recipe: Recipe,
     reporter: Reporter | None = None,
+    memory: tuple[list[str], int] | None = None,
 ) -> dict[str, Any]:
     """Fine-tune a model of ``task`` on ``data``; returns a summary (model path, metrics, steps).
+
+    ``memory``: the rasters the family reads whole and the bytes it holds per pixel of them,
+    checked against the memory available before any model is loaded.
 
     Cancel keeps a checkpoint: a re-run with the same output name, data and recipe resumes.
     """
@@ -121,6 +125,8 @@ def finetune(
     store = ModelStore(settings.user_models)
     settings.validate([e.name for e in store.list(task.name) if e.source == "bundled"])
     recipe.validate()
+    if memory is not None:
+        check_data_memory(memory[0], memory[1], rep)
     base = store.load(task, settings.base_model, task.default_model(recipe))
     prepared = plan(base, data, settings, recipe, rep)
     identity = {
