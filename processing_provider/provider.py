@@ -13,6 +13,7 @@ class GeohazardProvider(QgsProcessingProvider):
         from .deep_offset_tracking import DeepOffsetTrackingAlgorithm
         from .dem_super_resolution import DemSuperResolutionAlgorithm
         from .displacement_arrows import DisplacementArrowsAlgorithm
+        from .displacement_time_series import DisplacementTimeSeriesAlgorithm
         from .evaluate_dem import EvaluateDemAlgorithm
         from .landslide_areas import LandslideAreasAlgorithm
         from .offset_tracking import OffsetTrackingAlgorithm
@@ -33,6 +34,7 @@ class GeohazardProvider(QgsProcessingProvider):
             SarToOpticalAlgorithm(),
             LandslideAreasAlgorithm(),
             DisplacementArrowsAlgorithm(),
+            DisplacementTimeSeriesAlgorithm(),
             TrainDemSuperResolutionAlgorithm(),
             TrainDeepOffsetTrackingAlgorithm(),
             TrainSarToOpticalAlgorithm(),
