@@ -13,7 +13,8 @@ squares, vectorised over points (one small normal-equation system per point, num
   the gap with zero velocity instead of leaving the system singular.
 - Robust reweighting: iteratively reweighted least squares with Tukey's biweight on each pair's
   normalised residual vector |(r_east, r_north)| / s, against TUKEY_C times the point's robust
-  scale (its median normalised residual over that of a 2-D unit normal, at least 1): a pair
+  scale (its median normalised residual in the least-squares fit over that of a 2-D unit
+  normal, at least 1, then kept): a pair
   that contradicts the others gets weight 0 (rejected) in both axes; the rest keep weights
   close to 1 / s^2.
 - 1-sigma per date: sqrt of the diagonal of the inverse normal matrix, times the a-posteriori
@@ -32,7 +33,7 @@ from dataclasses import dataclass
 import numpy as np
 
 ALPHA = 0.03
-TUKEY_C = 4.0
+TUKEY_C = 4.685  # Tukey's constant of 95% efficiency under normal errors
 ITERATIONS = 8
 CHI2_MEDIAN = 1.1774  # median of |v| for v a 2-D standard normal vector
 POINTS_PER_CHUNK = 20_000
@@ -132,14 +133,17 @@ def _invert_chunk(
     w_reg = (ALPHA / s_med)[None, :] ** 2 * reg_scale[:, None]  # (intervals, points)
     reg_normal = np.einsum("ki,km,kj->mij", reg, w_reg, reg)
     robust = ok.astype(float)
+    scale = None
     for _ in range(ITERATIONS):
         x, normal = _solve(a, w0 * robust, obs, reg_normal)
         res = obs - np.einsum("pi,cmi->cpm", a, x)
         norm_r = np.hypot(res[0] / sig[0], res[1] / sig[1])
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)
-            scale = np.nanmedian(np.where(ok, norm_r, np.nan), axis=0) / CHI2_MEDIAN
-        scale = np.maximum(np.where(np.isfinite(scale), scale, 1.0), 1.0)
+        if scale is None:  # from the least-squares fit, then fixed (a re-estimated scale
+            # shrinks as the reweighting fits the kept pairs ever closer)
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", RuntimeWarning)
+                scale = np.nanmedian(np.where(ok, norm_r, np.nan), axis=0) / CHI2_MEDIAN
+            scale = np.maximum(np.where(np.isfinite(scale), scale, 1.0), 1.0)
         u = norm_r / (TUKEY_C * scale)
         robust = np.where(ok & (u < 1), (1 - u**2) ** 2, 0.0)
     x, normal = _solve(a, w0 * robust, obs, reg_normal)
