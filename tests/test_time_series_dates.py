@@ -8,11 +8,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from time_series_stack import write_tif
-
 from geohazard.engine.errors import GeohazardError
 from geohazard.engine.timeseries.dates import stack_dates
 from geohazard.engine.timeseries.network import network_gaps, pair_network
+from time_series_stack import write_tif
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -6,7 +6,6 @@ import datetime as dt
 
 import numpy as np
 import pytest
-
 from geohazard.engine.timeseries.inversion import fit_trend, invert_network
 from geohazard.engine.timeseries.network import pair_network
 

@@ -13,9 +13,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 import rasterio
-from time_series_stack import BAD, DATES, INTERVAL, centre_samples, landslide_stack
-
 from geohazard.engine.offsets.tracking import OffsetTrackingConfig, track_offsets
+from time_series_stack import BAD, DATES, INTERVAL, centre_samples, landslide_stack
 
 ROOT = Path(__file__).resolve().parents[1]
 ALG = "geohazard:displacementtimeseries"

@@ -9,8 +9,6 @@ import os
 import numpy as np
 import pytest
 import torch
-from time_series_stack import write_tif
-
 from geohazard.engine.errors import Cancelled
 from geohazard.engine.offsets.strip_preparation import ArrayReader
 from geohazard.engine.offsets.strips import correlate
@@ -24,6 +22,7 @@ from geohazard.engine.timeseries.pools import LocalPool
 from geohazard.engine.timeseries.run import TimeSeriesConfig, displacement_time_series
 from geohazard.engine.timeseries.stack_plan import StackSpec, plan_bands
 from geohazard.engine.timeseries.stack_tracking import track_pixels
+from time_series_stack import write_tif
 
 SIZES, STEP, SEARCH = (16, 32), 8, 8
 DATES = [dt.date(2024, 3, 1) + dt.timedelta(days=12 * k) for k in range(4)]
