@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from qgis.core import (
     Qgis,
     QgsDateTimeRange,
+    QgsLayerTreeRegistryBridge,
     QgsMapLayer,
     QgsProcessingContext,
     QgsProcessingFeedback,
@@ -113,6 +114,10 @@ class TimeSeriesLayers(QgsProcessingLayerPostProcessorInterface):
             group.addLayer(lyr)
         if node is not None:
             parent.removeChildNode(node)
+        # the run's other outputs load above the group, not into it
+        project.layerTreeRegistryBridge().setLayerInsertionPoint(
+            QgsLayerTreeRegistryBridge.InsertionPoint(parent, parent.children().index(group))
+        )
         layer.triggerRepaint()
 
     @classmethod

@@ -20,6 +20,7 @@ if TYPE_CHECKING:
 
 MIN_AREA_POINTS = 4
 MOVING_SIGMAS = 3.0
+MOVING_SHARE = 0.25  # of the largest motion (98th percentile at the last date)
 
 
 def velocity_bands(
@@ -55,12 +56,16 @@ def velocity_bands(
 
 def moving_areas(series: np.ndarray, n: int) -> list[Area]:
     """Connected groups of at least MIN_AREA_POINTS grid points whose displacement at the last
-    date exceeds MOVING_SIGMAS times its 1-sigma (the report's areas when none are given)."""
+    date exceeds MOVING_SIGMAS times its 1-sigma and MOVING_SHARE of the largest motion (the
+    report's areas when none are given)."""
     mag, sig = magnitude_sigma(
         series[2 * n - 2], series[2 * n - 1], series[5 * n - 2], series[5 * n - 1]
     )
+    if not np.isfinite(mag).any():
+        return []
+    floor = MOVING_SHARE * float(np.nanpercentile(mag, 98))
     with np.errstate(invalid="ignore"):
-        moving = np.isfinite(mag) & (mag > MOVING_SIGMAS * np.maximum(sig, 1e-9))
+        moving = np.isfinite(mag) & (mag > np.maximum(MOVING_SIGMAS * sig, floor))
     labels, count = ndimage.label(moving)
     areas: list[Area] = []
     for k in range(1, count + 1):
