@@ -63,9 +63,11 @@ def style_dates(layer: QgsRasterLayer, dates: Sequence[str]) -> list[QgsRasterLa
     n = len(dates)
     apply_qml(layer, "displacement_magnitude")
     renderer = layer.renderer()
+    limits = (0.0, 1.0)
     if isinstance(renderer, QgsSingleBandPseudoColorRenderer):
         renderer.setBand(3 * n)  # the last date's magnitude: the ramp covers the whole series
         stretch_ramp(layer, unit="m", lo=0.0)
+        limits = (renderer.classificationMin(), renderer.classificationMax())
     base = layer.renderer().clone()
     layers = []
     for k, (start, end) in enumerate(date_ranges(dates)):
@@ -73,6 +75,8 @@ def style_dates(layer: QgsRasterLayer, dates: Sequence[str]) -> list[QgsRasterLa
         r = base.clone()
         if isinstance(r, QgsSingleBandPseudoColorRenderer):
             r.setBand(2 * n + 1 + k)
+            r.setClassificationMin(limits[0])  # clone() leaves them unset on QGIS 3.22
+            r.setClassificationMax(limits[1])
         lyr.setRenderer(r)
         props = lyr.temporalProperties()
         props.setMode(_fixed_range_mode())
