@@ -7,7 +7,8 @@ the whole ground moved by a smooth field that grows linearly with time (up to 2 
 date; Fourier shifts of the texture, fast at 4096 px where the speckle simulator is not). The
 tracker's work does not depend on the texture, only on the sizes.
 
-Three timings, in one run, each end to end through ``scripts/qgis_process`` (QGIS start,
+Three timings (wall and CPU seconds: on a shared machine the CPU seconds are the steadier
+measure of work), in one run, each end to end through ``scripts/qgis_process`` (QGIS start,
 reading, tracking, writing), all with the algorithms' default tracking parameters (windows
 32,64,128, step 16, search 16, one window-deformation pass):
 
@@ -27,6 +28,7 @@ import datetime as dt
 import json
 import os
 import platform
+import resource
 import subprocess
 import sys
 import time
@@ -86,12 +88,20 @@ def make_stack(folder: str, size: int, dates: int, seed: int = 3) -> list[str]:
     return paths
 
 
-def timed(args: list[str]) -> float:
-    start = time.monotonic()
+def cpu_seconds() -> float:
+    """User + system CPU seconds of this process's finished children (qgis_process, and the
+    LocalCluster's worker processes once the cluster is closed)."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def timed(args: list[str]) -> tuple[float, float]:
+    """Wall and CPU seconds of one qgis_process run."""
+    start, cpu = time.monotonic(), cpu_seconds()
     proc = subprocess.run([QP, *args], capture_output=True, text=True)
     if proc.returncode != 0:
         raise SystemExit(proc.stdout + proc.stderr)
-    return time.monotonic() - start
+    return time.monotonic() - start, cpu_seconds() - cpu
 
 
 def main() -> None:
