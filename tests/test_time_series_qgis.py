@@ -132,6 +132,12 @@ def test_bad_pair_rejected_and_no_other(run) -> None:  # type: ignore[no-untyped
     assert "rejected at" in run["log"]
 
 
+def test_log_estimates_the_time_left_over_the_stack(run) -> None:  # type: ignore[no-untyped-def]
+    assert "of the stack's tracking after" in run["log"]
+    assert "s left." in run["log"]
+    assert "30 pairs (each image with its next 3)" in run["log"]
+
+
 def test_velocity_output_has_the_velocity_layout(run) -> None:  # type: ignore[no-untyped-def]
     with rasterio.open(run["velocity"]) as src:
         assert src.count == 12

@@ -27,6 +27,7 @@ from .pools import DaskPool, LocalPool
 from .stack_plan import BAND_PIXELS, StackBand, StackSpec, plan_bands
 from .stack_tasks import deform_band, first_pass_band
 
+EVERY_S = 10.0  # seconds between two estimates of the time left in the log
 FIRST_PASS_SHARE = 0.6  # of a pair's time, the first correlation (the deformation pass the rest)
 
 
@@ -47,9 +48,9 @@ class Clock:
     def __init__(self, rep: Reporter) -> None:
         self.rep, self.start, self.last = rep, time.monotonic(), 0.0
 
-    def tell(self, fraction: float, what: str) -> None:
+    def tell(self, fraction: float, what: str = "Tracking") -> None:
         elapsed = time.monotonic() - self.start
-        if fraction <= 0 or elapsed - self.last < 5 and fraction < 1:
+        if fraction <= 0 or elapsed - self.last < EVERY_S and fraction < 1:
             return
         self.last = elapsed
         left = elapsed * (1 - fraction) / fraction
@@ -80,6 +81,13 @@ def track_pixels(
     weight = FIRST_PASS_SHARE + (1 - FIRST_PASS_SHARE) * spec.passes
     first_end = FIRST_PASS_SHARE / weight
     clock = Clock(rep)
+    outer = rep
+
+    def progress(fraction: float) -> None:
+        outer.report(fraction)
+        clock.tell(fraction)
+
+    rep = Reporter(progress, outer.is_canceled, outer.info, outer.warning)
 
     def gather_first(k: int, result: tuple[dict, list[int]]) -> None:
         per_pair, counts = result
