@@ -28,6 +28,7 @@ from ..engine.offsets.prefilter import PREFILTERS
 from .base_algorithm import GeohazardAlgorithm
 from .citations import AUTORIFT, COSI_CORR, SCARANO_2002
 from .displacement_time_series_help import HELP
+from .input_layers import load_input_raster
 from .offset_tracking import DEFAULT_DEFORM_PASSES
 from .output_styles import displacement
 from .parameter_checks import set_unit
@@ -214,17 +215,24 @@ class DisplacementTimeSeriesAlgorithm(GeohazardAlgorithm):
         )
 
     def checkParameterValues(self, parameters: dict, context: QgsProcessingContext):  # noqa: N802
-        """A folder given as INPUT (qgis_process) stands for its GeoTIFFs."""
-        if self._folder(parameters.get(self.INPUT)):
-            return self.folder_checked(parameters, context)
-        return super().checkParameterValues(parameters, context)
-
-    def folder_checked(self, parameters: dict, context: QgsProcessingContext):  # type: ignore[no-untyped-def]
-        rest = {k: v for k, v in parameters.items() if k != self.INPUT}
-        rest[self.INPUT] = self._folder_files(self._folder(parameters[self.INPUT]) or "")
-        if not rest[self.INPUT]:
+        """A folder given as INPUT (qgis_process) stands for its GeoTIFFs; image files are
+        loaded once here without GDAL's auxiliary files (input_layers.py), so that nothing is
+        written beside the user's images."""
+        folder = self._folder(parameters.get(self.INPUT))
+        values = parameters.get(self.INPUT)
+        files = self._folder_files(folder) if folder else values
+        if folder and not files:
             return False, self.tr("INPUT: the folder holds no .tif images.")
-        return super().checkParameterValues(rest, context)
+        for value in files if isinstance(files, (list, tuple)) else []:
+            if isinstance(value, str) and os.path.isfile(value.split("|")[0]):
+                if load_input_raster(value, context) is None:
+                    return False, self.tr(
+                        "INPUT: '{file}' could not be read as a raster (corrupt file or "
+                        "unsupported format)."
+                    ).format(file=os.path.basename(value))
+        if folder:
+            parameters = {**parameters, self.INPUT: files}
+        return super().checkParameterValues(parameters, context)
 
     @staticmethod
     def _folder(value: Any) -> str | None:
@@ -262,7 +270,8 @@ class DisplacementTimeSeriesAlgorithm(GeohazardAlgorithm):
         from ..engine.timeseries.run import TimeSeriesConfig, displacement_time_series
 
         paths = self.image_paths(parameters, context)
-        crs = QgsRasterLayer(paths[0], "first").crs() if paths else None
+        first = load_input_raster(paths[0], context) if paths else None
+        crs = first.crs() if first is not None else None
         tracking = OffsetTrackingConfig(
             window_sizes=parse_window_sizes(
                 self.parameterAsString(parameters, self.WINDOW_SIZES, context)

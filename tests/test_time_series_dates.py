@@ -91,14 +91,14 @@ def test_network_next_k_within_span_and_gaps() -> None:
 
 
 def test_qgis_process_refuses_duplicated_dates_clearly(tmp_path) -> None:
-    paths = images(tmp_path, ["a.tif", "b.tif", "c.tif"])
+    images(tmp_path, ["a.tif", "b.tif", "c.tif"])
     proc = subprocess.run(
         [
             str(ROOT / "scripts" / "qgis_process"),
             "run",
             "geohazard:displacementtimeseries",
             "--",
-            *[f"INPUT={p}" for p in paths],
+            f"INPUT={tmp_path}",  # a folder: its .tif files in name order
             "DATES=2024-01-05,2024-01-05,2024-01-29",
             f"OUTPUT={tmp_path / 'out.tif'}",
         ],
@@ -108,4 +108,4 @@ def test_qgis_process_refuses_duplicated_dates_clearly(tmp_path) -> None:
     )
     assert proc.returncode != 0
     assert "'a.tif' and 'b.tif' have the same date 2024-01-05" in proc.stdout + proc.stderr
-    assert not (tmp_path / "out.tif").exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.tif", "b.tif", "c.tif"]

@@ -65,6 +65,7 @@ def run(tmp_path_factory):  # type: ignore[no-untyped-def]
         "velocity": vel,
         "report": report,
         "log": proc.stdout,
+        "images": images,
     }
 
 
@@ -78,6 +79,9 @@ def test_output_bands_are_dated_east_north_pairs(run) -> None:  # type: ignore[n
     assert all(d[:10] in {x.isoformat() for x in DATES} for d in desc)
     assert run["tags"]["DATES"].split(",") == [d.isoformat() for d in DATES]
     assert np.all(run["east"][0][np.isfinite(run["east"][0])] == 0)  # the first date is zero
+    assert sorted(p.name for p in run["images"].iterdir()) == sorted(
+        Path(p).name for p in run["stack"].paths
+    )  # nothing written beside the inputs (no .aux.xml statistics)
 
 
 def test_cumulative_rmse_within_1_5x_of_single_pairs(run, tmp_path) -> None:  # type: ignore[no-untyped-def]
