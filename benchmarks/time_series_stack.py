@@ -18,7 +18,7 @@ reading, tracking, writing), all with the algorithms' default tracking parameter
    processes (one thread each) started by this script.
 
 Usage: .venv/bin/python benchmarks/time_series_stack.py [--size 4096] [--dates 12] [--k 3]
-       [--work /var/tmp/geohazard_ts_bench] [--json out.json]
+       [--work /var/tmp/geohazard_ts_bench] [--json out.json] [--phases stack,singles,cluster]
 """
 
 from __future__ import annotations
@@ -111,6 +111,9 @@ def main() -> None:
     parser.add_argument("--k", type=int, default=3)
     parser.add_argument("--work", default="/var/tmp/geohazard_ts_bench")
     parser.add_argument("--json", default="")
+    parser.add_argument(
+        "--phases", default="stack,singles,cluster", help="which timings to run, comma-separated"
+    )
     args = parser.parse_args()
     from geohazard.engine.timeseries.dates import stack_dates
     from geohazard.engine.timeseries.network import pair_network
@@ -133,50 +136,41 @@ def main() -> None:
         "load_before": os.getloadavg(),
     }
     common = ["--", f"INPUT={images}", f"PAIRS_PER_IMAGE={args.k}"]
-    record["stack_s"] = timed(
-        [
-            "run",
-            "geohazard:displacementtimeseries",
-            *common,
-            f"OUTPUT={out}/series.tif",
-            f"VELOCITY_OUTPUT={out}/vel.tif",
-        ]
-    )
-    record["load_after_stack"] = os.getloadavg()
-    singles = []
-    for i, j in pairs:
-        singles.append(
-            timed(
-                [
-                    "run",
-                    "geohazard:offsettracking",
-                    "--",
-                    f"REFERENCE={paths[i]}",
-                    f"SECONDARY={paths[j]}",
-                    f"OUTPUT={out}/pair_{i}_{j}.tif",
-                ]
-            )
+    stack = ["run", "geohazard:displacementtimeseries", *common]
+    if "stack" in args.phases:
+        record["stack_s"], record["stack_cpu_s"] = timed(
+            [*stack, f"OUTPUT={out}/series.tif", f"VELOCITY_OUTPUT={out}/vel.tif"]
         )
-    record["singles_s"] = singles
-    record["singles_total_s"] = sum(singles)
-    record["load_after_singles"] = os.getloadavg()
-    from distributed import LocalCluster
+        record["load_after_stack"] = os.getloadavg()
+    if "singles" in args.phases:
+        singles = []
+        for i, j in pairs:
+            ref, sec = f"REFERENCE={paths[i]}", f"SECONDARY={paths[j]}"
+            run = ["run", "geohazard:offsettracking", "--", ref, sec]
+            singles.append(timed([*run, f"OUTPUT={out}/pair_{i}_{j}.tif"]))
+            print(f"pair {i}-{j}: {singles[-1][0]:.1f} s, {singles[-1][1]:.1f} CPU s", flush=True)
+        record["singles_s"] = [w for w, _c in singles]
+        record["singles_total_s"] = sum(w for w, _c in singles)
+        record["singles_total_cpu_s"] = sum(c for _w, c in singles)
+        record["load_after_singles"] = os.getloadavg()
+    if "cluster" in args.phases:
+        from distributed import LocalCluster
 
-    with LocalCluster(
-        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
-    ) as cluster:
-        record["cluster_s"] = timed(
-            [
-                "run",
-                "geohazard:displacementtimeseries",
-                *common,
-                f"SCHEDULER={cluster.scheduler_address}",
-                f"OUTPUT={out}/series_dask.tif",
-            ]
-        )
-    record["load_after_cluster"] = os.getloadavg()
-    record["ratio_stack_to_singles"] = record["stack_s"] / record["singles_total_s"]
-    record["ratio_cluster_to_singles"] = record["cluster_s"] / record["singles_total_s"]
+        cpu = cpu_seconds()
+        with LocalCluster(
+            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+        ) as cluster:
+            scheduler = f"SCHEDULER={cluster.scheduler_address}"
+            record["cluster_s"], _ = timed([*stack, scheduler, f"OUTPUT={out}/series_dask.tif"])
+        record["cluster_cpu_s"] = cpu_seconds() - cpu  # the client's and both workers' CPU
+        record["load_after_cluster"] = os.getloadavg()
+    if "singles_total_s" in record:
+        for key in ("stack", "cluster"):
+            if f"{key}_s" in record:
+                record[f"ratio_{key}_to_singles"] = record[f"{key}_s"] / record["singles_total_s"]
+                record[f"cpu_ratio_{key}_to_singles"] = (
+                    record[f"{key}_cpu_s"] / record["singles_total_cpu_s"]
+                )
     text = json.dumps(record, indent=1)
     print(text)
     if args.json:
