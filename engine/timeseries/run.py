@@ -6,54 +6,30 @@ from __future__ import annotations
 import datetime as dt
 import os
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
 from ..device import run_scope
 from ..errors import GeohazardError
 from ..offsets.run_checks import usable_sizes
-from ..offsets.tracking_config import OffsetTrackingConfig, parse_window_sizes, validate_config
+from ..offsets.tracking_config import parse_window_sizes, validate_config
 from ..offsets.window_grid import CentreGrid
 from ..output_files import check_free_space, check_text_output_path, write_bytes_staged
 from ..progress import Reporter
 from ..raster_io import check_band, check_output_path, inspect_raster, open_band, planned_raster
 from ..run_options import RunOptions
+from .config import TimeSeriesConfig
 from .dates import stack_dates
 from .inversion import fit_trend, invert_network
 from .network import network_gaps, pair_network
 from .outputs import VELOCITY_EXTRA, pair_tags, series_bands, write_time_series
 from .pools import make_pool
-from .stack_plan import BAND_PIXELS, StackSpec
+from .stack_plan import StackSpec
 from .stack_tracking import pair_offsets, track_pixels
 from .summary import report_text, velocity_bands
 
-
-@dataclass
-class TimeSeriesConfig:
-    """Options of :func:`displacement_time_series` (names follow the Processing parameters).
-
-    Args:
-        tracking: the offset-tracking settings used for every pair (no prior, no dates).
-        dates: DATES, comma-separated YYYY-MM-DD in the order of the inputs (None: from tags or
-            file names).
-        pairs_per_image: K, each image is paired with its next K.
-        max_span_days: largest time between the images of a pair (0: no limit).
-        scheduler: a Dask scheduler address (tcp://host:8786); None runs on this machine.
-        band_pixels: image pixels per task (a band of rows of every image).
-        areas: (name, GeoJSON geometry in the images' CRS) landslide areas for the report;
-            None finds the moving areas in the result.
-        points: (name, x, y in the images' CRS) points plotted in the report.
-    """
-
-    tracking: OffsetTrackingConfig = field(default_factory=OffsetTrackingConfig)
-    dates: str | None = None
-    pairs_per_image: int = 3
-    max_span_days: float = 0.0
-    scheduler: str | None = None
-    band_pixels: int = BAND_PIXELS
-    areas: list[tuple[str, dict]] | None = None
-    points: list[tuple[str, float, float]] | None = None
+__all__ = ["TimeSeriesConfig", "TimeSeriesResult", "displacement_time_series"]
 
 
 @dataclass

@@ -5,18 +5,15 @@ from __future__ import annotations
 import datetime as dt
 import warnings
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
 
 import numpy as np
 from rasterio.features import rasterize
 from scipy import ndimage
 
 from ..raster_io import Grid
+from .config import TimeSeriesConfig
 from .inversion import Inversion, Trend
 from .report import Area, Point, magnitude_sigma, report_html, time_series_plot
-
-if TYPE_CHECKING:
-    from .run import TimeSeriesConfig
 
 MIN_AREA_POINTS = 4
 MOVING_SIGMAS = 3.0
