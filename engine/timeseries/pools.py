@@ -27,6 +27,7 @@ class LocalPool:
     """Runs the tasks in this process, passing each a reporter for its share of the progress."""
 
     description = "this machine (all cores, one task at a time)"
+    threads = 1  # tasks at once
 
     def run(
         self,
@@ -67,6 +68,7 @@ class DaskPool:
             ) from exc
         workers = self.client.scheduler_info().get("workers", {})
         threads = sum(int(w.get("nthreads", 1)) for w in workers.values())
+        self.threads = max(1, threads)
         self.description = (
             f"the Dask cluster at {address} ({len(workers)} workers, {threads} threads)"
         )

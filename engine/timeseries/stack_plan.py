@@ -78,11 +78,17 @@ def valid_ranges(spec: StackSpec) -> dict[int, tuple[tuple[int, int], tuple[int,
     }
 
 
-def plan_bands(spec: StackSpec, band_pixels: int = BAND_PIXELS) -> list[StackBand]:
-    """Bands of about ``band_pixels`` image pixels each, covering every centre row once."""
+def plan_bands(
+    spec: StackSpec, band_pixels: int = BAND_PIXELS, at_least: int = 1
+) -> list[StackBand]:
+    """Bands of at most about ``band_pixels`` image pixels each, at least ``at_least`` of them
+    (one task per band: a cluster's workers each get some), of equal height, covering every
+    centre row once."""
     grid, image = spec.centres(), spec.image
     reach = spec.reach()
     per = max(1, (band_pixels // max(image.width, 1) - 2 * reach) // spec.step)
+    count = max(-(-grid.rows // per), min(at_least, grid.rows))
+    per = max(1, -(-grid.rows // max(count, 1)))
     bands = []
     for k, i0 in enumerate(range(0, grid.rows, per)):
         i1 = min(grid.rows, i0 + per)

@@ -68,7 +68,7 @@ def track_pixels(
 ) -> tuple[list[PixelOffsets], list[int]]:
     """Every pair's pixel offsets per window size on the common centre grid, and each image's
     count of valid pixels."""
-    bands = plan_bands(spec, band_pixels)
+    bands = plan_bands(spec, band_pixels, 2 * pool.threads)
     grid = spec.centres()
     pixels = []
     for _ in spec.pairs:
