@@ -45,6 +45,9 @@ STYLED_OUTPUTS = {
     ("sartooptical", "OUTPUT"): "optical_rgb",
     ("landslideareas", "OUTPUT"): "landslide_areas",
     ("displacementarrows", "OUTPUT"): "displacement_arrows",
+    # one layer per date (tests/test_time_series_layers_qgis.py)
+    ("displacementtimeseries", "OUTPUT"): "displacement_magnitude",
+    ("displacementtimeseries", "VELOCITY_OUTPUT"): "displacement_magnitude",
 }
 
 

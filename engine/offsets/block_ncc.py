@@ -28,7 +28,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from math import gcd
-from typing import Callable
+from typing import Any, Callable
 
 import torch
 
@@ -113,13 +113,17 @@ def strip_blocks(
     b: int,
     sizes: tuple[int, ...],
     rng: tuple[int, int, int, int],
+    spectra: tuple[dict[tuple[int, ...], Any], dict[tuple[int, ...], Any]] | None = None,
 ) -> tuple[StripBlocks, list[Callable[[], int]]]:
     """Empty block correlations for a strip and the jobs that fill them (bands of block rows).
 
     ``ref`` and ``sec`` are the strip's images (rows from image row ``top``), ``sec_sums`` the
     b x b box sums of ``sec - sec.mean()`` (ncc.local_tables), ``rng`` from
     :func:`block_range`. Each job returns 0 (the windows are counted when their surfaces are
-    made).
+    made). ``spectra``: two dicts, one kept with the reference image's strip and one with the
+    secondary's, that hold the blocks' forward FFTs (which depend on one image only), so that a
+    stack of images correlated in several pairs transforms each image's strip once
+    (engine/timeseries/stack_tasks.py).
     """
     bi0, bi1, bj0, bj1 = rng
     s = grid.search
@@ -148,16 +152,31 @@ def strip_blocks(
     def band(r0: int, r1: int) -> int:
         for c0 in range(0, cols, max(1, FFT_BATCH // (r1 - r0))):
             c1 = min(cols, c0 + max(1, FFT_BATCH // (r1 - r0)))
-            tiles = ref_view[r0:r1, c0:c1] - ref_mean
-            means = tiles.mean(dim=(2, 3), keepdim=True)
-            centred = (tiles - means).reshape(-1, b, b)
-            areas = (sec_view[r0:r1, c0:c1] - sec_mean).reshape(-1, n, n)
-            spec = torch.fft.rfft2(areas) * torch.conj(torch.fft.rfft2(centred, s=(n, n)))
-            corr = torch.fft.irfft(torch.fft.ifft(spec, dim=-2)[:, :lags], n=n, dim=-1)
+            key = (*rng, r0, r1, c0, c1)
             shape = (r1 - r0, c1 - c0)
+            ref_part = spectra[0].get(key) if spectra is not None else None
+            if ref_part is None:
+                tiles = ref_view[r0:r1, c0:c1] - ref_mean
+                means = tiles.mean(dim=(2, 3), keepdim=True)
+                centred = (tiles - means).reshape(-1, b, b)
+                ref_part = (
+                    torch.conj(torch.fft.rfft2(centred, s=(n, n))),
+                    means.reshape(shape),
+                    centred.square().sum(dim=(1, 2)).reshape(shape),
+                )
+                if spectra is not None:
+                    spectra[0][key] = ref_part
+            sec_spec = spectra[1].get(key) if spectra is not None else None
+            if sec_spec is None:
+                areas = (sec_view[r0:r1, c0:c1] - sec_mean).reshape(-1, n, n)
+                sec_spec = torch.fft.rfft2(areas)
+                if spectra is not None:
+                    spectra[1][key] = sec_spec
+            spec = sec_spec * ref_part[0]
+            corr = torch.fft.irfft(torch.fft.ifft(spec, dim=-2)[:, :lags], n=n, dim=-1)
             blocks.corr[r0:r1, c0:c1] = corr[:, :, :lags].reshape(*shape, lags, lags)
-            blocks.mean[r0:r1, c0:c1] = means.reshape(shape)
-            blocks.sq[r0:r1, c0:c1] = centred.square().sum(dim=(1, 2)).reshape(shape)
+            blocks.mean[r0:r1, c0:c1] = ref_part[1]
+            blocks.sq[r0:r1, c0:c1] = ref_part[2]
         return 0
 
     per_band = max(1, min(rows, FFT_BATCH // max(cols, 1)))
