@@ -103,6 +103,25 @@ def user_models(plugin):  # type: ignore[no-untyped-def]
         shutil.rmtree(path) if os.path.isdir(path) else os.remove(path)
 
 
+def _shifted_stack(folder: Path) -> list[str]:
+    """Four dated images of one texture moving 0.5 px east per date."""
+    import datetime as dt
+
+    from scipy import ndimage
+    from time_series_stack import write_tif
+
+    folder.mkdir()
+    rng = np.random.default_rng(3)
+    base = ndimage.gaussian_filter(rng.gamma(2.0, 1.0, (96, 96)), 1.0) + 0.1
+    paths = []
+    for k in range(4):
+        date = dt.date(2024, 1, 10) + dt.timedelta(days=30 * k)
+        path = str(folder / f"img_{date.strftime('%Y%m%d')}.tif")
+        write_tif(path, ndimage.shift(base, (0, 0.5 * k), order=3, mode="nearest"))
+        paths.append(path)
+    return paths
+
+
 def _cases(tmp: Path) -> dict[str, tuple[str, dict[str, Any], dict[str, str]]]:
     """case name -> (algorithm id, parameters, what each checked output is)."""
     from test_deep_offsets_train_qgis import write_training_pair
@@ -193,6 +212,18 @@ def _cases(tmp: Path) -> dict[str, tuple[str, dict[str, Any], dict[str, str]]]:
             train,
         ),
     }
+    cases["displacementtimeseries"] = (
+        "geohazard:displacementtimeseries",
+        {
+            "INPUT": _shifted_stack(tmp / "stack"),
+            "WINDOW_SIZES": "16",
+            "STEP": 8,
+            "SEARCH": 4,
+            "OUTPUT": o("series.tif"),
+            "VELOCITY_OUTPUT": o("velocity.tif"),
+        },
+        {"OUTPUT": "raster", "VELOCITY_OUTPUT": "raster"},
+    )
     for scale in (2, 4):
         for model in ("default", "spline"):
             cases[f"demsuperresolution_x{scale}_{model}"] = (
