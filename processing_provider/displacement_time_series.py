@@ -117,6 +117,7 @@ class DisplacementTimeSeriesAlgorithm(GeohazardAlgorithm):
             DOUBLE,
             0.0,
             minValue=0.0,
+            maxValue=36525.0,
         )
         self.addParameter(k)
         self.addParameter(set_unit(span, "days"))

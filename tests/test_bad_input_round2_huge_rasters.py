@@ -66,12 +66,15 @@ def _huge_inputs(alg_id: str, sources: dict, folder: Path) -> list[str]:
     chosen = [(n, k) for n, k, _opt in layers]
     args = []
     single = 0  # one-band inputs alternate between two different sources (never copies)
-    for name, _kind in chosen:
+    for name, kind in chosen:
         bands = BANDS.get(name, 6 if name == "INPUT" and alg_id in DISPLACEMENT_INPUT else 1)
-        source = sources[bands] if bands != 1 else sources[1 if single % 2 == 0 else "other"]
-        single += bands == 1
-        vrt = _with_statistics(huge_vrt(folder / f"{name.split(':')[0]}.vrt", source, SIZE, bands))
-        args.append(f"{name}={vrt}")
+        # a list of layers (a stack of images) gets three, the fewest a stack may hold
+        for k in range(3 if kind == "multilayer" else 1):
+            source = sources[bands] if bands != 1 else sources[1 if single % 2 == 0 else "other"]
+            single += bands == 1
+            stem = name.split(":")[0] + (f"_{k}" if kind == "multilayer" else "")
+            vrt = _with_statistics(huge_vrt(folder / f"{stem}.vrt", source, SIZE, bands))
+            args.append(f"{name}={vrt}")
     return args
 
 

@@ -38,6 +38,7 @@ STYLED_OUTPUTS = {
     ("offsettracking", "PER_SIZE_OUTPUT"): "offsets_per_window",
     ("offsettracking", "VELOCITY_OUTPUT"): "displacement_magnitude",
     ("deepoffsettracking", "OUTPUT"): "displacement_magnitude",
+    ("deepoffsettracking", "VELOCITY_OUTPUT"): "displacement_magnitude",
     ("demsuperresolution", "OUTPUT"): "dem_hillshade",
     ("evaluatedem", "OUTPUT"): "dem_difference",
     ("topographicphase", "OUTPUT"): "phase_wrapped",  # phase_residual with COMPARE_DEM
