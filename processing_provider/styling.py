@@ -211,7 +211,12 @@ class LayerStyle(QgsProcessingLayerPostProcessorInterface):
         details = context.layerToLoadOnCompletionDetails(output)
         details.name = layer_name(output, name)
         details.forceName = True
+        details.setPostProcessor(cls.kept(styles))
+
+    @classmethod
+    def kept(cls, styles: Sequence[OutputStyle]) -> LayerStyle:
+        """A new post-processor for ``styles``, kept alive while QGIS may call it."""
         styler = cls(styles)
         cls._alive.append(styler)
         del cls._alive[:-16]
-        details.setPostProcessor(styler)
+        return styler
