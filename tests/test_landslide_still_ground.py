@@ -7,10 +7,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from qgis.core import QgsProcessingFeedback, QgsVectorLayer
 from geohazard.engine.raster_io import write_raster
 from geohazard.engine.simulate import sar_amplitude
 from geohazard.engine.terrain import TerrainConfig, fractal_terrain
+from qgis.core import QgsProcessingFeedback, QgsVectorLayer
 from sar_pairs import utm_grid
 
 SHAPE = (256, 256)

@@ -38,6 +38,7 @@ from rasterio.features import shapes
 from ..errors import GeohazardError
 from ..progress import Reporter
 from .field import DisplacementField, azimuth_deg, read_displacement
+from .terrain_slope import dem_gradient_on_grid, downhill_azimuth_deg, slope_deg
 
 # Margins (in sigmas) are clipped to +-MARGIN_CLIP before interpolation: a step edge is cut
 # midway between its points, a field within MARGIN_CLIP sigmas of the rule where it crosses.
@@ -45,7 +46,6 @@ MARGIN_CLIP = 3.0
 # Finer grids tried for the outlines, finest first; the first whose pixels fit FINE_PIXELS.
 REFINE_FACTORS = (5, 3, 1)
 FINE_PIXELS = 16_000_000
-from .terrain_slope import dem_gradient_on_grid, downhill_azimuth_deg, slope_deg
 
 # (name, type) of every attribute, in order; types are "int", "double", "string", "bool".
 FIELDS: tuple[tuple[str, str], ...] = (
@@ -182,7 +182,7 @@ def moving_margin(
     return np.asarray(margin, dtype=np.float64)
 
 
-def refine_factor(shape: tuple[int, int]) -> int:
+def refine_factor(shape: tuple[int, ...]) -> int:
     """How many times finer the outline grid is (5, 3 or 1: odd, so each point's centre is the
     centre of a fine pixel)."""
     pixels = shape[0] * shape[1]
