@@ -23,6 +23,7 @@ from .help_text import compose_help, help_url, plugin_dir
 from .output_paths import explicit_destination
 from .parameter_checks import check_values
 from .qgis_compat import set_advanced
+from .styling import write_sidecars
 
 T = TypeVar("T")
 
@@ -207,7 +208,9 @@ class GeohazardAlgorithm(QgsProcessingAlgorithm):
         if not ok:
             raise QgsProcessingException(message)
         self.check_outputs_distinct(parameters, context)
-        return self.run_engine(lambda: self.process(parameters, context, feedback))
+        results = self.run_engine(lambda: self.process(parameters, context, feedback))
+        write_sidecars(results.values(), feedback)
+        return results
 
     def check_outputs_distinct(self, parameters: dict, context: QgsProcessingContext) -> None:
         """Refuse a run whose output would overwrite an input or another output of the run."""

@@ -16,7 +16,8 @@ from __future__ import annotations
 
 import math
 import os
-from collections.abc import Sequence
+import threading
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Callable
 
@@ -28,11 +29,14 @@ from qgis.core import (
     QgsProcessingContext,
     QgsProcessingFeedback,
     QgsProcessingLayerPostProcessorInterface,
+    QgsReadWriteContext,
     QgsRasterLayer,
     QgsRectangle,
     QgsSingleBandPseudoColorRenderer,
     QgsVectorLayer,
 )
+
+from qgis.PyQt.QtXml import QDomDocument
 
 from .output_paths import layer_name
 from .qgis_compat import STATS_MAX, STATS_MIN
@@ -177,6 +181,57 @@ def apply_styles(layer: QgsMapLayer, styles: Sequence[OutputStyle]) -> None:
     layer.triggerRepaint()
 
 
+def sidecar_path(output: str) -> str:
+    """The .qml QGIS loads with ``output`` when it opens the file (same name, .qml)."""
+    return os.path.splitext(output.split("|")[0])[0] + ".qml"
+
+
+def style_document(layer: QgsMapLayer, styles: Sequence[OutputStyle]) -> str:
+    """The QML text of ``layer`` given its styles (the first one, as shown)."""
+    apply_styles(layer, styles)
+    doc = QDomDocument("qgis")
+    message = layer.exportNamedStyle(doc, QgsReadWriteContext())
+    if message:
+        raise RuntimeError(message)
+    return doc.toString()
+
+
+# Outputs whose style is written beside them when their run ends: output -> styles.
+_SIDECARS: dict[str, Sequence[OutputStyle]] = {}
+_SIDECARS_LOCK = threading.Lock()
+
+
+def write_sidecars(outputs: Iterable[object], feedback: QgsProcessingFeedback) -> None:
+    """Write the .qml style beside each of ``outputs`` that :meth:`LayerStyle.attach` styled
+    (a failure is a warning: the output itself is complete)."""
+    from ..engine.output_files import write_text_file
+
+    for output in outputs:
+        if not isinstance(output, str):
+            continue
+        with _SIDECARS_LOCK:
+            styles = _SIDECARS.pop(output, None)
+        path = output.split("|")[0]
+        if styles is None or not os.path.isfile(path):
+            continue
+        qml = sidecar_path(path)
+        try:
+            if path.lower().endswith((".tif", ".tiff")):
+                layer: QgsMapLayer = QgsRasterLayer(path, "output", "gdal")
+            else:
+                layer = QgsVectorLayer(path, "output", "ogr")
+            if not layer.isValid():
+                raise RuntimeError("QGIS could not open it")
+            write_text_file(qml, style_document(layer, styles))
+        except Exception as exc:  # noqa: BLE001 (the style is a convenience; the run succeeded)
+            feedback.pushWarning(f"The style could not be written beside the output ({exc}).")
+            continue
+        feedback.pushInfo(
+            f"Style written beside the output: {os.path.basename(qml)} (QGIS loads it with "
+            "the layer)."
+        )
+
+
 class LayerStyle(QgsProcessingLayerPostProcessorInterface):
     """Post-processor applying the output's styles when QGIS loads it.
 
@@ -205,7 +260,10 @@ class LayerStyle(QgsProcessingLayerPostProcessorInterface):
         styles: Sequence[OutputStyle],
     ) -> None:
         """Style ``output`` when QGIS loads it on completion, named after the file the user
-        chose, or ``name`` for a temporary output."""
+        chose, or ``name`` for a temporary output; its style is also written beside it when
+        the run ends (:func:`write_sidecars`)."""
+        with _SIDECARS_LOCK:
+            _SIDECARS[output] = list(styles)
         if not context.willLoadLayerOnCompletion(output):
             return
         details = context.layerToLoadOnCompletionDetails(output)

@@ -188,4 +188,5 @@ def test_a_finished_run_loads_its_outputs_from_their_destinations(plugin, tmp_pa
     layer = loaded_layer(str(out / "d.tif"))
     assert layer.isValid() and layer.renderer().type() == "singlebandpseudocolor"
     assert (out / "dem_x4.tif").read_bytes() == b"previous content of dem_x4.tif"
+    assert (out / "d.qml").is_file()  # the style written beside the renamed output
     assert not [p for p in out.iterdir() if p.name.startswith(".")]
