@@ -29,13 +29,12 @@ from qgis.core import (
     QgsProcessingContext,
     QgsProcessingFeedback,
     QgsProcessingLayerPostProcessorInterface,
-    QgsReadWriteContext,
     QgsRasterLayer,
+    QgsReadWriteContext,
     QgsRectangle,
     QgsSingleBandPseudoColorRenderer,
     QgsVectorLayer,
 )
-
 from qgis.PyQt.QtXml import QDomDocument
 
 from .output_paths import layer_name
