@@ -181,11 +181,23 @@ class GeohazardAlgorithm(QgsProcessingAlgorithm):
         """An engine Reporter that forwards progress, cancel and messages to QGIS feedback."""
         from ..engine.progress import Reporter
 
+        # one line per fact: a message the run already logged (the device, chosen by both the
+        # estimate and the run) is not repeated; this instance serves one run
+        said: set[str] = self.__dict__.setdefault("_logged", set())
+
+        def once(push: Callable[[str], None]) -> Callable[[str], None]:
+            def log(message: str) -> None:
+                if message not in said:
+                    said.add(message)
+                    push(message)
+
+            return log
+
         return Reporter(
             progress=lambda f: feedback.setProgress(100.0 * f),
             is_canceled=feedback.isCanceled,
-            info=feedback.pushInfo,
-            warning=getattr(feedback, "pushWarning", feedback.reportError),
+            info=once(feedback.pushInfo),
+            warning=once(getattr(feedback, "pushWarning", feedback.reportError)),
         )
 
     def run_engine(self, call: Callable[[], T]) -> T:
