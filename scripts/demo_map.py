@@ -30,6 +30,7 @@ from qgis.core import (
     QgsUnitTypes,
     QgsVectorLayer,
 )
+from qgis.PyQt.QtCore import QSize
 
 
 def _style(layer: QgsMapLayer, kind: str) -> None:
@@ -133,11 +134,11 @@ def write_project_and_map(
     bar.attemptMove(QgsLayoutPoint(8, 192, QgsUnitTypes.LayoutUnit.LayoutMillimeters))
     layout.addLayoutItem(bar)
     project.layoutManager().addLayout(layout)
-    settings = QgsLayoutExporter.ImageExportSettings()
-    settings.dpi = 100
-    result = QgsLayoutExporter(layout).exportToImage(png, settings)
-    if result != QgsLayoutExporter.ExportResult.Success:
-        raise RuntimeError(f"The layout export failed (code {result}).")
+    # the page rendered to an image and saved as a plain PNG: exportToImage would also try to
+    # georeference the PNG in place, which GDAL's PNG driver refuses with an ERROR 6 message
+    image = QgsLayoutExporter(layout).renderPageToImage(0, QSize(), 100)
+    if image.isNull() or not image.save(png, "PNG"):
+        raise RuntimeError(f"The map could not be written to {png}.")
     if not project.write(qgz):
         raise RuntimeError(f"The project could not be written to {qgz}.")
     return qgz, png
