@@ -92,6 +92,7 @@ def stretch_ramp(
     unit: str | None = None,
     lo: float | None = None,
     symmetric: bool = False,
+    hi: float | None = None,
 ) -> None:
     """Stretch the pseudocolour ramp loaded from a QML onto the layer's values.
 
@@ -110,7 +111,7 @@ def stretch_ramp(
         new_lo, new_hi = -bound, bound
     else:
         new_lo = p_lo if lo is None else lo
-        new_hi = p_hi
+        new_hi = p_hi if hi is None else hi
     if not (math.isfinite(new_lo) and math.isfinite(new_hi)) or not new_hi > new_lo:
         new_lo = 0.0 if not math.isfinite(new_lo) else new_lo
         new_hi = new_lo + 1.0
@@ -229,6 +230,33 @@ def write_sidecars(outputs: Iterable[object], feedback: QgsProcessingFeedback) -
             f"Style written beside the output: {os.path.basename(qml)} (QGIS loads it with "
             "the layer)."
         )
+
+
+def band_quantile(
+    layer: QgsRasterLayer, band: int, share: float, floor: float | None = None
+) -> float:
+    """The ``share`` quantile of a band's values (those above ``floor`` when given), from a
+    sampled histogram; NaN when no value qualifies."""
+    provider = layer.dataProvider()
+    stats = provider.bandStatistics(band, STATS_MIN | STATS_MAX, QgsRectangle(), STRETCH_SAMPLE)
+    low = stats.minimumValue if floor is None else floor
+    top = stats.maximumValue
+    if not (math.isfinite(low) and math.isfinite(top)) or top < low:
+        return float("nan")
+    if top == low:
+        return top
+    bins = 1024
+    histogram = provider.histogram(band, bins, low, top, QgsRectangle(), STRETCH_SAMPLE)
+    counts = list(histogram.histogramVector)
+    total = sum(counts)
+    if total == 0:
+        return float("nan")
+    running = 0
+    for index, count in enumerate(counts):
+        running += count
+        if running >= share * total:
+            return low + (index + 0.5) * (top - low) / bins
+    return top
 
 
 class LayerStyle(QgsProcessingLayerPostProcessorInterface):
