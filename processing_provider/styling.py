@@ -232,31 +232,32 @@ def write_sidecars(outputs: Iterable[object], feedback: QgsProcessingFeedback) -
         )
 
 
+def band_sample(layer: QgsRasterLayer, band: int, side: int = 512) -> list[float]:
+    """The finite values of a float32 band read at up to ``side`` x ``side`` px (a resampled
+    view of the whole layer: quick on any size)."""
+    import numpy as np
+
+    provider = layer.dataProvider()
+    width = min(side, layer.width())
+    height = min(side, layer.height())
+    block = provider.block(band, layer.extent(), width, height)
+    if block is None or not block.isValid() or block.dataTypeSize() != 4:
+        return []
+    values = np.frombuffer(bytes(block.data()), dtype=np.float32)
+    return values[np.isfinite(values)].tolist()
+
+
 def band_quantile(
     layer: QgsRasterLayer, band: int, share: float, floor: float | None = None
 ) -> float:
     """The ``share`` quantile of a band's values (those above ``floor`` when given), from a
-    sampled histogram; NaN when no value qualifies."""
-    provider = layer.dataProvider()
-    stats = provider.bandStatistics(band, STATS_MIN | STATS_MAX, QgsRectangle(), STRETCH_SAMPLE)
-    low = stats.minimumValue if floor is None else floor
-    top = stats.maximumValue
-    if not (math.isfinite(low) and math.isfinite(top)) or top < low:
-        return float("nan")
-    if top == low:
-        return top
-    bins = 1024
-    histogram = provider.histogram(band, bins, low, top, QgsRectangle(), STRETCH_SAMPLE)
-    counts = list(histogram.histogramVector)
-    total = sum(counts)
-    if total == 0:
-        return float("nan")
-    running = 0
-    for index, count in enumerate(counts):
-        running += count
-        if running >= share * total:
-            return low + (index + 0.5) * (top - low) / bins
-    return top
+    sample of the layer; NaN when no value qualifies."""
+    import numpy as np
+
+    values = np.asarray(band_sample(layer, band))
+    if floor is not None:
+        values = values[values > floor]
+    return float(np.quantile(values, share)) if values.size else float("nan")
 
 
 class LayerStyle(QgsProcessingLayerPostProcessorInterface):
