@@ -68,7 +68,16 @@ def displacement(unit: str = "m") -> list[OutputStyle]:
     """Offsets or velocities (bands: east, north, magnitude, quality, east/north 1-sigma):
     magnitude shown by significance, quality and uncertainty in the layer's style list."""
     return [
-        OutputStyle("displacement_magnitude", "magnitude", partial(fit_significance, unit=unit)),
+        OutputStyle(
+            "displacement_magnitude",
+            "magnitude",
+            partial(fit_significance, unit=unit),
+            legend_title=(
+                f"Displacement velocity ({unit})"
+                if "/" in unit
+                else f"Displacement magnitude ({unit})"
+            ),
+        ),
         OutputStyle("displacement_quality", "quality (peak NCC)", None, min_bands=4),
         OutputStyle(
             "displacement_uncertainty",

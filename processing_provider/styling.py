@@ -25,7 +25,9 @@ from qgis.core import (
     QgsBasicNumericFormat,
     QgsColorRampLegendNodeSettings,
     QgsColorRampShader,
+    QgsLayerTreeGroup,
     QgsMapLayer,
+    QgsMapLayerLegendUtils,
     QgsProcessingContext,
     QgsProcessingFeedback,
     QgsProcessingLayerPostProcessorInterface,
@@ -150,12 +152,15 @@ class OutputStyle:
         name: the style's name in the layer's style list.
         fit: adjusts the loaded style to the layer's data (limits, units), or None.
         min_bands: the style is offered only when the layer has at least this many bands.
+        legend_title: what the layer is, shown in the legend instead of QGIS's band name
+            ("Displacement magnitude (m)", not "Band 3: magnitude (m)"); "" keeps QGIS's.
     """
 
     qml: str
     name: str = ""
     fit: Callable[[QgsMapLayer], None] | None = None
     min_bands: int = 0
+    legend_title: str = ""
 
 
 def apply_styles(layer: QgsMapLayer, styles: Sequence[OutputStyle]) -> None:
@@ -179,6 +184,18 @@ def apply_styles(layer: QgsMapLayer, styles: Sequence[OutputStyle]) -> None:
         if default not in {s.name for s in usable}:
             manager.removeStyle(default)
     layer.triggerRepaint()
+
+
+def set_legend_title(root: QgsLayerTreeGroup, layer: QgsMapLayer, style: OutputStyle) -> None:
+    """Replace the band-name line QGIS puts first in a single-band raster's legend ("Band 3:
+    magnitude (m)") by the style's legend title, on the layer's node under ``root``."""
+    node = root.findLayer(layer.id())
+    if node is None or not style.legend_title:
+        return
+    if not isinstance(layer.renderer(), QgsSingleBandPseudoColorRenderer):
+        return
+    QgsMapLayerLegendUtils.setLegendNodeUserLabel(node, 0, style.legend_title)
+    layer.emitStyleChanged()
 
 
 def sidecar_path(output: str) -> str:
@@ -278,6 +295,9 @@ class LayerStyle(QgsProcessingLayerPostProcessorInterface):
     ) -> None:
         if isinstance(layer, (QgsRasterLayer, QgsVectorLayer)) and layer.isValid():
             apply_styles(layer, self.styles)
+            project = context.project()
+            if project is not None and self.styles:
+                set_legend_title(project.layerTreeRoot(), layer, self.styles[0])
 
     @classmethod
     def attach(

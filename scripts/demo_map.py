@@ -42,6 +42,14 @@ def _style(layer: QgsMapLayer, kind: str) -> None:
     apply_styles(layer, BY_KIND[kind])
 
 
+def _legend_title(project: QgsProject, layer: QgsMapLayer, kind: str) -> None:
+    """The legend says what the layer is, as when Processing loads it."""
+    from geohazard.processing_provider.output_styles import BY_KIND
+    from geohazard.processing_provider.styling import set_legend_title
+
+    set_legend_title(project.layerTreeRoot(), layer, BY_KIND[kind][0])
+
+
 def write_project_and_map(
     folder: str, layers: list[tuple[str, str, str]], title: str
 ) -> tuple[str, str]:
@@ -67,6 +75,7 @@ def write_project_and_map(
             raise RuntimeError(f"{path} could not be loaded")
         _style(layer, kind)
         project.addMapLayer(layer)
+        _legend_title(project, layer, kind)
         loaded.append(layer)
     project.setCrs(loaded[0].crs())
     extent = QgsRectangle(loaded[0].extent())
