@@ -222,6 +222,7 @@ def write_sidecars(outputs: Iterable[object], feedback: QgsProcessingFeedback) -
     """Write the .qml style beside each of ``outputs`` that :meth:`LayerStyle.attach` styled
     (a failure is a warning: the output itself is complete)."""
     from ..engine.output_files import write_text_file
+    from .input_layers import gdal_pam_disabled
 
     for output in outputs:
         if not isinstance(output, str):
@@ -233,13 +234,18 @@ def write_sidecars(outputs: Iterable[object], feedback: QgsProcessingFeedback) -
             continue
         qml = sidecar_path(path)
         try:
-            if path.lower().endswith((".tif", ".tiff")):
-                layer: QgsMapLayer = QgsRasterLayer(path, "output", "gdal")
-            else:
-                layer = QgsVectorLayer(path, "output", "ogr")
-            if not layer.isValid():
-                raise RuntimeError("QGIS could not open it")
-            write_text_file(qml, style_document(layer, styles))
+            # GDAL's .aux.xml off while the layer lives: it would save statistics beside the
+            # output when the layer closes
+            with gdal_pam_disabled():
+                if path.lower().endswith((".tif", ".tiff")):
+                    layer: QgsMapLayer = QgsRasterLayer(path, "output", "gdal")
+                else:
+                    layer = QgsVectorLayer(path, "output", "ogr")
+                if not layer.isValid():
+                    raise RuntimeError("QGIS could not open it")
+                text = style_document(layer, styles)
+                del layer
+            write_text_file(qml, text)
         except Exception as exc:  # noqa: BLE001 (the style is a convenience; the run succeeded)
             feedback.pushWarning(f"The style could not be written beside the output ({exc}).")
             continue
