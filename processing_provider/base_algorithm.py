@@ -23,6 +23,7 @@ from .help_text import compose_help, help_url, plugin_dir
 from .output_paths import output_clash, output_format_problem
 from .parameter_checks import check_values
 from .qgis_compat import set_advanced
+from .styling import write_sidecars
 
 T = TypeVar("T")
 
@@ -185,11 +186,23 @@ class GeohazardAlgorithm(QgsProcessingAlgorithm):
         """An engine Reporter that forwards progress, cancel and messages to QGIS feedback."""
         from ..engine.core.progress import Reporter
 
+        # one line per fact: a message the run already logged (the device, chosen by both the
+        # estimate and the run) is not repeated; this instance serves one run
+        said: set[str] = self.__dict__.setdefault("_logged", set())
+
+        def once(push: Callable[[str], None]) -> Callable[[str], None]:
+            def log(message: str) -> None:
+                if message not in said:
+                    said.add(message)
+                    push(message)
+
+            return log
+
         return Reporter(
             progress=lambda f: feedback.setProgress(100.0 * f),
             is_canceled=feedback.isCanceled,
-            info=feedback.pushInfo,
-            warning=getattr(feedback, "pushWarning", feedback.reportError),
+            info=once(feedback.pushInfo),
+            warning=once(getattr(feedback, "pushWarning", feedback.reportError)),
         )
 
     def run_engine(self, call: Callable[[], T]) -> T:
@@ -212,7 +225,9 @@ class GeohazardAlgorithm(QgsProcessingAlgorithm):
         if not ok:
             raise QgsProcessingException(message)
         self.check_outputs_distinct(parameters, context)
-        return self.run_engine(lambda: self.process(parameters, context, feedback))
+        results = self.run_engine(lambda: self.process(parameters, context, feedback))
+        write_sidecars(results.values(), feedback)
+        return results
 
     def check_outputs_distinct(self, parameters: dict, context: QgsProcessingContext) -> None:
         """Refuse a run whose output would overwrite an input or another output of the run."""

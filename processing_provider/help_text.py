@@ -61,6 +61,10 @@ def inputs_help(definitions: list[QgsProcessingParameterDefinition], tr: Transla
     return tr("<b>Parameters</b>") + "<br>" + "<br>".join(rows)
 
 
+# Destination types that become map layers (and get a .qml style beside them).
+LAYER_DESTINATIONS = ("rasterDestination", "sink", "vectorDestination")
+
+
 def outputs_help(
     definitions: list[QgsProcessingParameterDefinition],
     outputs: list[QgsProcessingOutputDefinition],
@@ -78,7 +82,14 @@ def outputs_help(
             rows.append(f"<code>{o.name()}</code> ({o.description()})")
     if not rows:
         return ""
-    return tr("<b>Outputs</b>") + "<br>" + "<br>".join(rows)
+    text = tr("<b>Outputs</b>") + "<br>" + "<br>".join(rows)
+    if any(d.type() in LAYER_DESTINATIONS for d in definitions if d.isDestination()):
+        text += "<br>" + tr(
+            "Each raster or vector layer output gets its style in a .qml file of the same name "
+            "beside it (e.g. offsets.tif and offsets.qml): QGIS loads it with the layer, so an "
+            "output written by qgis_process or a script opens styled later."
+        )
+    return text
 
 
 def compose_help(

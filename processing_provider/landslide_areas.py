@@ -26,14 +26,29 @@ displacement raster from <i>Offset tracking</i> or <i>Deep offset tracking</i>: 
 or velocities in m/yr (the units are read from the raster's band descriptions).
 
 <b>Input</b>: bands 1 east, 2 north, 3 magnitude, 4 quality, and when present 5/6 east/north \
-1-sigma uncertainty. <b>Threshold</b>: smallest magnitude that counts as moving, in the raster's \
-units (m or m/yr). <b>Minimum area</b> (m2): smaller polygons are dropped. <b>DEM</b> (optional, \
-elevations in metres): gives each polygon its mean slope and aspect and says whether the motion \
-points downslope; <b>Minimum slope</b> (degrees, 0 = off) ignores motion on gentler ground. \
-<b>Uncertainty mask</b>: a pixel whose motion is smaller than its 1-sigma uncertainty \
-(hypot of bands 5 and 6) does not count (skipped, with a warning, for 4-band rasters). \
-<b>Gap closing</b> (pixels): a binary morphological closing with a 3 x 3 square structuring \
-element, repeated this many times, bridges gaps up to twice as wide; holes are then filled.
+1-sigma uncertainty.
+
+<b>What counts as moving</b>: a measurement point (a pixel of the raster) whose magnitude is at \
+least the <b>Threshold</b> (raster units, m or m/yr) and whose motion is significant against \
+the offsets' own uncertainty: z = hypot(east / sigma east, north / sigma north) of at least \
+<b>Significance</b> k (default 3), each sigma being the point's 1-sigma (bands 5/6) or, when \
+larger, the robust scatter of that band over the whole raster (1.4826 x median absolute \
+deviation; most of a scene is still ground). Still ground with the same scene and new speckle \
+passes this test at only exp(-k<sup>2</sup>/2) of its points, 1.1% at k = 3, and an area must \
+hold at least <b>Minimum points</b> (default 4) moving points and cover the <b>Minimum area</b> \
+(m2), so noise alone makes no area: still ground gives an empty layer. For 4-band rasters \
+(no sigmas) the significance test is skipped with a warning and only the threshold applies. \
+<b>DEM</b> (optional, elevations in metres): gives each polygon its mean slope and aspect and \
+says whether the motion points downslope; <b>Minimum slope</b> (degrees, 0 = off) ignores \
+motion on gentler ground. <b>Gap closing</b> (pixels): a binary morphological closing with a \
+3 x 3 square structuring element, repeated this many times, bridges gaps up to twice as wide; \
+holes are then filled.
+
+<b>Outlines follow the ground</b>, not the raster's pixel grid: each point's margin to the \
+rule above is interpolated (bilinear) onto a grid 5 times finer (3 or 1 on very large \
+rasters) and cut at zero there, then each outline is smoothed (fine-pixel corners cut, \
+Douglas-Peucker within half a fine pixel). A sharp edge in the motion is cut midway between \
+two points, a gradual one where it crosses the threshold.
 
 Output: one polygon per area with area_m2 (ground area, m2), mean_disp and max_disp (raster \
 units), azimuth (mean direction of motion, degrees clockwise from north: 90 = east), slope and \
@@ -79,6 +94,8 @@ class LandslideAreasAlgorithm(GeohazardAlgorithm):
     DEM = "DEM"
     MIN_SLOPE = "MIN_SLOPE"
     USE_UNCERTAINTY = "USE_UNCERTAINTY"
+    SIGNIFICANCE = "SIGNIFICANCE"
+    MIN_POINTS = "MIN_POINTS"
     CLOSING = "CLOSING"
     OUTPUT = "OUTPUT"
     COUNT = "COUNT"
@@ -124,8 +141,24 @@ class LandslideAreasAlgorithm(GeohazardAlgorithm):
         )
         uncertainty = QgsProcessingParameterBoolean(
             self.USE_UNCERTAINTY,
-            self.tr("Ignore motion smaller than its uncertainty (bands 5 and 6)"),
+            self.tr("Count only motion significant against its uncertainty (bands 5 and 6)"),
             defaultValue=True,
+        )
+        significance = QgsProcessingParameterNumber(
+            self.SIGNIFICANCE,
+            self.tr("Significance (k: motion at least k sigma of its uncertainty)"),
+            DOUBLE,
+            3.0,
+            minValue=0.0,
+            maxValue=10.0,
+        )
+        min_points = QgsProcessingParameterNumber(
+            self.MIN_POINTS,
+            self.tr("Minimum points (moving measurement points per area)"),
+            INTEGER,
+            4,
+            minValue=1,
+            maxValue=1_000_000,
         )
         closing = QgsProcessingParameterNumber(
             self.CLOSING,
@@ -135,7 +168,7 @@ class LandslideAreasAlgorithm(GeohazardAlgorithm):
             minValue=0,
             maxValue=20,
         )
-        for p in (slope, uncertainty, closing):
+        for p in (slope, uncertainty, significance, min_points, closing):
             self.addParameter(set_advanced(p))
         self.addParameter(
             QgsProcessingParameterFeatureSink(
@@ -171,6 +204,8 @@ class LandslideAreasAlgorithm(GeohazardAlgorithm):
             min_area_m2=self.parameterAsDouble(parameters, self.MIN_AREA, context),
             min_slope_deg=self.parameterAsDouble(parameters, self.MIN_SLOPE, context),
             use_uncertainty=self.parameterAsBool(parameters, self.USE_UNCERTAINTY, context),
+            significance=self.parameterAsDouble(parameters, self.SIGNIFICANCE, context),
+            min_points=self.parameterAsInt(parameters, self.MIN_POINTS, context),
             closing=self.parameterAsInt(parameters, self.CLOSING, context),
         )
         result = landslide_areas(source, cfg, dem, self.reporter(feedback))

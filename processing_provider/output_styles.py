@@ -12,7 +12,10 @@ from functools import partial
 from qgis.core import QgsHillshadeRenderer, QgsMapLayer, QgsRasterLayer, QgsUnitTypes
 
 from .qgis_compat import DISTANCE_METERS
-from .styling import OutputStyle, stretch_ramp
+from .styling import OutputStyle, band_quantile, stretch_ramp
+
+# Motion within this many sigmas of its uncertainty is drawn transparent.
+SIGNIFICANT_SIGMAS = 2.0
 
 
 def metres_per_map_unit(layer: QgsRasterLayer) -> float:
@@ -32,12 +35,48 @@ def fit_hillshade(layer: QgsMapLayer) -> None:
         renderer.setZFactor(1.0 / metres_per_map_unit(layer))
 
 
+def fit_significance(layer: QgsMapLayer, unit: str) -> None:
+    """The magnitude ramp starts at 2 sigma of the layer's typical uncertainty (hypot of the
+    medians of bands 5 and 6; below it the ramp's transparent end) and ends at the 98th
+    percentile of the motion above it (the robust maximum of the significant motion), so still
+    ground's noise is transparent and the moving ground spans the colours."""
+    if not isinstance(layer, QgsRasterLayer):
+        return
+    sigma = float("nan")
+    if layer.bandCount() >= 6:
+        sigma = math.hypot(band_quantile(layer, 5, 0.5), band_quantile(layer, 6, 0.5))
+    if not (math.isfinite(sigma) and sigma > 0):
+        stretch_ramp(layer, unit=unit, lo=0.0)
+        return
+    lo = SIGNIFICANT_SIGMAS * sigma
+    hi = band_quantile(layer, 3, 0.98, floor=lo)
+    stretch_ramp(layer, unit=unit, lo=lo, hi=hi if math.isfinite(hi) and hi > lo else None)
+    renderer = layer.renderer()
+    fcn = renderer.shader().rasterShaderFunction()
+    items = fcn.colorRampItemList()
+    if items:
+        first = items[0]
+        items[0] = type(first)(
+            first.value,
+            first.color,
+            f"{first.label} = 2 sigma: below, transparent (within the uncertainty)",
+        )
+        fcn.setColorRampItemList(items)
+
+
 def displacement(unit: str = "m") -> list[OutputStyle]:
     """Offsets or velocities (bands: east, north, magnitude, quality, east/north 1-sigma):
-    magnitude shown, quality and uncertainty in the layer's style list."""
+    magnitude shown by significance, quality and uncertainty in the layer's style list."""
     return [
         OutputStyle(
-            "displacement_magnitude", "magnitude", partial(stretch_ramp, unit=unit, lo=0.0)
+            "displacement_magnitude",
+            "magnitude",
+            partial(fit_significance, unit=unit),
+            legend_title=(
+                f"Displacement velocity ({unit})"
+                if "/" in unit
+                else f"Displacement magnitude ({unit})"
+            ),
         ),
         OutputStyle("displacement_quality", "quality (peak NCC)", None, min_bands=4),
         OutputStyle(

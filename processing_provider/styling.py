@@ -16,7 +16,8 @@ from __future__ import annotations
 
 import math
 import os
-from collections.abc import Sequence
+import threading
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Callable
 
@@ -24,15 +25,19 @@ from qgis.core import (
     QgsBasicNumericFormat,
     QgsColorRampLegendNodeSettings,
     QgsColorRampShader,
+    QgsLayerTreeGroup,
     QgsMapLayer,
+    QgsMapLayerLegendUtils,
     QgsProcessingContext,
     QgsProcessingFeedback,
     QgsProcessingLayerPostProcessorInterface,
     QgsRasterLayer,
+    QgsReadWriteContext,
     QgsRectangle,
     QgsSingleBandPseudoColorRenderer,
     QgsVectorLayer,
 )
+from qgis.PyQt.QtXml import QDomDocument
 
 from .output_paths import layer_name
 from .qgis_compat import STATS_MAX, STATS_MIN
@@ -89,6 +94,7 @@ def stretch_ramp(
     unit: str | None = None,
     lo: float | None = None,
     symmetric: bool = False,
+    hi: float | None = None,
 ) -> None:
     """Stretch the pseudocolour ramp loaded from a QML onto the layer's values.
 
@@ -107,7 +113,7 @@ def stretch_ramp(
         new_lo, new_hi = -bound, bound
     else:
         new_lo = p_lo if lo is None else lo
-        new_hi = p_hi
+        new_hi = p_hi if hi is None else hi
     if not (math.isfinite(new_lo) and math.isfinite(new_hi)) or not new_hi > new_lo:
         new_lo = 0.0 if not math.isfinite(new_lo) else new_lo
         new_hi = new_lo + 1.0
@@ -146,12 +152,15 @@ class OutputStyle:
         name: the style's name in the layer's style list.
         fit: adjusts the loaded style to the layer's data (limits, units), or None.
         min_bands: the style is offered only when the layer has at least this many bands.
+        legend_title: what the layer is, shown in the legend instead of QGIS's band name
+            ("Displacement magnitude (m)", not "Band 3: magnitude (m)"); "" keeps QGIS's.
     """
 
     qml: str
     name: str = ""
     fit: Callable[[QgsMapLayer], None] | None = None
     min_bands: int = 0
+    legend_title: str = ""
 
 
 def apply_styles(layer: QgsMapLayer, styles: Sequence[OutputStyle]) -> None:
@@ -177,6 +186,103 @@ def apply_styles(layer: QgsMapLayer, styles: Sequence[OutputStyle]) -> None:
     layer.triggerRepaint()
 
 
+def set_legend_title(root: QgsLayerTreeGroup, layer: QgsMapLayer, style: OutputStyle) -> None:
+    """Replace the band-name line QGIS puts first in a single-band raster's legend ("Band 3:
+    magnitude (m)") by the style's legend title, on the layer's node under ``root``."""
+    node = root.findLayer(layer.id())
+    if node is None or not style.legend_title:
+        return
+    if not isinstance(layer.renderer(), QgsSingleBandPseudoColorRenderer):
+        return
+    QgsMapLayerLegendUtils.setLegendNodeUserLabel(node, 0, style.legend_title)
+    layer.emitStyleChanged()
+
+
+def sidecar_path(output: str) -> str:
+    """The .qml QGIS loads with ``output`` when it opens the file (same name, .qml)."""
+    return os.path.splitext(output.split("|")[0])[0] + ".qml"
+
+
+def style_document(layer: QgsMapLayer, styles: Sequence[OutputStyle]) -> str:
+    """The QML text of ``layer`` given its styles (the first one, as shown)."""
+    apply_styles(layer, styles)
+    doc = QDomDocument("qgis")
+    message = layer.exportNamedStyle(doc, QgsReadWriteContext())
+    if message:
+        raise RuntimeError(message)
+    return doc.toString()
+
+
+# Outputs whose style is written beside them when their run ends: output -> styles.
+_SIDECARS: dict[str, Sequence[OutputStyle]] = {}
+_SIDECARS_LOCK = threading.Lock()
+
+
+def write_sidecars(outputs: Iterable[object], feedback: QgsProcessingFeedback) -> None:
+    """Write the .qml style beside each of ``outputs`` that :meth:`LayerStyle.attach` styled
+    (a failure is a warning: the output itself is complete)."""
+    from ..engine.io.output_files import write_text_file
+    from .input_layers import gdal_pam_disabled
+
+    for output in outputs:
+        if not isinstance(output, str):
+            continue
+        with _SIDECARS_LOCK:
+            styles = _SIDECARS.pop(output, None)
+        path = output.split("|")[0]
+        if styles is None or not os.path.isfile(path):
+            continue
+        qml = sidecar_path(path)
+        try:
+            # GDAL's .aux.xml off while the layer lives: it would save statistics beside the
+            # output when the layer closes
+            with gdal_pam_disabled():
+                if path.lower().endswith((".tif", ".tiff")):
+                    layer: QgsMapLayer = QgsRasterLayer(path, "output", "gdal")
+                else:
+                    layer = QgsVectorLayer(path, "output", "ogr")
+                if not layer.isValid():
+                    raise RuntimeError("QGIS could not open it")
+                text = style_document(layer, styles)
+                del layer
+            write_text_file(qml, text)
+        except Exception as exc:  # noqa: BLE001 (the style is a convenience; the run succeeded)
+            feedback.pushWarning(f"The style could not be written beside the output ({exc}).")
+            continue
+        feedback.pushInfo(
+            f"Style written beside the output: {os.path.basename(qml)} (QGIS loads it with "
+            "the layer)."
+        )
+
+
+def band_sample(layer: QgsRasterLayer, band: int, side: int = 512) -> list[float]:
+    """The finite values of a float32 band read at up to ``side`` x ``side`` px (a resampled
+    view of the whole layer: quick on any size)."""
+    import numpy as np
+
+    provider = layer.dataProvider()
+    width = min(side, layer.width())
+    height = min(side, layer.height())
+    block = provider.block(band, layer.extent(), width, height)
+    if block is None or not block.isValid() or block.dataTypeSize() != 4:
+        return []
+    values = np.frombuffer(bytes(block.data()), dtype=np.float32)
+    return values[np.isfinite(values)].tolist()
+
+
+def band_quantile(
+    layer: QgsRasterLayer, band: int, share: float, floor: float | None = None
+) -> float:
+    """The ``share`` quantile of a band's values (those above ``floor`` when given), from a
+    sample of the layer; NaN when no value qualifies."""
+    import numpy as np
+
+    values = np.asarray(band_sample(layer, band))
+    if floor is not None:
+        values = values[values > floor]
+    return float(np.quantile(values, share)) if values.size else float("nan")
+
+
 class LayerStyle(QgsProcessingLayerPostProcessorInterface):
     """Post-processor applying the output's styles when QGIS loads it.
 
@@ -195,6 +301,9 @@ class LayerStyle(QgsProcessingLayerPostProcessorInterface):
     ) -> None:
         if isinstance(layer, (QgsRasterLayer, QgsVectorLayer)) and layer.isValid():
             apply_styles(layer, self.styles)
+            project = context.project()
+            if project is not None and self.styles:
+                set_legend_title(project.layerTreeRoot(), layer, self.styles[0])
 
     @classmethod
     def attach(
@@ -205,13 +314,21 @@ class LayerStyle(QgsProcessingLayerPostProcessorInterface):
         styles: Sequence[OutputStyle],
     ) -> None:
         """Style ``output`` when QGIS loads it on completion, named after the file the user
-        chose, or ``name`` for a temporary output."""
+        chose, or ``name`` for a temporary output; its style is also written beside it when
+        the run ends (:func:`write_sidecars`)."""
+        with _SIDECARS_LOCK:
+            _SIDECARS[output] = list(styles)
         if not context.willLoadLayerOnCompletion(output):
             return
         details = context.layerToLoadOnCompletionDetails(output)
         details.name = layer_name(output, name)
         details.forceName = True
+        details.setPostProcessor(cls.kept(styles))
+
+    @classmethod
+    def kept(cls, styles: Sequence[OutputStyle]) -> LayerStyle:
+        """A new post-processor for ``styles``, kept alive while QGIS may call it."""
         styler = cls(styles)
         cls._alive.append(styler)
         del cls._alive[:-16]
-        details.setPostProcessor(styler)
+        return styler

@@ -30,6 +30,7 @@ from qgis.core import (
     QgsUnitTypes,
     QgsVectorLayer,
 )
+from qgis.PyQt.QtCore import QSize
 
 
 def _style(layer: QgsMapLayer, kind: str) -> None:
@@ -39,6 +40,14 @@ def _style(layer: QgsMapLayer, kind: str) -> None:
     from geohazard.processing_provider.styling import apply_styles
 
     apply_styles(layer, BY_KIND[kind])
+
+
+def _legend_title(project: QgsProject, layer: QgsMapLayer, kind: str) -> None:
+    """The legend says what the layer is, as when Processing loads it."""
+    from geohazard.processing_provider.output_styles import BY_KIND
+    from geohazard.processing_provider.styling import set_legend_title
+
+    set_legend_title(project.layerTreeRoot(), layer, BY_KIND[kind][0])
 
 
 def write_project_and_map(
@@ -66,6 +75,7 @@ def write_project_and_map(
             raise RuntimeError(f"{path} could not be loaded")
         _style(layer, kind)
         project.addMapLayer(layer)
+        _legend_title(project, layer, kind)
         loaded.append(layer)
     project.setCrs(loaded[0].crs())
     extent = QgsRectangle(loaded[0].extent())
@@ -133,11 +143,11 @@ def write_project_and_map(
     bar.attemptMove(QgsLayoutPoint(8, 192, QgsUnitTypes.LayoutUnit.LayoutMillimeters))
     layout.addLayoutItem(bar)
     project.layoutManager().addLayout(layout)
-    settings = QgsLayoutExporter.ImageExportSettings()
-    settings.dpi = 100
-    result = QgsLayoutExporter(layout).exportToImage(png, settings)
-    if result != QgsLayoutExporter.ExportResult.Success:
-        raise RuntimeError(f"The layout export failed (code {result}).")
+    # the page rendered to an image and saved as a plain PNG: exportToImage would also try to
+    # georeference the PNG in place, which GDAL's PNG driver refuses with an ERROR 6 message
+    image = QgsLayoutExporter(layout).renderPageToImage(0, QSize(), 100)
+    if image.isNull() or not image.save(png, "PNG"):
+        raise RuntimeError(f"The map could not be written to {png}.")
     if not project.write(qgz):
         raise RuntimeError(f"The project could not be written to {qgz}.")
     return qgz, png

@@ -8,6 +8,9 @@ that ../shared/tools/gui_shot.sh cannot: enables the plugin, then by SHOT_KIND
              for SHOT_ALG, types SHOT_PARAMS["VALUES"] into its widgets, clicks Train, and grabs
              the dialog once SHOT_PARAMS["VALIDATIONS"] validations are on the live curves
              -> training.png (and training_window.png), then cancels
+  reopen     opens the files SHOT_PARAMS["FILES"] (written earlier, e.g. by qgis_process) as a user
+             does with Layer > Add Layer, so QGIS loads the .qml style beside each file, then
+             zooms SHOT_ZOOM times into the last file's extent -> reopen.png
   toolbox    as a user does it: opens the Processing Toolbox panel, expands the Geohazard
              provider node and its groups -> toolbox.png; selects SHOT_ALG in the tree and opens
              its dialog from there (the toolbox's own double-click action), fills SHOT_PARAMS
@@ -71,6 +74,33 @@ def zoom() -> None:
 
     def grab() -> None:
         iface.mainWindow().grab().save(os.path.join(out, "zoom.png"))
+        finish()
+
+    QTimer.singleShot(2000, zoom_in)
+
+
+def reopen() -> None:
+    params = json.loads(os.environ.get("SHOT_PARAMS", "{}"))
+    iface.mainWindow().resize(1600, 1000)
+    last = None
+    for path in params["FILES"]:
+        name = os.path.splitext(os.path.basename(path))[0]
+        if path.endswith((".tif", ".tiff")):
+            last = iface.addRasterLayer(path, name)
+        else:
+            last = iface.addVectorLayer(path, name, "ogr")
+        print("opened", path, last.isValid(), last.renderer().type(), file=log)
+
+    def zoom_in() -> None:
+        canvas = iface.mapCanvas()
+        extent = last.extent()
+        extent.scale(float(os.environ.get("SHOT_ZOOM", "1")))
+        canvas.setExtent(extent)
+        canvas.refresh()
+        QTimer.singleShot(4000, grab)
+
+    def grab() -> None:
+        iface.mainWindow().grab().save(os.path.join(out, "reopen.png"))
         finish()
 
     QTimer.singleShot(2000, zoom_in)
@@ -263,7 +293,13 @@ def start() -> None:
     try:
         if "geohazard" not in plugins:
             print("load", loadPlugin("geohazard"), "start", startPlugin("geohazard"), file=log)
-        kinds = {"installer": installer, "zoom": zoom, "toolbox": toolbox, "training": training}
+        kinds = {
+            "installer": installer,
+            "zoom": zoom,
+            "toolbox": toolbox,
+            "training": training,
+            "reopen": reopen,
+        }
         kinds[kind]()
     except Exception:
         print(traceback.format_exc(), file=log)

@@ -5,6 +5,8 @@
 #   scripts/gui_shots.sh zoom OUTDIR ALG_ID 'JSON_PARAMS' 8    -> OUTDIR/zoom.png (8x zoom)
 #   scripts/gui_shots.sh training OUTDIR TRAIN_ALG_ID '{"DEM": ..., "VALUES": {...}}'
 #                                                             -> OUTDIR/training.png
+#   scripts/gui_shots.sh reopen OUTDIR - '{"FILES": [...]}' 1.5  -> OUTDIR/reopen.png (files opened
+#       as Add Layer does, with the .qml beside them; zoom: the last file's extent x 1.5)
 #   scripts/gui_shots.sh toolbox OUTDIR ALG_ID 'JSON_PARAMS'   -> OUTDIR/toolbox.png, dialog.png,
 #       dialog_log.png, result.png: the algorithm opened from the Processing Toolbox, run, shown
 # Exits with QGIS's status (0 when every step passed); OUTDIR/gui_log.txt says what happened.

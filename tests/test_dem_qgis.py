@@ -115,7 +115,7 @@ def test_super_resolution_end_to_end_with_defaults(plugin, dem, out_dir, scale) 
         lr, hr = a.read(1), b.read(1)
     assert np.isfinite(hr).all()
     assert abs(float(hr.mean()) - float(lr.mean())) < 0.01
-    assert [p.name for p in out_dir.iterdir()] == ["sr.tif"]
+    assert sorted(p.name for p in out_dir.iterdir()) == ["sr.qml", "sr.tif"]  # with its style
 
 
 def test_super_resolution_output_loads_as_hillshade(plugin, dem, out_dir) -> None:

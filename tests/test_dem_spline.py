@@ -111,7 +111,7 @@ def test_model_spline_runs_through_demsuperresolution(plugin, tmp_path, out_dir)
     )
     assert res["OUTPUT"] == str(out)
     assert hashlib.sha256(Path(dem).read_bytes()).hexdigest() == before
-    assert [p.name for p in out_dir.iterdir()] == ["spline.tif"]
+    assert sorted(p.name for p in out_dir.iterdir()) == ["spline.qml", "spline.tif"]
     lr, _, _ = read(dem)
     with rasterio.open(out) as b:
         assert b.tags()["GEOHAZARD_MODEL"] == "spline"
@@ -174,7 +174,7 @@ def test_evaluatedem_lists_the_classical_baselines(plugin, tmp_path, out_dir) ->
     assert res["SPLINE_SLOPE_RMSE"] < res["NEAREST_SLOPE_RMSE"]
     html = (out_dir / "r.html").read_text()
     assert "Cubic spline with back-projection" in html and "gdalwarp -r cubic" in html
-    assert sorted(p.name for p in out_dir.iterdir()) == ["d.tif", "r.html"]
+    assert sorted(p.name for p in out_dir.iterdir()) == ["d.qml", "d.tif", "r.html"]
     # Without the low-resolution DEM the baselines are not computed (outputs absent).
     plain = _run(EVAL, {"INPUT": spline_out, "REFERENCE": ref, "OUTPUT": str(out_dir / "e.tif")})
     assert "SPLINE_RMSE" not in plain or plain["SPLINE_RMSE"] is None

@@ -111,7 +111,7 @@ def test_processing_run_end_to_end(plugin, pair, tmp_path) -> None:
     assert np.nanmedian(east) == pytest.approx(-15.0, abs=0.5)
     assert np.nanmedian(north) == pytest.approx(-5.0, abs=0.5)
     assert any("Device" in m for m in fb.messages)
-    assert [p.name for p in out.parent.iterdir()] == ["offsets.tif"]
+    assert sorted(p.name for p in out.parent.iterdir()) == ["offsets.qml", "offsets.tif"]
 
 
 def test_output_loads_with_magnitude_style(plugin, pair, tmp_path) -> None:

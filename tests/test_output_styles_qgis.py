@@ -29,7 +29,8 @@ from rasterio.crs import CRS
 from sar_pairs import write_pair
 
 SMOOTH = (QgsBilinearRasterResampler, QgsCubicRasterResampler)
-LABEL = re.compile(r"^-?\d+(\.\d{1,4})? (?P<unit>m|rad|m/yr)$")
+# a value and its unit; the lowest value of a displacement ramp may say what it stands for
+LABEL = re.compile(r"^-?\d+(\.\d{1,4})? (?P<unit>m|rad|m/yr)( = 2 sigma: [a-z ,()]+)?$")
 STYLES = Path(__file__).resolve().parents[1] / "styles"
 
 # Every layer output of every algorithm, and the shipped QML it loads with (tested below).
@@ -289,7 +290,8 @@ def test_displacement_and_velocity_load_with_magnitude_quality_and_uncertainty(p
         _assert_qml(layer, "displacement_magnitude")
         _assert_legend(layer, unit)
         renderer = layer.renderer()
-        assert renderer.classificationMin() == 0.0
+        # the ramp starts at 2 sigma of the typical uncertainty (tests/test_significance_style.py)
+        assert renderer.classificationMin() > 0.0
         shader = renderer.shader().rasterShaderFunction()
         # still ground is transparent, the moving lobe opaque
         assert shader.shade(0.0)[0] and shader.shade(0.0)[4] == 0

@@ -2,7 +2,7 @@
 cards, import of a weights file with its card, export, and deletion of your own models.
 
 Thin: listing, the checks of an imported file and the file operations are the engine's
-(:class:`~..engine.model_store.ModelStore`); an import is checked exactly as loading checks a
+(:class:`~..engine.models.model_store.ModelStore`); an import is checked exactly as loading checks a
 model (file type, header, card, task, architecture, tensor names and shapes) before anything is
 copied.
 """

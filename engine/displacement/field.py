@@ -39,6 +39,7 @@ class DisplacementField:
             when the raster has only 4 bands.
         units: "m" for offsets, "m/yr" for velocities (as the raster says).
         grid: georeferencing of the bands.
+        sigma_east, sigma_north: bands 5 and 6 (None for a 4-band raster).
     """
 
     east: np.ndarray
@@ -48,6 +49,8 @@ class DisplacementField:
     sigma: np.ndarray | None
     units: str
     grid: Grid
+    sigma_east: np.ndarray | None = None
+    sigma_north: np.ndarray | None = None
 
     def pixel_area_m2(self) -> np.ndarray:
         """Ground area of each row's pixels in square metres (shape (rows, 1))."""
@@ -92,8 +95,19 @@ def read_displacement(path: str) -> DisplacementField:
             units = raster_units(tuple(src.descriptions), src.tags())
     except RasterioIOError as exc:
         raise damaged(path) from exc
-    sigma = np.hypot(data[4], data[5]) if data.shape[0] >= 6 else None
-    return DisplacementField(data[0], data[1], data[2], data[3], sigma, units, grid)
+    if data.shape[0] >= 6:
+        return DisplacementField(
+            data[0],
+            data[1],
+            data[2],
+            data[3],
+            np.hypot(data[4], data[5]),
+            units,
+            grid,
+            data[4],
+            data[5],
+        )
+    return DisplacementField(data[0], data[1], data[2], data[3], None, units, grid)
 
 
 def azimuth_deg(east: np.ndarray | float, north: np.ndarray | float) -> np.ndarray:

@@ -30,6 +30,8 @@ from ..core.progress import Reporter
 
 # Sidecar files GDAL may write next to a raster; moved along with it.
 SIDECARS = (".aux.xml",)
+# The style QGIS loads with a file (its name with this extension); moved along when present.
+STYLE_SIDECAR = ".qml"
 # Extra room asked for on top of the outputs' own size (file system blocks, metadata).
 FREE_SPACE_MARGIN = 1024 * 1024
 
@@ -183,6 +185,9 @@ class StagedOutput:
                 os.replace(new, old)
             elif os.path.isfile(old) and not os.path.islink(old):
                 os.remove(old)  # statistics and band names of the file just replaced
+        style = os.path.splitext(self.tmp)[0] + STYLE_SIDECAR
+        if os.path.isfile(style):  # a style written beside the staged file goes along with it
+            os.replace(style, os.path.splitext(self.path)[0] + STYLE_SIDECAR)
 
     def commit(self) -> None:
         """Rename the verified file onto the destination (atomic on one file system)."""

@@ -28,6 +28,7 @@ from torch import nn
 
 from ...core.errors import Cancelled, GeohazardError
 from ...core.progress import Reporter
+from ...io.run_estimate import format_duration
 from .checkpoint import from_float_dict, load_checkpoint, prefixed, save_checkpoint, to_float_dict
 
 CHECKPOINT = "checkpoint.safetensors"
@@ -146,6 +147,39 @@ def state_digest(model: nn.Module) -> str:
     return digest.hexdigest()
 
 
+# How a metric's name reads in the log, by the name's start, and its unit by the name's end.
+_METRIC_WORDS = {
+    "rmse": "RMSE",
+    "psnr": "PSNR",
+    "epe": "end-point error",
+    "mse": "MSE",
+    "mae": "MAE",
+    "ssim": "SSIM",
+}
+_METRIC_UNITS = {"_m": "m", "_db": "dB", "_px": "px"}
+
+
+def metric_text(name: str, value: float) -> str:
+    """``("bicubic_rmse_m", 1.234)`` -> ``"bicubic RMSE 1.23 m"``; unit-free metrics (MSE of
+    images scaled 0-1) are said so."""
+    unit = ""
+    for suffix, word in _METRIC_UNITS.items():
+        if name.endswith(suffix):
+            name, unit = name[: -len(suffix)], word
+            break
+    parts = name.split("_")
+    parts[-1] = _METRIC_WORDS.get(parts[-1], parts[-1])
+    number = f"{value:.4g}" if math.isfinite(value) else str(value)
+    if not unit and parts[-1] in ("MSE", "MAE"):
+        unit = "(images scaled 0-1)"
+    return f"{' '.join(parts)} {number} {unit}".rstrip()
+
+
+def losses_text(losses: dict[str, float]) -> str:
+    """``{"loss": 0.01, "l1": 0.008}`` -> ``"loss 0.01, l1 0.008"``."""
+    return ", ".join(f"{k} {v:.4g}" for k, v in losses.items())
+
+
 class TrainingLoop:
     """Runs hooks through the stages with checkpoints in ``out_dir`` (see the module docstring)."""
 
@@ -180,6 +214,8 @@ class TrainingLoop:
                     self.train_models[k] = DDP(m, device_ids=ids)
         self.stage_index, self.step = 0, 0
         self.history: list[dict[str, Any]] = []
+        self._start_time, self._start_steps = time.time(), 0
+        self._last_losses: dict[str, float] = {}
         self.best: dict[str, Any] = {"score": math.inf}
         self.best_state: dict[str, torch.Tensor] | None = None
         self._recent: list[float] = []
@@ -285,7 +321,14 @@ class TrainingLoop:
         score = self.hooks.score(metrics)
         entry = {"stage": self.stage.name, "step": self.step, **metrics, "score": score}
         self.history.append(entry)
-        self.log("validation " + json.dumps(entry, default=float))
+        best = score < self.best["score"]
+        shown = ", ".join(metric_text(k, float(v)) for k, v in metrics.items())
+        self.log(
+            f"Validation at step {self.step}/{self.stage.steps} ({self.stage.name}): {shown}"
+            + ("; best so far" if best else "")
+            + (f"; training {losses_text(self._last_losses)}" if self._last_losses else "")
+            + f"; {self._time_left()}."
+        )
         if score < self.best["score"]:
             self.best = dict(entry)
             primary = self.models[self.hooks.primary]
@@ -293,9 +336,22 @@ class TrainingLoop:
         if self.on_validation is not None:
             self.on_validation(self.history)
 
+    def _time_left(self) -> str:
+        """The time the remaining steps take at this run's pace so far."""
+        total = sum(s.steps for s in self.cfg.stages)
+        left = total - self.steps_done
+        if left <= 0:
+            return "last step done"
+        taken = self.steps_done - self._start_steps
+        if taken <= 0:
+            return "time left not known yet"
+        rate = (time.time() - self._start_time) / taken
+        return f"{format_duration(rate * left)} left"
+
     def run(self) -> nn.Module:
         """Train through the remaining stages; returns the primary model at its best."""
         total = sum(s.steps for s in self.cfg.stages) or 1
+        self._start_time, self._start_steps = time.time(), self.steps_done
         for m in self.models.values():
             m.train()
         try:
@@ -310,6 +366,7 @@ class TrainingLoop:
                         stage.name, batch, self.train_models, self.optimizers
                     )
                     self._check_loss(losses)
+                    self._last_losses = {k: float(v) for k, v in losses.items()}
                     for sched in self.schedulers:
                         sched.step()
                     self.step += 1
@@ -317,9 +374,10 @@ class TrainingLoop:
                     if self.step % self.cfg.log_every == 0:
                         rate = (time.time() - t0) / self.cfg.log_every
                         t0 = time.time()
-                        parts = " ".join(f"{k}={v:.4f}" for k, v in losses.items())
                         self.log(
-                            f"{stage.name} {self.step}/{stage.steps} {parts} ({rate:.2f} s/step)"
+                            f"Step {self.step}/{stage.steps} ({stage.name}): "
+                            f"{losses_text(self._last_losses)}; {rate:.2f} s/step, "
+                            f"{self._time_left()}."
                         )
                     if self.step % self.cfg.validate_every == 0 or self.step == stage.steps:
                         self._validate()
