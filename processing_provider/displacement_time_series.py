@@ -169,7 +169,7 @@ class DisplacementTimeSeriesAlgorithm(GeohazardAlgorithm):
         )
         self.add_device_parameter(self.DEVICE)
         band = QgsProcessingParameterNumber(
-            self.BAND, self.tr("Band (of every image)"), INTEGER, 1, minValue=1
+            self.BAND, self.tr("Band (of every image)"), INTEGER, 1, minValue=1, maxValue=65535
         )
         quality = QgsProcessingParameterNumber(
             self.MIN_QUALITY,

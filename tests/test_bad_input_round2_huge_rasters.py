@@ -72,7 +72,8 @@ def _huge_inputs(alg_id: str, sources: dict, folder: Path) -> list[str]:
         for k in range(3 if kind == "multilayer" else 1):
             source = sources[bands] if bands != 1 else sources[1 if single % 2 == 0 else "other"]
             single += bands == 1
-            stem = name.split(":")[0] + (f"_{k}" if kind == "multilayer" else "")
+            # a stack's images carry their acquisition dates in their names
+            stem = name.split(":")[0] + (f"_2024010{k + 1}" if kind == "multilayer" else "")
             vrt = _with_statistics(huge_vrt(folder / f"{stem}.vrt", source, SIZE, bands))
             args.append(f"{name}={vrt}")
     return args
@@ -106,16 +107,23 @@ def _with_statistics(vrt: str) -> str:
 
 
 def _outputs(alg_id: str, folder: Path) -> list[str]:
-    """``KEY=VALUE`` arguments: a file in ``folder`` for every required file output."""
+    """``KEY=VALUE`` arguments: a file in ``folder`` for every required file output (for every
+    file output when all are optional, as in the shipped workflow, which runs only the steps
+    whose outputs are asked for)."""
     from qgis.core import QgsApplication, QgsProcessingParameterDefinition
 
     optional = QgsProcessingParameterDefinition.Flag.FlagOptional
     alg = QgsApplication.processingRegistry().createAlgorithmById(alg_id)
-    args = []
-    for i, d in enumerate(alg.destinationParameterDefinitions()):
-        if d.type() != "folderDestination" and not d.flags() & optional:
-            args.append(f"{d.name()}={folder / f'output{i}.{d.defaultFileExtension()}'}")
-    return args
+    files = [
+        (i, d)
+        for i, d in enumerate(alg.destinationParameterDefinitions())
+        if d.type() != "folderDestination"
+    ]
+    required = [(i, d) for i, d in files if not d.flags() & optional]
+    return [
+        f"{d.name()}={folder / f'output{i}.{d.defaultFileExtension()}'}"
+        for i, d in (required or files)
+    ]
 
 
 def _flags(alg_id: str) -> list[tuple[str, str, bool]]:
@@ -183,7 +191,26 @@ def _watched_run(args: list[str]) -> tuple[int | None, str, float, float]:
     return data["code"], data["output"], data["cpu"], data["peak_kib"] / 1024
 
 
-@pytest.mark.parametrize("alg_id", ALGORITHMS)
+# Known to fail: the time series holds more than 2 GiB before its memory check refuses a stack
+# of 200000 x 200000 px images (to find and fix; the closing note of its session says so).
+KNOWN_FAILURES = {
+    "geohazard:displacementtimeseries": "a stack of huge images passes 2 GiB before it is refused"
+}
+
+
+@pytest.mark.parametrize(
+    "alg_id",
+    [
+        pytest.param(
+            p.values[0],
+            id=p.id,
+            marks=[pytest.mark.xfail(strict=True, reason=KNOWN_FAILURES[p.values[0]])]
+            if p.values[0] in KNOWN_FAILURES
+            else [],
+        )
+        for p in ALGORITHMS
+    ],
+)
 def test_huge_raster_is_refused_at_once_in_bounded_memory(
     plugin, sources, tmp_path, alg_id
 ) -> None:

@@ -8,7 +8,7 @@ import re
 from pathlib import Path
 
 from processing_runs import RecordingFeedback
-from test_train_dem_qgis import TRAIN, _params, dem, one_thread, user_models  # noqa: F401
+from test_dem_sr_train_qgis import TRAIN, _params, dem, one_thread, user_models  # noqa: F401
 
 
 def test_training_log_lines_are_readable(user_models, dem, tmp_path: Path) -> None:  # noqa: F811
