@@ -311,7 +311,8 @@ def test_stable_ground_removes_the_shift_and_reports_it(plugin, pair, tiny, out_
     np.testing.assert_allclose(mag, np.hypot(east, north), rtol=1e-5, atol=1e-6)
     with rasterio.open(out) as ds:
         assert float(ds.tags()["STABLE_SHIFT_EAST_M"]) == pytest.approx(result["STABLE_SHIFT_EAST"])
-    assert sorted(p.name for p in out_dir.iterdir()) == ["deep.tif"]  # no work files left
+    # no work files left: the output and the style QGIS loads with it
+    assert sorted(p.name for p in out_dir.iterdir()) == ["deep.qml", "deep.tif"]
 
 
 def test_same_image_twice_is_refused(plugin, pair, tiny, tmp_path, out_dir) -> None:
@@ -421,4 +422,9 @@ def test_qgis_process_with_every_option(pair, tiny, tmp_path, out_dir) -> None:
                 b.read(band), a.read(band) * 365.25 / 60, rtol=1e-5, equal_nan=True
             )
         np.testing.assert_array_equal(b.read(4), a.read(4))  # quality unchanged
-    assert sorted(p.name for p in out_dir.iterdir()) == ["deep.tif", "vel.tif"]
+    assert sorted(p.name for p in out_dir.iterdir()) == [
+        "deep.qml",
+        "deep.tif",
+        "vel.qml",
+        "vel.tif",
+    ]
