@@ -26,8 +26,8 @@ Optical (Sentinel-2 L2A or any RGB raster):
 - a folder (a ``.SAFE`` product, its ``IMG_DATA`` or ``R10m`` folder): its finest B04 file;
 - integer reflectance (uint16 or int16, Sentinel-2 L2A scaled by 10000; processing baseline
   04.00 and later adds ``BOA_ADD_OFFSET`` -1000, read from the product's ``MTD_MSIL2A.xml`` or
-  from the ``Nxxxx`` baseline of the ``.SAFE`` name) becomes reflectance, and 0 is no data
-  unless the file declares another no-data value.
+  from the processing baseline in the ``.SAFE`` name, e.g. ``N0400``) becomes reflectance, and
+  0 is no data unless the file declares another no-data value.
 
 Scene classification (SCL of Sentinel-2 L2A, 20 m): classes 0 no data, 1 saturated or
 defective, 3 cloud shadow, 8 and 9 cloud (medium and high probability), 10 thin cirrus and
